@@ -1,0 +1,299 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/transform"
+)
+
+var (
+	fuelColumns = []string{"source", "country", "region", "product", "tax_basis", "currency", "unit", "frequency",
+		"date", "published_at", "price", "unit_mult", "price_per_litre", "price_per_kg", "price_eur",
+		"price_per_litre_eur", "price_per_kg_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "status",
+		"attributes", "record_id", "kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "_version"}
+	wageColumns = []string{"source", "country", "region", "measure", "basis", "per", "currency", "frequency",
+		"date", "published_at", "amount", "unit_mult", "amount_eur", "monthly_amount", "monthly_amount_eur",
+		"fx_rate", "fx_date", "fx_path", "fx_status", "status",
+		"attributes", "record_id", "kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "_version"}
+	fxColumns = []string{"source", "base", "quote", "rate_type", "frequency", "date", "published_at", "rate",
+		"quantity", "unit_mult", "status", "attributes", "record_id", "kafka_topic", "kafka_partition",
+		"kafka_offset", "ingested_at", "_version"}
+	rejectColumns = []string{"received_at", "kafka_topic", "kafka_partition", "kafka_offset", "key", "value",
+		"error_code", "error", "_version"}
+)
+
+// WriteBatch inserts the batch's rows and rejects, one insert per table. Rates go first, so that
+// a reconciler that sees an observation also sees the rates it was converted with.
+func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
+	if len(b.FXRates) > 0 {
+		if err := s.insert(ctx, "fx_rates_data", fxColumns, len(b.FXRates), func(i int) []any { return fxValues(&b.FXRates[i]) }); err != nil {
+			return err
+		}
+	}
+	if len(b.FuelPrices) > 0 {
+		if err := s.insert(ctx, "fuel_prices_data", fuelColumns, len(b.FuelPrices), func(i int) []any { return fuelValues(&b.FuelPrices[i]) }); err != nil {
+			return err
+		}
+	}
+	if len(b.Wages) > 0 {
+		if err := s.insert(ctx, "wages_data", wageColumns, len(b.Wages), func(i int) []any { return wageValues(&b.Wages[i]) }); err != nil {
+			return err
+		}
+	}
+	if len(b.Rejects) > 0 {
+		version := uint64(time.Now().UnixNano())
+		if err := s.insert(ctx, "rejects_data", rejectColumns, len(b.Rejects), func(i int) []any {
+			r := &b.Rejects[i]
+			return []any{r.ReceivedAt.UTC(), r.Message.Topic, int32(r.Message.Partition), r.Message.Offset,
+				string(r.Message.Key), string(r.Message.Value), string(r.Code), r.Reason, version + uint64(i)}
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) insert(ctx context.Context, table string, columns []string, n int, values func(i int) []any) error {
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+"."+table+" ("+strings.Join(columns, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	defer batch.Abort()
+	for i := 0; i < n; i++ {
+		if err := batch.Append(values(i)...); err != nil {
+			return fmt.Errorf("append row to %s: %w", table, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert %d rows into %s: %w", n, table, err)
+	}
+	return nil
+}
+
+func fuelValues(r *ingest.Row) []any {
+	rec, d := &r.Record, &r.Derived
+	return []any{rec.Source, rec.Country, rec.Region, rec.Product, rec.TaxBasis, rec.Currency, rec.Unit, rec.Frequency,
+		rec.Date, rec.PublishedAt.UTC(), decimalOf(rec.Price), int8(rec.UnitMult),
+		fixed(d.PricePerLitre), fixed(d.PricePerKg), fixed(d.PriceEUR), fixed(d.PricePerLitreEUR), fixed(d.PricePerKgEUR),
+		fixed(d.FXRate), optDate(d.FXDate), d.FXPath, d.FXStatus, rec.Status,
+		attributesJSON(rec.Attributes), rec.ID, r.Topic, int32(r.Partition), r.Offset, r.IngestedAt.UTC(), r.Version}
+}
+
+func wageValues(r *ingest.Row) []any {
+	rec, d := &r.Record, &r.Derived
+	return []any{rec.Source, rec.Country, rec.Region, rec.Measure, rec.Basis, rec.Per, rec.Currency, rec.Frequency,
+		rec.Date, rec.PublishedAt.UTC(), decimalOf(rec.Amount), int8(rec.UnitMult),
+		fixed(d.AmountEUR), fixed(d.MonthlyAmount), fixed(d.MonthlyAmountEUR),
+		fixed(d.FXRate), optDate(d.FXDate), d.FXPath, d.FXStatus, rec.Status,
+		attributesJSON(rec.Attributes), rec.ID, r.Topic, int32(r.Partition), r.Offset, r.IngestedAt.UTC(), r.Version}
+}
+
+func fxValues(r *ingest.Row) []any {
+	rec := &r.Record
+	return []any{rec.Source, rec.Base, rec.Quote, rec.RateType, rec.Frequency, rec.Date, rec.PublishedAt.UTC(),
+		decimalOf(rec.Rate), uint64(rec.Quantity), int8(rec.UnitMult), rec.Status, attributesJSON(rec.Attributes),
+		rec.ID, r.Topic, int32(r.Partition), r.Offset, r.IngestedAt.UTC(), r.Version}
+}
+
+func decimalOf(d transform.Decimal) decimal.Decimal {
+	if d.Coef == nil {
+		return decimal.Zero
+	}
+	return decimal.NewFromBigInt(d.Coef, -d.Scale)
+}
+
+// fixed turns an integer scaled by 10^18 into a nullable driver decimal.
+func fixed(x *big.Int) *decimal.Decimal {
+	if x == nil {
+		return nil
+	}
+	d := decimal.NewFromBigInt(x, -18)
+	return &d
+}
+
+func optDate(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func attributesJSON(a map[string]string) string {
+	if len(a) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(a) // keys sorted: the same attributes give the same text
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// toDecimal converts a driver decimal read from ClickHouse back to an exact transform.Decimal.
+func toDecimal(d decimal.Decimal) transform.Decimal {
+	coef, exp := d.Coefficient(), d.Exponent()
+	if exp > 0 {
+		coef.Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil))
+		exp = 0
+	}
+	return transform.Decimal{Coef: coef, Scale: -exp}
+}
+
+func toFixed(d *decimal.Decimal) *big.Int {
+	if d == nil {
+		return nil
+	}
+	return toDecimal(*d).Fixed18()
+}
+
+func fromDate(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return dateUTC(*t)
+}
+
+func dateUTC(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
+func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
+	q := "SELECT source, base, quote, rate_type, date, rate, quantity, unit_mult, published_at, ingested_at FROM " +
+		s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
+	rows, err := s.conn.Query(ctx, q, formatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("read rates: %w", err)
+	}
+	defer rows.Close()
+	var out []ingest.StoredRate
+	for rows.Next() {
+		var (
+			r        ingest.StoredRate
+			rate     decimal.Decimal
+			quantity uint64
+			mult     int8
+		)
+		if err := rows.Scan(&r.Source, &r.Base, &r.Quote, &r.RateType, &r.Date, &rate, &quantity, &mult,
+			&r.PublishedAt, &r.IngestedAt); err != nil {
+			return nil, fmt.Errorf("read rates: %w", err)
+		}
+		rec := transform.Record{Kind: transform.KindFXRate, Source: r.Source, Base: r.Base, Quote: r.Quote,
+			RateType: r.RateType, Date: dateUTC(r.Date), Rate: toDecimal(rate), Quantity: int64(quantity),
+			UnitMult: int(mult), PublishedAt: r.PublishedAt.UTC()}
+		r.Rate = transform.RateFromRecord(&rec)
+		r.IngestedAt = r.IngestedAt.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() || t.Unix() < 0 {
+		return "1970-01-01 00:00:00"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// Observations returns stored fuel price and wage rows for re-conversion.
+func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]ingest.Row, error) {
+	where := "fx_status = 'pending'"
+	var args []any
+	if !q.From.IsZero() {
+		where += " OR (date >= toDate(?) AND date <= toDate(?))"
+		args = append(args, q.From.Format("2006-01-02"), q.To.Format("2006-01-02"))
+	}
+	if !q.Pending && q.From.IsZero() {
+		return nil, nil
+	}
+	if !q.Pending {
+		where = "date >= toDate(?) AND date <= toDate(?)"
+	}
+	fuel, err := s.readObservations(ctx, transform.KindFuelPrice, where, args)
+	if err != nil {
+		return nil, err
+	}
+	wages, err := s.readObservations(ctx, transform.KindWage, where, args)
+	if err != nil {
+		return nil, err
+	}
+	return append(fuel, wages...), nil
+}
+
+func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where string, args []any) ([]ingest.Row, error) {
+	table, cols := "fuel_prices_data", fuelColumns
+	if kind == transform.KindWage {
+		table, cols = "wages_data", wageColumns
+	}
+	rows, err := s.conn.Query(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+s.db+"."+table+" FINAL WHERE "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []ingest.Row
+	for rows.Next() {
+		var (
+			r                          ingest.Row
+			rec                        = &r.Record
+			d                          = &r.Derived
+			value                      decimal.Decimal
+			mult                       int8
+			partition                  int32
+			fxDate                     *time.Time
+			attrs                      string
+			a, b2, c, e, f, g, h, k *decimal.Decimal
+		)
+		rec.Kind = kind
+		var err error
+		if kind == transform.KindFuelPrice {
+			err = rows.Scan(&rec.Source, &rec.Country, &rec.Region, &rec.Product, &rec.TaxBasis, &rec.Currency, &rec.Unit,
+				&rec.Frequency, &rec.Date, &rec.PublishedAt, &value, &mult, &a, &b2, &c, &e, &f, &g, &fxDate, &d.FXPath,
+				&d.FXStatus, &rec.Status, &attrs, &rec.ID, &r.Topic, &partition, &r.Offset, &r.IngestedAt, &r.Version)
+			rec.Price = toDecimal(value)
+			d.PricePerLitre, d.PricePerKg, d.PriceEUR, d.PricePerLitreEUR, d.PricePerKgEUR = toFixed(a), toFixed(b2), toFixed(c), toFixed(e), toFixed(f)
+		} else {
+			err = rows.Scan(&rec.Source, &rec.Country, &rec.Region, &rec.Measure, &rec.Basis, &rec.Per, &rec.Currency,
+				&rec.Frequency, &rec.Date, &rec.PublishedAt, &value, &mult, &a, &h, &k, &g, &fxDate, &d.FXPath,
+				&d.FXStatus, &rec.Status, &attrs, &rec.ID, &r.Topic, &partition, &r.Offset, &r.IngestedAt, &r.Version)
+			rec.Amount = toDecimal(value)
+			d.AmountEUR, d.MonthlyAmount, d.MonthlyAmountEUR = toFixed(a), toFixed(h), toFixed(k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", table, err)
+		}
+		d.FXRate = toFixed(g)
+		d.FXDate = fromDate(fxDate)
+		rec.Date = dateUTC(rec.Date)
+		rec.PublishedAt = rec.PublishedAt.UTC()
+		rec.UnitMult = int(mult)
+		rec.Version = 1
+		r.Partition = int(partition)
+		r.IngestedAt = r.IngestedAt.UTC()
+		if attrs != "" {
+			if err := json.Unmarshal([]byte(attrs), &rec.Attributes); err != nil {
+				return nil, fmt.Errorf("read %s: attributes %q: %w", table, attrs, err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Count returns the number of rows of a table or view in the econflow database (for tests and
+// progress reports).
+func (s *Store) Count(ctx context.Context, table string) (uint64, error) {
+	var n uint64
+	if strings.ContainsFunc(table, func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+		return 0, fmt.Errorf("table name %q", table)
+	}
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.db+"."+table).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,188 @@
+// Package clickhouse is econflow's ClickHouse side: connecting, migrating the schema, writing
+// batches of rows and rejects with the native protocol, and reading back rates and observations
+// for re-conversion. It speaks to ClickHouse 18.16 and to current releases: every insert names
+// its columns, values are bound by the driver (never pasted into SQL), and exact decimals cross
+// the driver as shopspring decimals built from integers scaled by 10^18.
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/schemas"
+)
+
+// Store writes econflow rows to ClickHouse and reads them back.
+type Store struct {
+	conn driver.Conn
+	db   string
+	log  *slog.Logger
+}
+
+var _ ingest.Store = (*Store)(nil)
+
+// Options configure Open. The zero value of a field means its default.
+type Options struct {
+	// DSN is clickhouse://[user[:password]@]host:port/database[?secure=true&skip_verify=true].
+	// Default clickhouse://127.0.0.1:9000/econ.
+	DSN string
+	// DialTimeout bounds connecting. Default 5s.
+	DialTimeout time.Duration
+	// Logger receives the driver's warnings. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultDSN is the local ClickHouse of `deploy/clickhouse.sh start`.
+const DefaultDSN = "clickhouse://127.0.0.1:9000/econ"
+
+// Open connects to ClickHouse. The database named in the DSN need not exist yet (Migrate
+// creates it); every statement names it explicitly.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.DSN == "" {
+		o.DSN = DefaultDSN
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	opts, db, err := parseDSN(o.DSN)
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout = o.DialTimeout
+	opts.Compression = &ch.Compression{Method: ch.CompressionLZ4}
+	opts.Logger = o.Logger.With("component", "clickhouse-driver")
+	opts.MaxOpenConns = 8
+	conn, err := ch.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %s: %w", redact(o.DSN), err)
+	}
+	s := &Store{conn: conn, db: db, log: o.Logger}
+	if err := s.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect to clickhouse %s: %w", redact(o.DSN), err)
+	}
+	return s, nil
+}
+
+// parseDSN returns driver options connected to the server's default database and the econflow
+// database named in the DSN path.
+func parseDSN(dsn string) (*ch.Options, string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
+		return nil, "", fmt.Errorf("clickhouse DSN %q: want clickhouse://[user[:password]@]host:port/database", redact(dsn))
+	}
+	db := strings.Trim(u.Path, "/")
+	if db == "" {
+		db = schemas.DefaultDatabase
+	}
+	if _, err := schemas.Migrations(db); err != nil {
+		return nil, "", fmt.Errorf("clickhouse DSN: %w", err)
+	}
+	u.Path = "/default"
+	opts, err := ch.ParseDSN(u.String())
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse DSN %q: %w", redact(dsn), err)
+	}
+	return opts, db, nil
+}
+
+// redact hides a password in a DSN for logs and errors.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Database is the econflow database name.
+func (s *Store) Database() string { return s.db }
+
+// Conn is the underlying driver connection, for queries outside the Store's methods.
+func (s *Store) Conn() driver.Conn { return s.conn }
+
+// Ping checks that ClickHouse answers.
+func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.conn.Close() }
+
+// Migrate creates the database, the tables and the views, applying each migration not yet
+// recorded in <db>.schema_migrations. It is idempotent and safe to run concurrently: every
+// statement is CREATE … IF NOT EXISTS.
+func (s *Store) Migrate(ctx context.Context) error {
+	migs, err := schemas.Migrations(s.db)
+	if err != nil {
+		return err
+	}
+	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
+		return fmt.Errorf("create database %s: %w", s.db, err)
+	}
+	if err := s.conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+s.db+".schema_migrations "+
+		"(version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version"); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	applied := map[uint32]bool{}
+	rows, err := s.conn.Query(ctx, "SELECT version FROM "+s.db+".schema_migrations")
+	if err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, m := range migs {
+		if applied[uint32(m.Version)] {
+			continue
+		}
+		for _, stmt := range m.Statements {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %04d_%s: %w\n%s", m.Version, m.Name, err, stmt)
+			}
+		}
+		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".schema_migrations (version, name, applied_at)")
+		if err != nil {
+			return err
+		}
+		if err := b.Append(uint32(m.Version), m.Name, time.Now().UTC()); err != nil {
+			return err
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("record migration %d: %w", m.Version, err)
+		}
+		s.log.Info("applied migration", "database", s.db, "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+// AppliedMigrations returns how many migrations are recorded.
+func (s *Store) AppliedMigrations(ctx context.Context) (int, error) {
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.db+".schema_migrations").Scan(&n)
+	return int(n), err
+}
+
+
+

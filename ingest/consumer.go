@@ -1,0 +1,223 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// ConsumerConfig tunes the consume loop. The zero value of a field means its default.
+type ConsumerConfig struct {
+	// BatchSize is the most messages written per ClickHouse insert. Default 20000.
+	BatchSize int
+	// BatchLinger is how long a batch waits to fill after its first message. Default 250ms.
+	BatchLinger time.Duration
+	// RetryMin and RetryMax bound the exponential back-off between attempts to write or commit
+	// a batch while ClickHouse or Kafka is unavailable. Defaults 100ms and 10s.
+	RetryMin, RetryMax time.Duration
+	// CommitAttempts is how often a failed offset commit is tried before the batch is left
+	// uncommitted (it is then re-delivered and written again, idempotently). Default 5.
+	CommitAttempts int
+}
+
+func (c ConsumerConfig) withDefaults() ConsumerConfig {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 20000
+	}
+	if c.BatchLinger <= 0 {
+		c.BatchLinger = 250 * time.Millisecond
+	}
+	if c.RetryMin <= 0 {
+		c.RetryMin = 100 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 10 * time.Second
+	}
+	if c.CommitAttempts <= 0 {
+		c.CommitAttempts = 5
+	}
+	return c
+}
+
+// Consumer is the consume loop: fetch a batch, process it, write rows and rejects, send dead
+// letters, then commit. Nothing is committed that is not stored.
+type Consumer struct {
+	cfg        ConsumerConfig
+	src        Source
+	store      Store
+	dead       DeadLetters
+	proc       *Processor
+	reconciler *Reconciler
+	log        *slog.Logger
+	metrics    *Metrics
+	ready      atomic.Bool
+	lastVer    uint64
+
+	lastRejectLog     time.Time
+	suppressedRejects int
+}
+
+// NewConsumer wires a consumer. reconciler may be nil (no re-conversion); metrics may be nil.
+func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, proc *Processor,
+	reconciler *Reconciler, log *slog.Logger, metrics *Metrics) *Consumer {
+	if log == nil {
+		log = slog.Default()
+	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	return &Consumer{cfg: cfg.withDefaults(), src: src, store: store, dead: dead, proc: proc,
+		reconciler: reconciler, log: log, metrics: metrics}
+}
+
+// Ready reports whether the last write to the store succeeded.
+func (c *Consumer) Ready() bool { return c.ready.Load() }
+
+// Run consumes until stop is done, then finishes the batch in hand — writes and commits it —
+// and returns nil. abort, when done, ends even that at once: the batch in hand is then neither
+// written nor committed, so it is delivered again later.
+func (c *Consumer) Run(stop, abort context.Context) error {
+	c.ready.Store(true)
+	batch := make([]Message, 0, c.cfg.BatchSize)
+	for {
+		var err error
+		batch, err = c.fetchBatch(stop, batch[:0])
+		if len(batch) > 0 {
+			if herr := c.handle(abort, batch); herr != nil {
+				return herr
+			}
+		}
+		if err != nil {
+			if stop.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("fetch: %w", err)
+		}
+	}
+}
+
+// fetchBatch collects up to BatchSize messages: it waits for the first one as long as it takes,
+// then at most BatchLinger for the rest.
+func (c *Consumer) fetchBatch(stop context.Context, batch []Message) ([]Message, error) {
+	m, err := c.src.Fetch(stop)
+	if err != nil {
+		return batch, err
+	}
+	batch = append(batch, m)
+	lctx, cancel := context.WithTimeout(stop, c.cfg.BatchLinger)
+	defer cancel()
+	for len(batch) < c.cfg.BatchSize {
+		m, err := c.src.Fetch(lctx)
+		if err != nil {
+			if lctx.Err() != nil && stop.Err() == nil {
+				return batch, nil // linger over
+			}
+			return batch, err
+		}
+		batch = append(batch, m)
+	}
+	return batch, nil
+}
+
+func (c *Consumer) nextVersion(n int) uint64 {
+	v := uint64(time.Now().UnixNano())
+	if v <= c.lastVer {
+		v = c.lastVer + 1
+	}
+	c.lastVer = v + uint64(n)
+	return v
+}
+
+// handle processes, stores and commits one batch, retrying the store and the dead letters until
+// they succeed or abort is done.
+func (c *Consumer) handle(abort context.Context, msgs []Message) error {
+	start := time.Now()
+	c.metrics.Consumed.Add(float64(len(msgs)))
+	b, ratesChanged := c.proc.Process(msgs, start.UTC().Truncate(time.Second), c.nextVersion(len(msgs)))
+	if err := c.retry(abort, "write batch", func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
+		return err
+	}
+	c.ready.Store(true)
+	if len(b.Rejects) > 0 {
+		if err := c.retry(abort, "send dead letters", func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
+			return err
+		}
+		c.logRejects(b.Rejects)
+	}
+	c.metrics.observeBatch(b, time.Since(start))
+	var err error
+	for attempt := 1; attempt <= c.cfg.CommitAttempts; attempt++ {
+		if err = c.src.Commit(abort, msgs); err == nil || abort.Err() != nil {
+			break
+		}
+		c.metrics.Retries.WithLabelValues("commit").Inc()
+		c.log.Warn("commit failed; retrying", "attempt", attempt, "err", err)
+		sleep(abort, c.backoff(attempt))
+	}
+	if err != nil {
+		if abort.Err() != nil {
+			return abort.Err()
+		}
+		// The rows are stored; an uncommitted batch is delivered again and rewritten idempotently.
+		c.log.Warn("commit failed; the batch will be delivered again", "messages", len(msgs), "err", err)
+	}
+	if ratesChanged && c.reconciler != nil {
+		c.reconciler.Trigger()
+	}
+	return nil
+}
+
+// retry runs op until it succeeds or abort is done, backing off exponentially.
+func (c *Consumer) retry(abort context.Context, what string, op func(context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		err := op(abort)
+		if err == nil {
+			return nil
+		}
+		if abort.Err() != nil {
+			return fmt.Errorf("%s: %w", what, errors.Join(abort.Err(), err))
+		}
+		c.ready.Store(false)
+		c.metrics.Retries.WithLabelValues(what).Inc()
+		wait := c.backoff(attempt)
+		c.log.Warn(what+" failed; retrying", "attempt", attempt, "in", wait, "err", err)
+		sleep(abort, wait)
+	}
+}
+
+func (c *Consumer) backoff(attempt int) time.Duration {
+	d := c.cfg.RetryMin
+	for i := 1; i < attempt && d < c.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, c.cfg.RetryMax)
+}
+
+// logRejects logs rejects at most once a second with a count, so a flood of bad messages
+// does not flood the log.
+func (c *Consumer) logRejects(rejects []Reject) {
+	now := time.Now()
+	if now.Sub(c.lastRejectLog) < time.Second {
+		c.suppressedRejects += len(rejects)
+		return
+	}
+	r := rejects[0]
+	c.log.Warn("rejected messages sent to dead letters", "count", len(rejects),
+		"suppressed_since_last_log", c.suppressedRejects,
+		"first_code", r.Code, "first_reason", r.Reason,
+		"topic", r.Message.Topic, "partition", r.Message.Partition, "offset", r.Message.Offset)
+	c.lastRejectLog = now
+	c.suppressedRejects = 0
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

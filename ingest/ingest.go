@@ -1,0 +1,124 @@
+// Package ingest owns econflow's pipeline: messages from Kafka are decoded and normalized by
+// package transform, written to ClickHouse, and only then committed. It defines the small
+// interfaces the loop needs — a Source of messages, a Store of rows, a DeadLetters writer — and
+// the loop itself (Consumer), the re-conversion of observations when rates arrive late or are
+// revised (Reconciler), and the producer side (Publisher, ReadRecords). Implementations live in
+// one subpackage per system: ingest/kafka and ingest/clickhouse.
+//
+// Delivery guarantees: a batch is committed to Kafka only after every message in it is either a
+// row in ClickHouse or a reject in both econ.rejects and the dead-letter topic. Writes are
+// idempotent — a row is keyed by (identity, published_at) in a ReplacingMergeTree, a reject by
+// (topic, partition, offset) — so the at-least-once re-delivery after a crash or rebalance never
+// shows a record twice.
+package ingest
+
+import (
+	"context"
+	"time"
+
+	"github.com/econflow/econflow/transform"
+)
+
+// Header is a Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one record read from Kafka.
+type Message struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Headers   []Header
+	Time      time.Time // the Kafka message timestamp
+}
+
+// Row is one normalized record ready for storage, with where it came from.
+type Row struct {
+	Record     transform.Record
+	Derived    transform.Derived // zero for fx_rate rows
+	Topic      string
+	Partition  int
+	Offset     int64
+	IngestedAt time.Time
+	// Version orders rows of the same (identity, published_at): the greatest wins. It grows with
+	// every write, so a re-delivery or a re-conversion replaces the earlier row.
+	Version uint64
+}
+
+// Reject is a message that could not become a valid record.
+type Reject struct {
+	Message    Message
+	Code       transform.Code
+	Reason     string
+	ReceivedAt time.Time
+}
+
+// Batch is what one consumer step writes: rows of each kind and the rejects.
+type Batch struct {
+	FXRates    []Row
+	FuelPrices []Row
+	Wages      []Row
+	Rejects    []Reject
+}
+
+// Len is the number of rows and rejects in the batch.
+func (b *Batch) Len() int {
+	return len(b.FXRates) + len(b.FuelPrices) + len(b.Wages) + len(b.Rejects)
+}
+
+// Source delivers messages of a consumer group and commits their offsets.
+type Source interface {
+	// Fetch blocks until a message is available or ctx is done.
+	Fetch(ctx context.Context) (Message, error)
+	// Commit marks every message up to and including these as processed.
+	Commit(ctx context.Context, msgs []Message) error
+	// Close leaves the group and releases the connection.
+	Close() error
+}
+
+// Store is where rows and rejects are kept (ClickHouse).
+type Store interface {
+	// WriteBatch stores every row and reject of b. It is idempotent: writing the same batch again
+	// leaves every view as after the first write.
+	WriteBatch(ctx context.Context, b *Batch) error
+	// Rates returns the rate rows stored since the given time (ingested_at ≥ since); the zero
+	// time means all of them.
+	Rates(ctx context.Context, since time.Time) ([]StoredRate, error)
+	// Observations returns the stored fuel price and wage rows (latest write of every vintage)
+	// that match q.
+	Observations(ctx context.Context, q ObservationQuery) ([]Row, error)
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+}
+
+// StoredRate is a rate as stored, with when it was stored.
+type StoredRate struct {
+	transform.Rate
+	IngestedAt time.Time
+}
+
+// ObservationQuery selects stored observations for re-conversion.
+type ObservationQuery struct {
+	// Pending selects rows whose conversion is pending.
+	Pending bool
+	// From and To, when not zero, select rows with From ≤ date ≤ To (in addition to Pending rows).
+	From, To time.Time
+}
+
+// DeadLetters publishes rejected messages to the dead-letter topic.
+type DeadLetters interface {
+	SendDeadLetters(ctx context.Context, rejects []Reject) error
+}
+
+// Dead-letter headers added to the original message's headers.
+const (
+	HeaderErrorCode       = "econflow.error.code"
+	HeaderError           = "econflow.error"
+	HeaderSourceTopic     = "econflow.source.topic"
+	HeaderSourcePartition = "econflow.source.partition"
+	HeaderSourceOffset    = "econflow.source.offset"
+)

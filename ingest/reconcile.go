@@ -1,0 +1,164 @@
+package ingest
+
+import (
+	"context"
+	"math/big"
+	"log/slog"
+	"time"
+
+	"github.com/econflow/econflow/transform"
+)
+
+// Reconciler keeps stored conversions true to the rates that exist, without any action from the
+// user. It is how pending observations become converted when their rate arrives late, and how
+// observations are re-converted when a rate they used is revised.
+//
+// Mechanism: every consumer owns one. On start it loads every stored rate into the consumer's
+// RateBook and re-derives every pending row. Then, each time a batch changed the book and on a
+// timer (so that rates written by other consumers of the group are learned too), it loads the
+// rates stored since its last pass (with a margin for clock skew), adds them to the book, and
+// re-derives the stored observations that a changed rate can affect: every pending row, and every
+// row dated within the staleness window after a changed rate's date. A row whose derived values
+// differ is written again with the same identity and published_at and a greater version, which
+// replaces it in every view. Since each pass reads what is stored, the order in which prices and
+// rates arrive, their partitions and restarts do not matter: the next pass after both are stored
+// converts the price.
+type Reconciler struct {
+	store    Store
+	proc     *Processor
+	log      *slog.Logger
+	metrics  *Metrics
+	interval time.Duration
+	trigger  chan struct{}
+
+	since       time.Time // rates ingested at or after this are loaded next pass; zero = all
+	changedFrom time.Time // earliest date of a rate that changed the book since the last pass
+	changedTo   time.Time
+}
+
+// ReconcileMargin is how far before its last pass a reconciler looks for newly stored rates, to
+// cover clock differences between consumers and ingested_at's one-second resolution.
+const ReconcileMargin = 30 * time.Second
+
+// StartupLookback is how far back a reconciler's first pass treats stored rates as changed.
+const StartupLookback = time.Hour
+
+// NewReconciler returns a reconciler over proc's rate book. interval is the timer period
+// (default 5s when zero).
+func NewReconciler(store Store, proc *Processor, interval time.Duration, log *slog.Logger, metrics *Metrics) *Reconciler {
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	return &Reconciler{store: store, proc: proc, log: log, metrics: metrics, interval: interval,
+		trigger: make(chan struct{}, 1)}
+}
+
+// Trigger asks for a pass soon; it never blocks.
+func (r *Reconciler) Trigger() {
+	select {
+	case r.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Run makes passes until ctx is done. A failed pass is logged and retried at the next tick.
+func (r *Reconciler) Run(ctx context.Context) {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("re-conversion pass failed; retrying later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.trigger:
+		}
+	}
+}
+
+// Pass loads newly stored rates and re-derives the observations they can affect.
+func (r *Reconciler) Pass(ctx context.Context) error {
+	started := time.Now()
+	rates, err := r.store.Rates(ctx, r.since)
+	if err != nil {
+		return err
+	}
+	first := r.since.IsZero()
+	for _, rt := range rates {
+		// A rate this consumer stored itself is already in the book, so it counts as changed
+		// whenever it was stored since the last pass: the observations stored before it by
+		// other consumers may still use an older rate. On the first pass, rates stored within
+		// StartupLookback count too, covering a consumer that stopped before its pass.
+		r.proc.Book.Add(rt.Rate)
+		if !first || rt.IngestedAt.After(started.Add(-StartupLookback)) {
+			r.widen(rt.Date)
+		}
+	}
+	q := ObservationQuery{Pending: true}
+	if !r.changedFrom.IsZero() {
+		q.From = r.changedFrom
+		q.To = r.changedTo.AddDate(0, 0, r.proc.FX.WindowDays)
+	}
+	rows, err := r.store.Observations(ctx, q)
+	if err != nil {
+		return err
+	}
+	var b Batch
+	now := time.Now().UTC().Truncate(time.Second)
+	version := uint64(time.Now().UnixNano())
+	for i := range rows {
+		row := rows[i]
+		d, err := r.proc.Derive(&row.Record)
+		if err != nil || sameDerived(d, row.Derived) {
+			continue
+		}
+		row.Derived, row.IngestedAt, row.Version = d, now, version+uint64(i)
+		if row.Record.Kind == transform.KindFuelPrice {
+			b.FuelPrices = append(b.FuelPrices, row)
+		} else {
+			b.Wages = append(b.Wages, row)
+		}
+	}
+	if b.Len() > 0 {
+		if err := r.store.WriteBatch(ctx, &b); err != nil {
+			return err
+		}
+		r.metrics.Reconverted.Add(float64(b.Len()))
+		r.log.Info("re-converted stored observations", "rows", b.Len(), "examined", len(rows))
+	}
+	r.since = started.Add(-ReconcileMargin)
+	r.changedFrom, r.changedTo = time.Time{}, time.Time{}
+	return nil
+}
+
+func (r *Reconciler) widen(d time.Time) {
+	if r.changedFrom.IsZero() || d.Before(r.changedFrom) {
+		r.changedFrom = d
+	}
+	if r.changedTo.IsZero() || d.After(r.changedTo) {
+		r.changedTo = d
+	}
+}
+
+func sameDerived(a, b transform.Derived) bool {
+	return a.FXStatus == b.FXStatus && a.FXPath == b.FXPath && a.FXDate.Equal(b.FXDate) &&
+		eqInt(a.FXRate, b.FXRate) && eqInt(a.PricePerLitre, b.PricePerLitre) && eqInt(a.PricePerKg, b.PricePerKg) &&
+		eqInt(a.PriceEUR, b.PriceEUR) && eqInt(a.PricePerLitreEUR, b.PricePerLitreEUR) &&
+		eqInt(a.PricePerKgEUR, b.PricePerKgEUR) && eqInt(a.AmountEUR, b.AmountEUR) &&
+		eqInt(a.MonthlyAmount, b.MonthlyAmount) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR)
+}
+
+func eqInt(a, b *big.Int) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Cmp(b) == 0
+}

@@ -1,0 +1,394 @@
+package transform
+
+import (
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of Decimal(38, 18), the ClickHouse type every decimal is stored in.
+const (
+	// MaxScale is the greatest number of fractional digits a Decimal may have.
+	MaxScale = 18
+	// MaxPrecision is the greatest number of significant digits a Decimal may have.
+	MaxPrecision = 38
+	// MaxIntegerDigits is the greatest number of integer digits a Decimal may have.
+	MaxIntegerDigits = MaxPrecision - MaxScale
+	// maxExponent bounds the magnitude of an exponent; anything larger is rejected before any
+	// arithmetic so that "1e999999999" costs nothing.
+	maxExponent = 9999
+)
+
+// Decimal is an exact decimal number: Coef × 10^-Scale, with 0 ≤ Scale ≤ 18.
+//
+// Trailing zeros are kept as written: "120.50" has Coef 12050 and Scale 2, "120.5" has Coef 1205
+// and Scale 1; both have the same value. The zero Decimal (nil Coef) is 0.
+type Decimal struct {
+	Coef  *big.Int
+	Scale int32
+}
+
+// pow10Int[i] = 10^i for 0 ≤ i ≤ 2*MaxPrecision. Read-only.
+var pow10Int = func() []*big.Int {
+	t := make([]*big.Int, 2*MaxPrecision+1)
+	t[0] = big.NewInt(1)
+	ten := big.NewInt(10)
+	for i := 1; i < len(t); i++ {
+		t[i] = new(big.Int).Mul(t[i-1], ten)
+	}
+	return t
+}()
+
+// pow10 returns 10^n for 0 ≤ n; the result for n ≤ 76 is shared and must not be modified.
+func pow10(n int) *big.Int {
+	if n < len(pow10Int) {
+		return pow10Int[n]
+	}
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+}
+
+var bigZero = new(big.Int)
+
+func (d Decimal) coef() *big.Int {
+	if d.Coef == nil {
+		return bigZero
+	}
+	return d.Coef
+}
+
+// ParseDecimal reads s exactly.
+//
+// Accepted: an optional leading '-', one or more digits, optionally '.' followed by one or more
+// digits, optionally an exponent 'e' or 'E', an optional sign and one or more digits. This is the
+// JSON number grammar except that leading zeros are allowed ("007" is 7). The exponent is applied
+// exactly: "1.205E2" is 120.5 with Scale max(0, fractional digits − exponent) = 1.
+//
+// Rejected with CodeBadDecimal: the empty string, white space anywhere, a '+' sign, NaN and
+// infinities, hexadecimal, thousands separators ("42 500", "42,500"), decimal commas ("120,5") and a
+// '.' without digits on both sides (".5" and "5." — JSON numbers never have them).
+//
+// Rejected with CodeOutOfRange: a value needing more than 18 fractional digits, more than 38
+// significant digits or more than 20 integer digits (it does not fit Decimal(38, 18)), and an
+// exponent of magnitude above 9999. Nothing is ever rounded. Trailing fractional zeros beyond the
+// 18th are dropped, since they do not change the value ("1.0000000000000000000" has Scale 18).
+func ParseDecimal(s string) (Decimal, error) {
+	neg := false
+	p := s
+	if len(p) > 0 && p[0] == '-' {
+		neg = true
+		p = p[1:]
+	}
+	// Mantissa digits.
+	i := 0
+	for i < len(p) && isDigit(p[i]) {
+		i++
+	}
+	intDigits := p[:i]
+	fracDigits := ""
+	if i < len(p) && p[i] == '.' {
+		j := i + 1
+		for j < len(p) && isDigit(p[j]) {
+			j++
+		}
+		fracDigits = p[i+1 : j]
+		if intDigits == "" || fracDigits == "" {
+			return Decimal{}, badDecimal(s, diagnose(s))
+		}
+		i = j
+	}
+	if intDigits == "" {
+		return Decimal{}, badDecimal(s, diagnose(s))
+	}
+	exp := int64(0)
+	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
+		j := i + 1
+		expNeg := false
+		if j < len(p) && (p[j] == '+' || p[j] == '-') {
+			expNeg = p[j] == '-'
+			j++
+		}
+		k := j
+		for k < len(p) && p[k] == '0' {
+			k++
+		}
+		m := k
+		for m < len(p) && isDigit(p[m]) {
+			m++
+		}
+		if m == j || m != len(p) {
+			return Decimal{}, badDecimal(s, diagnose(s))
+		}
+		if m-k > 4 {
+			return Decimal{}, outOfRangeDecimal(s, "its exponent is larger than 9999 in magnitude")
+		}
+		for _, c := range p[k:m] {
+			exp = exp*10 + int64(c-'0')
+		}
+		if exp > maxExponent {
+			return Decimal{}, outOfRangeDecimal(s, "its exponent is larger than 9999 in magnitude")
+		}
+		if expNeg {
+			exp = -exp
+		}
+		i = m
+	}
+	if i != len(p) {
+		return Decimal{}, badDecimal(s, diagnose(s))
+	}
+
+	// Work on the digit positions of mant = intDigits+fracDigits without building it.
+	nMant := int64(len(intDigits) + len(fracDigits))
+	digitAt := func(k int64) byte {
+		if k < int64(len(intDigits)) {
+			return intDigits[k]
+		}
+		return fracDigits[k-int64(len(intDigits))]
+	}
+	first, last := int64(-1), int64(-1)
+	for k := int64(0); k < nMant; k++ {
+		if digitAt(k) != '0' {
+			if first < 0 {
+				first = k
+			}
+			last = k
+		}
+	}
+	pointPos := int64(len(intDigits)) + exp // digits of mant before the decimal point
+	scale := nMant - pointPos               // fractional digits as written
+	if scale < 0 {
+		scale = 0
+	}
+	if first < 0 { // zero
+		if scale > MaxScale {
+			scale = MaxScale
+		}
+		return Decimal{Coef: new(big.Int), Scale: int32(scale)}, nil
+	}
+	if sig := last - first + 1; sig > MaxPrecision {
+		return Decimal{}, outOfRangeDecimal(s, "it has "+itoa(sig)+" significant digits; at most 38 fit Decimal(38,18)")
+	}
+	if frac := last + 1 - pointPos; frac > MaxScale {
+		return Decimal{}, outOfRangeDecimal(s, "it has "+itoa(frac)+" fractional digits"+expNote(exp)+"; at most 18 are accepted and values are never rounded")
+	}
+	if ints := pointPos - first; ints > MaxIntegerDigits {
+		return Decimal{}, outOfRangeDecimal(s, "its integer part has "+itoa(ints)+" digits"+expNote(exp)+"; at most 20 fit Decimal(38,18)")
+	}
+	if scale > MaxScale {
+		scale = MaxScale // only zeros are dropped: last nonzero digit is within 18 places
+	}
+	// Coefficient digits: mant[first : pointPos+scale], zero-padded on the right.
+	end := pointPos + scale
+	var buf [MaxPrecision + 1]byte
+	n := 0
+	for k := first; k < end; k++ {
+		if k < nMant {
+			buf[n] = digitAt(k)
+		} else {
+			buf[n] = '0'
+		}
+		n++
+	}
+	coef := new(big.Int)
+	if n <= 18 {
+		var u uint64
+		for _, c := range buf[:n] {
+			u = u*10 + uint64(c-'0')
+		}
+		coef.SetUint64(u)
+	} else {
+		coef.SetString(string(buf[:n]), 10)
+	}
+	if neg {
+		coef.Neg(coef)
+	}
+	return Decimal{Coef: coef, Scale: int32(scale)}, nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func expNote(exp int64) string {
+	if exp == 0 {
+		return ""
+	}
+	return " after applying the exponent"
+}
+
+func badDecimal(s, why string) *Error {
+	return &Error{Code: CodeBadDecimal, Reason: quote(s) + " is not a decimal: " + why}
+}
+
+func outOfRangeDecimal(s, why string) *Error {
+	return &Error{Code: CodeOutOfRange, Reason: quote(s) + " is out of range: " + why}
+}
+
+// quote returns s as a Go string literal, shortened to about 64 bytes.
+func quote(s string) string {
+	const max = 64
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// diagnose explains why s is not an accepted decimal, suggesting a fix where it can.
+func diagnose(s string) string {
+	if s == "" {
+		return "it is empty; write digits such as 120.5"
+	}
+	if strings.TrimSpace(s) != s {
+		return "leading or trailing white space is not accepted; write " + strconv.Quote(strings.TrimSpace(s))
+	}
+	body := strings.TrimPrefix(s, "-")
+	lower := strings.ToLower(body)
+	switch {
+	case lower == "nan":
+		return "NaN is not a number; leave the record out or mark it with status M"
+	case lower == "inf" || lower == "infinity" || lower == "+inf" || lower == "+infinity":
+		return "infinities are not accepted"
+	case strings.HasPrefix(body, "+"):
+		return "a '+' sign is not accepted; write " + strconv.Quote(body[1:])
+	case strings.HasPrefix(lower, "0x") || strings.HasPrefix(lower, "0b") || strings.HasPrefix(lower, "0o"):
+		return "hexadecimal, binary and octal notations are not accepted; write the number in decimal digits"
+	case strings.HasPrefix(body, "."):
+		return "a '.' needs a digit before it; write " + strconv.Quote(strings.Replace(s, ".", "0.", 1))
+	}
+	if strings.ContainsAny(body, " \u00a0\u202f\u2009'_") {
+		clean := strings.Map(func(r rune) rune {
+			switch r {
+			case ' ', '\u00a0', '\u202f', '\u2009', '\'', '_':
+				return -1
+			}
+			return r
+		}, s)
+		return "thousands separators are not accepted; write " + strconv.Quote(clean)
+	}
+	if strings.Contains(body, ",") {
+		if isThousandsGrouped(body) {
+			return "thousands separators are not accepted; write " + strconv.Quote(strings.ReplaceAll(s, ",", "")) +
+				" (or, if the comma is a decimal comma, " + strconv.Quote(strings.Replace(s, ",", ".", 1)) + ")"
+		}
+		if strings.Count(body, ",") == 1 && !strings.Contains(body, ".") {
+			return "decimal commas are not accepted; write " + strconv.Quote(strings.Replace(s, ",", ".", 1))
+		}
+		return "commas are not accepted; use '.' as the decimal point and no thousands separators"
+	}
+	if strings.HasSuffix(body, ".") || strings.Contains(lower, ".e") {
+		return "a '.' needs a digit after it; write " + strconv.Quote(strings.Replace(strings.TrimSuffix(s, "."), ".e", "e", 1))
+	}
+	if strings.Count(body, ".") > 1 {
+		return "it has more than one '.'; use '.' only as the decimal point and no thousands separators"
+	}
+	if i := strings.IndexAny(lower, "e"); i >= 0 {
+		return "the exponent needs digits, as in 1.205e2"
+	}
+	for i, r := range s {
+		if !(r == '-' && i == 0) && !(r >= '0' && r <= '9') && r != '.' {
+			return "unexpected character " + strconv.QuoteRune(r) + " at byte " + strconv.Itoa(i) + "; write digits with an optional '-' sign, '.' and exponent"
+		}
+	}
+	if strings.HasPrefix(body, "-") || body == "" {
+		return "a '-' sign must be followed by digits"
+	}
+	return "write digits with an optional '-' sign, '.' decimal point and exponent, as in -120.5 or 1.205e2"
+}
+
+// isThousandsGrouped reports whether s looks like 1-3 digits followed by groups ",ddd",
+// optionally followed by ".digits".
+func isThousandsGrouped(s string) bool {
+	intPart := s
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		intPart = s[:i]
+	}
+	groups := strings.Split(intPart, ",")
+	if len(groups) < 2 || len(groups[0]) == 0 || len(groups[0]) > 3 {
+		return false
+	}
+	for i, g := range groups {
+		for j := 0; j < len(g); j++ {
+			if !isDigit(g[j]) {
+				return false
+			}
+		}
+		if i > 0 && len(g) != 3 {
+			return false
+		}
+	}
+	return true
+}
+
+// String returns the canonical plain text of d: an optional '-', the integer digits and, when
+// Scale > 0, '.' and exactly Scale fractional digits ("120.50"). It never uses an exponent, and
+// ParseDecimal(d.String()) returns d exactly (for 0 ≤ Scale ≤ 18).
+func (d Decimal) String() string {
+	c := d.coef()
+	var stack [48]byte
+	digits := c.Append(stack[:0], 10)
+	neg := false
+	if len(digits) > 0 && digits[0] == '-' {
+		neg = true
+		digits = digits[1:]
+	}
+	return formatScaled(neg, digits, int(d.Scale))
+}
+
+// formatScaled writes digits (no sign) as a decimal with scale fractional digits.
+func formatScaled(neg bool, digits []byte, scale int) string {
+	if scale <= 0 {
+		if neg {
+			return "-" + string(digits)
+		}
+		return string(digits)
+	}
+	pad := scale + 1 - len(digits)
+	if pad < 0 {
+		pad = 0
+	}
+	out := make([]byte, 0, len(digits)+pad+2)
+	if neg {
+		out = append(out, '-')
+	}
+	for i := 0; i < pad; i++ {
+		out = append(out, '0')
+	}
+	out = append(out, digits...)
+	k := len(out) - scale
+	out = append(out, 0)
+	copy(out[k+1:], out[k:])
+	out[k] = '.'
+	return string(out)
+}
+
+// Rat returns the exact value of d as a new big.Rat.
+func (d Decimal) Rat() *big.Rat {
+	if d.Scale < 0 {
+		return new(big.Rat).SetInt(new(big.Int).Mul(d.coef(), pow10(int(-d.Scale))))
+	}
+	return new(big.Rat).SetFrac(d.coef(), pow10(int(d.Scale)))
+}
+
+// Sign returns -1, 0 or +1 as d is negative, zero or positive.
+func (d Decimal) Sign() int { return d.coef().Sign() }
+
+// IsZero reports whether d is zero.
+func (d Decimal) IsZero() bool { return d.coef().Sign() == 0 }
+
+// Equal reports whether d and e have the same coefficient and scale (so "1.5" and "1.50" differ;
+// compare Rat values for numeric equality).
+func (d Decimal) Equal(e Decimal) bool { return d.Scale == e.Scale && d.coef().Cmp(e.coef()) == 0 }
+
+// Fixed18 returns d as a new integer scaled by 10^18. It is exact for Scale ≤ 18, which
+// ParseDecimal guarantees; a hand-built Decimal with a larger Scale is rounded half to even.
+func (d Decimal) Fixed18() *big.Int {
+	s := int(d.Scale)
+	if s > MaxScale {
+		return roundHalfEven(d.coef(), pow10(s-MaxScale))
+	}
+	return new(big.Int).Mul(d.coef(), pow10(MaxScale-s))
+}

@@ -1,0 +1,314 @@
+package transform
+
+import (
+	"math/big"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Conversion statuses (the fx_status column).
+const (
+	FXConverted = "converted"
+	FXPending   = "pending"
+)
+
+// Rate is one fx_rate observation as the RateBook keeps it: Quantity units of Base cost Rate units
+// of Quote on Date (UTC midnight), published at PublishedAt (the vintage).
+type Rate struct {
+	Source, Base, Quote, RateType string
+	Date                          time.Time
+	Rate                          Decimal
+	Quantity                      int64
+	PublishedAt                   time.Time
+}
+
+// RateFromRecord returns the Rate of an fx_rate record.
+// The rate is the published number with unit_mult applied (rate × 10^unit_mult).
+func RateFromRecord(r *Record) Rate {
+	rate := r.Rate
+	if r.UnitMult != 0 && rate.Coef != nil {
+		coef, scale := new(big.Int).Set(rate.Coef), int64(rate.Scale)-int64(r.UnitMult)
+		if scale < 0 {
+			coef.Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(-scale), nil))
+			scale = 0
+		}
+		rate = Decimal{Coef: coef, Scale: int32(scale)}
+	}
+	return Rate{
+		Source: r.Source, Base: r.Base, Quote: r.Quote, RateType: r.RateType,
+		Date: r.Date, Rate: rate, Quantity: r.Quantity, PublishedAt: r.PublishedAt,
+	}
+}
+
+// FXConfig configures currency conversion (CONTRACT §2).
+type FXConfig struct {
+	// Reporting is the ISO 4217 currency everything is converted to. Default (and when empty): "EUR".
+	Reporting string
+	// WindowDays is how many days before the observation date a rate may be dated and still be used:
+	// a rate dated in [D − WindowDays, D] is usable, so with 7 a rate exactly 7 days old is inside.
+	// Default 7; 0 means same-day rates only; negative is treated as 0.
+	WindowDays int
+	// Pivots are the currencies tried, in order, for triangulation when no direct rate exists.
+	// Default ["USD"]; empty means no triangulation.
+	Pivots []string
+	// SourcePreference breaks ties between rates of the same date: listed sources first, earlier
+	// entries preferred, then unlisted sources in lexicographic order. Default none.
+	SourcePreference []string
+}
+
+// DefaultFXConfig returns the CONTRACT defaults: EUR, a 7-day window, pivot USD, no source preference.
+func DefaultFXConfig() FXConfig {
+	return FXConfig{Reporting: "EUR", WindowDays: 7, Pivots: []string{"USD"}}
+}
+
+// rateKey is the identity of a rate (CONTRACT §1) within one currency pair.
+type rateKey struct {
+	source, base, quote, rateType string
+	day                           int64
+}
+
+// pairKey is an unordered currency pair (a < b).
+type pairKey struct{ a, b string }
+
+func pairOf(x, y string) pairKey {
+	if x < y {
+		return pairKey{x, y}
+	}
+	return pairKey{y, x}
+}
+
+// bookEntry is a stored rate with its day number and exact base→quote factor rate/quantity.
+type bookEntry struct {
+	Rate
+	day    int64
+	factor *big.Rat // rate / quantity (Quote per one Base); read-only
+}
+
+// RateBook holds, per rate identity (source, base, quote, rate_type, date), the vintage with the
+// greatest PublishedAt; on equal PublishedAt the one added last wins. It is safe for concurrent
+// use: Add takes a write lock, Len and Convert a read lock.
+type RateBook struct {
+	mu    sync.RWMutex
+	pairs map[pairKey][]*bookEntry // sorted by day, ascending
+	n     int
+}
+
+// NewRateBook returns an empty RateBook.
+func NewRateBook() *RateBook {
+	return &RateBook{pairs: make(map[pairKey][]*bookEntry)}
+}
+
+// dayNumber returns the days since 1970-01-01 of t's UTC calendar date.
+func dayNumber(t time.Time) int64 {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+// Add stores r if its identity is new, or if it is a vintage at least as new as the stored one
+// (PublishedAt ≥ stored PublishedAt). It returns true if the book changed: a new identity, or a
+// stored rate replaced by one that differs from it. Rates with a non-positive value or quantity
+// are ignored (Validate rejects them) and Add returns false.
+func (b *RateBook) Add(r Rate) bool {
+	if r.Rate.Sign() <= 0 || r.Quantity < 1 {
+		return false
+	}
+	e := &bookEntry{Rate: r, day: dayNumber(r.Date)}
+	e.factor = new(big.Rat).SetFrac(new(big.Int).Set(r.Rate.coef()), new(big.Int).Mul(pow10(int(r.Rate.Scale)), big.NewInt(r.Quantity)))
+	k := pairOf(r.Base, r.Quote)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	list := b.pairs[k]
+	i := sort.Search(len(list), func(i int) bool { return list[i].day >= e.day })
+	for j := i; j < len(list) && list[j].day == e.day; j++ {
+		old := list[j]
+		if old.Source != r.Source || old.Base != r.Base || old.Quote != r.Quote || old.RateType != r.RateType {
+			continue
+		}
+		if r.PublishedAt.Before(old.PublishedAt) {
+			return false
+		}
+		same := r.PublishedAt.Equal(old.PublishedAt) && r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate)
+		list[j] = e
+		return !same
+	}
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = e
+	b.pairs[k] = list
+	b.n++
+	return true
+}
+
+// Len returns the number of rate identities held.
+func (b *RateBook) Len() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.n
+}
+
+// Conversion is the result of converting currency C on date D to the reporting currency.
+type Conversion struct {
+	// Status is FXConverted or FXPending.
+	Status string
+	// Factor is the exact amount of reporting currency per 1 unit of C; nil when pending.
+	Factor *big.Rat
+	// Date is fx_date: the rate date used (the older of two legs when triangulated); zero when C is
+	// the reporting currency or the conversion is pending.
+	Date time.Time
+	// Path is fx_path: the reporting code when C is the reporting currency, e.g. "EUR"; one leg
+	// "KZT>EUR@nationalbank.kz:2022-01-05"; two legs joined by ';'
+	// "KZT>USD@nationalbank.kz:2022-01-05;USD>EUR@ecb:2022-01-04"; "" when pending.
+	Path string
+}
+
+// leg is one chosen rate used in direction from→to.
+type leg struct {
+	e        *bookEntry
+	from, to string
+}
+
+// factor returns the exact to-per-from factor: rate/quantity for base→quote, quantity/rate for
+// quote→base.
+func (l leg) factor() *big.Rat {
+	if l.e.Base == l.from {
+		return l.e.factor
+	}
+	return new(big.Rat).Inv(l.e.factor)
+}
+
+func (l leg) appendPath(dst []byte) []byte {
+	dst = append(dst, l.from...)
+	dst = append(dst, '>')
+	dst = append(dst, l.to...)
+	dst = append(dst, '@')
+	dst = append(dst, l.e.Source...)
+	dst = append(dst, ':')
+	return appendDate(dst, l.e.Date)
+}
+
+// Convert converts currency on date to cfg.Reporting per CONTRACT §2:
+//
+//  1. currency == Reporting: factor 1, Path = the reporting code, no Date.
+//  2. Direct: a rate between currency and Reporting, in either orientation, dated within
+//     [date − WindowDays, date]. The latest rate date wins; among rates of that date, the source
+//     earliest in SourcePreference wins (listed sources before unlisted), then the lexicographically
+//     smaller source, then rate_type official before reference before market (other types last,
+//     lexicographically), then the orientation whose base is currency. The leg factor is
+//     rate/quantity for base→quote and quantity/rate for quote→base.
+//  3. Otherwise triangulation through each pivot P of cfg.Pivots in order, skipping P == currency
+//     and P == Reporting: legs currency→P and P→Reporting, each chosen by rule 2 for the same date;
+//     the first pivot with both legs wins; Date is the older of the two leg dates.
+//  4. Otherwise pending (nil Factor, zero Date, empty Path).
+//
+// The returned Factor is owned by the caller.
+func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conversion {
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	if currency == reporting {
+		return Conversion{Status: FXConverted, Factor: big.NewRat(1, 1), Path: reporting}
+	}
+	window := int64(cfg.WindowDays)
+	if window < 0 {
+		window = 0
+	}
+	day := dayNumber(date)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if l, ok := b.best(cfg, currency, reporting, day, window); ok {
+		var buf [96]byte
+		return Conversion{
+			Status: FXConverted,
+			Factor: new(big.Rat).Set(l.factor()),
+			Date:   l.e.Date,
+			Path:   string(l.appendPath(buf[:0])),
+		}
+	}
+	for _, p := range cfg.Pivots {
+		if p == currency || p == reporting {
+			continue
+		}
+		l1, ok := b.best(cfg, currency, p, day, window)
+		if !ok {
+			continue
+		}
+		l2, ok := b.best(cfg, p, reporting, day, window)
+		if !ok {
+			continue
+		}
+		f := new(big.Rat).Mul(l1.factor(), l2.factor())
+		d := l1.e.Date
+		if l2.e.day < l1.e.day {
+			d = l2.e.Date
+		}
+		var buf [192]byte
+		path := l1.appendPath(buf[:0])
+		path = append(path, ';')
+		path = l2.appendPath(path)
+		return Conversion{Status: FXConverted, Factor: f, Date: d, Path: string(path)}
+	}
+	return Conversion{Status: FXPending}
+}
+
+// best chooses the rate for from→to on day per rule 2. The caller holds the read lock.
+func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64) (leg, bool) {
+	list := b.pairs[pairOf(from, to)]
+	// Last entry with e.day <= day.
+	i := sort.Search(len(list), func(i int) bool { return list[i].day > day }) - 1
+	if i < 0 || list[i].day < day-window {
+		return leg{}, false
+	}
+	latest := list[i].day
+	var chosen *bookEntry
+	for ; i >= 0 && list[i].day == latest; i-- {
+		e := list[i]
+		if chosen == nil || better(cfg, from, e, chosen) {
+			chosen = e
+		}
+	}
+	return leg{e: chosen, from: from, to: to}, true
+}
+
+// better reports whether a beats b among same-day rates for conversion out of from.
+func better(cfg FXConfig, from string, a, b *bookEntry) bool {
+	if pa, pb := sourceRank(cfg, a.Source), sourceRank(cfg, b.Source); pa != pb {
+		return pa < pb
+	}
+	if a.Source != b.Source {
+		return a.Source < b.Source
+	}
+	if ta, tb := rateTypeRank(a.RateType), rateTypeRank(b.RateType); ta != tb {
+		return ta < tb
+	}
+	if a.RateType != b.RateType {
+		return a.RateType < b.RateType
+	}
+	return a.Base == from && b.Base != from
+}
+
+func sourceRank(cfg FXConfig, source string) int {
+	for i, s := range cfg.SourcePreference {
+		if s == source {
+			return i
+		}
+	}
+	return len(cfg.SourcePreference)
+}
+
+func rateTypeRank(t string) int {
+	switch t {
+	case "official":
+		return 0
+	case "reference":
+		return 1
+	case "market":
+		return 2
+	}
+	return 3
+}

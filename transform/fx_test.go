@@ -1,0 +1,333 @@
+package transform
+
+import (
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func mkRate(t testing.TB, source, base, quote, date, rate string, qty int64, pub int) Rate {
+	return Rate{Source: source, Base: base, Quote: quote, RateType: "official", Date: day(date),
+		Rate: dec(t, rate), Quantity: qty, PublishedAt: t0.Add(time.Duration(pub) * time.Hour)}
+}
+
+// ratOf parses "x" or "x/y" where x and y are decimals.
+func ratOf(s string) *big.Rat {
+	num, den, _ := strings.Cut(s, "/")
+	r, ok := new(big.Rat).SetString(num)
+	if !ok {
+		panic(s)
+	}
+	if den != "" {
+		d, ok := new(big.Rat).SetString(den)
+		if !ok {
+			panic(s)
+		}
+		r.Quo(r, d)
+	}
+	return r
+}
+
+func TestConvert(t *testing.T) {
+	type want struct {
+		status, factor, date, path string
+	}
+	tests := []struct {
+		name     string
+		rates    []Rate
+		cfg      func(*FXConfig)
+		currency string
+		date     string
+		want     want
+	}{
+		{name: "same currency", currency: "EUR", date: "2022-01-05",
+			want: want{"converted", "1", "", "EUR"}},
+		{name: "direct inverse", currency: "KZT", date: "2022-01-05",
+			rates: []Rate{mkRate(t, "nationalbank.kz", "EUR", "KZT", "2022-01-05", "492.75", 1, 0)},
+			want:  want{"converted", "1/492.75", "2022-01-05", "KZT>EUR@nationalbank.kz:2022-01-05"}},
+		{name: "direct base to quote", currency: "USD", date: "2022-01-05",
+			rates: []Rate{mkRate(t, "x", "USD", "EUR", "2022-01-04", "0.88", 1, 0)},
+			want:  want{"converted", "0.88", "2022-01-04", "USD>EUR@x:2022-01-04"}},
+		{name: "quantity", currency: "KRW", date: "2022-01-05",
+			rates: []Rate{mkRate(t, "nationalbank.kz", "KRW", "EUR", "2022-01-05", "0.074", 100, 0)},
+			want:  want{"converted", "0.00074", "2022-01-05", "KRW>EUR@nationalbank.kz:2022-01-05"}},
+		{name: "quantity inverse", currency: "KRW", date: "2022-01-05",
+			rates: []Rate{mkRate(t, "bok", "EUR", "KRW", "2022-01-05", "1350", 1, 0)},
+			want:  want{"converted", "1/1350", "2022-01-05", "KRW>EUR@bok:2022-01-05"}},
+		{name: "triangulate via USD", currency: "KRW", date: "2022-01-05",
+			rates: []Rate{
+				mkRate(t, "nationalbank.kz", "KRW", "USD", "2022-01-05", "0.084", 100, 0), // 100 KRW = 0.084 USD
+				mkRate(t, "ecb", "EUR", "USD", "2022-01-04", "1.13", 1, 0),
+			},
+			want: want{"converted", fmt.Sprint(new(big.Rat).Mul(ratOf("0.00084"), ratOf("1/1.13")).RatString()), "2022-01-04",
+				"KRW>USD@nationalbank.kz:2022-01-05;USD>EUR@ecb:2022-01-04"}},
+		{name: "window edge 7 days inside", currency: "KZT", date: "2022-01-12",
+			rates: []Rate{mkRate(t, "nb", "EUR", "KZT", "2022-01-05", "500", 1, 0)},
+			want:  want{"converted", "1/500", "2022-01-05", "KZT>EUR@nb:2022-01-05"}},
+		{name: "window edge 8 days pending", currency: "KZT", date: "2022-01-13",
+			rates: []Rate{mkRate(t, "nb", "EUR", "KZT", "2022-01-05", "500", 1, 0)},
+			want:  want{"pending", "", "", ""}},
+		{name: "future rate unused", currency: "KZT", date: "2022-01-04",
+			rates: []Rate{mkRate(t, "nb", "EUR", "KZT", "2022-01-05", "500", 1, 0)},
+			want:  want{"pending", "", "", ""}},
+		{name: "latest date wins", currency: "KZT", date: "2022-01-10",
+			rates: []Rate{mkRate(t, "a", "EUR", "KZT", "2022-01-09", "500", 1, 0), mkRate(t, "b", "EUR", "KZT", "2022-01-08", "400", 1, 0)},
+			want:  want{"converted", "1/500", "2022-01-09", "KZT>EUR@a:2022-01-09"}},
+		{name: "tie lexicographic source", currency: "KZT", date: "2022-01-10",
+			rates: []Rate{mkRate(t, "zz", "EUR", "KZT", "2022-01-09", "500", 1, 0), mkRate(t, "aa", "EUR", "KZT", "2022-01-09", "400", 1, 0)},
+			want:  want{"converted", "1/400", "2022-01-09", "KZT>EUR@aa:2022-01-09"}},
+		{name: "tie source preference", currency: "KZT", date: "2022-01-10",
+			cfg:   func(c *FXConfig) { c.SourcePreference = []string{"zz"} },
+			rates: []Rate{mkRate(t, "zz", "EUR", "KZT", "2022-01-09", "500", 1, 0), mkRate(t, "aa", "EUR", "KZT", "2022-01-09", "400", 1, 0)},
+			want:  want{"converted", "1/500", "2022-01-09", "KZT>EUR@zz:2022-01-09"}},
+		{name: "tie orientation base first", currency: "KZT", date: "2022-01-10",
+			rates: []Rate{mkRate(t, "a", "EUR", "KZT", "2022-01-09", "500", 1, 0), mkRate(t, "a", "KZT", "EUR", "2022-01-09", "0.0021", 1, 0)},
+			want:  want{"converted", "0.0021", "2022-01-09", "KZT>EUR@a:2022-01-09"}},
+		{name: "revision replaces", currency: "KZT", date: "2022-01-10",
+			rates: []Rate{mkRate(t, "a", "EUR", "KZT", "2022-01-09", "500", 1, 1), mkRate(t, "a", "EUR", "KZT", "2022-01-09", "510", 1, 2)},
+			want:  want{"converted", "1/510", "2022-01-09", "KZT>EUR@a:2022-01-09"}},
+		{name: "older vintage ignored", currency: "KZT", date: "2022-01-10",
+			rates: []Rate{mkRate(t, "a", "EUR", "KZT", "2022-01-09", "510", 1, 2), mkRate(t, "a", "EUR", "KZT", "2022-01-09", "500", 1, 1)},
+			want:  want{"converted", "1/510", "2022-01-09", "KZT>EUR@a:2022-01-09"}},
+		{name: "no pivots pending", currency: "KRW", date: "2022-01-05",
+			cfg: func(c *FXConfig) { c.Pivots = nil },
+			rates: []Rate{
+				mkRate(t, "n", "KRW", "USD", "2022-01-05", "0.084", 100, 0),
+				mkRate(t, "ecb", "EUR", "USD", "2022-01-04", "1.13", 1, 0),
+			},
+			want: want{"pending", "", "", ""}},
+		{name: "pending", currency: "KZT", date: "2022-01-05", want: want{"pending", "", "", ""}},
+		{name: "other reporting currency", currency: "EUR", date: "2022-01-05",
+			cfg:   func(c *FXConfig) { c.Reporting = "KZT" },
+			rates: []Rate{mkRate(t, "nb", "EUR", "KZT", "2022-01-05", "492.75", 1, 0)},
+			want:  want{"converted", "492.75", "2022-01-05", "EUR>KZT@nb:2022-01-05"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewRateBook()
+			for _, r := range tc.rates {
+				b.Add(r)
+			}
+			cfg := DefaultFXConfig()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			c := b.Convert(cfg, tc.currency, day(tc.date))
+			if c.Status != tc.want.status || c.Path != tc.want.path {
+				t.Fatalf("got %s %q, want %s %q", c.Status, c.Path, tc.want.status, tc.want.path)
+			}
+			if tc.want.factor == "" {
+				if c.Factor != nil {
+					t.Errorf("factor %s, want nil", c.Factor.RatString())
+				}
+			} else if c.Factor.Cmp(ratOf(tc.want.factor)) != 0 {
+				t.Errorf("factor %s, want %s", c.Factor.RatString(), tc.want.factor)
+			}
+			gotDate := ""
+			if !c.Date.IsZero() {
+				gotDate = c.Date.Format("2006-01-02")
+			}
+			if gotDate != tc.want.date {
+				t.Errorf("date %q, want %q", gotDate, tc.want.date)
+			}
+		})
+	}
+}
+
+func TestRateBookAdd(t *testing.T) {
+	b := NewRateBook()
+	r := mkRate(t, "a", "EUR", "KZT", "2022-01-09", "500", 1, 1)
+	if !b.Add(r) || b.Len() != 1 {
+		t.Fatal("first add")
+	}
+	if b.Add(r) {
+		t.Error("identical re-add changed the book")
+	}
+	r2 := r
+	r2.Rate = dec(t, "501")
+	if !b.Add(r2) {
+		t.Error("same vintage, different value: last added should win")
+	}
+	old := mkRate(t, "a", "EUR", "KZT", "2022-01-09", "400", 1, 0)
+	if b.Add(old) {
+		t.Error("older vintage changed the book")
+	}
+	other := r
+	other.RateType = "market"
+	if !b.Add(other) || b.Len() != 2 {
+		t.Error("other rate_type is another identity")
+	}
+}
+
+// oracleRate is a candidate rate in the brute-force oracle.
+type oracleRate struct {
+	Rate
+	seq int
+}
+
+// oracleBook resolves vintages by brute force over every rate ever added.
+func oracleBook(all []Rate) []Rate {
+	type id struct {
+		s, b, q, t string
+		d          time.Time
+	}
+	best := map[id]oracleRate{}
+	for i, r := range all {
+		k := id{r.Source, r.Base, r.Quote, r.RateType, r.Date}
+		if cur, ok := best[k]; !ok || !r.PublishedAt.Before(cur.PublishedAt) {
+			best[k] = oracleRate{r, i}
+		}
+	}
+	var out []Rate
+	for _, r := range best {
+		out = append(out, r.Rate)
+	}
+	return out
+}
+
+type oracleLeg struct {
+	r        Rate
+	from, to string
+}
+
+func oracleDirect(rates []Rate, cfg FXConfig, from, to string, d time.Time) (oracleLeg, bool) {
+	var cands []Rate
+	lo := d.AddDate(0, 0, -cfg.WindowDays)
+	for _, r := range rates {
+		if !((r.Base == from && r.Quote == to) || (r.Base == to && r.Quote == from)) {
+			continue
+		}
+		if r.Date.Before(lo) || r.Date.After(d) {
+			continue
+		}
+		cands = append(cands, r)
+	}
+	if len(cands) == 0 {
+		return oracleLeg{}, false
+	}
+	rank := func(s string) int {
+		for i, p := range cfg.SourcePreference {
+			if p == s {
+				return i
+			}
+		}
+		return len(cfg.SourcePreference)
+	}
+	typeRank := map[string]int{"official": 0, "reference": 1, "market": 2}
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if !a.Date.Equal(b.Date) {
+			return a.Date.After(b.Date)
+		}
+		if rank(a.Source) != rank(b.Source) {
+			return rank(a.Source) < rank(b.Source)
+		}
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if typeRank[a.RateType] != typeRank[b.RateType] {
+			return typeRank[a.RateType] < typeRank[b.RateType]
+		}
+		return a.Base == from && b.Base != from
+	})
+	return oracleLeg{cands[0], from, to}, true
+}
+
+func (l oracleLeg) factor() *big.Rat {
+	f := new(big.Rat).Quo(l.r.Rate.Rat(), new(big.Rat).SetInt64(l.r.Quantity)) // quote per base
+	if l.r.Base == l.from {
+		return f
+	}
+	return f.Inv(f)
+}
+
+func (l oracleLeg) path() string {
+	return fmt.Sprintf("%s>%s@%s:%s", l.from, l.to, l.r.Source, l.r.Date.Format("2006-01-02"))
+}
+
+func oracleConvert(rates []Rate, cfg FXConfig, c string, d time.Time) Conversion {
+	if c == cfg.Reporting {
+		return Conversion{Status: FXConverted, Factor: big.NewRat(1, 1), Path: c}
+	}
+	if l, ok := oracleDirect(rates, cfg, c, cfg.Reporting, d); ok {
+		return Conversion{Status: FXConverted, Factor: l.factor(), Date: l.r.Date, Path: l.path()}
+	}
+	for _, p := range cfg.Pivots {
+		if p == c || p == cfg.Reporting {
+			continue
+		}
+		l1, ok1 := oracleDirect(rates, cfg, c, p, d)
+		l2, ok2 := oracleDirect(rates, cfg, p, cfg.Reporting, d)
+		if ok1 && ok2 {
+			date := l1.r.Date
+			if l2.r.Date.Before(date) {
+				date = l2.r.Date
+			}
+			return Conversion{Status: FXConverted, Factor: new(big.Rat).Mul(l1.factor(), l2.factor()), Date: date, Path: l1.path() + ";" + l2.path()}
+		}
+	}
+	return Conversion{Status: FXPending}
+}
+
+func TestConvertProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	currencies := []string{"EUR", "USD", "KZT", "KRW", "RUB"}
+	sources := []string{"ecb", "nationalbank.kz", "cbr", "a"}
+	types := []string{"official", "reference", "market"}
+	cases, pending, direct, triangulated := 0, 0, 0, 0
+	for trial := 0; trial < 300; trial++ {
+		var all []Rate
+		b := NewRateBook()
+		for i := rng.IntN(40); i > 0; i-- {
+			bi := rng.IntN(len(currencies))
+			qi := (bi + 1 + rng.IntN(len(currencies)-1)) % len(currencies)
+			r := Rate{
+				Source: sources[rng.IntN(len(sources))], Base: currencies[bi], Quote: currencies[qi],
+				RateType: types[rng.IntN(len(types))], Date: t0.AddDate(0, 0, rng.IntN(20)),
+				Rate:     Decimal{Coef: big.NewInt(rng.Int64N(999999) + 1), Scale: int32(rng.IntN(5))},
+				Quantity: []int64{1, 10, 100}[rng.IntN(3)], PublishedAt: t0.Add(time.Duration(rng.IntN(3)) * time.Hour),
+			}
+			all = append(all, r)
+			b.Add(r)
+		}
+		rates := oracleBook(all)
+		if b.Len() != len(rates) {
+			t.Fatalf("Len %d, oracle %d", b.Len(), len(rates))
+		}
+		cfg := FXConfig{Reporting: currencies[rng.IntN(2)], WindowDays: rng.IntN(10)}
+		for _, p := range rng.Perm(len(currencies))[:rng.IntN(4)] {
+			cfg.Pivots = append(cfg.Pivots, currencies[p])
+		}
+		for _, p := range rng.Perm(len(sources))[:rng.IntN(3)] {
+			cfg.SourcePreference = append(cfg.SourcePreference, sources[p])
+		}
+		for q := 0; q < 10; q++ {
+			c := currencies[rng.IntN(len(currencies))]
+			d := t0.AddDate(0, 0, rng.IntN(25))
+			got := b.Convert(cfg, c, d)
+			want := oracleConvert(rates, cfg, c, d)
+			cases++
+			switch {
+			case want.Status == FXPending:
+				pending++
+			case strings.Contains(want.Path, ";"):
+				triangulated++
+			case want.Path != cfg.Reporting:
+				direct++
+			}
+			if got.Status != want.Status || got.Path != want.Path || !got.Date.Equal(want.Date) ||
+				(got.Factor == nil) != (want.Factor == nil) || (got.Factor != nil && got.Factor.Cmp(want.Factor) != 0) {
+				t.Fatalf("trial %d: Convert(%+v, %s, %s)\n got %+v\nwant %+v", trial, cfg, c, d.Format("2006-01-02"), got, want)
+			}
+		}
+	}
+	if cases < 2000 || pending < 100 || direct < 100 || triangulated < 50 {
+		t.Fatalf("weak coverage: %d cases, %d pending, %d direct, %d triangulated", cases, pending, direct, triangulated)
+	}
+}

@@ -1,0 +1,270 @@
+package transform
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Kind names a record kind; it is the value of the "kind" field.
+type Kind string
+
+// Record kinds of CONTRACT §1.
+const (
+	KindFuelPrice Kind = "fuel_price"
+	KindWage      Kind = "wage"
+	KindFXRate    Kind = "fx_rate"
+)
+
+// CurrentVersion is the only record schema version this package knows.
+const CurrentVersion = 1
+
+// Record is one validated CONTRACT §1 record. It is a flat struct: the fields of kinds other than
+// Kind are zero.
+type Record struct {
+	Kind    Kind
+	Version int    // schema version; 1 (the default when absent)
+	ID      string // the producer's id, or derived by Finish (RecordID) when absent
+	Source  string // publisher id, e.g. "stat.gov.kz"
+	// Date is the observation date (or first day of the period) at UTC midnight.
+	Date time.Time
+	// Frequency is one of D, W, M, Q, A; default D.
+	Frequency string
+	// PublishedAt is the vintage, in UTC; zero means absent until Finish defaults it.
+	PublishedAt time.Time
+	// Status is an SDMX OBS_STATUS code; default "A".
+	Status string
+	// UnitMult is SDMX UNIT_MULT: the published number is in units of 10^UnitMult; −18…18, default 0.
+	UnitMult int
+	// Attributes are kept verbatim; nil when absent or empty.
+	Attributes map[string]string
+
+	// Country is ISO 3166-1 alpha-2 (fuel_price, wage).
+	Country string
+	// Region is ISO 3166-2 or "" (fuel_price, wage).
+	Region string
+	// Product is a lower-case product code such as "lpg" (fuel_price).
+	Product string
+	// TaxBasis is incl_tax (default) or excl_tax (fuel_price).
+	TaxBasis string
+	// Currency is ISO 4217 (fuel_price, wage).
+	Currency string
+	// Unit is the unit priced: litre, 1000_litres, us_gallon, imp_gallon, barrel, kg or tonne (fuel_price).
+	Unit string
+	// Price is the price of one Unit, ≥ 0 (fuel_price).
+	Price Decimal
+
+	// Measure is minimum, average, median, … (wage).
+	Measure string
+	// Per is hour, day, week, month or year (wage).
+	Per string
+	// Basis is gross (default) or net (wage).
+	Basis string
+	// Amount is the wage per Per, ≥ 0 (wage).
+	Amount Decimal
+
+	// Base is the ISO 4217 currency quoted (fx_rate).
+	Base string
+	// Quote is the ISO 4217 currency it is priced in, ≠ Base (fx_rate).
+	Quote string
+	// RateType is official (default), reference or market (fx_rate).
+	RateType string
+	// Rate is the price of Quantity units of Base in Quote, > 0 (fx_rate).
+	Rate Decimal
+	// Quantity is the number of Base units Rate prices, ≥ 1, default 1 (fx_rate).
+	Quantity int64
+}
+
+// Value returns Price, Amount or Rate depending on Kind (the zero Decimal for an unknown kind).
+func (r *Record) Value() Decimal {
+	switch r.Kind {
+	case KindFuelPrice:
+		return r.Price
+	case KindWage:
+		return r.Amount
+	case KindFXRate:
+		return r.Rate
+	}
+	return Decimal{}
+}
+
+// ApplyDefaults sets the CONTRACT defaults of absent (zero) optional fields that do not depend on
+// the transport: version 1, frequency D, status A, tax_basis incl_tax, basis gross, rate_type
+// official, quantity 1. The decoders call it before Validate; code that builds a Record by hand
+// should too.
+func (r *Record) ApplyDefaults() {
+	if r.Version == 0 {
+		r.Version = CurrentVersion
+	}
+	if r.Frequency == "" {
+		r.Frequency = "D"
+	}
+	if r.Status == "" {
+		r.Status = "A"
+	}
+	switch r.Kind {
+	case KindFuelPrice:
+		if r.TaxBasis == "" {
+			r.TaxBasis = "incl_tax"
+		}
+	case KindWage:
+		if r.Basis == "" {
+			r.Basis = "gross"
+		}
+	case KindFXRate:
+		if r.RateType == "" {
+			r.RateType = "official"
+		}
+		if r.Quantity == 0 {
+			r.Quantity = 1
+		}
+	}
+}
+
+// Finish applies the defaults that need the transport. If ID is empty it is set to RecordID(r),
+// computed BEFORE published_at is defaulted, so that the same message bytes always get the same
+// id whatever their Kafka timestamp. Then, if PublishedAt is zero, it is set to kafkaTime truncated
+// to whole seconds, in UTC.
+func (r *Record) Finish(kafkaTime time.Time) {
+	if r.ID == "" {
+		r.ID = RecordID(r)
+	}
+	if r.PublishedAt.IsZero() {
+		r.PublishedAt = kafkaTime.Truncate(time.Second).UTC()
+	}
+}
+
+// dims returns the kind's dimension fields in CONTRACT order.
+func (r *Record) dims(buf *[6]string) []string {
+	switch r.Kind {
+	case KindFuelPrice:
+		*buf = [6]string{r.Country, r.Region, r.Product, r.TaxBasis, r.Currency, r.Unit}
+		return buf[:6]
+	case KindWage:
+		*buf = [6]string{r.Country, r.Region, r.Measure, r.Basis, r.Currency, r.Per}
+		return buf[:6]
+	case KindFXRate:
+		buf[0], buf[1], buf[2] = r.Base, r.Quote, r.RateType
+		return buf[:3]
+	}
+	return nil
+}
+
+// SeriesKey returns the record's identity fields without the date, joined by '|':
+// kind|source|<dimensions…>|frequency, e.g.
+// "fuel_price|stat.gov.kz|KZ|KZ-MAN|lpg|incl_tax|KZT|litre|D". The dimensions are, in order,
+// fuel_price: country, region, product, tax_basis, currency, unit; wage: country, region, measure,
+// basis, currency, per; fx_rate: base, quote, rate_type. Only source may contain '|' or '\'; there
+// they are escaped with '\' so that distinct identities never share a key.
+func SeriesKey(r *Record) string {
+	var b strings.Builder
+	writeSeriesKey(&b, r)
+	return b.String()
+}
+
+func writeSeriesKey(b *strings.Builder, r *Record) {
+	var buf [6]string
+	dims := r.dims(&buf)
+	n := len(r.Kind) + len(r.Source) + len(r.Frequency) + 2 + 16
+	for _, d := range dims {
+		n += len(d) + 1
+	}
+	b.Grow(n)
+	b.WriteString(string(r.Kind))
+	b.WriteByte('|')
+	writeEscaped(b, r.Source)
+	for _, d := range dims {
+		b.WriteByte('|')
+		writeEscaped(b, d)
+	}
+	b.WriteByte('|')
+	writeEscaped(b, r.Frequency)
+}
+
+func writeEscaped(b *strings.Builder, s string) {
+	if !strings.ContainsAny(s, `|\`) {
+		b.WriteString(s)
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '|' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+}
+
+// IdentityKey returns SeriesKey(r) + "|" + the date as YYYY-MM-DD: the observation's identity.
+func IdentityKey(r *Record) string {
+	var b strings.Builder
+	writeSeriesKey(&b, r)
+	b.WriteByte('|')
+	var d [10]byte
+	b.Write(appendDate(d[:0], r.Date))
+	return b.String()
+}
+
+// appendDate appends t's date as YYYY-MM-DD (years 0–9999).
+func appendDate(dst []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(dst, "2006-01-02")
+	}
+	return append(dst,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-',
+		byte('0'+d/10), byte('0'+d%10))
+}
+
+// RecordID returns a deterministic id for r: the first 32 hex digits (128 bits) of the SHA-256 of
+// a canonical, length-prefixed encoding of every content field — kind, version, source, all
+// kind-specific fields (dimensions, quantity), frequency, date, the value's String() (so "120.5" and
+// "120.50" differ, as written), published_at (RFC 3339 with nanoseconds, UTC) if non-zero, status,
+// unit_mult and the attributes sorted by key. The ID field itself is not part of it.
+func RecordID(r *Record) string {
+	h := sha256.New()
+	var scratch [64]byte
+	put := func(s string) {
+		b := binary.AppendUvarint(scratch[:0], uint64(len(s)))
+		h.Write(b)
+		h.Write([]byte(s))
+	}
+	putInt := func(n int64) {
+		h.Write(binary.AppendVarint(scratch[:0], n))
+	}
+	put(string(r.Kind))
+	putInt(int64(r.Version))
+	put(r.Source)
+	var buf [6]string
+	for _, d := range r.dims(&buf) {
+		put(d)
+	}
+	if r.Kind == KindFXRate {
+		putInt(r.Quantity)
+	}
+	put(r.Frequency)
+	put(string(appendDate(scratch[:0], r.Date)))
+	put(r.Value().String())
+	if r.PublishedAt.IsZero() {
+		put("")
+	} else {
+		put(r.PublishedAt.UTC().Format(time.RFC3339Nano))
+	}
+	put(r.Status)
+	putInt(int64(r.UnitMult))
+	keys := make([]string, 0, len(r.Attributes))
+	for k := range r.Attributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	putInt(int64(len(keys)))
+	for _, k := range keys {
+		put(k)
+		put(r.Attributes[k])
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}

@@ -1,0 +1,91 @@
+package transform
+
+import (
+	"testing"
+	"time"
+)
+
+func TestKeys(t *testing.T) {
+	r := lpgRecord(t)
+	if got, want := SeriesKey(&r), "fuel_price|stat.gov.kz|KZ|KZ-MAN|lpg|incl_tax|KZT|litre|D"; got != want {
+		t.Errorf("SeriesKey = %q, want %q", got, want)
+	}
+	if got, want := IdentityKey(&r), "fuel_price|stat.gov.kz|KZ|KZ-MAN|lpg|incl_tax|KZT|litre|D|2022-01-05"; got != want {
+		t.Errorf("IdentityKey = %q, want %q", got, want)
+	}
+	w := Record{Kind: KindWage, Source: "s", Country: "KZ", Measure: "minimum", Basis: "gross", Currency: "KZT", Per: "month", Frequency: "M", Date: day("2022-01-01")}
+	if got, want := IdentityKey(&w), "wage|s|KZ||minimum|gross|KZT|month|M|2022-01-01"; got != want {
+		t.Errorf("wage IdentityKey = %q, want %q", got, want)
+	}
+	x := Record{Kind: KindFXRate, Source: "a|b", Base: "EUR", Quote: "KZT", RateType: "official", Frequency: "D", Date: day("2022-01-05")}
+	if got, want := SeriesKey(&x), `fx_rate|a\|b|EUR|KZT|official|D`; got != want {
+		t.Errorf("fx SeriesKey = %q, want %q", got, want)
+	}
+}
+
+func TestRecordIDAndFinish(t *testing.T) {
+	data := []byte(`{"kind":"fuel_price","source":"stat.gov.kz","date":"2022-01-05","country":"KZ","region":"KZ-MAN","product":"lpg","price":"120","currency":"KZT","unit":"litre"}`)
+	a, _ := DecodeJSON(data)
+	b, _ := DecodeJSON(data)
+	a.Finish(time.Date(2022, 1, 5, 10, 0, 0, 999, time.FixedZone("x", 3600)))
+	b.Finish(time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
+	if a.ID == "" || a.ID != b.ID || len(a.ID) != 32 {
+		t.Errorf("same bytes, different ids: %q %q", a.ID, b.ID)
+	}
+	if want := time.Date(2022, 1, 5, 9, 0, 0, 0, time.UTC); !a.PublishedAt.Equal(want) || a.PublishedAt.Location() != time.UTC {
+		t.Errorf("PublishedAt = %v, want %v UTC", a.PublishedAt, want)
+	}
+	// The id depends on content, including a given published_at and the value as written.
+	base := lpgRecord(t)
+	ids := map[string]string{"base": RecordID(&base)}
+	mut := map[string]func(r *Record){
+		"price":     func(r *Record) { r.Price = dec(t, "120.0") },
+		"published": func(r *Record) { r.PublishedAt = time.Date(2022, 1, 5, 0, 0, 0, 0, time.UTC) },
+		"status":    func(r *Record) { r.Status = "P" },
+		"unit_mult": func(r *Record) { r.UnitMult = 3 },
+		"attrs":     func(r *Record) { r.Attributes = map[string]string{"a": "b"} },
+		"region":    func(r *Record) { r.Region = "" },
+		"date":      func(r *Record) { r.Date = day("2022-01-06") },
+	}
+	for name, m := range mut {
+		r := lpgRecord(t)
+		m(&r)
+		id := RecordID(&r)
+		for other, oid := range ids {
+			if id == oid {
+				t.Errorf("%s and %s share id %s", name, other, id)
+			}
+		}
+		ids[name] = id
+	}
+	// A producer id is kept.
+	c := lpgRecord(t)
+	c.ID = "mine"
+	c.Finish(time.Now())
+	if c.ID != "mine" {
+		t.Error("Finish replaced producer id")
+	}
+}
+
+func TestValidateHandBuilt(t *testing.T) {
+	r := lpgRecord(t)
+	r.Amount = dec(t, "1")
+	if CodeOf(Validate(&r)) != CodeUnknownField {
+		t.Error("amount on a fuel_price accepted")
+	}
+	r = lpgRecord(t)
+	r.Date = time.Date(2022, 1, 5, 3, 0, 0, 0, time.UTC)
+	if CodeOf(Validate(&r)) != CodeInvalidField {
+		t.Error("non-midnight date accepted")
+	}
+	r = lpgRecord(t)
+	r.Version = 0
+	if CodeOf(Validate(&r)) != CodeUnknownVersion {
+		t.Error("version 0 accepted")
+	}
+	r = Record{Kind: KindFuelPrice, Source: "s", Date: day("2022-01-05"), Country: "KZ", Product: "lpg", Currency: "KZT", Unit: "kg", Price: dec(t, "1")}
+	r.ApplyDefaults()
+	if err := Validate(&r); err != nil {
+		t.Errorf("ApplyDefaults + Validate: %v", err)
+	}
+}

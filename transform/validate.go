@@ -1,0 +1,325 @@
+package transform
+
+import (
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on free-text fields.
+const (
+	// MaxSourceBytes is the longest accepted source id, in bytes.
+	MaxSourceBytes = 200
+	// MaxIDBytes is the longest accepted producer id, in bytes.
+	MaxIDBytes = 200
+	// MaxCodeBytes is the longest accepted product or measure code, in bytes.
+	MaxCodeBytes = 100
+	// MinUnitMult and MaxUnitMult bound unit_mult.
+	MinUnitMult, MaxUnitMult = -18, 18
+)
+
+const (
+	acceptedFrequencies = "D, W, M, Q, A"
+	acceptedUnits       = "litre, 1000_litres, us_gallon, imp_gallon, barrel, kg, tonne"
+)
+
+// Validate checks every rule of CONTRACT §1 on a decoded record whose defaults have been applied
+// (see ApplyDefaults): the kind is known and the version is 1; the kind's required fields are
+// present; date is a UTC-midnight calendar date; frequency is D, W, M, Q or A; status is 1–2
+// upper-case letters (an SDMX OBS_STATUS code); unit_mult is within −18…18; country matches
+// [A-Z]{2}; region is "" or the country, '-', and 1–3 of [A-Z0-9]; product and measure match
+// [a-z0-9_]+; currencies match [A-Z]{3} and base ≠ quote; enumerations hold (unit, tax_basis, per,
+// basis, rate_type); price ≥ 0, amount ≥ 0, rate > 0, quantity ≥ 1, each decimal fitting
+// Decimal(38, 18); source is non-empty and at most 200 bytes; every string is valid UTF-8 without
+// control characters; attribute keys are non-empty; fields of other kinds are empty.
+//
+// It returns the first violation as an *Error naming the field and the accepted values.
+func Validate(r *Record) error {
+	switch r.Kind {
+	case KindFuelPrice, KindWage, KindFXRate:
+	case "":
+		return fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+	default:
+		return fieldError(CodeUnknownKind, "kind", quote(string(r.Kind))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
+	}
+	if r.Version != CurrentVersion {
+		return fieldError(CodeUnknownVersion, "version", strconv.Itoa(r.Version)+" is not a known schema version; this consumer knows version 1")
+	}
+	if err := checkText("id", r.ID, MaxIDBytes); err != nil {
+		return err
+	}
+	if r.Source == "" {
+		return fieldError(CodeMissingField, "source", "is required: the publisher id, e.g. \"stat.gov.kz\"")
+	}
+	if err := checkText("source", r.Source, MaxSourceBytes); err != nil {
+		return err
+	}
+	if r.Date.IsZero() {
+		return fieldError(CodeMissingField, "date", "is required, as YYYY-MM-DD")
+	}
+	if h, m, s := r.Date.Clock(); h != 0 || m != 0 || s != 0 || r.Date.Nanosecond() != 0 || r.Date.Location() != time.UTC {
+		return fieldError(CodeInvalidField, "date", "must be a calendar date at UTC midnight")
+	}
+	if y := r.Date.Year(); y < 1 || y > 9999 {
+		return fieldError(CodeOutOfRange, "date", "year "+strconv.Itoa(y)+" is outside 0001…9999")
+	}
+	switch r.Frequency {
+	case "D", "W", "M", "Q", "A":
+	case "":
+		return fieldError(CodeMissingField, "frequency", "is empty; accepted: "+acceptedFrequencies)
+	default:
+		return fieldError(CodeInvalidField, "frequency", quote(r.Frequency)+" is not accepted; accepted: "+acceptedFrequencies)
+	}
+	if !isStatus(r.Status) {
+		return fieldError(CodeInvalidField, "status", quote(r.Status)+" is not an SDMX OBS_STATUS code; write 1–2 upper-case letters such as A (normal), P (provisional), E (estimated)")
+	}
+	if r.UnitMult < MinUnitMult || r.UnitMult > MaxUnitMult {
+		return fieldError(CodeOutOfRange, "unit_mult", strconv.Itoa(r.UnitMult)+" is outside −18…18")
+	}
+	var err error
+	switch r.Kind {
+	case KindFuelPrice:
+		err = validateFuelPrice(r)
+	case KindWage:
+		err = validateWage(r)
+	case KindFXRate:
+		err = validateFXRate(r)
+	}
+	if err != nil {
+		return err
+	}
+	for k, v := range r.Attributes {
+		if k == "" {
+			return fieldError(CodeInvalidField, "attributes", "attribute keys must be non-empty")
+		}
+		if code, why := textProblem(k, 0); code != "" {
+			return fieldError(code, "attributes", "key "+quote(k)+" "+why)
+		}
+		if code, why := textProblem(v, 0); code != "" {
+			return fieldError(code, "attributes", "value of key "+quote(k)+" "+why)
+		}
+	}
+	return nil
+}
+
+func validateFuelPrice(r *Record) error {
+	if err := notApplicable(r, "measure", r.Measure, "per", r.Per, "basis", r.Basis, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType); err != nil {
+		return err
+	}
+	if r.Amount.Coef != nil || r.Rate.Coef != nil || r.Quantity != 0 {
+		return fieldError(CodeUnknownField, "amount", "amount, rate and quantity do not apply to kind fuel_price")
+	}
+	if err := checkCountryRegion(r); err != nil {
+		return err
+	}
+	if err := checkCode("product", r.Product, "e.g. lpg, gasoline_ai92, diesel"); err != nil {
+		return err
+	}
+	if err := checkCurrency("currency", r.Currency); err != nil {
+		return err
+	}
+	switch r.Unit {
+	case UnitLitre, Unit1000Litres, UnitUSGallon, UnitImpGallon, UnitBarrel, UnitKg, UnitTonne:
+	case "":
+		return fieldError(CodeMissingField, "unit", "is required; accepted: "+acceptedUnits)
+	default:
+		return fieldError(CodeInvalidField, "unit", quote(r.Unit)+" is not an accepted unit; accepted: "+acceptedUnits)
+	}
+	if err := checkEnum("tax_basis", r.TaxBasis, "incl_tax", "excl_tax"); err != nil {
+		return err
+	}
+	return checkDecimal("price", r.Price, 0)
+}
+
+func validateWage(r *Record) error {
+	if err := notApplicable(r, "product", r.Product, "tax_basis", r.TaxBasis, "unit", r.Unit, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType); err != nil {
+		return err
+	}
+	if r.Price.Coef != nil || r.Rate.Coef != nil || r.Quantity != 0 {
+		return fieldError(CodeUnknownField, "price", "price, rate and quantity do not apply to kind wage")
+	}
+	if err := checkCountryRegion(r); err != nil {
+		return err
+	}
+	if err := checkCode("measure", r.Measure, "e.g. minimum, average, median"); err != nil {
+		return err
+	}
+	if err := checkCurrency("currency", r.Currency); err != nil {
+		return err
+	}
+	if err := checkEnum("per", r.Per, "hour", "day", "week", "month", "year"); err != nil {
+		return err
+	}
+	if err := checkEnum("basis", r.Basis, "gross", "net"); err != nil {
+		return err
+	}
+	return checkDecimal("amount", r.Amount, 0)
+}
+
+func validateFXRate(r *Record) error {
+	if err := notApplicable(r, "country", r.Country, "region", r.Region, "product", r.Product, "tax_basis", r.TaxBasis, "currency", r.Currency, "unit", r.Unit, "measure", r.Measure, "per", r.Per, "basis", r.Basis); err != nil {
+		return err
+	}
+	if r.Price.Coef != nil || r.Amount.Coef != nil {
+		return fieldError(CodeUnknownField, "price", "price and amount do not apply to kind fx_rate")
+	}
+	if err := checkCurrency("base", r.Base); err != nil {
+		return err
+	}
+	if err := checkCurrency("quote", r.Quote); err != nil {
+		return err
+	}
+	if r.Base == r.Quote {
+		return fieldError(CodeInvalidField, "quote", "equals base "+quote(r.Base)+"; a rate needs two different currencies")
+	}
+	if err := checkEnum("rate_type", r.RateType, "official", "reference", "market"); err != nil {
+		return err
+	}
+	if r.Quantity < 1 {
+		return fieldError(CodeOutOfRange, "quantity", strconv.FormatInt(r.Quantity, 10)+" is not accepted; quantity is an integer ≥ 1")
+	}
+	return checkDecimal("rate", r.Rate, 1)
+}
+
+// notApplicable reports the first non-empty field among name/value pairs.
+func notApplicable(r *Record, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			return fieldError(CodeUnknownField, pairs[i], "does not apply to kind "+string(r.Kind))
+		}
+	}
+	return nil
+}
+
+// checkDecimal checks presence, sign (min 0: ≥ 0; min 1: > 0) and that d fits Decimal(38, 18).
+func checkDecimal(field string, d Decimal, min int) error {
+	if d.Coef == nil {
+		return fieldError(CodeMissingField, field, "is required: a decimal such as 120.5")
+	}
+	if d.Scale < 0 || d.Scale > MaxScale || d.Fixed18().CmpAbs(fixed18Limit) >= 0 {
+		return fieldError(CodeOutOfRange, field, d.String()+" does not fit Decimal(38,18)")
+	}
+	if min == 0 && d.Sign() < 0 {
+		return fieldError(CodeOutOfRange, field, d.String()+" is negative; it must be ≥ 0")
+	}
+	if min == 1 && d.Sign() <= 0 {
+		return fieldError(CodeOutOfRange, field, d.String()+" is not accepted; it must be > 0")
+	}
+	return nil
+}
+
+func checkCountryRegion(r *Record) error {
+	if r.Country == "" {
+		return fieldError(CodeMissingField, "country", "is required: an ISO 3166-1 alpha-2 code such as KZ")
+	}
+	if len(r.Country) != 2 || !isUpper(r.Country[0]) || !isUpper(r.Country[1]) {
+		return fieldError(CodeInvalidField, "country", quote(r.Country)+" is not an ISO 3166-1 alpha-2 code; write two upper-case letters such as KZ")
+	}
+	if r.Region == "" {
+		return nil
+	}
+	ok := len(r.Region) >= 4 && len(r.Region) <= 6 && r.Region[:2] == r.Country && r.Region[2] == '-'
+	if ok {
+		for i := 3; i < len(r.Region); i++ {
+			if c := r.Region[i]; !isUpper(c) && !isDigit(c) {
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		return fieldError(CodeInvalidField, "region", quote(r.Region)+" is not an ISO 3166-2 code of country "+r.Country+"; write "+r.Country+"- followed by 1–3 upper-case letters or digits, e.g. KZ-MAN, or leave it empty")
+	}
+	return nil
+}
+
+func checkCode(field, v, example string) error {
+	if v == "" {
+		return fieldError(CodeMissingField, field, "is required: a lower-case code ([a-z0-9_]+), "+example)
+	}
+	ok := len(v) <= MaxCodeBytes
+	for i := 0; ok && i < len(v); i++ {
+		c := v[i]
+		ok = ('a' <= c && c <= 'z') || isDigit(c) || c == '_'
+	}
+	if !ok {
+		return fieldError(CodeInvalidField, field, quote(v)+" is not accepted; write lower-case letters, digits and '_' (at most 100), "+example)
+	}
+	return nil
+}
+
+func checkCurrency(field, v string) error {
+	if v == "" {
+		return fieldError(CodeMissingField, field, "is required: an ISO 4217 code such as KZT")
+	}
+	if len(v) != 3 || !isUpper(v[0]) || !isUpper(v[1]) || !isUpper(v[2]) {
+		return fieldError(CodeInvalidField, field, quote(v)+" is not an ISO 4217 code; write three upper-case letters such as KZT")
+	}
+	return nil
+}
+
+func checkEnum(field, v string, accepted ...string) error {
+	for _, a := range accepted {
+		if v == a {
+			return nil
+		}
+	}
+	list := ""
+	for i, a := range accepted {
+		if i > 0 {
+			list += ", "
+		}
+		list += a
+	}
+	if v == "" {
+		return fieldError(CodeMissingField, field, "is required; accepted: "+list)
+	}
+	return fieldError(CodeInvalidField, field, quote(v)+" is not accepted; accepted: "+list)
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
+func isStatus(s string) bool {
+	switch len(s) {
+	case 1:
+		return isUpper(s[0])
+	case 2:
+		return isUpper(s[0]) && isUpper(s[1])
+	}
+	return false
+}
+
+// checkText checks that s is valid UTF-8 without control characters and, if max > 0, at most max bytes.
+func checkText(field, s string, max int) error {
+	if code, why := textProblem(s, max); code != "" {
+		return fieldError(code, field, why)
+	}
+	return nil
+}
+
+// textProblem returns a code and reason if s is not valid UTF-8, contains a control character or
+// (max > 0) is longer than max bytes; otherwise "", "".
+func textProblem(s string, max int) (Code, string) {
+	if max > 0 && len(s) > max {
+		return CodeOutOfRange, "is " + strconv.Itoa(len(s)) + " bytes long; at most " + strconv.Itoa(max) + " are accepted"
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return CodeInvalidField, "contains control character " + strconv.QuoteRune(rune(c)) + " at byte " + strconv.Itoa(i) + "; remove it"
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return CodeInvalidUTF8, "is not valid UTF-8 at byte " + strconv.Itoa(i)
+		}
+		if unicode.IsControl(r) {
+			return CodeInvalidField, "contains control character " + strconv.QuoteRune(r) + " at byte " + strconv.Itoa(i) + "; remove it"
+		}
+		i += size
+	}
+	return "", ""
+}
