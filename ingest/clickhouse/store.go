@@ -61,7 +61,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	opts.DialTimeout = o.DialTimeout
 	opts.Compression = &ch.Compression{Method: ch.CompressionLZ4}
-	opts.Logger = o.Logger.With("component", "clickhouse-driver")
+	opts.Logger = slog.New(quietVersionWarning{o.Logger.Handler()}).With("component", "clickhouse-driver")
 	opts.MaxOpenConns = 8
 	conn, err := ch.Open(opts)
 	if err != nil {
@@ -186,3 +186,25 @@ func (s *Store) AppliedMigrations(ctx context.Context) (int, error) {
 
 
 
+
+// quietVersionWarning demotes the driver's "unsupported clickhouse version" warning to debug:
+// econflow supports ClickHouse 18.16 on purpose and checks what it relies on in its tests.
+type quietVersionWarning struct{ slog.Handler }
+
+func (h quietVersionWarning) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "unsupported clickhouse version" {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietVersionWarning) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietVersionWarning{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietVersionWarning) WithGroup(name string) slog.Handler {
+	return quietVersionWarning{h.Handler.WithGroup(name)}
+}

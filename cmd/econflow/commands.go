@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/ingest/clickhouse"
+	"github.com/econflow/econflow/ingest/kafka"
+)
+
+func cmdMigrate(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseFlags("migrate", "migrate [flags]", args, settings{kafka: true, clickhouse: true}, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	return migrate(stop, cfg, log)
+}
+
+func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: cfg.ClickHouse, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := kafka.EnsureTopics(ctx, cfg.Brokers, cfg.Security, cfg.Topics.All(), cfg.Partitions, cfg.Replicas); err != nil {
+		return err
+	}
+	n, err := store.AppliedMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("schema and topics ready", "database", store.Database(), "migrations", n, "topics", cfg.Topics.All())
+	return nil
+}
+
+func cmdConsume(stop, abort context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseFlags("consume", "consume [flags]", args, settings{kafka: true, clickhouse: true, consume: true}, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	return consume(stop, abort, cfg, log, nil)
+}
+
+// consume runs the pipeline until stop, then drains. It migrates first (idempotent). ready, if
+// not nil, is called once the consumer has joined.
+func consume(stop, abort context.Context, cfg Config, log *slog.Logger, ready func()) error {
+	if err := migrate(stop, cfg, log); err != nil {
+		return err
+	}
+	store, err := clickhouse.Open(stop, clickhouse.Options{DSN: cfg.ClickHouse, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(reg)
+	src, err := kafka.NewSource(kafka.SourceOptions{Brokers: cfg.Brokers, Group: cfg.Group, Topics: cfg.Topics.Input(),
+		Security: cfg.Security, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dead, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security}, cfg.Topics.DeadLetter)
+	if err != nil {
+		return err
+	}
+	defer dead.Close()
+	proc := ingest.NewProcessor(cfg.FX())
+	rec := ingest.NewReconciler(store, proc, cfg.Reconcile, log, metrics)
+	// The first pass loads every stored rate before any message is converted.
+	if err := rec.Pass(stop); err != nil {
+		return fmt.Errorf("load stored rates: %w", err)
+	}
+	consumer := ingest.NewConsumer(ingest.ConsumerConfig{BatchSize: cfg.BatchSize, BatchLinger: cfg.Linger},
+		src, store, dead, proc, rec, log, metrics)
+
+	bg, bgCancel := context.WithCancel(context.Background())
+	defer bgCancel()
+	go rec.Run(bg)
+	go watchLag(bg, cfg, metrics, log)
+	if cfg.HTTP != "" {
+		srv, err := serveHTTP(cfg.HTTP, reg, consumer, store)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		log.Info("serving metrics and health", "addr", cfg.HTTP)
+	}
+	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics.Input(),
+		"clickhouse", store.Database(), "batch_size", cfg.BatchSize)
+	if ready != nil {
+		ready()
+	}
+	err = consumer.Run(stop, abort)
+	if err != nil {
+		return err
+	}
+	log.Info("drained and committed; leaving the group")
+	return nil
+}
+
+func serveHTTP(addr string, reg *prometheus.Registry, c *ingest.Consumer, store *clickhouse.Store) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil || !c.Ready() {
+			http.Error(w, "not ready: clickhouse unavailable or writes failing", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	return srv, nil
+}
+
+// watchLag sets the lag gauge every 10s: end offset minus the group's committed offset.
+func watchLag(ctx context.Context, cfg Config, m *ingest.Metrics, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		lag, err := groupLag(ctx, cfg)
+		if err != nil {
+			log.Debug("lag unknown", "err", err)
+			continue
+		}
+		for topic, parts := range lag {
+			for p, n := range parts {
+				m.Lag.WithLabelValues(topic, fmt.Sprint(p)).Set(float64(n))
+			}
+		}
+	}
+}
+
+// groupLag returns end offset − committed offset per topic and partition.
+func groupLag(ctx context.Context, cfg Config) (map[string]map[int]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	end, err := kafka.EndOffsets(ctx, cfg.Brokers, cfg.Security, cfg.Topics.Input())
+	if err != nil {
+		return nil, err
+	}
+	committed, err := kafka.CommittedOffsets(ctx, cfg.Brokers, cfg.Security, cfg.Group, cfg.Topics.Input())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[int]int64{}
+	for topic, parts := range end {
+		out[topic] = map[int]int64{}
+		for p, e := range parts {
+			c := committed[topic][p]
+			if c < 0 {
+				c = 0
+			}
+			out[topic][p] = e - c
+		}
+	}
+	return out, nil
+}
+
+func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
+	format := "jsonl"
+	cfg, fs, err := parseFlags("produce", "produce [--format jsonl|csv] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
+		func(fs *flag.FlagSet) { fs.StringVar(&format, "format", format, "input format: jsonl or csv") })
+	if err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	log := newLogger(cfg.LogLevel)
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security}, cfg.Topics.DeadLetter)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	sent, bad, err := produceFiles(stop, w, cfg.Topics, format, fs.Args(), log)
+	for _, b := range bad {
+		fmt.Fprintln(stderr, b.Error())
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("published", "records", sent, "invalid", len(bad))
+	if len(bad) > 0 {
+		return fmt.Errorf("%d invalid line(s) not sent; %d record(s) published", len(bad), sent)
+	}
+	return nil
+}
+
+// produceFiles publishes every valid record of the files and returns how many were sent and
+// the invalid lines.
+func produceFiles(ctx context.Context, w *kafka.Writer, topics kafka.Topics, format string, files []string, log *slog.Logger) (int, []ingest.LineError, error) {
+	const chunk = 5000
+	var (
+		sent    int
+		bad     []ingest.LineError
+		pending []kafkago.Message
+		last    = time.Now()
+	)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := w.Write(ctx, pending...); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		sent += len(pending)
+		pending = pending[:0]
+		if time.Since(last) > 2*time.Second {
+			log.Info("publishing", "records", sent)
+			last = time.Now()
+		}
+		return nil
+	}
+	for _, name := range files {
+		var r io.Reader = os.Stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				return sent, bad, err
+			}
+			defer f.Close()
+			r = f
+		}
+		lineErrs, err := ingest.ReadRecords(name, r, format, func(o ingest.Outgoing) error {
+			pending = append(pending, kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value})
+			if len(pending) >= chunk {
+				return flush()
+			}
+			return nil
+		})
+		bad = append(bad, lineErrs...)
+		if err != nil {
+			return sent, bad, err
+		}
+	}
+	return sent, bad, flush()
+}
+
+func cmdBroker(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
+	listen, dataDir, partitions := "127.0.0.1:9092", "", 3
+	cfg, _, err := parseFlags("broker", "broker [--listen ADDR] [--data-dir DIR]", args, settings{}, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&listen, "listen", listen, "host:port to listen on (loopback recommended)")
+		fs.StringVar(&dataDir, "data-dir", dataDir, "directory to persist topics, offsets and groups; empty: memory only")
+		fs.IntVar(&partitions, "partitions", partitions, "partitions of topics created on first use")
+	})
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	b, err := kafka.StartBroker(kafka.BrokerOptions{Listen: listen, DataDir: dataDir, Partitions: partitions})
+	if err != nil {
+		return err
+	}
+	log.Info("embedded broker listening", "addr", b.Addr(), "data_dir", dataDir, "partitions", partitions)
+	<-stop.Done()
+	b.Close()
+	log.Info("embedded broker stopped")
+	return nil
+}
+
+var _ = errors.New

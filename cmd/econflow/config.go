@@ -1,0 +1,258 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/econflow/econflow/ingest/clickhouse"
+	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/transform"
+)
+
+// Config is every setting of the econflow commands. Each field can be set by flag and by the
+// environment variable named in its flag's help; flags win.
+type Config struct {
+	Brokers    []string      // --brokers, ECONFLOW_BROKERS; default 127.0.0.1:9092
+	ClickHouse string        // --clickhouse, ECONFLOW_CLICKHOUSE; default clickhouse://127.0.0.1:9000/econ
+	Group      string        // --group, ECONFLOW_GROUP; default econflow
+	HTTP       string        // --http, ECONFLOW_HTTP; default "" (no HTTP server); e.g. 127.0.0.1:9464
+	Topics     kafka.Topics  // --topic-*, ECONFLOW_TOPIC_*
+	Partitions int           // --partitions: partitions of topics created by migrate; default 3
+	Replicas   int           // --replication: replication factor of created topics; default 1
+	BatchSize  int           // --batch-size: messages per ClickHouse insert; default 20000
+	Linger     time.Duration // --batch-linger: wait for a batch to fill; default 250ms
+	Reconcile  time.Duration // --reconcile-interval: re-conversion timer; default 5s
+	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY; default EUR
+	WindowDays int           // --fx-window-days; default 7
+	Pivots     []string      // --fx-pivots; default USD
+	SourcePref []string      // --fx-source-preference; default none
+	Security   kafka.Security
+	LogLevel   string // --log-level: debug, info, warn, error; default info
+}
+
+// DefaultConfig returns the local defaults of CONTRACT §4.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:    []string{"127.0.0.1:9092"},
+		ClickHouse: clickhouse.DefaultDSN,
+		Group:      "econflow",
+		Topics:     kafka.DefaultTopics(),
+		Partitions: 3,
+		Replicas:   1,
+		BatchSize:  20000,
+		Linger:     250 * time.Millisecond,
+		Reconcile:  5 * time.Second,
+		Reporting:  "EUR",
+		WindowDays: 7,
+		Pivots:     []string{"USD"},
+		LogLevel:   "info",
+	}
+}
+
+// FX returns the conversion settings.
+func (c Config) FX() transform.FXConfig {
+	return transform.FXConfig{Reporting: c.Reporting, WindowDays: c.WindowDays, Pivots: c.Pivots, SourcePreference: c.SourcePref}
+}
+
+// Validate checks every field and names the first bad one.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("brokers: at least one host:port is required")
+	}
+	for _, b := range c.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return fmt.Errorf("brokers: %q is not host:port", b)
+		}
+	}
+	if !strings.HasPrefix(c.ClickHouse, "clickhouse://") {
+		return fmt.Errorf("clickhouse: %q must look like clickhouse://host:9000/econ", c.ClickHouse)
+	}
+	if c.Group == "" {
+		return errors.New("group: must not be empty")
+	}
+	if c.HTTP != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+			return fmt.Errorf("http: %q is not host:port", c.HTTP)
+		}
+	}
+	for name, t := range map[string]string{"topic-fuel-prices": c.Topics.FuelPrices, "topic-wages": c.Topics.Wages,
+		"topic-fx-rates": c.Topics.FXRates, "topic-dead-letter": c.Topics.DeadLetter} {
+		if t == "" {
+			return fmt.Errorf("%s: must not be empty", name)
+		}
+	}
+	if c.Partitions < 1 {
+		return fmt.Errorf("partitions: %d, want ≥ 1", c.Partitions)
+	}
+	if c.Replicas < 1 {
+		return fmt.Errorf("replication: %d, want ≥ 1", c.Replicas)
+	}
+	if c.BatchSize < 1 || c.BatchSize > 1_000_000 {
+		return fmt.Errorf("batch-size: %d, want 1…1000000", c.BatchSize)
+	}
+	if c.Linger <= 0 {
+		return fmt.Errorf("batch-linger: %s, want > 0", c.Linger)
+	}
+	if c.Reconcile <= 0 {
+		return fmt.Errorf("reconcile-interval: %s, want > 0", c.Reconcile)
+	}
+	if !isCurrency(c.Reporting) {
+		return fmt.Errorf("reporting-currency: %q is not an ISO 4217 code", c.Reporting)
+	}
+	if c.WindowDays < 0 || c.WindowDays > 366 {
+		return fmt.Errorf("fx-window-days: %d, want 0…366", c.WindowDays)
+	}
+	for _, p := range c.Pivots {
+		if !isCurrency(p) {
+			return fmt.Errorf("fx-pivots: %q is not an ISO 4217 code", p)
+		}
+	}
+	if err := c.Security.Validate(); err != nil {
+		return fmt.Errorf("kafka security: %w", err)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("log-level: %q, want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+func isCurrency(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// listFlag is a comma-separated list flag.
+type listFlag struct{ p *[]string }
+
+func (l listFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+func (l listFlag) Set(s string) error { *l.p = splitList(s); return nil }
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// settings registers the flags of the given groups on fs, with env values as defaults.
+type settings struct {
+	kafka, clickhouse, consume bool
+}
+
+func (c *Config) register(fs *flag.FlagSet, s settings) {
+	if s.kafka {
+		fs.Var(listFlag{&c.Brokers}, "brokers", "Kafka bootstrap brokers, comma-separated (env ECONFLOW_BROKERS)")
+		fs.StringVar(&c.Topics.FuelPrices, "topic-fuel-prices", c.Topics.FuelPrices, "fuel price topic (env ECONFLOW_TOPIC_FUEL_PRICES)")
+		fs.StringVar(&c.Topics.Wages, "topic-wages", c.Topics.Wages, "wage topic (env ECONFLOW_TOPIC_WAGES)")
+		fs.StringVar(&c.Topics.FXRates, "topic-fx-rates", c.Topics.FXRates, "exchange rate topic (env ECONFLOW_TOPIC_FX_RATES)")
+		fs.StringVar(&c.Topics.DeadLetter, "topic-dead-letter", c.Topics.DeadLetter, "dead-letter topic (env ECONFLOW_TOPIC_DEAD_LETTER)")
+		fs.StringVar(&c.Security.SASLMechanism, "kafka-sasl-mechanism", c.Security.SASLMechanism, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (env ECONFLOW_KAFKA_SASL_MECHANISM); password from env ECONFLOW_KAFKA_PASSWORD only")
+		fs.StringVar(&c.Security.Username, "kafka-username", c.Security.Username, "SASL username (env ECONFLOW_KAFKA_USERNAME)")
+		fs.BoolVar(&c.Security.TLS, "kafka-tls", c.Security.TLS, "connect to Kafka with TLS (env ECONFLOW_KAFKA_TLS)")
+		fs.StringVar(&c.Security.CAFile, "kafka-tls-ca", c.Security.CAFile, "PEM CA bundle for Kafka TLS (env ECONFLOW_KAFKA_TLS_CA)")
+	}
+	if s.clickhouse {
+		fs.StringVar(&c.ClickHouse, "clickhouse", c.ClickHouse, "ClickHouse DSN clickhouse://[user[:password]@]host:port/database[?secure=true] (env ECONFLOW_CLICKHOUSE)")
+		fs.IntVar(&c.Partitions, "partitions", c.Partitions, "partitions of topics that migrate creates")
+		fs.IntVar(&c.Replicas, "replication", c.Replicas, "replication factor of topics that migrate creates")
+	}
+	if s.consume {
+		fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group (env ECONFLOW_GROUP)")
+		fs.StringVar(&c.HTTP, "http", c.HTTP, "serve /metrics, /healthz and /readyz on host:port; empty: off (env ECONFLOW_HTTP)")
+		fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages per ClickHouse insert (env ECONFLOW_BATCH_SIZE)")
+		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill (env ECONFLOW_BATCH_LINGER)")
+		fs.DurationVar(&c.Reconcile, "reconcile-interval", c.Reconcile, "how often stored rows are re-converted with newly stored rates")
+		fs.StringVar(&c.Reporting, "reporting-currency", c.Reporting, "currency of the *_eur columns (env ECONFLOW_REPORTING_CURRENCY)")
+		fs.IntVar(&c.WindowDays, "fx-window-days", c.WindowDays, "a rate dated up to this many days before an observation may convert it (env ECONFLOW_FX_WINDOW_DAYS)")
+		fs.Var(listFlag{&c.Pivots}, "fx-pivots", "pivot currencies for triangulation, in order (env ECONFLOW_FX_PIVOTS)")
+		fs.Var(listFlag{&c.SourcePref}, "fx-source-preference", "rate sources preferred on equal dates, in order (env ECONFLOW_FX_SOURCE_PREFERENCE)")
+	}
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env ECONFLOW_LOG_LEVEL)")
+}
+
+// fromEnv applies ECONFLOW_* environment settings to c.
+func (c *Config) fromEnv(getenv func(string) string) error {
+	str := func(name string, p *string) {
+		if v := getenv(name); v != "" {
+			*p = v
+		}
+	}
+	list := func(name string, p *[]string) {
+		if v := getenv(name); v != "" {
+			*p = splitList(v)
+		}
+	}
+	num := func(name string, p *int) error {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", name, v)
+			}
+			*p = n
+		}
+		return nil
+	}
+	list("ECONFLOW_BROKERS", &c.Brokers)
+	str("ECONFLOW_CLICKHOUSE", &c.ClickHouse)
+	str("ECONFLOW_GROUP", &c.Group)
+	str("ECONFLOW_HTTP", &c.HTTP)
+	str("ECONFLOW_TOPIC_FUEL_PRICES", &c.Topics.FuelPrices)
+	str("ECONFLOW_TOPIC_WAGES", &c.Topics.Wages)
+	str("ECONFLOW_TOPIC_FX_RATES", &c.Topics.FXRates)
+	str("ECONFLOW_TOPIC_DEAD_LETTER", &c.Topics.DeadLetter)
+	str("ECONFLOW_REPORTING_CURRENCY", &c.Reporting)
+	list("ECONFLOW_FX_PIVOTS", &c.Pivots)
+	list("ECONFLOW_FX_SOURCE_PREFERENCE", &c.SourcePref)
+	str("ECONFLOW_KAFKA_SASL_MECHANISM", &c.Security.SASLMechanism)
+	str("ECONFLOW_KAFKA_USERNAME", &c.Security.Username)
+	str("ECONFLOW_KAFKA_PASSWORD", &c.Security.Password)
+	str("ECONFLOW_KAFKA_TLS_CA", &c.Security.CAFile)
+	str("ECONFLOW_LOG_LEVEL", &c.LogLevel)
+	if v := getenv("ECONFLOW_KAFKA_TLS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("ECONFLOW_KAFKA_TLS: %q is not true or false", v)
+		}
+		c.Security.TLS = b
+	}
+	if v := getenv("ECONFLOW_BATCH_LINGER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("ECONFLOW_BATCH_LINGER: %q is not a duration like 250ms", v)
+		}
+		c.Linger = d
+	}
+	if err := num("ECONFLOW_BATCH_SIZE", &c.BatchSize); err != nil {
+		return err
+	}
+	return num("ECONFLOW_FX_WINDOW_DAYS", &c.WindowDays)
+}
+
+func newLogger(level string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}

@@ -1,0 +1,100 @@
+package transform
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// EncodeJSON writes r as a CONTRACT record: the fields of its kind in contract order, decimals as
+// JSON strings of their exact text, published_at only when set. DecodeJSON(EncodeJSON(r)) gives
+// back r (the derived id aside, which is left out so the consumer derives the same one).
+func EncodeJSON(r *Record) []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	field := func(name, value string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = appendJSONString(b, value)
+	}
+	raw := func(name, value string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = append(b, value...)
+	}
+	field("kind", string(r.Kind))
+	if r.Version != 0 && r.Version != CurrentVersion {
+		raw("version", strconv.Itoa(r.Version))
+	}
+	if r.ID != "" && r.ID != RecordID(r) {
+		field("id", r.ID)
+	}
+	field("source", r.Source)
+	field("date", r.Date.Format("2006-01-02"))
+	if r.Frequency != "" {
+		field("frequency", r.Frequency)
+	}
+	if !r.PublishedAt.IsZero() {
+		field("published_at", r.PublishedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if r.Status != "" {
+		field("status", r.Status)
+	}
+	if r.UnitMult != 0 {
+		raw("unit_mult", strconv.Itoa(r.UnitMult))
+	}
+	switch r.Kind {
+	case KindFuelPrice:
+		field("country", r.Country)
+		field("region", r.Region)
+		field("product", r.Product)
+		field("price", r.Price.String())
+		field("currency", r.Currency)
+		field("unit", r.Unit)
+		field("tax_basis", r.TaxBasis)
+	case KindWage:
+		field("country", r.Country)
+		field("region", r.Region)
+		field("measure", r.Measure)
+		field("amount", r.Amount.String())
+		field("currency", r.Currency)
+		field("per", r.Per)
+		field("basis", r.Basis)
+	case KindFXRate:
+		field("base", r.Base)
+		field("quote", r.Quote)
+		field("rate", r.Rate.String())
+		raw("quantity", strconv.FormatInt(r.Quantity, 10))
+		field("rate_type", r.RateType)
+	}
+	if len(r.Attributes) > 0 {
+		keys := make([]string, 0, len(r.Attributes))
+		for k := range r.Attributes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, `,"attributes":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, r.Attributes[k])
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a Go string always marshals
+	return append(b, q...)
+}
