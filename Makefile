@@ -1,0 +1,42 @@
+# econflow — the commands of README.md. `make test` starts every service it needs.
+GO        ?= go
+KAFKA_ADDR ?= 127.0.0.1:19092
+FUZZTIME  ?= 10s
+
+.PHONY: demo test unit services stop-services fuzz-smoke build vet
+
+## demo: the main job on local defaults (embedded broker, local ClickHouse)
+demo:
+	$(GO) run ./cmd/econflow demo
+
+## build: the econflow binary into ./bin
+build:
+	$(GO) build -o bin/econflow ./cmd/econflow
+
+## services: install and start ClickHouse and Apache Kafka on loopback
+services:
+	bash deploy/clickhouse.sh start
+	bash deploy/kafka.sh start
+
+## stop-services: stop what `services` started
+stop-services:
+	-bash deploy/kafka.sh stop
+	-bash deploy/clickhouse.sh stop
+
+## test: the whole suite on real services — unit, integration (embedded broker and Apache Kafka), fuzz smoke
+test: services vet
+	ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz-smoke
+
+## unit: the tests that need no services
+unit:
+	$(GO) test -count=1 ./transform/ ./schemas/ ./cmd/... ./deploy/
+
+## fuzz-smoke: run each fuzz target briefly
+fuzz-smoke:
+	$(GO) test ./transform/ -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./transform/ -run '^$$' -fuzz '^FuzzParseDecimal$$' -fuzztime $(FUZZTIME)
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

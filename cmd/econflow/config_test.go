@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestValidateNamesTheBadField(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(*Config)
+		field string
+	}{
+		{"brokers", func(c *Config) { c.Brokers = []string{"nohostport"} }, "brokers"},
+		{"clickhouse", func(c *Config) { c.ClickHouse = "http://x" }, "clickhouse"},
+		{"group", func(c *Config) { c.Group = "" }, "group"},
+		{"batch", func(c *Config) { c.BatchSize = 0 }, "batch-size"},
+		{"reporting", func(c *Config) { c.Reporting = "euro" }, "reporting-currency"},
+		{"pivots", func(c *Config) { c.Pivots = []string{"usd"} }, "fx-pivots"},
+		{"window", func(c *Config) { c.WindowDays = -1 }, "fx-window-days"},
+		{"sasl", func(c *Config) { c.Security.SASLMechanism = "GSSAPI" }, "kafka security"},
+		{"log", func(c *Config) { c.LogLevel = "loud" }, "log-level"},
+		{"topic", func(c *Config) { c.Topics.DeadLetter = "" }, "topic-dead-letter"},
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.HasPrefix(err.Error(), tc.field) {
+				t.Fatalf("Validate() = %v, want an error naming %q", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestEnvironmentThenFlags(t *testing.T) {
+	env := map[string]string{"ECONFLOW_BROKERS": "10.0.0.1:9092,10.0.0.2:9092", "ECONFLOW_GROUP": "g-env",
+		"ECONFLOW_BATCH_SIZE": "7", "ECONFLOW_KAFKA_PASSWORD": "secret"}
+	c := DefaultConfig()
+	if err := c.fromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Brokers) != 2 || c.Group != "g-env" || c.BatchSize != 7 || c.Security.Password != "secret" {
+		t.Fatalf("env not applied: %+v", c)
+	}
+	if err := c.fromEnv(func(k string) string { return map[string]string{"ECONFLOW_BATCH_SIZE": "many"}[k] }); err == nil {
+		t.Fatal("accepted a non-numeric batch size")
+	}
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, cmd := range []string{"migrate", "consume", "produce", "broker", "demo"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{cmd, "--help"}, &out, &errb); code != 0 {
+			t.Errorf("%s --help exited %d: %s", cmd, code, errb.String())
+		}
+		if !strings.Contains(errb.String(), "Usage: econflow "+cmd) {
+			t.Errorf("%s --help printed no usage: %q", cmd, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "demo") {
+		t.Errorf("top-level help: %d %q", code, out.String())
+	}
+	if code := run([]string{"nope"}, &out, &errb); code != 2 {
+		t.Errorf("unknown command exited %d, want 2", code)
+	}
+}
+
+func TestProduceReportsInvalidLinesWithoutServices(t *testing.T) {
+	var out, errb bytes.Buffer
+	// An unreachable broker: the invalid line is reported before anything is sent.
+	code := run([]string{"produce", "--brokers", "127.0.0.1:1", "testdata/produce/mixed.jsonl"}, &out, &errb)
+	if code == 0 {
+		t.Fatalf("exit 0 for a file with an invalid line")
+	}
+	if !strings.Contains(errb.String(), "mixed.jsonl:2:") || !strings.Contains(errb.String(), "bad_decimal") {
+		t.Fatalf("invalid line not reported with its number and code: %s", errb.String())
+	}
+}

@@ -1,0 +1,136 @@
+package schemas
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/econflow/econflow/transform"
+)
+
+func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	out := map[string]*jsonschema.Schema{}
+	for _, kind := range []string{"fuel_price", "wage", "fx_rate"} {
+		raw, err := JSONSchema(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s schema: %v", kind, err)
+		}
+		url := "https://econflow.dev/schemas/" + kind + ".schema.json"
+		if err := c.AddResource(url, doc); err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Compile(url)
+		if err != nil {
+			t.Fatalf("%s schema: %v", kind, err)
+		}
+		out[kind] = s
+	}
+	return out
+}
+
+func validateLine(t *testing.T, schemas map[string]*jsonschema.Schema, line []byte) {
+	t.Helper()
+	var probe struct{ Kind string }
+	if err := json.Unmarshal(line, &probe); err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	s, ok := schemas[probe.Kind]
+	if !ok {
+		t.Fatalf("unknown kind %q in %s", probe.Kind, line)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(doc); err != nil {
+		t.Fatalf("%s does not match its JSON Schema: %v", line, err)
+	}
+	if _, err := transform.DecodeJSON(line); err != nil {
+		t.Fatalf("%s is rejected by the decoder: %v", line, err)
+	}
+}
+
+// The sample dataset and the decoder's good fixtures satisfy both the JSON Schemas and the decoder.
+func TestSamplesMatchJSONSchemas(t *testing.T) {
+	s := compileSchemas(t)
+	sample, err := Sample("kz_2022.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(sample))
+	n := 0
+	for sc.Scan() {
+		validateLine(t, s, sc.Bytes())
+		n++
+	}
+	if n < 40 {
+		t.Fatalf("sample has %d records, want the full demo dataset", n)
+	}
+	files, _ := filepath.Glob("../transform/testdata/good/*.json")
+	if len(files) == 0 {
+		t.Fatal("no good fixtures found")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		validateLine(t, s, bytes.TrimSpace(b))
+	}
+}
+
+// Records the schemas must refuse.
+func TestJSONSchemasRejectInvalidRecords(t *testing.T) {
+	s := compileSchemas(t)
+	for _, bad := range []string{
+		`{"kind":"fuel_price","source":"s","date":"2022-01-01","country":"KZ","product":"lpg","price":"120,5","currency":"KZT","unit":"litre"}`,
+		`{"kind":"fuel_price","source":"s","date":"2022-01-01","country":"KZ","product":"lpg","price":"1","currency":"KZT","unit":"pint"}`,
+		`{"kind":"wage","source":"s","date":"2022-01-01","country":"KZ","measure":"minimum","amount":"1","currency":"KZT"}`,
+		`{"kind":"fx_rate","source":"s","date":"2022-01-01","base":"EUR","quote":"KZT","rate":"1","extra":1}`,
+	} {
+		var probe struct{ Kind string }
+		_ = json.Unmarshal([]byte(bad), &probe)
+		doc, _ := jsonschema.UnmarshalJSON(strings.NewReader(bad))
+		if err := s[probe.Kind].Validate(doc); err == nil {
+			t.Errorf("schema accepted %s", bad)
+		}
+	}
+}
+
+func TestMigrationsOrderedAndRenamed(t *testing.T) {
+	migs, err := Migrations("econ_other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migs) < 3 {
+		t.Fatalf("%d migrations, want at least 3", len(migs))
+	}
+	for i, m := range migs {
+		if m.Version != i+1 {
+			t.Errorf("migration %d has version %d", i, m.Version)
+		}
+		for _, st := range m.Statements {
+			if strings.Contains(st, " econ.") || strings.Contains(st, "(econ.") {
+				t.Errorf("statement still names database econ: %s", st)
+			}
+			if !strings.Contains(st, "IF NOT EXISTS") {
+				t.Errorf("statement is not idempotent: %s", st)
+			}
+		}
+	}
+	if _, err := Migrations("econ; DROP"); err == nil {
+		t.Fatal("accepted a database name with SQL in it")
+	}
+}
