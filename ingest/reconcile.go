@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"context"
-	"math/big"
 	"log/slog"
+	"math/big"
 	"time"
 
 	"github.com/econflow/econflow/transform"

@@ -241,14 +241,14 @@ func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where
 	var out []ingest.Row
 	for rows.Next() {
 		var (
-			r                          ingest.Row
-			rec                        = &r.Record
-			d                          = &r.Derived
-			value                      decimal.Decimal
-			mult                       int8
-			partition                  int32
-			fxDate                     *time.Time
-			attrs                      string
+			r                       ingest.Row
+			rec                     = &r.Record
+			d                       = &r.Derived
+			value                   decimal.Decimal
+			mult                    int8
+			partition               int32
+			fxDate                  *time.Time
+			attrs                   string
 			a, b2, c, e, f, g, h, k *decimal.Decimal
 		)
 		rec.Kind = kind

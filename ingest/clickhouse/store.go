@@ -184,9 +184,6 @@ func (s *Store) AppliedMigrations(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
-
-
-
 // quietVersionWarning demotes the driver's "unsupported clickhouse version" warning to debug:
 // econflow supports ClickHouse 18.16 on purpose and checks what it relies on in its tests.
 type quietVersionWarning struct{ slog.Handler }
