@@ -24,6 +24,13 @@ const (
 	acceptedUnits       = "litre, 1000_litres, us_gallon, imp_gallon, barrel, kg, tonne"
 )
 
+// MinDate and MaxDate bound observation dates and publication times: the range ClickHouse's Date
+// and DateTime store on every version. A date outside is rejected, never wrapped.
+var (
+	MinDate = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDate = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
 // Validate checks every rule of CONTRACT §1 on a decoded record whose defaults have been applied
 // (see ApplyDefaults): the kind is known and the version is 1; the kind's required fields are
 // present; date is a UTC-midnight calendar date; frequency is D, W, M, Q or A; status is 1–2
@@ -61,8 +68,11 @@ func Validate(r *Record) error {
 	if h, m, s := r.Date.Clock(); h != 0 || m != 0 || s != 0 || r.Date.Nanosecond() != 0 || r.Date.Location() != time.UTC {
 		return fieldError(CodeInvalidField, "date", "must be a calendar date at UTC midnight")
 	}
-	if y := r.Date.Year(); y < 1 || y > 9999 {
-		return fieldError(CodeOutOfRange, "date", "year "+strconv.Itoa(y)+" is outside 0001…9999")
+	if r.Date.Before(MinDate) || r.Date.After(MaxDate) {
+		return fieldError(CodeOutOfRange, "date", r.Date.Format("2006-01-02")+" is outside 1970-01-01…2105-12-31, the range ClickHouse's Date stores")
+	}
+	if !r.PublishedAt.IsZero() && (r.PublishedAt.Before(MinDate) || !r.PublishedAt.Before(MaxDate.AddDate(0, 0, 1))) {
+		return fieldError(CodeOutOfRange, "published_at", r.PublishedAt.Format(time.RFC3339)+" is outside 1970-01-01…2105-12-31, the range ClickHouse's DateTime stores")
 	}
 	switch r.Frequency {
 	case "D", "W", "M", "Q", "A":
