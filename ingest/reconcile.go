@@ -19,8 +19,8 @@ import (
 // rates stored since its last pass (with a margin for clock skew), adds them to the book, and
 // re-derives the stored observations that a changed rate can affect: every pending row, and every
 // row dated within the staleness window after a changed rate's date. A row whose derived values
-// differ is written again with the same identity and published_at and a greater version, which
-// replaces it in every view. Since each pass reads what is stored, the order in which prices and
+// differ is written again with the same identity and published_at and its version plus one, which
+// replaces it in every view but loses to any delivery stored meanwhile. Since each pass reads what is stored, the order in which prices and
 // rates arrive, their partitions and restarts do not matter: the next pass after both are stored
 // converts the price.
 type Reconciler struct {
@@ -113,14 +113,16 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 	}
 	var b Batch
 	now := time.Now().UTC().Truncate(time.Second)
-	version := uint64(time.Now().UnixNano())
 	for i := range rows {
 		row := rows[i]
 		d, err := r.proc.Derive(&row.Record)
 		if err != nil || sameDerived(d, row.Derived) {
 			continue
 		}
-		row.Derived, row.IngestedAt, row.Version = d, now, version+uint64(i)
+		// One more than the version read: it replaces the row it re-derives, but never a
+		// delivery stored after that read, whose version (its write time in nanoseconds) is
+		// far greater.
+		row.Derived, row.IngestedAt, row.Version = d, now, row.Version+1
 		if row.Record.Kind == transform.KindFuelPrice {
 			b.FuelPrices = append(b.FuelPrices, row)
 		} else {

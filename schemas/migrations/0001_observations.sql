@@ -92,6 +92,7 @@ PARTITION BY toYear(date)
 ORDER BY (base, quote, rate_type, source, frequency, date, published_at);
 
 -- Rejected messages, one row per Kafka offset: a re-delivered bad message replaces its row.
+-- Unpartitioned, so that a re-delivery in a later month still replaces the earlier row.
 CREATE TABLE IF NOT EXISTS econ.rejects_data (
     received_at DateTime('UTC'),
     kafka_topic String,
@@ -103,5 +104,4 @@ CREATE TABLE IF NOT EXISTS econ.rejects_data (
     error String,
     _version UInt64
 ) ENGINE = ReplacingMergeTree(_version)
-PARTITION BY toYYYYMM(received_at)
 ORDER BY (kafka_topic, kafka_partition, kafka_offset);

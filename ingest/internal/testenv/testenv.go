@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -34,9 +33,9 @@ import (
 
 // Environment variables read by this package.
 const (
-	EnvClickHouse       = "ECONFLOW_TEST_CLICKHOUSE"    // base DSN, default clickhouse://127.0.0.1:9000/econ
-	EnvApacheKafka      = "ECONFLOW_TEST_APACHE_KAFKA"  // host:port of an Apache Kafka broker
-	EnvRequireServices  = "ECONFLOW_REQUIRE_SERVICES"   // "1": a missing service fails the test
+	EnvClickHouse       = "ECONFLOW_TEST_CLICKHOUSE"   // base DSN, default clickhouse://127.0.0.1:9000/econ
+	EnvApacheKafka      = "ECONFLOW_TEST_APACHE_KAFKA" // host:port of an Apache Kafka broker
+	EnvRequireServices  = "ECONFLOW_REQUIRE_SERVICES"  // "1": a missing service fails the test
 	defaultClickHouseDS = "clickhouse://127.0.0.1:9000/econ"
 )
 
@@ -361,6 +360,9 @@ func (c *Consumer) close() {
 		}
 	})
 }
+
+// RequestStop asks the consumer to stop (the stop context of Run) without waiting; Stop waits.
+func (c *Consumer) RequestStop() { c.stopCancel() }
 
 // Stop ends the consumer gracefully: the batch in hand is written and committed and Run must
 // return nil. It then leaves the group. It fails the test if Run does not return nil within 60s.
