@@ -259,6 +259,9 @@ type ConsumerOptions struct {
 	Group string
 	// Gate, when not nil, sits between the consume loop and ClickHouse (not the reconciler).
 	Gate *Gate
+	// FX, when not nil, is the processor's currency-conversion configuration; nil means
+	// transform.DefaultFXConfig(), as `econflow consume` uses without a config file.
+	FX *transform.FXConfig
 }
 
 // NewGroup returns a consumer group name unique to this test.
@@ -313,7 +316,11 @@ func StartConsumer(t testing.TB, o ConsumerOptions) *Consumer {
 	}
 	// Closed in reverse order: the source (leaving the group), then the writer, then the store.
 	c.closers = append(c.closers, dead.Close, src.Close)
-	proc := ingest.NewProcessor(transform.DefaultFXConfig())
+	fx := transform.DefaultFXConfig()
+	if o.FX != nil {
+		fx = *o.FX
+	}
+	proc := ingest.NewProcessor(fx)
 	rec := ingest.NewReconciler(store, proc, 500*time.Millisecond, log, nil)
 	if err := rec.Pass(ctx); err != nil {
 		c.close()
