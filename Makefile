@@ -1,7 +1,7 @@
 # econflow — the commands of README.md. `make test` starts every service it needs.
 GO        ?= go
 KAFKA_ADDR ?= 127.0.0.1:19092
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 8s
 
 .PHONY: demo test unit services stop-services fuzz-smoke build vet
 
@@ -36,6 +36,7 @@ unit:
 fuzz-smoke:
 	$(GO) test ./transform/ -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./transform/ -run '^$$' -fuzz '^FuzzParseDecimal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./transform/ -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...
