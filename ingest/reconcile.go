@@ -102,6 +102,11 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			r.widen(rt.Date)
 		}
 	}
+	if !first && len(rates) == 0 {
+		// No rate was stored since the last pass: no stored conversion can have changed.
+		r.since = started.Add(-ReconcileMargin)
+		return nil
+	}
 	q := ObservationQuery{Pending: true}
 	if !r.changedFrom.IsZero() {
 		q.From = r.changedFrom
