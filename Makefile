@@ -3,7 +3,7 @@ GO        ?= go
 KAFKA_ADDR ?= 127.0.0.1:19092
 FUZZTIME  ?= 8s
 
-.PHONY: demo test unit services stop-services fuzz-smoke build vet
+.PHONY: demo test unit services stop-services fuzz-smoke build vet bench
 
 ## demo: the main job on local defaults (embedded broker, local ClickHouse)
 demo:
@@ -27,6 +27,12 @@ stop-services:
 test: services vet
 	ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz-smoke
+
+## bench: throughput benchmark on 1M generated records against the same run's ceilings (RECORDS=N to change)
+RECORDS ?= 1000000
+bench: build
+	bash deploy/clickhouse.sh start
+	bin/econflow bench --records $(RECORDS) --json bench.json
 
 ## unit: the tests that need no services
 unit:

@@ -23,6 +23,7 @@ Commands:
   produce   validate records from JSONL or CSV files (- = stdin) and publish them
   broker    run the embedded Kafka-protocol broker for local use and tests
   demo      zero set-up: sample data end to end, then the tables an economist asks for
+  bench     throughput, CPU, memory and latency of the pipeline against raw ClickHouse and Kafka ceilings
 
 Run 'econflow <command> --help' for a command's flags. Every setting can also come from the
 environment (ECONFLOW_BROKERS, ECONFLOW_CLICKHOUSE, ECONFLOW_GROUP, ECONFLOW_HTTP, …).
@@ -43,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	commands := map[string]func(context.Context, context.Context, []string, io.Writer, io.Writer) error{
 		"migrate": cmdMigrate, "consume": cmdConsume, "produce": cmdProduce, "broker": cmdBroker, "demo": cmdDemo,
+		"bench": cmdBench,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

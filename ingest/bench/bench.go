@@ -1,0 +1,1114 @@
+// Package bench measures econflow's throughput end to end against its two ceilings, and checks
+// that what it measured was exact.
+//
+// Run generates N fuel_price records deterministically, then measures, in order:
+//
+//   - ceiling A, raw ClickHouse insert: the same values as TSV piped into clickhouse-client,
+//     into a plain MergeTree table (<db>.raw_ceiling) — no Kafka, no decoding, no conversion;
+//   - the producer: publishing every record once to fresh topics (this is the drain's backlog);
+//   - ceiling B, raw Kafka read: reading the backlog with a throwaway-group reader configured like
+//     the consumer's, without processing or writing anything;
+//   - the drain: the real consumer (Processor, Reconciler, Consumer, kafka Source, clickhouse
+//     Store — wired as `econflow consume` wires them) working off the backlog, timed until
+//     count() of <db>.fuel_prices_data reaches N, with the process's CPU time and peak RSS;
+//   - exactness: the sum of price in <db>.fuel_prices must equal the generated sum, computed
+//     with math/big, digit for digit;
+//   - latency: records published at a steady rate while the consumer runs, each timed from just
+//     before its publication to the moment ClickHouse returns it to a query.
+//
+// Every run uses its own database (econ_bench_<unix nanoseconds>), topics and consumer group,
+// and drops them at the end unless Options.Keep is set.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/ingest/clickhouse"
+	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/transform"
+)
+
+// ErrInexact is returned (wrapped) by Run when the stored sum or count differs from the
+// generated one. The Result is still returned.
+var ErrInexact = errors.New("exactness check failed")
+
+// Options configure Run. The zero value of a field means its default.
+type Options struct {
+	Records        int     // records of the drain; default 1000000
+	Seed           uint64  // generator seed; 0 is a valid seed
+	LatencyRecords int     // records of the latency phase; default 20000; negative: skip the phase
+	Rate           float64 // msgs/s of the latency phase; default 5000
+
+	// Embedded starts the in-process broker (kafka.StartBroker on a free loopback port) and
+	// ignores Brokers.
+	Embedded bool
+	Brokers  []string
+	Security kafka.Security
+	// Partitions of the topics the run creates; default 3.
+	Partitions int
+	// Topics are base names; the run appends .bench<unix nanoseconds>. Default kafka.DefaultTopics().
+	Topics kafka.Topics
+	// Group is the base of the run's consumer groups; default econflow.
+	Group string
+
+	// ClickHouse is a DSN naming the server (and credentials); the database in its path is
+	// replaced by the run's own econ_bench_<unix nanoseconds>. Default clickhouse.DefaultDSN.
+	ClickHouse string
+	// ClickHouseClient is the clickhouse-client program for ceiling A; default "clickhouse-client".
+	ClickHouseClient string
+
+	// The consumer's settings (as `econflow consume`): defaults 20000, 250ms, 5s,
+	// transform.DefaultFXConfig().
+	BatchSize int
+	Linger    time.Duration
+	Reconcile time.Duration
+	FX        *transform.FXConfig
+
+	// Keep leaves the database, the raw table and the topics in place.
+	Keep bool
+	// Progress receives one line per step; default io.Discard.
+	Progress io.Writer
+	// Logger receives the pipeline's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Records <= 0 {
+		o.Records = 1_000_000
+	}
+	if o.LatencyRecords == 0 {
+		o.LatencyRecords = 20000
+	}
+	if o.Rate <= 0 {
+		o.Rate = 5000
+	}
+	if o.Partitions <= 0 {
+		o.Partitions = 3
+	}
+	if o.Topics == (kafka.Topics{}) {
+		o.Topics = kafka.DefaultTopics()
+	}
+	if o.Group == "" {
+		o.Group = "econflow"
+	}
+	if o.ClickHouse == "" {
+		o.ClickHouse = clickhouse.DefaultDSN
+	}
+	if o.ClickHouseClient == "" {
+		o.ClickHouseClient = "clickhouse-client"
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 20000
+	}
+	if o.Linger <= 0 {
+		o.Linger = 250 * time.Millisecond
+	}
+	if o.Reconcile <= 0 {
+		o.Reconcile = 5 * time.Second
+	}
+	if o.FX == nil {
+		fx := transform.DefaultFXConfig()
+		o.FX = &fx
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator
+
+// Record is one generated fuel_price record: its message and the values the raw table gets.
+type Record struct {
+	Source, Region, Currency, Date string
+	Price                          string // 12 integer digits, '.', 6 fractional digits
+	Key                            string // the Kafka key: the series
+	Value                          []byte // the JSON message
+}
+
+// Dataset is what Generate makes: the rate record that lets the KZT prices convert, the price
+// records, and their exact sum.
+type Dataset struct {
+	Seed   uint64
+	Rate   Record // the fx_rate record (only Source, Date, Key and Value are set)
+	Prices []Record
+	KZT    int      // how many prices are in KZT
+	Bytes  int64    // total bytes of the price messages' values
+	sum    *big.Int // sum of the prices × 10^6
+}
+
+// Generation constants. EUR prices are dated across ten years from eurBase; KZT prices only within
+// the conversion window of the one rate, dated kztBase (outside the EUR dates, so that the
+// reconciler's passes after the rate only look at KZT rows).
+const (
+	priceScale  = 6
+	eurDays     = 3650
+	kztDays     = 8 // the rate's date and the 7 days its window (DefaultFXConfig) covers
+	kztPercent  = 5
+	regionCodes = 36 * 36 * 36 // KZ-000 … KZ-ZZZ
+	benchSource = "bench"
+	rateText    = "492.75"
+)
+
+var (
+	eurBase = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	kztBase = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	latBase = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // latency-phase records: their own partition
+)
+
+const base36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// series returns the source and region of series number i: KZ-000 … KZ-ZZZ, then the same
+// regions again under source bench.1, bench.2 …
+func series(prefix string, i int) (source, region string) {
+	r := i % regionCodes
+	source = prefix
+	if q := i / regionCodes; q > 0 {
+		source += "." + strconv.Itoa(q)
+	}
+	return source, "KZ-" + string([]byte{base36[r/1296], base36[r/36%36], base36[r%36]})
+}
+
+// Generate returns n fuel_price records and one EUR/KZT rate, all determined by seed (math/rand/v2
+// PCG). Every price has 12 integer and 6 fractional digits and is written as a JSON string;
+// about 5% are in KZT, the rest in EUR; every record has its own identity (source, region,
+// currency, date).
+func Generate(n int, seed uint64) *Dataset {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	d := &Dataset{Seed: seed, Prices: make([]Record, 0, n), sum: new(big.Int)}
+	rateDate := kztBase.Format(time.DateOnly)
+	d.Rate = Record{Source: "nationalbank.kz", Date: rateDate, Key: "EUR/KZT",
+		Value: []byte(`{"kind":"fx_rate","source":"nationalbank.kz","base":"EUR","quote":"KZT","rate":"` + rateText + `","date":"` + rateDate + `"}`)}
+	var eur, kzt int
+	var buf []byte
+	scaled := new(big.Int)
+	for i := 0; i < n; i++ {
+		intPart := 100_000_000_000 + rng.Int64N(900_000_000_000) // 12 digits
+		frac := rng.Int64N(1_000_000)
+		price := fmt.Sprintf("%d.%06d", intPart, frac)
+		var r Record
+		if rng.IntN(100) < kztPercent {
+			r.Source, r.Region = series(benchSource, kzt/kztDays)
+			r.Currency, r.Date = "KZT", kztBase.AddDate(0, 0, kzt%kztDays).Format(time.DateOnly)
+			kzt++
+		} else {
+			r.Source, r.Region = series(benchSource, eur/eurDays)
+			r.Currency, r.Date = "EUR", eurBase.AddDate(0, 0, eur%eurDays).Format(time.DateOnly)
+			eur++
+		}
+		r.Price = price
+		r.Key = r.Source + "/" + r.Region + "/" + r.Currency
+		buf = appendPrice(buf[:0], r.Source, r.Region, r.Price, r.Currency, r.Date)
+		r.Value = append([]byte(nil), buf...)
+		d.Bytes += int64(len(r.Value))
+		d.Prices = append(d.Prices, r)
+		scaled.SetInt64(intPart*1_000_000 + frac)
+		d.sum.Add(d.sum, scaled)
+	}
+	d.KZT = kzt
+	return d
+}
+
+func appendPrice(b []byte, source, region, price, currency, date string) []byte {
+	b = append(b, `{"kind":"fuel_price","source":"`...)
+	b = append(b, source...)
+	b = append(b, `","country":"KZ","region":"`...)
+	b = append(b, region...)
+	b = append(b, `","product":"lpg","price":"`...)
+	b = append(b, price...)
+	b = append(b, `","currency":"`...)
+	b = append(b, currency...)
+	b = append(b, `","unit":"litre","date":"`...)
+	b = append(b, date...)
+	return append(b, `"}`...)
+}
+
+// Sum returns the exact sum of the prices as ClickHouse's toString of a Decimal(38, 18) writes
+// it: 18 fractional digits.
+func (d *Dataset) Sum() string { return formatScaled(d.sum, priceScale, 18) }
+
+// formatScaled writes v × 10^-scale with digits fractional digits (digits ≥ scale).
+func formatScaled(v *big.Int, scale, digits int) string {
+	s := new(big.Int).Abs(v).String()
+	if len(s) <= scale {
+		s = strings.Repeat("0", scale-len(s)+1) + s
+	}
+	out := s[:len(s)-scale] + "." + s[len(s)-scale:] + strings.Repeat("0", digits-scale)
+	if v.Sign() < 0 {
+		out = "-" + out
+	}
+	return out
+}
+
+// AvgBytes is the average size of a price message's value.
+func (d *Dataset) AvgBytes() float64 {
+	if len(d.Prices) == 0 {
+		return 0
+	}
+	return float64(d.Bytes) / float64(len(d.Prices))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result
+
+// Result is what Run measured. Rates are per second over wall-clock time.
+type Result struct {
+	Records        int     `json:"records"`
+	Seed           uint64  `json:"seed"`
+	KZTRecords     int     `json:"kzt_records"`
+	AvgRecordBytes float64 `json:"avg_record_bytes"`
+	Broker         string  `json:"broker"`
+	Database       string  `json:"database"`
+	FuelTopic      string  `json:"fuel_topic"`
+	BatchSize      int     `json:"batch_size"`
+	CPUs           int     `json:"cpus"`
+
+	// Ceiling A: TSV into a plain MergeTree table through clickhouse-client.
+	RawInsertSeconds float64 `json:"raw_insert_seconds"`
+	RawInsertRate    float64 `json:"raw_insert_rows_per_sec"`
+	// The producer: every record published once (synchronous writes of 20000 messages, acks=all).
+	ProduceSeconds float64 `json:"produce_seconds"`
+	ProduceRate    float64 `json:"produce_msgs_per_sec"`
+	// Ceiling B: a throwaway-group reader, from its first message to its last.
+	KafkaReadJoinSeconds float64 `json:"kafka_read_join_seconds"`
+	KafkaReadSeconds     float64 `json:"kafka_read_seconds"`
+	KafkaReadRate        float64 `json:"kafka_read_msgs_per_sec"`
+
+	// The drain, from the consumer's start (joining the group included) until count() of
+	// fuel_prices_data reached N and every record was there.
+	DrainSeconds         float64 `json:"drain_seconds"`
+	DrainRate            float64 `json:"drain_rows_per_sec"`
+	DrainFirstRowSeconds float64 `json:"drain_first_rows_seconds"` // start → first rows visible
+	DrainSteadyRate      float64 `json:"drain_steady_rows_per_sec"`
+	DrainCPUSeconds      float64 `json:"drain_cpu_seconds"`
+	CPUSecondsPerMillion float64 `json:"drain_cpu_seconds_per_million_rows"`
+	PeakRSSMB            float64 `json:"peak_rss_mb"`
+	PeakRSSNote          string  `json:"peak_rss_note"`
+	CPUNote              string  `json:"cpu_note"`
+
+	// Exactness, checked right after the drain (before the latency phase adds rows).
+	ExpectedSum   string `json:"expected_sum"`
+	StoredSum     string `json:"stored_sum"`
+	StoredCount   uint64 `json:"stored_count"`
+	Exact         bool   `json:"exact"`
+	RawStoredSum  string `json:"raw_stored_sum"`
+	RawExact      bool   `json:"raw_exact"`
+	ExactnessNote string `json:"exactness_note,omitempty"`
+
+	// Latency: per publication batch, from just before the write to the first query that
+	// returned all of the batch's rows.
+	LatencyRecords      int     `json:"latency_records"`
+	LatencyTargetRate   float64 `json:"latency_target_msgs_per_sec"`
+	LatencyAchievedRate float64 `json:"latency_achieved_msgs_per_sec"`
+	LatencyBatchRecords int     `json:"latency_batch_records"`
+	LatencyBatches      int     `json:"latency_batches"`
+	LatencyPollMs       float64 `json:"latency_poll_interval_ms"`
+	LatencyP50Ms        float64 `json:"latency_p50_ms"`
+	LatencyP99Ms        float64 `json:"latency_p99_ms"`
+	LatencyMaxMs        float64 `json:"latency_max_ms"`
+
+	TotalSeconds float64 `json:"total_seconds"`
+}
+
+// Metric is one line of the table.
+type Metric struct {
+	Name    string  `json:"name"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Ceiling float64 `json:"ceiling,omitempty"` // 0: none
+	Of      string  `json:"ceiling_of,omitempty"`
+}
+
+// Ratio is Value / Ceiling, or 0 without a ceiling.
+func (m Metric) Ratio() float64 {
+	if m.Ceiling == 0 {
+		return 0
+	}
+	return m.Value / m.Ceiling
+}
+
+// Metrics lists the measured numbers, each with its ceiling where there is one.
+func (r *Result) Metrics() []Metric {
+	ms := []Metric{
+		{Name: "ceiling A: raw ClickHouse insert (clickhouse-client TSV)", Value: r.RawInsertRate, Unit: "rows/s"},
+		{Name: "producer publish (kafka Writer, acks=all)", Value: r.ProduceRate, Unit: "msgs/s"},
+		{Name: "ceiling B: raw Kafka read (group reader, no processing)", Value: r.KafkaReadRate, Unit: "msgs/s"},
+		{Name: "drain end to end (start → count() = N)", Value: r.DrainRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
+		{Name: "drain vs Kafka ceiling", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.KafkaReadRate, Of: "B"},
+		{Name: "drain steady (first rows → N)", Value: r.DrainSteadyRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
+		{Name: "drain start → first rows visible", Value: r.DrainFirstRowSeconds, Unit: "s"},
+		{Name: "drain CPU (process user+sys)", Value: r.CPUSecondsPerMillion, Unit: "CPU-s/M rows"},
+		{Name: "peak RSS (process-wide VmHWM)", Value: r.PeakRSSMB, Unit: "MB"},
+	}
+	if r.LatencyRecords > 0 {
+		ms = append(ms,
+			Metric{Name: fmt.Sprintf("latency p50 (produced → queryable, %.0f msgs/s)", r.LatencyAchievedRate), Value: r.LatencyP50Ms, Unit: "ms"},
+			Metric{Name: "latency p99", Value: r.LatencyP99Ms, Unit: "ms"},
+		)
+	}
+	return ms
+}
+
+func (r *Result) lowerCeiling() string {
+	if r.RawInsertRate <= r.KafkaReadRate {
+		return "A"
+	}
+	return "B"
+}
+
+// WriteTable writes the result as an aligned table: metric, value, ceiling, ratio.
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "metric\tvalue\tceiling\tratio\n")
+	for _, m := range r.Metrics() {
+		ceiling, ratio := "", ""
+		if m.Ceiling > 0 {
+			ceiling = fmt.Sprintf("%s (%s)", num(m.Ceiling), m.Of)
+			ratio = fmt.Sprintf("%.2f", m.Ratio())
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", m.Name, num(m.Value), m.Unit, ceiling, ratio)
+	}
+	check := "PASS"
+	if !r.Exact {
+		check = "FAIL"
+	}
+	fmt.Fprintf(tw, "exact sum of price (%d rows)\t%s\t\t\n", r.StoredCount, check)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d records (%d KZT, avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
+		"expected sum %s\nstored sum   %s\n%s\n%s\n",
+		r.Records, r.KZTRecords, r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs,
+		r.ExpectedSum, r.StoredSum, r.CPUNote, r.PeakRSSNote)
+	if err == nil && r.LatencyRecords > 0 {
+		_, err = fmt.Fprintf(w, "latency: %d records in %d batches of %d, poll every %.0fms, max %.0fms.\n",
+			r.LatencyRecords, r.LatencyBatches, r.LatencyBatchRecords, r.LatencyPollMs, r.LatencyMaxMs)
+	}
+	return err
+}
+
+// WriteJSON writes the result and its metrics as indented JSON.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		*Result
+		Metrics []Metric `json:"metrics"`
+	}{r, r.Metrics()})
+}
+
+func num(v float64) string {
+	switch {
+	case v >= 1000:
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run
+
+type run struct {
+	o       Options
+	log     *slog.Logger
+	brokers []string
+	topics  kafka.Topics
+	group   string
+	db      string
+	dsn     string
+	store   *clickhouse.Store
+	data    *Dataset
+	res     *Result
+	start   time.Time
+}
+
+func (r *run) progress(format string, args ...any) {
+	fmt.Fprintf(r.o.Progress, "bench [%6.1fs] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// Run performs the benchmark. On an exactness failure it returns the Result and an error
+// wrapping ErrInexact; on any other error the Result may be nil.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaults()
+	r := &run{o: o, log: o.Logger, start: time.Now()}
+	stamp := strconv.FormatInt(time.Now().UnixNano(), 10)
+	r.db = "econ_bench_" + stamp
+	sfx := ".bench" + stamp
+	r.topics = kafka.Topics{FuelPrices: o.Topics.FuelPrices + sfx, Wages: o.Topics.Wages + sfx,
+		FXRates: o.Topics.FXRates + sfx, DeadLetter: o.Topics.DeadLetter + sfx}
+	r.group = o.Group + "-bench-" + stamp
+	u, err := url.Parse(o.ClickHouse)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse DSN: %w", err)
+	}
+	u.Path = "/" + r.db
+	r.dsn = u.String()
+
+	r.progress("generating %d records (seed %d)", o.Records, o.Seed)
+	r.data = Generate(o.Records, o.Seed)
+	r.res = &Result{Records: o.Records, Seed: o.Seed, KZTRecords: r.data.KZT, AvgRecordBytes: r.data.AvgBytes(),
+		Database: r.db, FuelTopic: r.topics.FuelPrices, BatchSize: o.BatchSize, CPUs: runtime.NumCPU(),
+		ExpectedSum: r.data.Sum()}
+	r.progress("generated: %d KZT, avg %.0f bytes, exact sum %s", r.data.KZT, r.data.AvgBytes(), r.res.ExpectedSum)
+
+	if o.Embedded {
+		b, err := kafka.StartBroker(kafka.BrokerOptions{Listen: "127.0.0.1:0", Partitions: o.Partitions})
+		if err != nil {
+			return nil, err
+		}
+		defer b.Close()
+		r.brokers = []string{b.Addr()}
+		r.res.Broker = "embedded " + b.Addr()
+	} else {
+		r.brokers = o.Brokers
+		r.res.Broker = strings.Join(o.Brokers, ",")
+	}
+	if err := kafka.EnsureTopics(ctx, r.brokers, o.Security, r.topics.All(), o.Partitions, 1); err != nil {
+		return nil, err
+	}
+	defer r.cleanupTopics()
+
+	r.store, err = clickhouse.Open(ctx, clickhouse.Options{DSN: r.dsn, Logger: r.log})
+	if err != nil {
+		return nil, err
+	}
+	defer r.store.Close()
+	defer r.cleanupDatabase()
+	r.progress("migrating database %s", r.db)
+	if err := r.store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"ceiling A (raw ClickHouse insert)", r.ceilingClickHouse},
+		{"publish", r.publish},
+		{"ceiling B (raw Kafka read)", r.ceilingKafka},
+	}
+	for _, s := range steps {
+		if err := s.fn(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if err := r.drainAndLatency(ctx); err != nil {
+		return r.res, err
+	}
+	r.res.TotalSeconds = time.Since(r.start).Seconds()
+	if !r.res.Exact {
+		return r.res, fmt.Errorf("%w: stored sum %s, %d rows; generated %s, %d rows",
+			ErrInexact, r.res.StoredSum, r.res.StoredCount, r.res.ExpectedSum, o.Records)
+	}
+	return r.res, nil
+}
+
+func (r *run) cleanupDatabase() {
+	if r.o.Keep {
+		r.progress("kept database %s (with raw_ceiling)", r.db)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.store.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+r.db); err != nil {
+		r.progress("could not drop database %s: %v", r.db, err)
+		return
+	}
+	r.progress("dropped database %s", r.db)
+}
+
+func (r *run) cleanupTopics() {
+	if r.o.Embedded {
+		return // they go with the broker
+	}
+	if r.o.Keep {
+		r.progress("kept topics %v", r.topics.All())
+		return
+	}
+	if r.o.Security != (kafka.Security{}) {
+		r.progress("topics left on the brokers (delete them by hand): %v", r.topics.All())
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := &kafkago.Client{Addr: kafkago.TCP(r.brokers...), Timeout: 30 * time.Second}
+	resp, err := client.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: r.topics.All()})
+	if err == nil {
+		for _, e := range resp.Errors {
+			if e != nil {
+				err = e
+			}
+		}
+	}
+	if err != nil {
+		r.progress("could not delete topics %v: %v", r.topics.All(), err)
+		return
+	}
+	r.progress("deleted topics %v", r.topics.All())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ceiling A
+
+var rawColumns = []string{"source", "country", "region", "product", "tax_basis", "currency", "unit", "frequency",
+	"date", "published_at", "price", "unit_mult", "status", "record_id"}
+
+func (r *run) ceilingClickHouse(ctx context.Context) error {
+	table := r.db + ".raw_ceiling"
+	if err := r.store.Conn().Exec(ctx, "CREATE TABLE "+table+` (
+    source String, country String, region String, product String, tax_basis String,
+    currency String, unit String, frequency String, date Date, published_at DateTime('UTC'),
+    price Decimal(38, 18), unit_mult Int8, status String, record_id String
+) ENGINE = MergeTree PARTITION BY toYear(date)
+ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency, date, published_at)`); err != nil {
+		return fmt.Errorf("create %s: %w", table, err)
+	}
+	var tsv bytes.Buffer
+	tsv.Grow(len(r.data.Prices) * 110)
+	for i, p := range r.data.Prices {
+		fmt.Fprintf(&tsv, "%s\tKZ\t%s\tlpg\tincl_tax\t%s\tlitre\tD\t%s\t2026-01-01 00:00:00\t%s\t0\tA\tb%d\n",
+			p.Source, p.Region, p.Currency, p.Date, p.Price, i)
+	}
+	args, err := clientArgs(r.o.ClickHouse)
+	if err != nil {
+		return err
+	}
+	args = append(args, "--query", "INSERT INTO "+table+" ("+strings.Join(rawColumns, ", ")+") FORMAT TabSeparated")
+	r.progress("ceiling A: piping %d rows (%.1f MB TSV) into %s with %s", len(r.data.Prices), float64(tsv.Len())/1e6, table, r.o.ClickHouseClient)
+	cmd := exec.CommandContext(ctx, r.o.ClickHouseClient, args...)
+	cmd.Stdin = &tsv
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w: %s", r.o.ClickHouseClient, err, strings.TrimSpace(stderr.String()))
+	}
+	d := time.Since(t0)
+	r.res.RawInsertSeconds = d.Seconds()
+	r.res.RawInsertRate = float64(len(r.data.Prices)) / d.Seconds()
+	r.progress("ceiling A: %d rows in %.2fs = %.0f rows/s", len(r.data.Prices), d.Seconds(), r.res.RawInsertRate)
+	return nil
+}
+
+// clientArgs turns a DSN into clickhouse-client's connection flags.
+func clientArgs(dsn string) ([]string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse DSN: %w", err)
+	}
+	args := []string{"--host", u.Hostname()}
+	if p := u.Port(); p != "" {
+		args = append(args, "--port", p)
+	}
+	if u.User != nil {
+		args = append(args, "--user", u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			args = append(args, "--password", pw)
+		}
+	}
+	if s := u.Query().Get("secure"); s == "true" || s == "1" {
+		args = append(args, "--secure")
+	}
+	return args, nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publishing and ceiling B
+
+func (r *run) publish(ctx context.Context) error {
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: r.brokers, Security: r.o.Security}, r.topics.DeadLetter)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	const chunk = 20000
+	r.progress("publishing the rate and %d prices to %s", len(r.data.Prices), r.topics.FuelPrices)
+	if err := w.Write(ctx, kafkago.Message{Topic: r.topics.FXRates, Key: []byte(r.data.Rate.Key), Value: r.data.Rate.Value}); err != nil {
+		return err
+	}
+	msgs := make([]kafkago.Message, 0, chunk)
+	t0, last := time.Now(), time.Now()
+	for i := 0; i < len(r.data.Prices); i += chunk {
+		msgs = msgs[:0]
+		for _, p := range r.data.Prices[i:min(i+chunk, len(r.data.Prices))] {
+			msgs = append(msgs, kafkago.Message{Topic: r.topics.FuelPrices, Key: []byte(p.Key), Value: p.Value})
+		}
+		if err := w.Write(ctx, msgs...); err != nil {
+			return err
+		}
+		if time.Since(last) > 2*time.Second {
+			r.progress("published %d", i+len(msgs))
+			last = time.Now()
+		}
+	}
+	d := time.Since(t0)
+	r.res.ProduceSeconds = d.Seconds()
+	r.res.ProduceRate = float64(len(r.data.Prices)) / d.Seconds()
+	r.progress("published %d in %.2fs = %.0f msgs/s", len(r.data.Prices), d.Seconds(), r.res.ProduceRate)
+	return nil
+}
+
+// ceilingKafka reads the whole backlog of the price topic with a consumer-group Source configured
+// like the consumer's, in a throwaway group that never commits.
+func (r *run) ceilingKafka(ctx context.Context) error {
+	src, err := kafka.NewSource(kafka.SourceOptions{Brokers: r.brokers, Group: r.group + "-ceiling",
+		Topics: []string{r.topics.FuelPrices}, Security: r.o.Security, Logger: r.log})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	r.progress("ceiling B: reading %d messages from %s", len(r.data.Prices), r.topics.FuelPrices)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	var first time.Time
+	var nbytes int64
+	last := time.Now()
+	for n := 0; n < len(r.data.Prices); n++ {
+		m, err := src.Fetch(ctx)
+		if err != nil {
+			return fmt.Errorf("after %d messages: %w", n, err)
+		}
+		nbytes += int64(len(m.Value))
+		if n == 0 {
+			first = time.Now()
+		}
+		if time.Since(last) > 2*time.Second {
+			r.progress("ceiling B: read %d", n)
+			last = time.Now()
+		}
+	}
+	end := time.Now()
+	d := end.Sub(first)
+	if len(r.data.Prices) > 1 && d > 0 {
+		r.res.KafkaReadRate = float64(len(r.data.Prices)-1) / d.Seconds()
+	}
+	r.res.KafkaReadSeconds = d.Seconds()
+	r.res.KafkaReadJoinSeconds = first.Sub(t0).Seconds()
+	if nbytes != r.data.Bytes {
+		return fmt.Errorf("read %d bytes of values, published %d", nbytes, r.data.Bytes)
+	}
+	r.progress("ceiling B: joined in %.2fs, then %d messages in %.2fs = %.0f msgs/s",
+		r.res.KafkaReadJoinSeconds, len(r.data.Prices), d.Seconds(), r.res.KafkaReadRate)
+	return nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drain, exactness, latency
+
+// pipeline is the consumer wired as `econflow consume` wires it.
+type pipeline struct {
+	done        chan struct{}
+	err         error
+	stopCancel  context.CancelFunc
+	abortCancel context.CancelFunc
+	closers     []func() error
+}
+
+func (r *run) startPipeline(ctx context.Context) (*pipeline, error) {
+	o := r.o
+	p := &pipeline{done: make(chan struct{})}
+	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: r.dsn, Logger: r.log})
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, store.Close)
+	metrics := ingest.NewMetrics(nil)
+	src, err := kafka.NewSource(kafka.SourceOptions{Brokers: r.brokers, Group: r.group, Topics: r.topics.Input(),
+		Security: o.Security, Logger: r.log})
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	dead, err := kafka.NewWriter(kafka.WriterOptions{Brokers: r.brokers, Security: o.Security}, r.topics.DeadLetter)
+	if err != nil {
+		src.Close()
+		p.close()
+		return nil, err
+	}
+	p.closers = append(p.closers, dead.Close, src.Close)
+	proc := ingest.NewProcessor(*o.FX)
+	rec := ingest.NewReconciler(store, proc, o.Reconcile, r.log, metrics)
+	if err := rec.Pass(ctx); err != nil {
+		p.close()
+		return nil, fmt.Errorf("load stored rates: %w", err)
+	}
+	consumer := ingest.NewConsumer(ingest.ConsumerConfig{BatchSize: o.BatchSize, BatchLinger: o.Linger},
+		src, store, dead, proc, rec, r.log, metrics)
+	stop, stopCancel := context.WithCancel(context.Background())
+	abort, abortCancel := context.WithCancel(context.Background())
+	bg, bgCancel := context.WithCancel(context.Background())
+	p.stopCancel, p.abortCancel = stopCancel, abortCancel
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		rec.Run(bg)
+	}()
+	go func() {
+		defer close(p.done)
+		p.err = consumer.Run(stop, abort)
+		bgCancel()
+		<-recDone
+	}()
+	return p, nil
+}
+
+// stop ends the consumer gracefully (abort after 60s) and closes its connections.
+func (p *pipeline) stop() error {
+	p.stopCancel()
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.abortCancel()
+		<-p.done
+	}
+	p.abortCancel()
+	p.close()
+	return p.err
+}
+
+func (p *pipeline) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		_ = p.closers[i]()
+	}
+	p.closers = nil
+}
+
+// StallTimeout is how long the drain or the latency phase may go without progress before Run
+// gives up.
+const StallTimeout = 2 * time.Minute
+
+func (r *run) drainAndLatency(ctx context.Context) error {
+	n := uint64(len(r.data.Prices))
+	// Peak RSS of the drain: reset the high-water mark (Linux ≥ 4.0: clear_refs 5) after
+	// freeing what the earlier phases no longer need.
+	runtime.GC()
+	debug.FreeOSMemory()
+	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+	r.progress("drain: starting the consumer (group %s, batch size %d) on a backlog of %d", r.group, r.o.BatchSize, n)
+	cpu0 := cpuTime()
+	t0 := time.Now()
+	p, err := r.startPipeline(ctx)
+	if err != nil {
+		return fmt.Errorf("start consumer: %w", err)
+	}
+	defer p.stop() //nolint:errcheck // the error is checked below on the normal path
+
+	countQ := "SELECT count() FROM " + r.db + ".fuel_prices_data"
+	uniqQ := "SELECT uniqExact(record_id) FROM " + r.db + ".fuel_prices_data"
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var firstAt time.Time
+	var firstCount, lastCount uint64
+	lastChange, lastProgress := time.Now(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.done:
+			return fmt.Errorf("drain: the consumer stopped: %v", p.err)
+		case <-tick.C:
+		}
+		var c uint64
+		if err := r.store.Conn().QueryRow(ctx, countQ).Scan(&c); err != nil {
+			return fmt.Errorf("drain: %s: %w", countQ, err)
+		}
+		now := time.Now()
+		if c > 0 && firstAt.IsZero() {
+			firstAt, firstCount = now, c
+		}
+		if c != lastCount {
+			lastCount, lastChange = c, now
+		} else if now.Sub(lastChange) > StallTimeout {
+			return fmt.Errorf("drain: stalled at %d of %d rows for %v", c, n, StallTimeout)
+		}
+		if c >= n {
+			// Re-converted pending rows are written twice until merged: count distinct records.
+			var u uint64
+			if err := r.store.Conn().QueryRow(ctx, uniqQ).Scan(&u); err != nil {
+				return fmt.Errorf("drain: %s: %w", uniqQ, err)
+			}
+			if u >= n {
+				break
+			}
+		}
+		if now.Sub(lastProgress) > 2*time.Second {
+			r.progress("drain: %d of %d rows (%.0f rows/s so far)", c, n, float64(c)/now.Sub(t0).Seconds())
+			lastProgress = now
+		}
+	}
+	end := time.Now()
+	cpu := cpuTime() - cpu0
+	d := end.Sub(t0)
+	res := r.res
+	res.DrainSeconds = d.Seconds()
+	res.DrainRate = float64(n) / d.Seconds()
+	res.DrainFirstRowSeconds = firstAt.Sub(t0).Seconds()
+	if s := end.Sub(firstAt).Seconds(); s > 0 && n > firstCount {
+		res.DrainSteadyRate = float64(n-firstCount) / s
+	} else {
+		res.DrainSteadyRate = res.DrainRate
+	}
+	res.DrainCPUSeconds = cpu.Seconds()
+	res.CPUSecondsPerMillion = cpu.Seconds() / float64(n) * 1e6
+	res.CPUNote = "CPU: user+system time of this whole process during the drain (getrusage): the consumer, its reconciler, the count() poller"
+	if r.o.Embedded {
+		res.CPUNote += " and the embedded broker"
+	}
+	res.CPUNote += "; the ClickHouse server's CPU is not included."
+	res.PeakRSSMB = peakRSSMB()
+	res.PeakRSSNote = "peak RSS: VmHWM of this whole process, which also holds the generated records"
+	if r.o.Embedded {
+		res.PeakRSSNote += " and the embedded broker's in-memory log"
+	}
+	if hwmReset {
+		res.PeakRSSNote += "; high-water mark reset just before the drain."
+	} else {
+		res.PeakRSSNote += "; the high-water mark could not be reset, so it covers the whole run."
+	}
+	r.progress("drain: %d rows in %.2fs = %.0f rows/s (first rows after %.2fs; steady %.0f rows/s); %.2f CPU-s (%.2f per M rows); peak RSS %.0f MB",
+		n, d.Seconds(), res.DrainRate, res.DrainFirstRowSeconds, res.DrainSteadyRate, res.DrainCPUSeconds, res.CPUSecondsPerMillion, res.PeakRSSMB)
+
+	if err := r.checkExact(ctx); err != nil {
+		return err
+	}
+	if r.o.LatencyRecords > 0 {
+		if err := r.latency(ctx, p); err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+	}
+	r.progress("stopping the consumer")
+	if err := p.stop(); err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	return nil
+}
+
+func (r *run) checkExact(ctx context.Context) error {
+	res := r.res
+	q := "SELECT toString(sum(price)), count() FROM " + r.db + ".fuel_prices"
+	if err := r.store.Conn().QueryRow(ctx, q).Scan(&res.StoredSum, &res.StoredCount); err != nil {
+		return fmt.Errorf("exactness: %s: %w", q, err)
+	}
+	res.Exact = res.StoredSum == res.ExpectedSum && res.StoredCount == uint64(len(r.data.Prices))
+	var rawCount uint64
+	q = "SELECT toString(sum(price)), count() FROM " + r.db + ".raw_ceiling"
+	if err := r.store.Conn().QueryRow(ctx, q).Scan(&res.RawStoredSum, &rawCount); err != nil {
+		return fmt.Errorf("exactness: %s: %w", q, err)
+	}
+	res.RawExact = res.RawStoredSum == res.ExpectedSum && rawCount == uint64(len(r.data.Prices))
+	verdict := "PASS"
+	if !res.Exact {
+		verdict = "FAIL"
+	}
+	r.progress("exactness %s: sum(price) of %s.fuel_prices = %s over %d rows; generated %s (raw_ceiling matches: %v)",
+		verdict, r.db, res.StoredSum, res.StoredCount, res.ExpectedSum, res.RawExact)
+	return nil
+}
+
+// latency publishes LatencyRecords EUR prices dated from 2030 (a partition of their own, so the
+// poll reads little) in batches every 20ms at the target rate. Batch k's records have source
+// lat.<k>; a poller reads the per-source counts every LatencyPoll and times each batch from just
+// before its write to the first poll that returned all of its rows.
+func (r *run) latency(ctx context.Context, p *pipeline) error {
+	const interval = 20 * time.Millisecond
+	const poll = 25 * time.Millisecond
+	total := r.o.LatencyRecords
+	per := max(1, int(math.Round(r.o.Rate*interval.Seconds())))
+	every := time.Duration(float64(per) / r.o.Rate * float64(time.Second))
+	batches := (total + per - 1) / per
+	res := r.res
+	res.LatencyRecords, res.LatencyTargetRate, res.LatencyBatchRecords, res.LatencyBatches = total, r.o.Rate, per, batches
+	res.LatencyPollMs = float64(poll) / float64(time.Millisecond)
+	r.progress("latency: %d records at %.0f msgs/s: %d batches of %d every %v", total, r.o.Rate, batches, per, every)
+
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: r.brokers, Security: r.o.Security}, r.topics.DeadLetter)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+
+	var mu sync.Mutex
+	sent := make([]time.Time, batches) // zero until the batch's write starts
+	size := make([]int, batches)
+	lat := make([]time.Duration, 0, batches)
+	done := make([]bool, batches)
+
+	pollErr := make(chan error, 1)
+	allDone := make(chan struct{})
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	go func() {
+		q := "SELECT source, count() FROM " + r.db + ".fuel_prices_data WHERE date >= toDate('" +
+			latBase.Format(time.DateOnly) + "') GROUP BY source"
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		complete := 0
+		for {
+			select {
+			case <-pctx.Done():
+				return
+			case <-t.C:
+			}
+			rows, err := r.store.Conn().Query(pctx, q)
+			if err != nil {
+				if pctx.Err() == nil {
+					pollErr <- err
+				}
+				return
+			}
+			counts := map[int]uint64{}
+			for rows.Next() {
+				var src string
+				var c uint64
+				if err := rows.Scan(&src, &c); err != nil {
+					rows.Close()
+					pollErr <- err
+					return
+				}
+				if k, err := strconv.Atoi(strings.TrimPrefix(src, "lat.")); err == nil {
+					counts[k] = c
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				pollErr <- err
+				return
+			}
+			now := time.Now()
+			mu.Lock()
+			for k, c := range counts {
+				if k < 0 || k >= batches || done[k] || sent[k].IsZero() || c < uint64(size[k]) {
+					continue
+				}
+				done[k] = true
+				lat = append(lat, now.Sub(sent[k]))
+				complete++
+			}
+			mu.Unlock()
+			if complete == batches {
+				close(allDone)
+				return
+			}
+		}
+	}()
+
+	var buf []byte
+	msgs := make([]kafkago.Message, 0, per)
+	t0 := time.Now()
+	for k := 0; k < batches; k++ {
+		if d := time.Until(t0.Add(time.Duration(k) * every)); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		msgs = msgs[:0]
+		m := min(per, total-k*per)
+		src := "lat." + strconv.Itoa(k)
+		for j := 0; j < m; j++ {
+			_, region := series("", j)
+			buf = appendPrice(buf[:0], src, region, "1.000000", "EUR", latBase.Format(time.DateOnly))
+			msgs = append(msgs, kafkago.Message{Topic: r.topics.FuelPrices, Key: []byte(src + "/" + region), Value: append([]byte(nil), buf...)})
+		}
+		mu.Lock()
+		sent[k], size[k] = time.Now(), m
+		mu.Unlock()
+		if err := w.Write(ctx, msgs...); err != nil {
+			return err
+		}
+	}
+	sendTime := time.Since(t0)
+	res.LatencyAchievedRate = float64(total) / sendTime.Seconds()
+	r.progress("latency: published %d in %.2fs (%.0f msgs/s); waiting for the last rows", total, sendTime.Seconds(), res.LatencyAchievedRate)
+	select {
+	case <-allDone:
+	case err := <-pollErr:
+		return err
+	case <-p.done:
+		return fmt.Errorf("the consumer stopped: %v", p.err)
+	case <-time.After(StallTimeout):
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Errorf("only %d of %d batches queryable %v after the last write", len(lat), batches, StallTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	res.LatencyP50Ms = ms(percentile(lat, 50))
+	res.LatencyP99Ms = ms(percentile(lat, 99))
+	res.LatencyMaxMs = ms(lat[len(lat)-1])
+	r.progress("latency: p50 %.0fms, p99 %.0fms, max %.0fms over %d batches", res.LatencyP50Ms, res.LatencyP99Ms, res.LatencyMaxMs, batches)
+	return nil
+}
+
+// percentile returns the nearest-rank p-th percentile of sorted.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSMB reads VmHWM from /proc/self/status, in MB (10^6 bytes).
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest) // "123456 kB"
+			if len(f) >= 1 {
+				kb, err := strconv.ParseFloat(f[0], 64)
+				if err == nil {
+					return kb * 1024 / 1e6
+				}
+			}
+		}
+	}
+	return 0
+}
