@@ -40,6 +40,9 @@ type Reconciler struct {
 // cover clock differences between consumers and ingested_at's one-second resolution.
 const ReconcileMargin = 30 * time.Second
 
+// PassTimeout bounds one pass of Run.
+const PassTimeout = time.Minute
+
 // StartupLookback is how far back a reconciler's first pass treats stored rates as changed.
 const StartupLookback = time.Hour
 
@@ -67,12 +70,16 @@ func (r *Reconciler) Trigger() {
 	}
 }
 
-// Run makes passes until ctx is done. A failed pass is logged and retried at the next tick.
+// Run makes passes until ctx is done. A pass under way when ctx is done is finished (within
+// PassTimeout), not cut short. A failed pass is logged and retried at the next tick.
 func (r *Reconciler) Run(ctx context.Context) {
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	for {
-		if err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), PassTimeout)
+		err := r.Pass(pctx)
+		cancel()
+		if err != nil {
 			r.log.Warn("re-conversion pass failed; retrying later", "err", err)
 		}
 		select {

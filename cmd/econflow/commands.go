@@ -95,8 +95,9 @@ func consume(stop, abort context.Context, cfg Config, log *slog.Logger, ready fu
 		src, store, dead, proc, rec, log, metrics)
 
 	bg, bgCancel := context.WithCancel(context.Background())
-	defer bgCancel()
-	go rec.Run(bg)
+	reconciled := make(chan struct{})
+	defer func() { bgCancel(); <-reconciled }() // let a pass under way finish before the store closes
+	go func() { defer close(reconciled); rec.Run(bg) }()
 	go watchLag(bg, cfg, metrics, log)
 	if cfg.HTTP != "" {
 		srv, err := serveHTTP(cfg.HTTP, reg, consumer, store)
