@@ -20,6 +20,7 @@ import (
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/ingest/pipeline"
 )
 
 func cmdMigrate(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,50 +58,30 @@ func cmdConsume(stop, abort context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	return consume(stop, abort, cfg, log, nil)
+	return consume(stop, abort, cfg, log)
 }
 
-// consume runs the pipeline until stop, then drains. It migrates first (idempotent). ready, if
-// not nil, is called once the consumer has joined.
-func consume(stop, abort context.Context, cfg Config, log *slog.Logger, ready func()) error {
+// consume runs the pipeline until stop, then drains. It migrates first (idempotent).
+func consume(stop, abort context.Context, cfg Config, log *slog.Logger) error {
 	if err := migrate(stop, cfg, log); err != nil {
 		return err
 	}
-	store, err := clickhouse.Open(stop, clickhouse.Options{DSN: cfg.ClickHouse, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(reg)
-	src, err := kafka.NewSource(kafka.SourceOptions{Brokers: cfg.Brokers, Group: cfg.Group, Topics: cfg.Topics.Input(),
-		Security: cfg.Security, Logger: log})
+	p, err := pipeline.Open(stop, pipeline.Options{Brokers: cfg.Brokers, Security: cfg.Security, Group: cfg.Group,
+		Topics: cfg.Topics, ClickHouse: cfg.ClickHouse, FX: cfg.FX(),
+		Consumer:          ingest.ConsumerConfig{BatchSize: cfg.BatchSize, BatchLinger: cfg.Linger},
+		ReconcileInterval: cfg.Reconcile, Logger: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	dead, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security}, cfg.Topics.DeadLetter)
-	if err != nil {
-		return err
-	}
-	defer dead.Close()
-	proc := ingest.NewProcessor(cfg.FX())
-	rec := ingest.NewReconciler(store, proc, cfg.Reconcile, log, metrics)
-	// The first pass loads every stored rate before any message is converted.
-	if err := rec.Pass(stop); err != nil {
-		return fmt.Errorf("load stored rates: %w", err)
-	}
-	consumer := ingest.NewConsumer(ingest.ConsumerConfig{BatchSize: cfg.BatchSize, BatchLinger: cfg.Linger},
-		src, store, dead, proc, rec, log, metrics)
-
+	defer p.Close()
 	bg, bgCancel := context.WithCancel(context.Background())
-	reconciled := make(chan struct{})
-	defer func() { bgCancel(); <-reconciled }() // let a pass under way finish before the store closes
-	go func() { defer close(reconciled); rec.Run(bg) }()
+	defer bgCancel()
 	go watchLag(bg, cfg, metrics, log)
 	if cfg.HTTP != "" {
-		srv, err := serveHTTP(cfg.HTTP, reg, consumer, store)
+		srv, err := serveHTTP(cfg.HTTP, reg, p.Consumer, p.Store)
 		if err != nil {
 			return err
 		}
@@ -108,12 +89,8 @@ func consume(stop, abort context.Context, cfg Config, log *slog.Logger, ready fu
 		log.Info("serving metrics and health", "addr", cfg.HTTP)
 	}
 	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics.Input(),
-		"clickhouse", store.Database(), "batch_size", cfg.BatchSize)
-	if ready != nil {
-		ready()
-	}
-	err = consumer.Run(stop, abort)
-	if err != nil {
+		"clickhouse", p.Store.Database(), "batch_size", cfg.BatchSize)
+	if err := p.Run(stop, abort); err != nil {
 		return err
 	}
 	log.Info("drained and committed; leaving the group")

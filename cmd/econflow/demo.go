@@ -94,7 +94,7 @@ func cmdDemo(stop, abort context.Context, args []string, stdout, stderr io.Write
 	cstop, cstopCancel := context.WithCancel(stop)
 	defer cstopCancel()
 	done := make(chan error, 1)
-	go func() { done <- consume(cstop, abort, cfg, log, nil) }()
+	go func() { done <- consume(cstop, abort, cfg, log) }()
 	if err := waitCommitted(stop, cfg, sent, done, stderr); err != nil {
 		return err
 	}

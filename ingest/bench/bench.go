@@ -49,6 +49,7 @@ import (
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/ingest/pipeline"
 	"github.com/econflow/econflow/transform"
 )
 
@@ -726,8 +727,8 @@ func (r *run) ceilingKafka(ctx context.Context) error {
 // ---------------------------------------------------------------------------------------------
 // Drain, exactness, latency
 
-// pipeline is the consumer wired as `econflow consume` wires it.
-type pipeline struct {
+// consumerRun is a pipeline running in a goroutine, wired as `econflow consume` wires it.
+type consumerRun struct {
 	done        chan struct{}
 	err         error
 	stopCancel  context.CancelFunc
@@ -735,56 +736,28 @@ type pipeline struct {
 	closers     []func() error
 }
 
-func (r *run) startPipeline(ctx context.Context) (*pipeline, error) {
+func (r *run) startPipeline(ctx context.Context) (*consumerRun, error) {
 	o := r.o
-	p := &pipeline{done: make(chan struct{})}
-	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: r.dsn, Logger: r.log})
+	p, err := pipeline.Open(ctx, pipeline.Options{Brokers: r.brokers, Security: o.Security, Group: r.group,
+		Topics: r.topics, ClickHouse: r.dsn, FX: *o.FX,
+		Consumer:          ingest.ConsumerConfig{BatchSize: o.BatchSize, BatchLinger: o.Linger},
+		ReconcileInterval: o.Reconcile, Logger: r.log})
 	if err != nil {
 		return nil, err
 	}
-	p.closers = append(p.closers, store.Close)
-	metrics := ingest.NewMetrics(nil)
-	src, err := kafka.NewSource(kafka.SourceOptions{Brokers: r.brokers, Group: r.group, Topics: r.topics.Input(),
-		Security: o.Security, Logger: r.log})
-	if err != nil {
-		p.close()
-		return nil, err
-	}
-	dead, err := kafka.NewWriter(kafka.WriterOptions{Brokers: r.brokers, Security: o.Security}, r.topics.DeadLetter)
-	if err != nil {
-		src.Close()
-		p.close()
-		return nil, err
-	}
-	p.closers = append(p.closers, dead.Close, src.Close)
-	proc := ingest.NewProcessor(*o.FX)
-	rec := ingest.NewReconciler(store, proc, o.Reconcile, r.log, metrics)
-	if err := rec.Pass(ctx); err != nil {
-		p.close()
-		return nil, fmt.Errorf("load stored rates: %w", err)
-	}
-	consumer := ingest.NewConsumer(ingest.ConsumerConfig{BatchSize: o.BatchSize, BatchLinger: o.Linger},
-		src, store, dead, proc, rec, r.log, metrics)
+	c := &consumerRun{done: make(chan struct{}), closers: []func() error{p.Close}}
 	stop, stopCancel := context.WithCancel(context.Background())
 	abort, abortCancel := context.WithCancel(context.Background())
-	bg, bgCancel := context.WithCancel(context.Background())
-	p.stopCancel, p.abortCancel = stopCancel, abortCancel
-	recDone := make(chan struct{})
+	c.stopCancel, c.abortCancel = stopCancel, abortCancel
 	go func() {
-		defer close(recDone)
-		rec.Run(bg)
+		defer close(c.done)
+		c.err = p.Run(stop, abort)
 	}()
-	go func() {
-		defer close(p.done)
-		p.err = consumer.Run(stop, abort)
-		bgCancel()
-		<-recDone
-	}()
-	return p, nil
+	return c, nil
 }
 
 // stop ends the consumer gracefully (abort after 60s) and closes its connections.
-func (p *pipeline) stop() error {
+func (p *consumerRun) stop() error {
 	p.stopCancel()
 	select {
 	case <-p.done:
@@ -797,7 +770,7 @@ func (p *pipeline) stop() error {
 	return p.err
 }
 
-func (p *pipeline) close() {
+func (p *consumerRun) close() {
 	for i := len(p.closers) - 1; i >= 0; i-- {
 		_ = p.closers[i]()
 	}
@@ -940,7 +913,7 @@ func (r *run) checkExact(ctx context.Context) error {
 // poll reads little) in batches every 20ms at the target rate. Batch k's records have source
 // lat.<k>; a poller reads the per-source counts every LatencyPoll and times each batch from just
 // before its write to the first poll that returned all of its rows.
-func (r *run) latency(ctx context.Context, p *pipeline) error {
+func (r *run) latency(ctx context.Context, p *consumerRun) error {
 	const interval = 20 * time.Millisecond
 	const poll = 25 * time.Millisecond
 	total := r.o.LatencyRecords

@@ -28,6 +28,7 @@ import (
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/ingest/pipeline"
 	"github.com/econflow/econflow/transform"
 )
 
@@ -272,7 +273,6 @@ type Consumer struct {
 	t           testing.TB
 	stopCancel  context.CancelFunc
 	abortCancel context.CancelFunc
-	bgCancel    context.CancelFunc
 	done        chan struct{}
 	err         error
 	closeOnce   sync.Once
@@ -302,50 +302,30 @@ func StartConsumer(t testing.TB, o ConsumerOptions) *Consumer {
 		c.close()
 		t.Fatalf("ensure topics: %v", err)
 	}
-	src, err := kafka.NewSource(kafka.SourceOptions{Brokers: []string{o.Brokers}, Group: o.Group,
-		Topics: o.Topics.Input(), SessionTimeout: 6 * time.Second, Logger: log})
-	if err != nil {
-		c.close()
-		t.Fatalf("new source: %v", err)
-	}
-	dead, err := kafka.NewWriter(kafka.WriterOptions{Brokers: []string{o.Brokers}}, o.Topics.DeadLetter)
-	if err != nil {
-		src.Close()
-		c.close()
-		t.Fatalf("new dead-letter writer: %v", err)
-	}
-	// Closed in reverse order: the source (leaving the group), then the writer, then the store.
-	c.closers = append(c.closers, dead.Close, src.Close)
 	fx := transform.DefaultFXConfig()
 	if o.FX != nil {
 		fx = *o.FX
 	}
-	proc := ingest.NewProcessor(fx)
-	rec := ingest.NewReconciler(store, proc, 500*time.Millisecond, log, nil)
-	if err := rec.Pass(ctx); err != nil {
-		c.close()
-		t.Fatalf("first reconciler pass: %v", err)
-	}
-	var consumerStore ingest.Store = store
+	var wrap func(ingest.Store) ingest.Store
 	if o.Gate != nil {
-		consumerStore = &gatedStore{Store: store, g: o.Gate}
+		wrap = func(s ingest.Store) ingest.Store { return &gatedStore{Store: s, g: o.Gate} }
 	}
-	consumer := ingest.NewConsumer(ingest.ConsumerConfig{BatchSize: 500, BatchLinger: 50 * time.Millisecond},
-		src, consumerStore, dead, proc, rec, log, nil)
+	p, err := pipeline.Open(ctx, pipeline.Options{Brokers: []string{o.Brokers}, Group: o.Group, Topics: o.Topics,
+		SessionTimeout: 6 * time.Second, ClickHouse: o.DSN, FX: fx,
+		Consumer:          ingest.ConsumerConfig{BatchSize: 500, BatchLinger: 50 * time.Millisecond},
+		ReconcileInterval: 500 * time.Millisecond, Logger: log, WrapStore: wrap})
+	if err != nil {
+		c.close()
+		t.Fatalf("open pipeline: %v", err)
+	}
+	// Closed last to first: the pipeline (leaving the group), then the migration store.
+	c.closers = append(c.closers, p.Close)
 	stop, stopCancel := context.WithCancel(context.Background())
 	abort, abortCancel := context.WithCancel(context.Background())
-	bg, bgCancel := context.WithCancel(context.Background())
-	c.stopCancel, c.abortCancel, c.bgCancel = stopCancel, abortCancel, bgCancel
-	recDone := make(chan struct{})
-	go func() {
-		defer close(recDone)
-		rec.Run(bg)
-	}()
+	c.stopCancel, c.abortCancel = stopCancel, abortCancel
 	go func() {
 		defer close(c.done)
-		c.err = consumer.Run(stop, abort)
-		bgCancel()
-		<-recDone
+		c.err = p.Run(stop, abort)
 	}()
 	t.Cleanup(func() {
 		select {
