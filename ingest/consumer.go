@@ -76,25 +76,62 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 // Ready reports whether the last write to the store succeeded.
 func (c *Consumer) Ready() bool { return c.ready.Load() }
 
-// Run consumes until stop is done, then finishes the batch in hand — writes and commits it —
-// and returns nil. abort, when done, ends even that at once: the batch in hand is then neither
-// written nor committed, so it is delivered again later.
+// Run consumes until stop is done, then finishes the batches in hand — writes and commits them —
+// and returns nil. abort, when done, ends even that at once: batches in hand are then neither
+// written nor committed, so they are delivered again later.
+//
+// Fetching and processing run one batch ahead of storing: while batch N is written to ClickHouse
+// and committed, batch N+1 is fetched and processed. Batches are stored and committed strictly
+// in order, so at most two batches are in memory.
 func (c *Consumer) Run(stop, abort context.Context) error {
 	c.ready.Store(true)
-	batch := make([]Message, 0, c.cfg.BatchSize)
+	work := make(chan processedBatch, 1)
+	fetchErr := make(chan error, 1)
+	fetchCtx, stopFetching := context.WithCancel(stop)
+	defer stopFetching()
+	go c.fetchAndProcess(fetchCtx, abort, work, fetchErr)
+	for p := range work {
+		if err := c.storeAndCommit(abort, p); err != nil {
+			stopFetching()
+			for range work { // let the fetcher finish; what it fetched is delivered again
+			}
+			return err
+		}
+	}
+	err := <-fetchErr
+	if stop.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("fetch: %w", err)
+}
+
+// processedBatch is a fetched batch and what Process made of it.
+type processedBatch struct {
+	msgs         []Message
+	batch        *Batch
+	ratesChanged bool
+	start        time.Time
+}
+
+// fetchAndProcess fetches and processes batches in order and hands them to Run until ctx is
+// done or fetching fails; it then reports why on errc and closes work.
+func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- processedBatch, errc chan<- error) {
+	defer close(work)
 	for {
-		var err error
-		batch, err = c.fetchBatch(stop, batch[:0])
-		if len(batch) > 0 {
-			if herr := c.handle(abort, batch); herr != nil {
-				return herr
+		msgs, err := c.fetchBatch(ctx, make([]Message, 0, c.cfg.BatchSize))
+		if len(msgs) > 0 {
+			start := time.Now()
+			b, changed := c.proc.Process(msgs, start.UTC().Truncate(time.Second), c.nextVersion(len(msgs)))
+			select {
+			case work <- processedBatch{msgs: msgs, batch: b, ratesChanged: changed, start: start}:
+			case <-abort.Done():
+				errc <- abort.Err()
+				return
 			}
 		}
 		if err != nil {
-			if stop.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("fetch: %w", err)
+			errc <- err
+			return
 		}
 	}
 }
@@ -131,12 +168,11 @@ func (c *Consumer) nextVersion(n int) uint64 {
 	return v
 }
 
-// handle processes, stores and commits one batch, retrying the store and the dead letters until
-// they succeed or abort is done.
-func (c *Consumer) handle(abort context.Context, msgs []Message) error {
-	start := time.Now()
+// storeAndCommit writes one processed batch and its dead letters, retrying until they succeed or abort is
+// done, then commits its offsets.
+func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error {
+	msgs, b := p.msgs, p.batch
 	c.metrics.Consumed.Add(float64(len(msgs)))
-	b, ratesChanged := c.proc.Process(msgs, start.UTC().Truncate(time.Second), c.nextVersion(len(msgs)))
 	if err := c.retry(abort, "write batch", func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
 		return err
 	}
@@ -147,7 +183,7 @@ func (c *Consumer) handle(abort context.Context, msgs []Message) error {
 		}
 		c.logRejects(b.Rejects)
 	}
-	c.metrics.observeBatch(b, time.Since(start))
+	c.metrics.observeBatch(b, time.Since(p.start))
 	var err error
 	for attempt := 1; attempt <= c.cfg.CommitAttempts; attempt++ {
 		if err = c.src.Commit(abort, msgs); err == nil || abort.Err() != nil {
@@ -164,7 +200,7 @@ func (c *Consumer) handle(abort context.Context, msgs []Message) error {
 		// The rows are stored; an uncommitted batch is delivered again and rewritten idempotently.
 		c.log.Warn("commit failed; the batch will be delivered again", "messages", len(msgs), "err", err)
 	}
-	if ratesChanged && c.reconciler != nil {
+	if p.ratesChanged && c.reconciler != nil {
 		c.reconciler.Trigger()
 	}
 	return nil
