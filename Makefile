@@ -3,7 +3,7 @@ GO        ?= go
 KAFKA_ADDR ?= 127.0.0.1:19092
 FUZZTIME  ?= 8s
 
-.PHONY: demo test unit services stop-services fuzz-smoke build vet bench
+.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults
 
 ## demo: the main job on local defaults (embedded broker, local ClickHouse)
 demo:
@@ -26,7 +26,12 @@ stop-services:
 ## test: the whole suite on real services — unit, integration (embedded broker and Apache Kafka), fuzz smoke
 test: services vet
 	ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) faults
 	$(MAKE) fuzz-smoke
+
+## faults: fault injection on real services (a ClickHouse of its own on port 19000, stopped mid-stream)
+faults:
+	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 $(GO) test -count=1 -timeout 10m -run '^TestFault' ./ingest/
 
 ## bench: throughput benchmark on 1M generated records against the same run's ceilings (RECORDS=N to change)
 RECORDS ?= 1000000

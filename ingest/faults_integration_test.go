@@ -1,0 +1,115 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/econflow/econflow/ingest/internal/testenv"
+	"github.com/econflow/econflow/ingest/kafka"
+)
+
+// The fault suite runs with ECONFLOW_FAULTS=1 (`make faults`): it starts and stops servers of its
+// own, so it stays out of the ordinary test run.
+func requireFaults(t *testing.T) {
+	t.Helper()
+	if os.Getenv("ECONFLOW_FAULTS") != "1" {
+		t.Skip("fault injection: run with ECONFLOW_FAULTS=1 (make faults)")
+	}
+}
+
+// faultClickHouse controls a ClickHouse server of the fault suite's own, on port 19000 with its
+// own data directory, so that stopping it disturbs no other test.
+type faultClickHouse struct{ t *testing.T }
+
+func (f faultClickHouse) run(action string) {
+	f.t.Helper()
+	cmd := exec.Command("bash", "../deploy/clickhouse.sh", action)
+	cmd.Env = append(os.Environ(), "CLICKHOUSE_PORT=19000", "CLICKHOUSE_HTTP_PORT=18123", "CLICKHOUSE_INTERSERVER_PORT=19010",
+		"CLICKHOUSE_DATA_DIR=/var/tmp/econflow-faults/clickhouse", "CLICKHOUSE_LOG_DIR=/var/tmp/econflow-faults/log",
+		"ECONFLOW_RUN_DIR=/var/tmp/econflow-faults/run")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		f.t.Fatalf("clickhouse.sh %s: %v\n%s", action, err, out)
+	}
+	f.t.Logf("clickhouse.sh %s: %s", action, out)
+}
+
+func committedTotal(t *testing.T, e *env) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	committed, err := kafka.CommittedOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.group, e.topics.Input())
+	if err != nil {
+		t.Fatalf("committed offsets: %v", err)
+	}
+	var n int64
+	for _, parts := range committed {
+		for _, o := range parts {
+			if o > 0 {
+				n += o
+			}
+		}
+	}
+	return n
+}
+
+// ClickHouse stops mid-stream for ~15 s: the consumer keeps retrying with back-off, commits
+// nothing it has not stored, does not exit, and finishes by itself once ClickHouse is back —
+// with every record exactly once and exact sums.
+func TestFaultEmbeddedClickHouseDownMidStream(t *testing.T) {
+	requireFaults(t)
+	ch := faultClickHouse{t}
+	ch.run("start")
+	t.Cleanup(func() { ch.run("stop") })
+	t.Setenv("ECONFLOW_TEST_CLICKHOUSE", "clickhouse://127.0.0.1:19000/econ")
+	e := newEnv(t, testenv.EmbeddedBroker(t), false)
+	msgs, sumAll, sumLatest := restartData(t)
+	e.publish(msgs...)
+
+	gate := testenv.NewGate(3)
+	c := e.startConsumer(t, gate)
+	select {
+	case <-gate.Held():
+	case <-time.After(waitTimeout):
+		t.Fatal("consumer did not write 3 batches")
+	}
+	stored := mustCount(t, e.store, "fuel_prices_history", "")
+	ch.run("stop")
+	down := time.Now()
+	gate.Open() // the held batch now meets a stopped ClickHouse
+	time.Sleep(15 * time.Second)
+	select {
+	case <-c.Done():
+		t.Fatal("the consumer exited while ClickHouse was down; it must retry")
+	default:
+	}
+	if got := committedTotal(t, e); got > int64(stored) {
+		t.Fatalf("committed %d offsets while ClickHouse was down, but only %d rows were stored", got, stored)
+	}
+	ch.run("start")
+	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
+	t.Logf("%d of %d rows stored before the outage; all stored %.1fs after ClickHouse stopped (down ~15s)",
+		stored, restartRecords, time.Since(down).Seconds())
+	c.Stop()
+	db := e.db()
+	for _, chk := range []struct{ what, q, want string }{
+		{"latest rows", "SELECT toString(count()) FROM " + db + ".fuel_prices", fmt.Sprint(restartIdentities)},
+		{"history rows", "SELECT toString(count()) FROM " + db + ".fuel_prices_history", fmt.Sprint(restartRecords)},
+		{"distinct vintages", "SELECT toString(uniqExact(product, published_at)) FROM " + db + ".fuel_prices_history", fmt.Sprint(restartRecords)},
+		{"sum(price) history", "SELECT toString(sum(price)) FROM " + db + ".fuel_prices_history", sumAll},
+		{"sum(price) latest", "SELECT toString(sum(price)) FROM " + db + ".fuel_prices", sumLatest},
+		{"rejects", "SELECT toString(count()) FROM " + db + ".rejects", "0"},
+	} {
+		var got string
+		if err := e.store.Conn().QueryRow(context.Background(), chk.q).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", chk.what, err)
+		}
+		if got != chk.want {
+			t.Errorf("%s = %s, want %s", chk.what, got, chk.want)
+		}
+	}
+}
