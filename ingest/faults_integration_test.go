@@ -165,3 +165,48 @@ func TestFaultEmbeddedBrokerRestart(t *testing.T) {
 	c.Stop()
 	checkExactlyOnce(t, e, sumAll, sumLatest)
 }
+
+// Apache Kafka (deploy/kafka.sh) is stopped mid-stream and started again: the consumer rides it
+// out, and every record is stored exactly once and every offset committed.
+func TestFaultApacheKafkaRestart(t *testing.T) {
+	requireFaults(t)
+	addr := testenv.ApacheKafka(t)
+	kafkaScript := func(action string) {
+		t.Helper()
+		out, err := exec.Command("bash", "../deploy/kafka.sh", action).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kafka.sh %s: %v\n%s", action, err, out)
+		}
+		t.Logf("kafka.sh %s: %s", action, out)
+	}
+	t.Cleanup(func() { kafkaScript("start") }) // leave the broker running for the other tests
+	e := newEnv(t, addr, false)
+	msgs, sumAll, sumLatest := restartData(t)
+	e.publish(msgs...)
+
+	gate := testenv.NewGate(3)
+	c := e.startConsumer(t, gate)
+	select {
+	case <-gate.Held():
+	case <-time.After(waitTimeout):
+		t.Fatal("consumer did not write 3 batches")
+	}
+	kafkaScript("stop")
+	down := time.Now()
+	gate.Open()
+	time.Sleep(3 * time.Second)
+	select {
+	case <-c.Done():
+		t.Fatal("the consumer exited while the broker was down")
+	default:
+	}
+	kafkaScript("start")
+	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		n := committedTotal(t, e)
+		return n == restartRecords, fmt.Sprintf("%d of %d offsets committed", n, restartRecords)
+	})
+	t.Logf("all stored and committed %.1fs after the broker stopped", time.Since(down).Seconds())
+	c.Stop()
+	checkExactlyOnce(t, e, sumAll, sumLatest)
+}
