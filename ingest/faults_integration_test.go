@@ -210,3 +210,36 @@ func TestFaultApacheKafkaRestart(t *testing.T) {
 	c.Stop()
 	checkExactlyOnce(t, e, sumAll, sumLatest)
 }
+
+// Three consumers in one group, two joining while the first holds a batch, then the first
+// stopping gracefully and the second aborting without storing or committing its batch in hand:
+// every record is stored exactly once and every offset committed.
+func TestFaultEmbeddedGroupChurn(t *testing.T) {
+	requireFaults(t)
+	e := newEnv(t, testenv.EmbeddedBroker(t), false)
+	msgs, sumAll, sumLatest := restartData(t)
+	e.publish(msgs...)
+
+	gate := testenv.NewGate(2)
+	c1 := e.startConsumer(t, gate)
+	select {
+	case <-gate.Held():
+	case <-time.After(waitTimeout):
+		t.Fatal("first consumer did not write 2 batches")
+	}
+	c2 := e.startConsumer(t, nil) // joins while c1 holds a batch: a rebalance mid-stream
+	c3 := e.startConsumer(t, nil)
+	time.Sleep(2 * time.Second)
+	gate.Open()
+	c1.Stop() // leaves gracefully
+	if err := c2.Abort(); err != nil {
+		t.Logf("second consumer aborted: %v", err)
+	}
+	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		n := committedTotal(t, e)
+		return n == restartRecords, fmt.Sprintf("%d of %d offsets committed", n, restartRecords)
+	})
+	c3.Stop()
+	checkExactlyOnce(t, e, sumAll, sumLatest)
+}
