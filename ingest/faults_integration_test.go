@@ -243,3 +243,44 @@ func TestFaultEmbeddedGroupChurn(t *testing.T) {
 	c3.Stop()
 	checkExactlyOnce(t, e, sumAll, sumLatest)
 }
+
+// While the rejects table is unavailable, no offset of a batch holding a reject is committed; the
+// consumer retries, and when the table is back every good record and every reject is stored once.
+func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
+	requireFaults(t)
+	e := newEnv(t, testenv.EmbeddedBroker(t), false)
+	db := e.db()
+	exec := func(q string) {
+		t.Helper()
+		if err := e.store.Conn().Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("RENAME TABLE " + db + ".rejects_data TO " + db + ".rejects_data_away")
+	var msgs []testenv.Msg
+	for i := 0; i < 40; i++ {
+		value := fmt.Sprintf(`{"kind":"fuel_price","source":"s","country":"KZ","product":"p%d","price":"%d.5","currency":"EUR","unit":"litre","date":"2022-01-04"}`, i, i)
+		if i%4 == 0 {
+			value = fmt.Sprintf(`{"kind":"fuel_price","source":"s","country":"KZ","product":"p%d","price":"1,5","currency":"EUR","unit":"litre","date":"2022-01-04"}`, i)
+		}
+		msgs = append(msgs, testenv.Msg{Kind: "fuel_price", Key: fmt.Sprint(i), Value: []byte(value)})
+	}
+	e.publish(msgs...)
+	c := e.startConsumer(t, nil)
+	time.Sleep(4 * time.Second)
+	if n := committedTotal(t, e); n != 0 {
+		t.Fatalf("%d offsets committed while the rejects table was unavailable", n)
+	}
+	exec("RENAME TABLE " + db + ".rejects_data_away TO " + db + ".rejects_data")
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		n := committedTotal(t, e)
+		return n == int64(len(msgs)), fmt.Sprintf("%d of %d offsets committed", n, len(msgs))
+	})
+	c.Stop()
+	if n := mustCount(t, e.store, "rejects", ""); n != 10 {
+		t.Errorf("econ.rejects has %d rows, want 10", n)
+	}
+	if n := mustCount(t, e.store, "fuel_prices_history", ""); n != 30 {
+		t.Errorf("history has %d rows, want 30", n)
+	}
+}
