@@ -67,9 +67,24 @@ func TestFaultEmbeddedClickHouseDownMidStream(t *testing.T) {
 	t.Cleanup(func() { ch.run("stop") })
 	t.Setenv("ECONFLOW_TEST_CLICKHOUSE", "clickhouse://127.0.0.1:19000/econ")
 	e := newEnv(t, testenv.EmbeddedBroker(t), false)
+	runOutage(t, e, outage{what: "ClickHouse", stop: func() { ch.run("stop") }, start: func() { ch.run("start") }, down: 15 * time.Second})
+}
+
+// outage is a service taken away mid-stream and brought back.
+type outage struct {
+	what        string
+	stop, start func()
+	down        time.Duration // how long it stays away
+}
+
+// runOutage publishes the restart dataset, lets a consumer store 3 batches, takes the service
+// away while the 4th is on its way, and brings it back. While it is away the consumer must not
+// exit and must commit nothing it has not stored; afterwards every record must be stored exactly
+// once, with exact sums, and every offset committed.
+func runOutage(t *testing.T, e *env, o outage) {
+	t.Helper()
 	msgs, sumAll, sumLatest := restartData(t)
 	e.publish(msgs...)
-
 	gate := testenv.NewGate(3)
 	c := e.startConsumer(t, gate)
 	select {
@@ -78,24 +93,34 @@ func TestFaultEmbeddedClickHouseDownMidStream(t *testing.T) {
 		t.Fatal("consumer did not write 3 batches")
 	}
 	stored := mustCount(t, e.store, "fuel_prices_history", "")
-	ch.run("stop")
+	o.stop()
 	down := time.Now()
-	gate.Open() // the held batch now meets a stopped ClickHouse
-	time.Sleep(15 * time.Second)
+	gate.Open() // the held batch now meets the outage
+	time.Sleep(o.down)
 	select {
 	case <-c.Done():
-		t.Fatal("the consumer exited while ClickHouse was down; it must retry")
+		t.Fatalf("the consumer exited while %s was down; it must retry", o.what)
 	default:
 	}
 	if got := committedTotal(t, e); got > int64(stored) {
-		t.Fatalf("committed %d offsets while ClickHouse was down, but only %d rows were stored", got, stored)
+		t.Fatalf("committed %d offsets while %s was down, but only %d rows were stored before it went", got, o.what, stored)
 	}
-	ch.run("start")
-	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
-	t.Logf("%d of %d rows stored before the outage; all stored %.1fs after ClickHouse stopped (down ~15s)",
-		stored, restartRecords, time.Since(down).Seconds())
+	o.start()
+	waitAllStoredAndCommitted(t, e)
+	t.Logf("%d of %d rows stored before the outage; all stored and committed %.1fs after %s stopped (down %v)",
+		stored, restartRecords, time.Since(down).Seconds(), o.what, o.down)
 	c.Stop()
 	checkExactlyOnce(t, e, sumAll, sumLatest)
+}
+
+// waitAllStoredAndCommitted waits until the restart dataset is stored and every offset committed.
+func waitAllStoredAndCommitted(t *testing.T, e *env) {
+	t.Helper()
+	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		n := committedTotal(t, e)
+		return n == restartRecords, fmt.Sprintf("%d of %d offsets committed", n, restartRecords)
+	})
 }
 
 // checkExactlyOnce asserts that the restart dataset is stored exactly once with exact sums.
@@ -126,44 +151,18 @@ func checkExactlyOnce(t *testing.T, e *env, sumAll, sumLatest string) {
 func TestFaultEmbeddedBrokerRestart(t *testing.T) {
 	requireFaults(t)
 	dir := t.TempDir()
-	b, err := kafka.StartBroker(kafka.BrokerOptions{Listen: "127.0.0.1:0", DataDir: dir})
+	current, err := kafka.StartBroker(kafka.BrokerOptions{Listen: "127.0.0.1:0", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := b.Addr()
-	current := b
+	addr := current.Addr()
 	t.Cleanup(func() { current.Close() })
 	e := newEnv(t, addr, false)
-	msgs, sumAll, sumLatest := restartData(t)
-	e.publish(msgs...)
-
-	gate := testenv.NewGate(3)
-	c := e.startConsumer(t, gate)
-	select {
-	case <-gate.Held():
-	case <-time.After(waitTimeout):
-		t.Fatal("consumer did not write 3 batches")
-	}
-	b.Close()
-	down := time.Now()
-	gate.Open() // the held batch is stored; its commit meets a stopped broker
-	time.Sleep(5 * time.Second)
-	select {
-	case <-c.Done():
-		t.Fatal("the consumer exited while the broker was down")
-	default:
-	}
-	if current, err = kafka.StartBroker(kafka.BrokerOptions{Listen: addr, DataDir: dir}); err != nil {
-		t.Fatalf("restart broker on %s: %v", addr, err)
-	}
-	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
-	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
-		n := committedTotal(t, e)
-		return n == restartRecords, fmt.Sprintf("%d of %d offsets committed", n, restartRecords)
-	})
-	t.Logf("all stored and committed %.1fs after the broker stopped (down ~5s)", time.Since(down).Seconds())
-	c.Stop()
-	checkExactlyOnce(t, e, sumAll, sumLatest)
+	runOutage(t, e, outage{what: "the embedded broker", stop: func() { current.Close() }, start: func() {
+		if current, err = kafka.StartBroker(kafka.BrokerOptions{Listen: addr, DataDir: dir}); err != nil {
+			t.Fatalf("restart broker on %s: %v", addr, err)
+		}
+	}, down: 5 * time.Second})
 }
 
 // Apache Kafka (deploy/kafka.sh) is stopped mid-stream and started again: the consumer rides it
@@ -181,34 +180,7 @@ func TestFaultApacheKafkaRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { kafkaScript("start") }) // leave the broker running for the other tests
 	e := newEnv(t, addr, false)
-	msgs, sumAll, sumLatest := restartData(t)
-	e.publish(msgs...)
-
-	gate := testenv.NewGate(3)
-	c := e.startConsumer(t, gate)
-	select {
-	case <-gate.Held():
-	case <-time.After(waitTimeout):
-		t.Fatal("consumer did not write 3 batches")
-	}
-	kafkaScript("stop")
-	down := time.Now()
-	gate.Open()
-	time.Sleep(3 * time.Second)
-	select {
-	case <-c.Done():
-		t.Fatal("the consumer exited while the broker was down")
-	default:
-	}
-	kafkaScript("start")
-	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
-	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
-		n := committedTotal(t, e)
-		return n == restartRecords, fmt.Sprintf("%d of %d offsets committed", n, restartRecords)
-	})
-	t.Logf("all stored and committed %.1fs after the broker stopped", time.Since(down).Seconds())
-	c.Stop()
-	checkExactlyOnce(t, e, sumAll, sumLatest)
+	runOutage(t, e, outage{what: "Apache Kafka", stop: func() { kafkaScript("stop") }, start: func() { kafkaScript("start") }, down: 3 * time.Second})
 }
 
 // Three consumers in one group, two joining while the first holds a batch, then the first
@@ -235,11 +207,7 @@ func TestFaultEmbeddedGroupChurn(t *testing.T) {
 	if err := c2.Abort(); err != nil {
 		t.Logf("second consumer aborted: %v", err)
 	}
-	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
-	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
-		n := committedTotal(t, e)
-		return n == restartRecords, fmt.Sprintf("%d of %d offsets committed", n, restartRecords)
-	})
+	waitAllStoredAndCommitted(t, e)
 	c3.Stop()
 	checkExactlyOnce(t, e, sumAll, sumLatest)
 }
