@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -270,5 +269,3 @@ func cmdBroker(stop, _ context.Context, args []string, stdout, stderr io.Writer)
 	log.Info("embedded broker stopped")
 	return nil
 }
-
-var _ = errors.New

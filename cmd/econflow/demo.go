@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/big"
 	"os"
 	"os/exec"
@@ -19,7 +18,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/econflow/econflow/deploy"
-	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
 	"github.com/econflow/econflow/schemas"
@@ -282,8 +280,3 @@ func redactDSN(dsn string) string {
 	}
 	return dsn
 }
-
-var (
-	_ = slog.Default
-	_ = ingest.HeaderError
-)

@@ -205,18 +205,19 @@ func formatTime(t time.Time) string {
 
 // Observations returns stored fuel price and wage rows for re-conversion.
 func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]ingest.Row, error) {
-	where := "fx_status = 'pending'"
+	var conds []string
 	var args []any
+	if q.Pending {
+		conds = append(conds, "fx_status = 'pending'")
+	}
 	if !q.From.IsZero() {
-		where += " OR (date >= toDate(?) AND date <= toDate(?))"
+		conds = append(conds, "(date >= toDate(?) AND date <= toDate(?))")
 		args = append(args, q.From.Format("2006-01-02"), q.To.Format("2006-01-02"))
 	}
-	if !q.Pending && q.From.IsZero() {
+	if len(conds) == 0 {
 		return nil, nil
 	}
-	if !q.Pending {
-		where = "date >= toDate(?) AND date <= toDate(?)"
-	}
+	where := strings.Join(conds, " OR ")
 	fuel, err := s.readObservations(ctx, transform.KindFuelPrice, where, args)
 	if err != nil {
 		return nil, err

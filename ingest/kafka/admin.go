@@ -12,11 +12,10 @@ import (
 // EnsureTopics creates the topics that do not exist yet, with the given number of partitions
 // and replication factor. Existing topics are left as they are.
 func EnsureTopics(ctx context.Context, brokers []string, sec Security, topics []string, partitions, replication int) error {
-	t, err := sec.transport()
+	client, err := newClient(brokers, sec)
 	if err != nil {
 		return err
 	}
-	client := &kafkago.Client{Addr: kafkago.TCP(brokers...), Transport: t, Timeout: 15 * time.Second}
 	req := &kafkago.CreateTopicsRequest{}
 	for _, name := range topics {
 		req.Topics = append(req.Topics, kafkago.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: replication})
@@ -33,21 +32,43 @@ func EnsureTopics(ctx context.Context, brokers []string, sec Security, topics []
 	return nil
 }
 
-// EndOffsets returns, per topic and partition, the offset after the last message.
-func EndOffsets(ctx context.Context, brokers []string, sec Security, topics []string) (map[string]map[int]int64, error) {
-	t, err := sec.transport()
-	if err != nil {
-		return nil, err
-	}
-	client := &kafkago.Client{Addr: kafkago.TCP(brokers...), Transport: t, Timeout: 15 * time.Second}
+// partitions returns the partition ids of each topic.
+func partitions(ctx context.Context, client *kafkago.Client, topics []string) (map[string][]int, error) {
 	meta, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: topics})
 	if err != nil {
 		return nil, err
 	}
-	req := &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{}}
+	out := map[string][]int{}
 	for _, tp := range meta.Topics {
 		for _, p := range tp.Partitions {
-			req.Topics[tp.Name] = append(req.Topics[tp.Name], kafkago.LastOffsetOf(p.ID))
+			out[tp.Name] = append(out[tp.Name], p.ID)
+		}
+	}
+	return out, nil
+}
+
+func newClient(brokers []string, sec Security) (*kafkago.Client, error) {
+	t, err := sec.transport()
+	if err != nil {
+		return nil, err
+	}
+	return &kafkago.Client{Addr: kafkago.TCP(brokers...), Transport: t, Timeout: 15 * time.Second}, nil
+}
+
+// EndOffsets returns, per topic and partition, the offset after the last message.
+func EndOffsets(ctx context.Context, brokers []string, sec Security, topics []string) (map[string]map[int]int64, error) {
+	client, err := newClient(brokers, sec)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := partitions(ctx, client, topics)
+	if err != nil {
+		return nil, err
+	}
+	req := &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{}}
+	for topic, ids := range parts {
+		for _, id := range ids {
+			req.Topics[topic] = append(req.Topics[topic], kafkago.LastOffsetOf(id))
 		}
 	}
 	resp, err := client.ListOffsets(ctx, req)
@@ -55,9 +76,9 @@ func EndOffsets(ctx context.Context, brokers []string, sec Security, topics []st
 		return nil, err
 	}
 	out := map[string]map[int]int64{}
-	for topic, parts := range resp.Topics {
+	for topic, ps := range resp.Topics {
 		out[topic] = map[int]int64{}
-		for _, p := range parts {
+		for _, p := range ps {
 			if p.Error != nil {
 				return nil, fmt.Errorf("list offsets %s/%d: %w", topic, p.Partition, p.Error)
 			}
@@ -69,22 +90,15 @@ func EndOffsets(ctx context.Context, brokers []string, sec Security, topics []st
 
 // CommittedOffsets returns the group's committed offsets per topic and partition (-1: none).
 func CommittedOffsets(ctx context.Context, brokers []string, sec Security, group string, topics []string) (map[string]map[int]int64, error) {
-	t, err := sec.transport()
+	client, err := newClient(brokers, sec)
 	if err != nil {
 		return nil, err
 	}
-	client := &kafkago.Client{Addr: kafkago.TCP(brokers...), Transport: t, Timeout: 15 * time.Second}
-	end, err := EndOffsets(ctx, brokers, sec, topics)
+	parts, err := partitions(ctx, client, topics)
 	if err != nil {
 		return nil, err
 	}
-	req := &kafkago.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{}}
-	for topic, parts := range end {
-		for p := range parts {
-			req.Topics[topic] = append(req.Topics[topic], p)
-		}
-	}
-	resp, err := client.OffsetFetch(ctx, req)
+	resp, err := client.OffsetFetch(ctx, &kafkago.OffsetFetchRequest{GroupID: group, Topics: parts})
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +106,9 @@ func CommittedOffsets(ctx context.Context, brokers []string, sec Security, group
 		return nil, resp.Error
 	}
 	out := map[string]map[int]int64{}
-	for topic, parts := range resp.Topics {
+	for topic, ps := range resp.Topics {
 		out[topic] = map[int]int64{}
-		for _, p := range parts {
+		for _, p := range ps {
 			out[topic][p.Partition] = p.CommittedOffset
 		}
 	}
