@@ -12,6 +12,9 @@ import (
 type Processor struct {
 	Book *transform.RateBook
 	FX   transform.FXConfig
+
+	records []transform.Record // scratch of Process, reused between batches
+	ok      []bool
 }
 
 // NewProcessor returns a Processor with an empty rate book.
@@ -23,11 +26,17 @@ func NewProcessor(fx transform.FXConfig) *Processor {
 // observation is converted, so a price and its rate in one batch convert at once. It reports
 // whether the book changed, i.e. whether stored observations may need re-conversion.
 // version is the write version of the batch's first row; later rows get later versions.
+// Process is not safe for concurrent use (Derive is).
 func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *Batch, ratesChanged bool) {
 	b = &Batch{}
-	records := make([]transform.Record, len(msgs))
-	ok := make([]bool, len(msgs))
+	if cap(p.records) < len(msgs) {
+		p.records, p.ok = make([]transform.Record, len(msgs)), make([]bool, len(msgs))
+	}
+	records, ok := p.records[:len(msgs)], p.ok[:len(msgs)]
+	defer clear(records) // drop references to this batch's strings and decimals
+	var kinds [3]int
 	for i := range msgs {
+		ok[i] = false
 		rec, err := transform.DecodeJSON(msgs[i].Value)
 		if err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
@@ -35,12 +44,20 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 		}
 		rec.Finish(msgs[i].Time)
 		records[i], ok[i] = rec, true
+		switch rec.Kind {
+		case transform.KindFuelPrice:
+			kinds[0]++
+		case transform.KindWage:
+			kinds[1]++
+		}
 		if rec.Kind == transform.KindFXRate {
+			kinds[2]++
 			if p.Book.Add(transform.RateFromRecord(&rec)) {
 				ratesChanged = true
 			}
 		}
 	}
+	b.FuelPrices, b.Wages, b.FXRates = make([]Row, 0, kinds[0]), make([]Row, 0, kinds[1]), make([]Row, 0, kinds[2])
 	for i := range msgs {
 		if !ok[i] {
 			continue

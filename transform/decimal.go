@@ -338,6 +338,31 @@ func (d Decimal) String() string {
 	return formatScaled(neg, digits, int(d.Scale))
 }
 
+// appendText appends d.String() to dst.
+func (d Decimal) appendText(dst []byte) []byte {
+	var stack [48]byte
+	digits := d.coef().Append(stack[:0], 10)
+	if len(digits) > 0 && digits[0] == '-' {
+		dst = append(dst, '-')
+		digits = digits[1:]
+	}
+	scale := int(d.Scale)
+	if scale <= 0 {
+		return append(dst, digits...)
+	}
+	if len(digits) <= scale {
+		dst = append(dst, '0', '.')
+		for i := len(digits); i < scale; i++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, digits...)
+	}
+	k := len(digits) - scale
+	dst = append(dst, digits[:k]...)
+	dst = append(dst, '.')
+	return append(dst, digits[k:]...)
+}
+
 // formatScaled writes digits (no sign) as a decimal with scale fractional digits.
 func formatScaled(neg bool, digits []byte, scale int) string {
 	if scale <= 0 {
@@ -382,6 +407,18 @@ func (d Decimal) IsZero() bool { return d.coef().Sign() == 0 }
 // Equal reports whether d and e have the same coefficient and scale (so "1.5" and "1.50" differ;
 // compare Rat values for numeric equality).
 func (d Decimal) Equal(e Decimal) bool { return d.Scale == e.Scale && d.coef().Cmp(e.coef()) == 0 }
+
+// fits38 reports whether d fits Decimal(38, 18): 0 ≤ Scale ≤ 18 and |d| < 10^20.
+func (d Decimal) fits38() bool {
+	if d.Scale < 0 || d.Scale > MaxScale {
+		return false
+	}
+	c := d.coef()
+	if c.IsInt64() { // |c| < 2^63 < 10^19 ≤ 10^(20+Scale)
+		return true
+	}
+	return new(big.Int).Mul(c, pow10(MaxScale-int(d.Scale))).CmpAbs(fixed18Limit) < 0
+}
 
 // Fixed18 returns d as a new integer scaled by 10^18. It is exact for Scale ≤ 18, which
 // ParseDecimal guarantees; a hand-built Decimal with a larger Scale is rounded half to even.

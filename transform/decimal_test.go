@@ -174,3 +174,16 @@ func TestErrorReasonExample(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestAppendTextMatchesString checks the allocation-free text used by RecordID against String.
+func TestAppendTextMatchesString(t *testing.T) {
+	for _, s := range []string{"0", "0.00", "-0.5", "120.50", "0.000000000000000001", "-12345678901234567890.123456789012345678", "7", "1e2", "1.5e-3", "-100"} {
+		d, err := ParseDecimal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(d.appendText([]byte("x"))); got != "x"+d.String() {
+			t.Errorf("%s: appendText %q, String %q", s, got, d.String())
+		}
+	}
+}

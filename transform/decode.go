@@ -487,7 +487,7 @@ func (p *jsonParser) readString() (string, error) {
 	for p.pos < len(d) {
 		c := d[p.pos]
 		if c == '"' {
-			s := string(d[start:p.pos])
+			s := intern(d[start:p.pos])
 			p.pos++
 			return s, nil
 		}

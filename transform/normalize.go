@@ -36,8 +36,6 @@ type Derived struct {
 	MonthlyAmountEUR *big.Int
 }
 
-var ratTwelve = big.NewRat(12, 1)
-
 // Normalize computes every derived column of r (fuel_price or wage) given conv, the result of
 // RateBook.Convert for r's currency and date; for fx_rate records it returns a zero Derived and no
 // error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
@@ -56,80 +54,87 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 		field = "amount"
 	}
 	num := r.Value()
-	if num.Scale < 0 || num.Scale > MaxScale || num.Fixed18().CmpAbs(fixed18Limit) >= 0 {
+	coef := num.coef()
+	if !num.fits38() {
 		return Derived{}, fieldError(CodeOutOfRange, field, num.String()+" does not fit Decimal(38,18)")
 	}
-	v := PublishedValue(r)
-	if _, err := Round18(v); err != nil {
+	// Every column is coef × 10^e × (numerators) / (denominators), rounded once by scaledQuo:
+	// v = coef × 10^(unit_mult − scale), and 10^18 scales the result.
+	e := MaxScale - int(num.Scale) + r.UnitMult
+	if err := checkScaled(coef, e); err != nil {
 		return Derived{}, derivedError(field, field+" × 10^unit_mult", err)
 	}
 	converted := conv.Status == FXConverted && conv.Factor != nil
-	var vf *big.Rat // v·F
+	var fn, fd *big.Int   // F = fn / fd, fd > 0
+	var arena *fixedArena // storage of the columns' values
 	if converted {
 		d.FXStatus = FXConverted
-		fx, err := Round18(conv.Factor)
+		fn, fd = conv.Factor.Num(), conv.Factor.Denom()
+		arena = new(fixedArena)
+		fx, err := scaledQuoIn(arena, bigOne, MaxScale, fn, nil, fd, nil)
 		if err != nil {
 			return Derived{}, derivedError(field, "fx_rate", err)
 		}
 		d.FXRate, d.FXDate, d.FXPath = fx, conv.Date, conv.Path
-		vf = new(big.Rat).Mul(v, conv.Factor)
 	} else {
 		d.FXStatus = FXPending
+		arena = new(fixedArena)
 	}
-	round := func(column string, x *big.Rat) (*big.Int, error) {
-		n, err := Round18(x)
+	col := func(dst **big.Int, column string, n1, n2, d1, d2 *big.Int) error {
+		x, err := scaledQuoIn(arena, coef, e, n1, n2, d1, d2)
 		if err != nil {
-			return nil, derivedError(field, column, err)
+			return derivedError(field, column, err)
 		}
-		return n, nil
+		*dst = x
+		return nil
 	}
-	var err error
 	switch r.Kind {
 	case KindFuelPrice:
-		if l, ok := litresPerUnit[r.Unit]; ok {
-			if d.PricePerLitre, err = round("price_per_litre", new(big.Rat).Quo(v, l)); err != nil {
+		// v / size = coef × 10^e × sizeDen / sizeNum.
+		if l, ok := litresPerUnitFrac[r.Unit]; ok {
+			if err := col(&d.PricePerLitre, "price_per_litre", l.den, nil, l.num, nil); err != nil {
 				return Derived{}, err
 			}
 			if converted {
-				if d.PricePerLitreEUR, err = round("price_per_litre_eur", new(big.Rat).Quo(vf, l)); err != nil {
+				if err := col(&d.PricePerLitreEUR, "price_per_litre_eur", fn, l.den, fd, l.num); err != nil {
 					return Derived{}, err
 				}
 			}
 		}
-		if k, ok := kgPerUnit[r.Unit]; ok {
-			if d.PricePerKg, err = round("price_per_kg", new(big.Rat).Quo(v, k)); err != nil {
+		if k, ok := kgPerUnitFrac[r.Unit]; ok {
+			if err := col(&d.PricePerKg, "price_per_kg", k.den, nil, k.num, nil); err != nil {
 				return Derived{}, err
 			}
 			if converted {
-				if d.PricePerKgEUR, err = round("price_per_kg_eur", new(big.Rat).Quo(vf, k)); err != nil {
+				if err := col(&d.PricePerKgEUR, "price_per_kg_eur", fn, k.den, fd, k.num); err != nil {
 					return Derived{}, err
 				}
 			}
 		}
 		if converted {
-			if d.PriceEUR, err = round("price_eur", vf); err != nil {
+			if err := col(&d.PriceEUR, "price_eur", fn, nil, fd, nil); err != nil {
 				return Derived{}, err
 			}
 		}
 	case KindWage:
-		var monthly *big.Rat
+		var months *big.Int // v per month = v / months
 		switch r.Per {
 		case "month":
-			monthly = v
+			months = bigOne
 		case "year":
-			monthly = new(big.Rat).Quo(v, ratTwelve)
+			months = bigTwelve
 		}
-		if monthly != nil {
-			if d.MonthlyAmount, err = round("monthly_amount", monthly); err != nil {
+		if months != nil {
+			if err := col(&d.MonthlyAmount, "monthly_amount", nil, nil, months, nil); err != nil {
 				return Derived{}, err
 			}
 		}
 		if converted {
-			if d.AmountEUR, err = round("amount_eur", vf); err != nil {
+			if err := col(&d.AmountEUR, "amount_eur", fn, nil, fd, nil); err != nil {
 				return Derived{}, err
 			}
-			if monthly != nil {
-				if d.MonthlyAmountEUR, err = round("monthly_amount_eur", new(big.Rat).Mul(monthly, conv.Factor)); err != nil {
+			if months != nil {
+				if err := col(&d.MonthlyAmountEUR, "monthly_amount_eur", fn, nil, fd, months); err != nil {
 					return Derived{}, err
 				}
 			}
@@ -137,6 +142,21 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 	}
 	return d, nil
 }
+
+// checkScaled returns scaledQuo's error for coef × 10^e, without computing it when it surely
+// fits: |coef| < 2^63 and e ≤ 19 give less than 9.3 × 10^37.
+func checkScaled(coef *big.Int, e int) error {
+	if coef.IsInt64() && e <= 19 {
+		return nil
+	}
+	_, err := scaledQuo(coef, e, nil, nil, nil, nil)
+	return err
+}
+
+var (
+	bigOne    = big.NewInt(1)
+	bigTwelve = big.NewInt(12)
+)
 
 func derivedError(field, column string, err error) error {
 	return fieldError(CodeOutOfRange, field, column+" does not fit Decimal(38,18): "+err.(*Error).Reason)

@@ -225,46 +225,55 @@ func appendDate(dst []byte, t time.Time) []byte {
 // "120.50" differ, as written), published_at (RFC 3339 with nanoseconds, UTC) if non-zero, status,
 // unit_mult and the attributes sorted by key. The ID field itself is not part of it.
 func RecordID(r *Record) string {
-	h := sha256.New()
-	var scratch [64]byte
+	var stack [512]byte
+	b := stack[:0]
 	put := func(s string) {
-		b := binary.AppendUvarint(scratch[:0], uint64(len(s)))
-		h.Write(b)
-		h.Write([]byte(s))
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	putInt := func(n int64) {
-		h.Write(binary.AppendVarint(scratch[:0], n))
+	putBytes := func(from int) { // length-prefix b[from:], which was just appended
+		var pre [binary.MaxVarintLen64]byte
+		p := binary.AppendUvarint(pre[:0], uint64(len(b)-from))
+		b = append(b, p...)
+		copy(b[from+len(p):], b[from:len(b)-len(p)])
+		copy(b[from:], p)
 	}
 	put(string(r.Kind))
-	putInt(int64(r.Version))
+	b = binary.AppendVarint(b, int64(r.Version))
 	put(r.Source)
 	var buf [6]string
 	for _, d := range r.dims(&buf) {
 		put(d)
 	}
 	if r.Kind == KindFXRate {
-		putInt(r.Quantity)
+		b = binary.AppendVarint(b, r.Quantity)
 	}
 	put(r.Frequency)
-	put(string(appendDate(scratch[:0], r.Date)))
-	put(r.Value().String())
-	if r.PublishedAt.IsZero() {
-		put("")
-	} else {
-		put(r.PublishedAt.UTC().Format(time.RFC3339Nano))
+	from := len(b)
+	b = appendDate(b, r.Date)
+	putBytes(from)
+	from = len(b)
+	b = r.Value().appendText(b)
+	putBytes(from)
+	from = len(b)
+	if !r.PublishedAt.IsZero() {
+		b = r.PublishedAt.UTC().AppendFormat(b, time.RFC3339Nano)
 	}
+	putBytes(from)
 	put(r.Status)
-	putInt(int64(r.UnitMult))
-	keys := make([]string, 0, len(r.Attributes))
-	for k := range r.Attributes {
-		keys = append(keys, k)
+	b = binary.AppendVarint(b, int64(r.UnitMult))
+	b = binary.AppendVarint(b, int64(len(r.Attributes)))
+	if len(r.Attributes) > 0 {
+		keys := make([]string, 0, len(r.Attributes))
+		for k := range r.Attributes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			put(k)
+			put(r.Attributes[k])
+		}
 	}
-	sort.Strings(keys)
-	putInt(int64(len(keys)))
-	for _, k := range keys {
-		put(k)
-		put(r.Attributes[k])
-	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }

@@ -22,11 +22,7 @@ func Round18(x *big.Rat) (*big.Int, error) {
 		q = roundHalfEven(num, x.Denom())
 	}
 	if q.CmpAbs(fixed18Limit) >= 0 {
-		digits := len(q.Text(10)) - MaxScale
-		if q.Sign() < 0 {
-			digits--
-		}
-		return nil, &Error{Code: CodeOutOfRange, Reason: "the value has " + itoa(int64(digits)) + " integer digits; Decimal(38,18) holds at most 20 (magnitude below 10^20)"}
+		return nil, outOfRange18(q)
 	}
 	return q, nil
 }

@@ -28,6 +28,21 @@ var (
 	}
 )
 
+// frac is a read-only positive fraction num/den.
+type frac struct{ num, den *big.Int }
+
+// litresPerUnitFrac and kgPerUnitFrac are the unit sizes as fractions in lowest terms, for the
+// integer arithmetic of Normalize.
+var litresPerUnitFrac, kgPerUnitFrac = fracs(litresPerUnit), fracs(kgPerUnit)
+
+func fracs(m map[string]*big.Rat) map[string]frac {
+	out := make(map[string]frac, len(m))
+	for k, v := range m {
+		out[k] = frac{num: new(big.Int).Set(v.Num()), den: new(big.Int).Set(v.Denom())}
+	}
+	return out
+}
+
 // LitresPerUnit returns the exact number of litres in one unit — litre 1, 1000_litres 1000,
 // us_gallon 3.785411784, imp_gallon 4.54609, barrel 158.987294928 — as a new Rat the caller owns.
 // ok is false for mass units and unknown units: no density is ever assumed.

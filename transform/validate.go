@@ -207,7 +207,7 @@ func checkDecimal(field string, d Decimal, min int) error {
 	if d.Coef == nil {
 		return fieldError(CodeMissingField, field, "is required: a decimal such as 120.5")
 	}
-	if d.Scale < 0 || d.Scale > MaxScale || d.Fixed18().CmpAbs(fixed18Limit) >= 0 {
+	if !d.fits38() {
 		return fieldError(CodeOutOfRange, field, d.String()+" does not fit Decimal(38,18)")
 	}
 	if min == 0 && d.Sign() < 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/internal/testenv"
 	"github.com/econflow/econflow/transform"
@@ -187,4 +188,50 @@ func openCount(ctx context.Context, t *testing.T, u *url.URL, db string, n *uint
 	}
 	defer store.Close()
 	return store.Conn().QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = '"+db+"'").Scan(n)
+}
+
+// benchBatch returns n generated price messages and a processor that knows their rate.
+func benchBatch(n int) ([]ingest.Message, *ingest.Processor) {
+	data := Generate(n, 1)
+	proc := ingest.NewProcessor(transform.DefaultFXConfig())
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	proc.Process([]ingest.Message{{Topic: "r", Value: data.Rate.Value, Time: now}}, now, 1)
+	msgs := make([]ingest.Message, n)
+	for i, p := range data.Prices {
+		msgs[i] = ingest.Message{Topic: "econ.fuel_prices", Partition: i % 3, Offset: int64(i), Key: []byte(p.Key), Value: p.Value, Time: now}
+	}
+	return msgs, proc
+}
+
+// BenchmarkProcessBatch measures decoding, validating, converting and deriving a batch of 10,000
+// generated price messages (about 5% in KZT, converted through the rate).
+func BenchmarkProcessBatch(b *testing.B) {
+	msgs, proc := benchBatch(10000)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		batch, _ := proc.Process(msgs, now, 1)
+		if len(batch.FuelPrices) != len(msgs) {
+			b.Fatalf("%d rows of %d", len(batch.FuelPrices), len(msgs))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/row")
+}
+
+// BenchmarkWriteBatch measures storing a processed batch of 10,000 price rows in ClickHouse: building
+// the driver's columns and the insert itself (server time included).
+func BenchmarkWriteBatch(b *testing.B) {
+	store := testenv.OpenStore(b, testenv.ClickHouseDSN(b))
+	msgs, proc := benchBatch(10000)
+	batch, _ := proc.Process(msgs, time.Now(), 1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := store.WriteBatch(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/row")
 }

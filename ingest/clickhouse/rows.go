@@ -31,76 +31,228 @@ var (
 )
 
 // WriteBatch inserts the batch's rows and rejects, one insert per table. Rates go first, so that
-// a reconciler that sees an observation also sees the rates it was converted with.
+// a reconciler that sees an observation also sees the rates it was converted with. Values are
+// appended column by column: one slice per column, converted once, with no per-row boxing.
 func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 	if len(b.FXRates) > 0 {
-		if err := s.insert(ctx, "fx_rates_data", fxColumns, len(b.FXRates), func(i int) []any { return fxValues(&b.FXRates[i]) }); err != nil {
+		if err := s.insert(ctx, "fx_rates_data", fxColumns, fxColumnValues(b.FXRates)); err != nil {
 			return err
 		}
 	}
 	if len(b.FuelPrices) > 0 {
-		if err := s.insert(ctx, "fuel_prices_data", fuelColumns, len(b.FuelPrices), func(i int) []any { return fuelValues(&b.FuelPrices[i]) }); err != nil {
+		if err := s.insert(ctx, "fuel_prices_data", fuelColumns, fuelColumnValues(b.FuelPrices)); err != nil {
 			return err
 		}
 	}
 	if len(b.Wages) > 0 {
-		if err := s.insert(ctx, "wages_data", wageColumns, len(b.Wages), func(i int) []any { return wageValues(&b.Wages[i]) }); err != nil {
+		if err := s.insert(ctx, "wages_data", wageColumns, wageColumnValues(b.Wages)); err != nil {
 			return err
 		}
 	}
 	if len(b.Rejects) > 0 {
-		version := uint64(time.Now().UnixNano())
-		if err := s.insert(ctx, "rejects_data", rejectColumns, len(b.Rejects), func(i int) []any {
-			r := &b.Rejects[i]
-			return []any{r.ReceivedAt.UTC(), r.Message.Topic, int32(r.Message.Partition), r.Message.Offset,
-				string(r.Message.Key), string(r.Message.Value), string(r.Code), r.Reason, version + uint64(i)}
-		}); err != nil {
+		if err := s.insert(ctx, "rejects_data", rejectColumns, rejectColumnValues(b.Rejects, uint64(time.Now().UnixNano()))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) insert(ctx context.Context, table string, columns []string, n int, values func(i int) []any) error {
+// insert sends one insert of values, one slice per column in the order of columns.
+func (s *Store) insert(ctx context.Context, table string, columns []string, values []any) error {
 	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+"."+table+" ("+strings.Join(columns, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
 	defer batch.Abort()
-	for i := 0; i < n; i++ {
-		if err := batch.Append(values(i)...); err != nil {
-			return fmt.Errorf("append row to %s: %w", table, err)
+	for i, v := range values {
+		if err := batch.Column(i).Append(v); err != nil {
+			return fmt.Errorf("append column %s of %s: %w", columns[i], table, err)
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert %d rows into %s: %w", n, table, err)
+		return fmt.Errorf("insert %d rows into %s: %w", batch.Rows(), table, err)
 	}
 	return nil
 }
 
-func fuelValues(r *ingest.Row) []any {
-	rec, d := &r.Record, &r.Derived
-	return []any{rec.Source, rec.Country, rec.Region, rec.Product, rec.TaxBasis, rec.Currency, rec.Unit, rec.Frequency,
-		rec.Date, rec.PublishedAt.UTC(), decimalOf(rec.Price), int8(rec.UnitMult),
-		fixed(d.PricePerLitre), fixed(d.PricePerKg), fixed(d.PriceEUR), fixed(d.PricePerLitreEUR), fixed(d.PricePerKgEUR),
-		fixed(d.FXRate), optDate(d.FXDate), d.FXPath, d.FXStatus, rec.Status,
-		attributesJSON(rec.Attributes), rec.ID, r.Topic, int32(r.Partition), r.Offset, r.IngestedAt.UTC(), r.Version}
+// column helpers: each returns one column of n values taken from rows by get.
+
+func strCol(n int, get func(i int) string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = get(i)
+	}
+	return out
 }
 
-func wageValues(r *ingest.Row) []any {
-	rec, d := &r.Record, &r.Derived
-	return []any{rec.Source, rec.Country, rec.Region, rec.Measure, rec.Basis, rec.Per, rec.Currency, rec.Frequency,
-		rec.Date, rec.PublishedAt.UTC(), decimalOf(rec.Amount), int8(rec.UnitMult),
-		fixed(d.AmountEUR), fixed(d.MonthlyAmount), fixed(d.MonthlyAmountEUR),
-		fixed(d.FXRate), optDate(d.FXDate), d.FXPath, d.FXStatus, rec.Status,
-		attributesJSON(rec.Attributes), rec.ID, r.Topic, int32(r.Partition), r.Offset, r.IngestedAt.UTC(), r.Version}
+func timeCol(n int, get func(i int) time.Time) []time.Time {
+	out := make([]time.Time, n)
+	for i := range out {
+		out[i] = get(i)
+	}
+	return out
 }
 
-func fxValues(r *ingest.Row) []any {
-	rec := &r.Record
-	return []any{rec.Source, rec.Base, rec.Quote, rec.RateType, rec.Frequency, rec.Date, rec.PublishedAt.UTC(),
-		decimalOf(rec.Rate), uint64(rec.Quantity), int8(rec.UnitMult), rec.Status, attributesJSON(rec.Attributes),
-		rec.ID, r.Topic, int32(r.Partition), r.Offset, r.IngestedAt.UTC(), r.Version}
+// decCol converts exact decimals to driver decimals.
+func decCol(n int, get func(i int) transform.Decimal) []decimal.Decimal {
+	out := make([]decimal.Decimal, n)
+	for i := range out {
+		out[i] = decimalOf(get(i))
+	}
+	return out
+}
+
+// fixedCol converts integers scaled by 10^18 to nullable driver decimals (nil is NULL).
+func fixedCol(n int, get func(i int) *big.Int) []*decimal.Decimal {
+	out := make([]*decimal.Decimal, n)
+	backing := make([]decimal.Decimal, n)
+	for i := range out {
+		if x := get(i); x != nil {
+			backing[i] = decimal.NewFromBigInt(x, -18)
+			out[i] = &backing[i]
+		}
+	}
+	return out
+}
+
+func optDateCol(n int, get func(i int) time.Time) []*time.Time {
+	out := make([]*time.Time, n)
+	backing := make([]time.Time, n)
+	for i := range out {
+		if t := get(i); !t.IsZero() {
+			backing[i] = t
+			out[i] = &backing[i]
+		}
+	}
+	return out
+}
+
+func int8Col(n int, get func(i int) int8) []int8 {
+	out := make([]int8, n)
+	for i := range out {
+		out[i] = get(i)
+	}
+	return out
+}
+
+// sourceCols returns the kafka_topic, kafka_partition, kafka_offset, ingested_at and _version columns.
+func sourceCols(rows []ingest.Row) []any {
+	n := len(rows)
+	partition, offset, version := make([]int32, n), make([]int64, n), make([]uint64, n)
+	for i := range rows {
+		partition[i], offset[i], version[i] = int32(rows[i].Partition), rows[i].Offset, rows[i].Version
+	}
+	return []any{strCol(n, func(i int) string { return rows[i].Topic }), partition, offset,
+		timeCol(n, func(i int) time.Time { return rows[i].IngestedAt.UTC() }), version}
+}
+
+func fuelColumnValues(rows []ingest.Row) []any {
+	n := len(rows)
+	rec := func(i int) *transform.Record { return &rows[i].Record }
+	der := func(i int) *transform.Derived { return &rows[i].Derived }
+	cols := []any{
+		strCol(n, func(i int) string { return rec(i).Source }),
+		strCol(n, func(i int) string { return rec(i).Country }),
+		strCol(n, func(i int) string { return rec(i).Region }),
+		strCol(n, func(i int) string { return rec(i).Product }),
+		strCol(n, func(i int) string { return rec(i).TaxBasis }),
+		strCol(n, func(i int) string { return rec(i).Currency }),
+		strCol(n, func(i int) string { return rec(i).Unit }),
+		strCol(n, func(i int) string { return rec(i).Frequency }),
+		timeCol(n, func(i int) time.Time { return rec(i).Date }),
+		timeCol(n, func(i int) time.Time { return rec(i).PublishedAt.UTC() }),
+		decCol(n, func(i int) transform.Decimal { return rec(i).Price }),
+		int8Col(n, func(i int) int8 { return int8(rec(i).UnitMult) }),
+		fixedCol(n, func(i int) *big.Int { return der(i).PricePerLitre }),
+		fixedCol(n, func(i int) *big.Int { return der(i).PricePerKg }),
+		fixedCol(n, func(i int) *big.Int { return der(i).PriceEUR }),
+		fixedCol(n, func(i int) *big.Int { return der(i).PricePerLitreEUR }),
+		fixedCol(n, func(i int) *big.Int { return der(i).PricePerKgEUR }),
+	}
+	cols = append(cols, derivedTail(rows)...)
+	return append(cols, sourceCols(rows)...)
+}
+
+// derivedTail returns fx_rate, fx_date, fx_path, fx_status, status, attributes and record_id.
+func derivedTail(rows []ingest.Row) []any {
+	n := len(rows)
+	return []any{
+		fixedCol(n, func(i int) *big.Int { return rows[i].Derived.FXRate }),
+		optDateCol(n, func(i int) time.Time { return rows[i].Derived.FXDate }),
+		strCol(n, func(i int) string { return rows[i].Derived.FXPath }),
+		strCol(n, func(i int) string { return rows[i].Derived.FXStatus }),
+		strCol(n, func(i int) string { return rows[i].Record.Status }),
+		strCol(n, func(i int) string { return attributesJSON(rows[i].Record.Attributes) }),
+		strCol(n, func(i int) string { return rows[i].Record.ID }),
+	}
+}
+
+func wageColumnValues(rows []ingest.Row) []any {
+	n := len(rows)
+	rec := func(i int) *transform.Record { return &rows[i].Record }
+	der := func(i int) *transform.Derived { return &rows[i].Derived }
+	cols := []any{
+		strCol(n, func(i int) string { return rec(i).Source }),
+		strCol(n, func(i int) string { return rec(i).Country }),
+		strCol(n, func(i int) string { return rec(i).Region }),
+		strCol(n, func(i int) string { return rec(i).Measure }),
+		strCol(n, func(i int) string { return rec(i).Basis }),
+		strCol(n, func(i int) string { return rec(i).Per }),
+		strCol(n, func(i int) string { return rec(i).Currency }),
+		strCol(n, func(i int) string { return rec(i).Frequency }),
+		timeCol(n, func(i int) time.Time { return rec(i).Date }),
+		timeCol(n, func(i int) time.Time { return rec(i).PublishedAt.UTC() }),
+		decCol(n, func(i int) transform.Decimal { return rec(i).Amount }),
+		int8Col(n, func(i int) int8 { return int8(rec(i).UnitMult) }),
+		fixedCol(n, func(i int) *big.Int { return der(i).AmountEUR }),
+		fixedCol(n, func(i int) *big.Int { return der(i).MonthlyAmount }),
+		fixedCol(n, func(i int) *big.Int { return der(i).MonthlyAmountEUR }),
+	}
+	cols = append(cols, derivedTail(rows)...)
+	return append(cols, sourceCols(rows)...)
+}
+
+func fxColumnValues(rows []ingest.Row) []any {
+	n := len(rows)
+	rec := func(i int) *transform.Record { return &rows[i].Record }
+	quantity := make([]uint64, n)
+	for i := range rows {
+		quantity[i] = uint64(rows[i].Record.Quantity)
+	}
+	cols := []any{
+		strCol(n, func(i int) string { return rec(i).Source }),
+		strCol(n, func(i int) string { return rec(i).Base }),
+		strCol(n, func(i int) string { return rec(i).Quote }),
+		strCol(n, func(i int) string { return rec(i).RateType }),
+		strCol(n, func(i int) string { return rec(i).Frequency }),
+		timeCol(n, func(i int) time.Time { return rec(i).Date }),
+		timeCol(n, func(i int) time.Time { return rec(i).PublishedAt.UTC() }),
+		decCol(n, func(i int) transform.Decimal { return rec(i).Rate }),
+		quantity,
+		int8Col(n, func(i int) int8 { return int8(rec(i).UnitMult) }),
+		strCol(n, func(i int) string { return rec(i).Status }),
+		strCol(n, func(i int) string { return attributesJSON(rec(i).Attributes) }),
+		strCol(n, func(i int) string { return rec(i).ID }),
+	}
+	return append(cols, sourceCols(rows)...)
+}
+
+func rejectColumnValues(rejects []ingest.Reject, version uint64) []any {
+	n := len(rejects)
+	partition, offset, versions := make([]int32, n), make([]int64, n), make([]uint64, n)
+	for i := range rejects {
+		partition[i], offset[i], versions[i] = int32(rejects[i].Message.Partition), rejects[i].Message.Offset, version+uint64(i)
+	}
+	return []any{
+		timeCol(n, func(i int) time.Time { return rejects[i].ReceivedAt.UTC() }),
+		strCol(n, func(i int) string { return rejects[i].Message.Topic }),
+		partition, offset,
+		strCol(n, func(i int) string { return string(rejects[i].Message.Key) }),
+		strCol(n, func(i int) string { return string(rejects[i].Message.Value) }),
+		strCol(n, func(i int) string { return string(rejects[i].Code) }),
+		strCol(n, func(i int) string { return rejects[i].Reason }),
+		versions,
+	}
 }
 
 func decimalOf(d transform.Decimal) decimal.Decimal {
@@ -108,22 +260,6 @@ func decimalOf(d transform.Decimal) decimal.Decimal {
 		return decimal.Zero
 	}
 	return decimal.NewFromBigInt(d.Coef, -d.Scale)
-}
-
-// fixed turns an integer scaled by 10^18 into a nullable driver decimal.
-func fixed(x *big.Int) *decimal.Decimal {
-	if x == nil {
-		return nil
-	}
-	d := decimal.NewFromBigInt(x, -18)
-	return &d
-}
-
-func optDate(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 func attributesJSON(a map[string]string) string {
