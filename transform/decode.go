@@ -226,6 +226,9 @@ func (p *jsonParser) parseRecord(fields []jsonField) ([]jsonField, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.skipWS(); p.pos != len(p.data) {
+			return nil, newError(CodeInvalidJSON, "", "invalid JSON: trailing data after the value at byte "+strconv.Itoa(p.pos)+"; send exactly one object per message")
+		}
 		return nil, newError(CodeNotObject, "", "message is "+kind.String()+", not a JSON object; send one object per message")
 	}
 	if p.pos >= len(p.data) {

@@ -10,8 +10,8 @@ import (
 )
 
 func addCorpus(f *testing.F) {
-	for _, dir := range []string{"testdata/good", "testdata/bad"} {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, pattern := range []string{"testdata/good/*.json", "testdata/bad/*.json", "testdata/hostile/*.json", "testdata/hostile/*.bin"} {
+		files, _ := filepath.Glob(pattern)
 		for _, p := range files {
 			data, err := os.ReadFile(p)
 			if err == nil {

@@ -263,6 +263,11 @@ type ConsumerOptions struct {
 	// FX, when not nil, is the processor's currency-conversion configuration; nil means
 	// transform.DefaultFXConfig(), as `econflow consume` uses without a config file.
 	FX *transform.FXConfig
+	// Logger, when not nil, receives the consumer's log instead of Logger(t) (tests that count
+	// log lines wrap Logger(t) in a handler of their own).
+	Logger *slog.Logger
+	// Metrics, when not nil, are the consumer's metrics (unregistered ones otherwise).
+	Metrics *ingest.Metrics
 }
 
 // NewGroup returns a consumer group name unique to this test.
@@ -285,7 +290,10 @@ type Consumer struct {
 // it is aborted when the test ends.
 func StartConsumer(t testing.TB, o ConsumerOptions) *Consumer {
 	t.Helper()
-	log := Logger(t)
+	log := o.Logger
+	if log == nil {
+		log = Logger(t)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: o.DSN, Logger: log})
@@ -313,7 +321,7 @@ func StartConsumer(t testing.TB, o ConsumerOptions) *Consumer {
 	p, err := pipeline.Open(ctx, pipeline.Options{Brokers: []string{o.Brokers}, Group: o.Group, Topics: o.Topics,
 		SessionTimeout: 6 * time.Second, ClickHouse: o.DSN, FX: fx,
 		Consumer:          ingest.ConsumerConfig{BatchSize: 500, BatchLinger: 50 * time.Millisecond},
-		ReconcileInterval: 500 * time.Millisecond, Logger: log, WrapStore: wrap})
+		ReconcileInterval: 500 * time.Millisecond, Logger: log, Metrics: o.Metrics, WrapStore: wrap})
 	if err != nil {
 		c.close()
 		t.Fatalf("open pipeline: %v", err)
