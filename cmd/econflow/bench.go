@@ -26,6 +26,7 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 			fs.IntVar(&o.LatencyRecords, "latency-records", o.LatencyRecords, "records of the latency phase (0: skip it)")
 			fs.Float64Var(&o.Rate, "rate", o.Rate, "msgs/s published during the latency phase")
 			fs.StringVar(&cpuProfile, "cpuprofile", cpuProfile, "write a Go CPU profile of the whole run to this file (go tool pprof)")
+			fs.StringVar(&o.HeapProfile, "memprofile", o.HeapProfile, "write a Go heap profile to this file as the drain ends (go tool pprof)")
 			fs.BoolVar(&o.Keep, "keep", o.Keep, "keep the econ_bench_<ts> database, its raw_ceiling table and the topics")
 		})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ type Config struct {
 	SourcePref []string      // --fx-source-preference; default none
 	Security   kafka.Security
 	LogLevel   string // --log-level: debug, info, warn, error; default info
+	// MemoryLimitMiB (--memory-limit-mib, ECONFLOW_MEMORY_LIMIT_MIB) is the Go runtime's soft
+	// memory limit for consume and bench, in MiB; 0 leaves it to GOMEMLIMIT. Default 200.
+	MemoryLimitMiB int
 }
 
 // DefaultConfig returns the local defaults of CONTRACT §4.
@@ -53,6 +57,8 @@ func DefaultConfig() Config {
 		WindowDays: 7,
 		Pivots:     []string{"USD"},
 		LogLevel:   "info",
+
+		MemoryLimitMiB: 200,
 	}
 }
 
@@ -96,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchSize < 1 || c.BatchSize > 1_000_000 {
 		return fmt.Errorf("batch-size: %d, want 1…1000000", c.BatchSize)
+	}
+	if c.MemoryLimitMiB < 0 {
+		return fmt.Errorf("memory-limit-mib: %d, want ≥ 0 (0: no limit)", c.MemoryLimitMiB)
 	}
 	if c.Linger <= 0 {
 		return fmt.Errorf("batch-linger: %s, want > 0", c.Linger)
@@ -183,6 +192,7 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group (env ECONFLOW_GROUP)")
 		fs.StringVar(&c.HTTP, "http", c.HTTP, "serve /metrics, /healthz and /readyz on host:port; empty: off (env ECONFLOW_HTTP)")
 		fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages per ClickHouse insert (env ECONFLOW_BATCH_SIZE)")
+		fs.IntVar(&c.MemoryLimitMiB, "memory-limit-mib", c.MemoryLimitMiB, "soft limit of the Go runtime's memory in MiB; the garbage collector works harder near it; 0: none, or GOMEMLIMIT if set (env ECONFLOW_MEMORY_LIMIT_MIB)")
 		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill (env ECONFLOW_BATCH_LINGER)")
 		fs.DurationVar(&c.Reconcile, "reconcile-interval", c.Reconcile, "how often stored rows are re-converted with newly stored rates")
 		fs.StringVar(&c.Reporting, "reporting-currency", c.Reporting, "currency of the *_eur columns (env ECONFLOW_REPORTING_CURRENCY)")
@@ -248,7 +258,17 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	if err := num("ECONFLOW_BATCH_SIZE", &c.BatchSize); err != nil {
 		return err
 	}
+	if err := num("ECONFLOW_MEMORY_LIMIT_MIB", &c.MemoryLimitMiB); err != nil {
+		return err
+	}
 	return num("ECONFLOW_FX_WINDOW_DAYS", &c.WindowDays)
+}
+
+// applyMemoryLimit sets the runtime's soft memory limit unless GOMEMLIMIT is set.
+func (c Config) applyMemoryLimit() {
+	if c.MemoryLimitMiB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(c.MemoryLimitMiB) << 20)
+	}
 }
 
 func newLogger(level string) *slog.Logger {

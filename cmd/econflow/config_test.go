@@ -16,6 +16,7 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"clickhouse", func(c *Config) { c.ClickHouse = "http://x" }, "clickhouse"},
 		{"group", func(c *Config) { c.Group = "" }, "group"},
 		{"batch", func(c *Config) { c.BatchSize = 0 }, "batch-size"},
+		{"memory", func(c *Config) { c.MemoryLimitMiB = -1 }, "memory-limit-mib"},
 		{"reporting", func(c *Config) { c.Reporting = "euro" }, "reporting-currency"},
 		{"pivots", func(c *Config) { c.Pivots = []string{"usd"} }, "fx-pivots"},
 		{"window", func(c *Config) { c.WindowDays = -1 }, "fx-window-days"},
@@ -40,12 +41,12 @@ func TestValidateNamesTheBadField(t *testing.T) {
 
 func TestEnvironmentThenFlags(t *testing.T) {
 	env := map[string]string{"ECONFLOW_BROKERS": "10.0.0.1:9092,10.0.0.2:9092", "ECONFLOW_GROUP": "g-env",
-		"ECONFLOW_BATCH_SIZE": "7", "ECONFLOW_KAFKA_PASSWORD": "secret"}
+		"ECONFLOW_BATCH_SIZE": "7", "ECONFLOW_KAFKA_PASSWORD": "secret", "ECONFLOW_MEMORY_LIMIT_MIB": "512"}
 	c := DefaultConfig()
 	if err := c.fromEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Brokers) != 2 || c.Group != "g-env" || c.BatchSize != 7 || c.Security.Password != "secret" {
+	if len(c.Brokers) != 2 || c.Group != "g-env" || c.BatchSize != 7 || c.Security.Password != "secret" || c.MemoryLimitMiB != 512 {
 		t.Fatalf("env not applied: %+v", c)
 	}
 	if err := c.fromEnv(func(k string) string { return map[string]string{"ECONFLOW_BATCH_SIZE": "many"}[k] }); err == nil {

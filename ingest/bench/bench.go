@@ -36,6 +36,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +89,10 @@ type Options struct {
 	Linger    time.Duration
 	Reconcile time.Duration
 	FX        *transform.FXConfig
+
+	// HeapProfile, when set, is a file to write a Go heap profile to as the drain ends (go tool
+	// pprof), to see what the consumer holds at its peak.
+	HeapProfile string
 
 	// Keep leaves the database, the raw table and the topics in place.
 	Keep bool
@@ -842,6 +847,11 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	}
 	end := time.Now()
 	cpu := cpuTime() - cpu0
+	if r.o.HeapProfile != "" {
+		if err := writeHeapProfile(r.o.HeapProfile); err != nil {
+			return err
+		}
+	}
 	d := end.Sub(t0)
 	res := r.res
 	res.DrainSeconds = d.Seconds()
@@ -885,6 +895,18 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 		return fmt.Errorf("consumer: %w", err)
 	}
 	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 func (r *run) checkExact(ctx context.Context) error {
