@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/econflow/econflow/ingest/publishers"
 	"github.com/econflow/econflow/transform"
 )
 
@@ -30,15 +32,87 @@ type Outgoing struct {
 // ReadRecords reads JSONL ("jsonl") or CSV ("csv", header row of field names) from r, validates
 // each record and calls emit for the valid ones, in order. JSONL lines are published as written;
 // CSV rows are encoded as CONTRACT JSON. Invalid lines are returned, not emitted; an error from
-// emit or from reading stops the read.
+// emit or from reading stops the read. It is ReadRecordsWith for a format that needs no options.
 func ReadRecords(name string, r io.Reader, format string, emit func(Outgoing) error) ([]LineError, error) {
-	switch format {
-	case "jsonl", "json", "":
-		return readJSONL(name, r, emit)
-	case "csv":
-		return readCSV(name, r, emit)
+	_, bad, err := ReadRecordsWith(name, r, ReadOptions{Format: format}, emit)
+	return bad, err
+}
+
+// ReadOptions says how ReadRecordsWith reads its input.
+type ReadOptions struct {
+	// Format is jsonl (the default when empty), csv, or a publisher format (see Formats).
+	Format string
+	// Publisher holds the mapping and default vintage of the publisher formats; ignored by jsonl
+	// and csv.
+	Publisher publishers.Options
+}
+
+// ReadSummary counts what ReadRecordsWith read besides the invalid lines.
+type ReadSummary struct {
+	// Records is the number of records emitted.
+	Records int
+	// Missing is the number of values a publisher file marked missing, skipped (never zero).
+	Missing int
+}
+
+// Formats returns the accepted --format values: jsonl, csv, then the publisher formats.
+func Formats() []string {
+	return append([]string{"jsonl", "csv"}, publishers.Names()...)
+}
+
+// CheckFormat returns an error naming the accepted formats if format is not one, or if it needs
+// a mapping and opts has none.
+func CheckFormat(opts ReadOptions) error {
+	switch opts.Format {
+	case "jsonl", "json", "", "csv":
+		return nil
 	}
-	return nil, fmt.Errorf("format %q: use jsonl or csv", format)
+	a, ok := publishers.Lookup(opts.Format)
+	if !ok {
+		return fmt.Errorf("format %q: use one of %s", opts.Format, strings.Join(Formats(), ", "))
+	}
+	if a.NeedsMapping() && opts.Publisher.Mapping == nil {
+		return fmt.Errorf("format %s needs a mapping file (--mapping FILE) saying which kind and fields each series becomes", a.Name())
+	}
+	return nil
+}
+
+// ReadRecordsWith reads r in opts.Format and calls emit for every valid record, in order, with
+// its series key and its CONTRACT JSON. For jsonl and csv see ReadRecords. A publisher format is
+// read by its adapter (package publishers): entries that cannot become records are returned as
+// LineErrors (line, element and reason) and not emitted; a file in an unknown or changed layout
+// stops the read with an error naming the file, line and what was expected.
+func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgoing) error) (ReadSummary, []LineError, error) {
+	var sum ReadSummary
+	count := func(o Outgoing) error {
+		sum.Records++
+		return emit(o)
+	}
+	switch opts.Format {
+	case "jsonl", "json", "":
+		bad, err := readJSONL(name, r, count)
+		return sum, bad, err
+	case "csv":
+		bad, err := readCSV(name, r, count)
+		return sum, bad, err
+	}
+	a, ok := publishers.Lookup(opts.Format)
+	if !ok {
+		return sum, nil, CheckFormat(opts)
+	}
+	stats, err := a.Read(name, r, opts.Publisher, func(rec transform.Record) error {
+		return count(Outgoing{Kind: rec.Kind, Key: transform.SeriesKey(&rec), Value: transform.EncodeJSON(&rec)})
+	})
+	sum.Missing = stats.Missing
+	var bad []LineError
+	for _, e := range stats.Invalid {
+		reason := e.Err
+		if e.Element != "" {
+			reason = fmt.Errorf("%s: %w", e.Element, e.Err)
+		}
+		bad = append(bad, LineError{File: name, Line: e.Line, Err: reason})
+	}
+	return sum, bad, err
 }
 
 func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, error) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,7 @@ import (
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
 	"github.com/econflow/econflow/ingest/pipeline"
+	"github.com/econflow/econflow/ingest/publishers"
 )
 
 func cmdMigrate(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -168,14 +170,42 @@ func groupLag(ctx context.Context, cfg Config) (map[string]map[int]int64, error)
 }
 
 func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
-	format := "jsonl"
-	cfg, fs, err := parseFlags("produce", "produce [--format jsonl|csv] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
-		func(fs *flag.FlagSet) { fs.StringVar(&format, "format", format, "input format: jsonl or csv") })
+	opts := ingest.ReadOptions{Format: "jsonl"}
+	var mappingPath, publishedAt string
+	cfg, fs, err := parseFlags("produce", "produce [--format FORMAT] [--mapping FILE] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.Format, "format", opts.Format, formatUsage())
+			fs.StringVar(&mappingPath, "mapping", "", "JSON `file` saying which kind and fields a series becomes; required by fred-csv, fred-json and sdmx-csv (README: Publisher formats)")
+			fs.StringVar(&publishedAt, "published-at", "", "RFC 3339 `time` given as published_at to publisher records whose file states no vintage (ecb-*, nbk-rss, oil-bulletin-csv, FRED without real-time periods); empty: the consumer uses the Kafka message time")
+		})
 	if err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
+		return errUsage
+	}
+	if mappingPath != "" {
+		if a, ok := publishers.Lookup(opts.Format); !ok || !a.NeedsMapping() {
+			fmt.Fprintf(stderr, "econflow produce: --mapping is read only by the formats that need one (fred-csv, fred-json, sdmx-csv), not %s\n", opts.Format)
+			return errUsage
+		}
+		m, err := publishers.LoadMapping(mappingPath)
+		if err != nil {
+			return err
+		}
+		opts.Publisher.Mapping = m
+	}
+	if publishedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, publishedAt)
+		if err != nil {
+			fmt.Fprintf(stderr, "econflow produce: --published-at %q is not an RFC 3339 time such as 2024-06-28T16:00:00+02:00\n", publishedAt)
+			return errUsage
+		}
+		opts.Publisher.PublishedAt = t
+	}
+	if err := ingest.CheckFormat(opts); err != nil {
+		fmt.Fprintf(stderr, "econflow produce: %v\n", err)
 		return errUsage
 	}
 	log := newLogger(cfg.LogLevel)
@@ -184,7 +214,7 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer w.Close()
-	sent, bad, err := produceFiles(stop, w, cfg.Topics, format, fs.Args(), log)
+	sent, bad, err := produceFilesWith(stop, w, cfg.Topics, opts, fs.Args(), log)
 	for _, b := range bad {
 		fmt.Fprintln(stderr, b.Error())
 	}
@@ -198,9 +228,27 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// produceFiles publishes every valid record of the files and returns how many were sent and
-// the invalid lines.
+// formatUsage lists the --format values with what each reads.
+func formatUsage() string {
+	var b strings.Builder
+	b.WriteString("input `format`:\n")
+	fmt.Fprintf(&b, "  %-17s %s\n", "jsonl", "one CONTRACT JSON record per line")
+	fmt.Fprintf(&b, "  %-17s %s", "csv", "header row of CONTRACT field names")
+	for _, a := range publishers.Formats() {
+		fmt.Fprintf(&b, "\n  %-17s %s", a.Name(), a.Describe())
+	}
+	return b.String()
+}
+
+// produceFiles publishes every valid record of the files, read in one of the formats that need
+// no options, and returns how many were sent and the invalid lines.
 func produceFiles(ctx context.Context, w *kafka.Writer, topics kafka.Topics, format string, files []string, log *slog.Logger) (int, []ingest.LineError, error) {
+	return produceFilesWith(ctx, w, topics, ingest.ReadOptions{Format: format}, files, log)
+}
+
+// produceFilesWith publishes every valid record of the files read as opts says, and returns how
+// many were sent and the invalid lines.
+func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics, opts ingest.ReadOptions, files []string, log *slog.Logger) (int, []ingest.LineError, error) {
 	const chunk = 5000
 	var (
 		sent    int
@@ -223,25 +271,60 @@ func produceFiles(ctx context.Context, w *kafka.Writer, topics kafka.Topics, for
 		}
 		return nil
 	}
-	for _, name := range files {
+	readFile := func(name string) error {
 		var r io.Reader = os.Stdin
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
-				return sent, bad, err
+				return err
 			}
 			defer f.Close()
 			r = f
 		}
-		lineErrs, err := ingest.ReadRecords(name, r, format, func(o ingest.Outgoing) error {
-			pending = append(pending, kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value})
+		// A publisher file is published whole or not at all: a layout error found near its end
+		// must not leave its first part on Kafka.
+		_, whole := publishers.Lookup(opts.Format)
+		var held []kafkago.Message
+		sum, lineErrs, err := ingest.ReadRecordsWith(name, r, opts, func(o ingest.Outgoing) error {
+			m := kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
+			if whole {
+				held = append(held, m)
+				return nil
+			}
+			pending = append(pending, m)
 			if len(pending) >= chunk {
 				return flush()
 			}
 			return nil
 		})
 		bad = append(bad, lineErrs...)
+		if sum.Missing > 0 {
+			log.Info("skipped values the publisher marks missing", "file", name, "missing", sum.Missing, "records", sum.Records)
+		}
 		if err != nil {
+			if whole {
+				// The files before it were read whole: publish them, then stop.
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
+				return fmt.Errorf("%w (nothing from this file was published)", err)
+			}
+			return err
+		}
+		for len(held) > 0 {
+			n := min(chunk-len(pending), len(held))
+			pending = append(pending, held[:n]...)
+			held = held[n:]
+			if len(pending) >= chunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, name := range files {
+		if err := readFile(name); err != nil {
 			return sent, bad, err
 		}
 	}

@@ -20,7 +20,7 @@ Usage: econflow <command> [flags]
 Commands:
   migrate   create or upgrade the ClickHouse schema and the Kafka topics (idempotent)
   consume   run a consumer in a consumer group until SIGINT/SIGTERM, then drain and exit
-  produce   validate records from JSONL or CSV files (- = stdin) and publish them
+  produce   validate records from JSONL or CSV files, or publishers' own files (--format), and publish them
   broker    run the embedded Kafka-protocol broker for local use and tests
   demo      zero set-up: sample data end to end, then the tables an economist asks for
   bench     throughput, CPU, memory and latency of the pipeline against raw ClickHouse and Kafka ceilings
@@ -106,6 +106,9 @@ func parseFlags(name, synopsis string, args []string, s settings, stderr io.Writ
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fs, fmt.Errorf("invalid setting %w", err)
+	}
+	if s.consume {
+		cfg.applyMemoryLimit()
 	}
 	return cfg, fs, nil
 }

@@ -1,0 +1,146 @@
+// Package publishers turns the files that central banks and statistics offices publish into
+// CONTRACT records: ECB euro reference rates, National Bank of Kazakhstan official rates,
+// FRED/ALFRED observations, generic SDMX-CSV and the EU Weekly Oil Bulletin.
+//
+// Each format is an Adapter, found by name with Lookup. An adapter reads one file and calls emit
+// with every record it can build, in file order; each record has its defaults applied and has
+// passed transform.Validate. Numbers are read exactly from their text, never through float64.
+//
+// Two kinds of problem are told apart:
+//   - a file whose layout is not the one expected (wrong root element or header, a missing
+//     attribute, a column the mapping does not know, truncated XML, an empty file) stops the read:
+//     Read returns an *Error that matches ErrLayout and names the file, the line and the element
+//     or column, and what was expected;
+//   - a well-laid-out entry whose value cannot become a record (a bad number, an unknown
+//     currency code, a duplicate date) is not emitted and is listed in Stats.Invalid; the read goes
+//     on.
+//
+// A value the publisher marks as missing ("." in FRED, "N/A" in the ECB history, "NaN" in
+// SDMX-CSV, an empty cell) is skipped and counted in Stats.Missing; it never becomes a zero.
+package publishers
+
+import (
+	"errors"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/econflow/econflow/transform"
+)
+
+// Adapter reads one publisher file layout.
+type Adapter interface {
+	// Name is the --format value, e.g. "ecb-xml".
+	Name() string
+	// Describe is a one-line description for --help.
+	Describe() string
+	// NeedsMapping reports whether Read requires Options.Mapping.
+	NeedsMapping() bool
+	// Read reads the file called name (used in messages and provenance) from r and calls emit for
+	// every valid record in file order. An error from emit stops the read and is returned as is.
+	// A layout error is returned as an *Error matching ErrLayout; invalid entries are in
+	// Stats.Invalid and do not stop the read.
+	Read(name string, r io.Reader, opts Options, emit func(transform.Record) error) (Stats, error)
+}
+
+// Options are the settings shared by every adapter. The zero value is valid for the formats that
+// need no mapping.
+type Options struct {
+	// Mapping says which kind and fields a series becomes (fred-csv, fred-json, sdmx-csv); nil for
+	// the other formats. Load it with LoadMapping or ParseMapping.
+	Mapping *Mapping
+	// PublishedAt, if non-zero, is the vintage given to records whose publisher states none
+	// (ECB, NBK, the Oil Bulletin, FRED without real-time periods). Zero: such records carry no
+	// published_at and the consumer uses the Kafka message time. A vintage stated by the file
+	// (FRED realtime_start, an ALFRED vintage column, a mapped SDMX column) always wins.
+	PublishedAt time.Time
+}
+
+// Stats counts what one Read did.
+type Stats struct {
+	// Records is the number of records emitted.
+	Records int
+	// Missing is the number of values skipped because the publisher marked them missing.
+	Missing int
+	// Invalid lists the entries that could not become records, in file order; none was emitted.
+	Invalid []*Error
+}
+
+// ErrLayout is matched (errors.Is) by every error that means the file is not in the layout the
+// adapter expects.
+var ErrLayout = errors.New("unknown or changed layout")
+
+// Error is a problem at a place in a file: "ecb.xml: element Cube at line 7: attribute "rate"
+// missing", or "fred.csv:4: column DEXUSEU: ...".
+type Error struct {
+	// File is the name given to Read.
+	File string
+	// Line is the 1-based line of the entry, 0 if unknown.
+	Line int
+	// Element names the XML element, JSON path or CSV column, "" if none.
+	Element string
+	// Err is the reason; for an invalid value it is usually a *transform.Error.
+	Err error
+	// Layout marks an error in the file's layout (it then matches ErrLayout).
+	Layout bool
+}
+
+// Error formats the place and the reason.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	switch {
+	case e.Element != "" && e.Line > 0:
+		b.WriteString(": " + e.Element + " at line " + strconv.Itoa(e.Line))
+	case e.Element != "":
+		b.WriteString(": " + e.Element)
+	case e.Line > 0:
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the reason.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrLayout and e is a layout error.
+func (e *Error) Is(target error) bool { return target == ErrLayout && e.Layout }
+
+// layoutError builds a layout *Error.
+func layoutError(file string, line int, element, reason string) *Error {
+	return &Error{File: file, Line: line, Element: element, Err: errors.New(reason), Layout: true}
+}
+
+var registry = []Adapter{
+	ECBXML{}, ECBCSV{}, NBKRSS{}, FREDCSV{}, FREDJSON{}, SDMXCSV{}, OilBulletinCSV{},
+}
+
+// Formats returns every adapter, sorted by name.
+func Formats() []Adapter {
+	out := append([]Adapter(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Lookup returns the adapter called name.
+func Lookup(name string) (Adapter, bool) {
+	for _, a := range registry {
+		if a.Name() == name {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// Names returns the adapter names, sorted.
+func Names() []string {
+	var out []string
+	for _, a := range Formats() {
+		out = append(out, a.Name())
+	}
+	return out
+}
