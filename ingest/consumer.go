@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -53,7 +54,8 @@ type Consumer struct {
 	reconciler *Reconciler
 	log        *slog.Logger
 	metrics    *Metrics
-	ready      atomic.Bool
+	storeOK    atomic.Bool // the last write to the store succeeded
+	fetchOK    atomic.Bool // the last fetch from Kafka succeeded
 	lastVer    uint64
 
 	lastRejectLog     time.Time
@@ -73,8 +75,8 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 		reconciler: reconciler, log: log, metrics: metrics}
 }
 
-// Ready reports whether the last write to the store succeeded.
-func (c *Consumer) Ready() bool { return c.ready.Load() }
+// Ready reports whether the last write to the store and the last fetch from Kafka succeeded.
+func (c *Consumer) Ready() bool { return c.storeOK.Load() && c.fetchOK.Load() }
 
 // Run consumes until stop is done, then finishes the batches in hand — writes and commits them —
 // and returns nil. abort, when done, ends even that at once: batches in hand are then neither
@@ -84,7 +86,9 @@ func (c *Consumer) Ready() bool { return c.ready.Load() }
 // and committed, batch N+1 is fetched and processed. Batches are stored and committed strictly
 // in order, so at most two batches are in memory.
 func (c *Consumer) Run(stop, abort context.Context) error {
-	c.ready.Store(true)
+	c.storeOK.Store(true)
+	c.fetchOK.Store(true)
+	defer c.flushRejectLog()
 	work := make(chan processedBatch, 1)
 	fetchErr := make(chan error, 1)
 	fetchCtx, stopFetching := context.WithCancel(stop)
@@ -114,9 +118,12 @@ type processedBatch struct {
 }
 
 // fetchAndProcess fetches and processes batches in order and hands them to Run until ctx is
-// done or fetching fails; it then reports why on errc and closes work.
+// done; it then reports why on errc and closes work. A failed fetch (the broker or the group
+// coordinator unreachable) is retried with back-off for as long as it takes: the reader heals
+// by itself once the broker is back.
 func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- processedBatch, errc chan<- error) {
 	defer close(work)
+	failures := 0
 	for {
 		msgs, err := c.fetchBatch(ctx, make([]Message, 0, c.cfg.BatchSize))
 		if len(msgs) > 0 {
@@ -129,10 +136,21 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 				return
 			}
 		}
+		if err != nil && ctx.Err() == nil && abort.Err() == nil && !errors.Is(err, io.EOF) {
+			failures++
+			c.fetchOK.Store(false)
+			c.metrics.Retries.WithLabelValues("fetch").Inc()
+			wait := c.backoff(failures)
+			c.log.Warn("fetch from Kafka failed; retrying", "attempt", failures, "in", wait, "err", err)
+			sleep(ctx, wait)
+			continue
+		}
 		if err != nil {
 			errc <- err
 			return
 		}
+		failures = 0
+		c.fetchOK.Store(true)
 	}
 }
 
@@ -176,7 +194,7 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 	if err := c.retry(abort, "write batch", func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
 		return err
 	}
-	c.ready.Store(true)
+	c.storeOK.Store(true)
 	if len(b.Rejects) > 0 {
 		if err := c.retry(abort, "send dead letters", func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
 			return err
@@ -200,6 +218,9 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 		// The rows are stored; an uncommitted batch is delivered again and rewritten idempotently.
 		c.log.Warn("commit failed; the batch will be delivered again", "messages", len(msgs), "err", err)
 	}
+	if len(b.Rejects) == 0 && time.Since(c.lastRejectLog) >= time.Second {
+		c.flushRejectLog()
+	}
 	if p.ratesChanged && c.reconciler != nil {
 		c.reconciler.Trigger()
 	}
@@ -216,7 +237,7 @@ func (c *Consumer) retry(abort context.Context, what string, op func(context.Con
 		if abort.Err() != nil {
 			return fmt.Errorf("%s: %w", what, errors.Join(abort.Err(), err))
 		}
-		c.ready.Store(false)
+		c.storeOK.Store(false)
 		c.metrics.Retries.WithLabelValues(what).Inc()
 		wait := c.backoff(attempt)
 		c.log.Warn(what+" failed; retrying", "attempt", attempt, "in", wait, "err", err)
@@ -247,6 +268,15 @@ func (c *Consumer) logRejects(rejects []Reject) {
 		"topic", r.Message.Topic, "partition", r.Message.Partition, "offset", r.Message.Offset)
 	c.lastRejectLog = now
 	c.suppressedRejects = 0
+}
+
+// flushRejectLog logs the rejects that logRejects suppressed since its last line, if any.
+func (c *Consumer) flushRejectLog() {
+	if c.suppressedRejects > 0 {
+		c.log.Warn("rejected messages sent to dead letters (not logged one by one)", "count", c.suppressedRejects)
+		c.lastRejectLog = time.Now()
+		c.suppressedRejects = 0
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -551,3 +551,75 @@ func (h *rejectLogCounter) snapshot() (lines, total, rejects int) {
 	defer h.s.mu.Unlock()
 	return h.s.lines, h.s.total, h.s.rejects
 }
+
+// ---------------------------------------------------------------------------------------------
+// A bad message that its input topic takes but whose dead letter (the same value plus headers)
+// the dead-letter topic, on default settings, refuses: it is sent cut, with the original length in
+// a header, the whole value is in econ.rejects, and the partition's offset is committed.
+
+func TestIntegrationEmbeddedDeadLetterTooLargeForTopic(t *testing.T) {
+	t.Parallel()
+	runDeadLetterTooLarge(t, newEnv(t, testenv.EmbeddedBroker(t), false))
+}
+
+func TestIntegrationApacheKafkaDeadLetterTooLargeForTopic(t *testing.T) {
+	t.Parallel()
+	runDeadLetterTooLarge(t, newEnv(t, testenv.ApacheKafka(t), false))
+}
+
+func runDeadLetterTooLarge(t *testing.T, e *env) {
+	// Incompressible base64 in an attribute, and a bad price: bad_decimal, just under the 1 MiB
+	// message limit and the topic's default max.message.bytes (1048588).
+	const size = 1_048_400
+	head := `{"kind":"fuel_price","source":"stat.gov.kz","date":"2022-01-05","country":"KZ","product":"lpg","price":"abc",` +
+		`"currency":"EUR","unit":"litre","attributes":{"blob":"`
+	tail := `"}}`
+	noise := make([]byte, size)
+	rand.New(rand.NewSource(2)).Read(noise)
+	blob := base64.StdEncoding.EncodeToString(noise)[:size-len(head)-len(tail)]
+	value := []byte(head + blob + tail)
+	if len(value) != size {
+		t.Fatalf("built %d bytes", len(value))
+	}
+	// Published without compression, so the input topic takes it.
+	w := &kafkago.Writer{Addr: kafkago.TCP(e.brokers), Topic: e.topics.FuelPrices, Balancer: &kafkago.Hash{},
+		RequiredAcks: kafkago.RequireAll, BatchBytes: 16 << 20, BatchTimeout: 10 * time.Millisecond}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) { // a new topic may not be known yet
+		if err := w.WriteMessages(ctx, kafkago.Message{Key: []byte("big"), Value: value}); err != nil {
+			return false, "publish the big message: " + err.Error()
+		}
+		return true, ""
+	})
+	sum := new(big.Rat)
+	good := goodFuel(t, rand.New(rand.NewSource(3)), 1, sum)
+	e.publish(good.Msg)
+	e.startConsumer(t, nil)
+	hostileWaitCommitted(t, e)
+
+	if n := hostileScalar(t, e, "SELECT toString(count()) FROM "+e.db()+".fuel_prices"); n != "1" {
+		t.Errorf("fuel_prices has %s rows, want the 1 good one", n)
+	}
+	if got := hostileScalar(t, e, "SELECT toString(length(value)) || ' ' || error_code FROM "+e.db()+".rejects WHERE key = 'big'"); got != strconv.Itoa(size)+" bad_decimal" {
+		t.Errorf("econ.rejects: %q, want the whole %d-byte value with bad_decimal", got, size)
+	}
+	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{e.brokers}, GroupID: testenv.NewGroup(t),
+		Topic: e.topics.DeadLetter, StartOffset: kafkago.FirstOffset, MaxWait: 250 * time.Millisecond})
+	defer r.Close()
+	m, err := r.ReadMessage(ctx)
+	if err != nil {
+		t.Fatalf("read the dead letter: %v", err)
+	}
+	hdr := map[string]string{}
+	for _, x := range m.Headers {
+		hdr[x.Key] = string(x.Value)
+	}
+	if string(m.Key) != "big" || hdr[ingest.HeaderErrorCode] != "bad_decimal" || hdr[ingest.HeaderValueTruncated] != strconv.Itoa(size) {
+		t.Errorf("dead letter key %q, headers %v; want key big, code bad_decimal, %s=%d", m.Key, hdr, ingest.HeaderValueTruncated, size)
+	}
+	if len(m.Value) != kafka.DeadLetterTruncatedBytes || string(m.Value) != string(value[:kafka.DeadLetterTruncatedBytes]) {
+		t.Errorf("dead letter value is %d bytes, want the first %d of the message", len(m.Value), kafka.DeadLetterTruncatedBytes)
+	}
+}

@@ -132,4 +132,7 @@ const (
 	HeaderSourceTopic     = "econflow.source.topic"
 	HeaderSourcePartition = "econflow.source.partition"
 	HeaderSourceOffset    = "econflow.source.offset"
+	// HeaderValueTruncated is set, to the original length in bytes, on a dead letter whose value
+	// was cut because the dead-letter topic would not take it whole (econ.rejects has it all).
+	HeaderValueTruncated = "econflow.value.truncated"
 )

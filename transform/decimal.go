@@ -267,7 +267,9 @@ func diagnose(s string) string {
 			}
 			return r
 		}, s)
-		return "thousands separators are not accepted; write " + strconv.Quote(clean)
+		if _, err := ParseDecimal(clean); err == nil { // only a separator is wrong, e.g. "42 500"
+			return "thousands separators are not accepted; write " + strconv.Quote(clean)
+		}
 	}
 	if strings.Contains(body, ",") {
 		if isThousandsGrouped(body) {

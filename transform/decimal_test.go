@@ -2,6 +2,7 @@ package transform
 
 import (
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -184,6 +185,26 @@ func TestAppendTextMatchesString(t *testing.T) {
 		}
 		if got := string(d.appendText([]byte("x"))); got != "x"+d.String() {
 			t.Errorf("%s: appendText %q, String %q", s, got, d.String())
+		}
+	}
+}
+
+// TestDiagnoseSuggestsOnlyValidFixes: a suggested rewrite must itself be a valid decimal.
+func TestDiagnoseSuggestsOnlyValidFixes(t *testing.T) {
+	for _, s := range []string{"120.5 KZT", "forty two thousand", "42 500", "1 2 3x"} {
+		_, err := ParseDecimal(s)
+		if err == nil {
+			t.Fatalf("%q accepted", s)
+		}
+		reason := err.(*Error).Reason
+		if i := strings.Index(reason, "write \""); i >= 0 {
+			sug, err := strconv.Unquote(reason[i+len("write "):][:strings.Index(reason[i+len("write \""):], "\"")+2])
+			if err != nil {
+				t.Fatalf("%q: reason %q: %v", s, reason, err)
+			}
+			if _, err := ParseDecimal(sug); err != nil {
+				t.Errorf("%q: suggests %q, which is not a valid decimal either (reason %q)", s, sug, reason)
+			}
 		}
 	}
 }

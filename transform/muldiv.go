@@ -22,10 +22,11 @@ func scaledQuo(coef *big.Int, e int, n1, n2, d1, d2 *big.Int) (*big.Int, error) 
 }
 
 // fixedArena holds the results of one record's columns, so that they cost one allocation
-// together instead of two each.
+// together instead of two each. A record has at most four: fx_rate and, for a price, the value
+// per litre or kg, in EUR, and per litre or kg in EUR; for a wage, monthly, in EUR, monthly in EUR.
 type fixedArena struct {
-	ints  [7]big.Int
-	words [14]big.Word
+	ints  [4]big.Int
+	words [8]big.Word
 	n     int
 }
 

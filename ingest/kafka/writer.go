@@ -74,26 +74,91 @@ func (w *Writer) Write(ctx context.Context, msgs ...kafkago.Message) error {
 // SendDeadLetters publishes each reject's original key, value and headers to the dead-letter
 // topic, adding headers with the error code, the reason and the source topic, partition and
 // offset.
+//
+// A dead letter the dead-letter topic cannot take (larger than the writer's 16 MiB batch limit, or
+// refused by the broker as too large for the topic's max.message.bytes) is sent again with its
+// value cut to DeadLetterTruncatedBytes and a header HeaderValueTruncated giving the original
+// length; the whole value is still in econ.rejects. Without this, one big bad message would hold
+// its partition's offset back forever.
 func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) error {
 	msgs := make([]kafkago.Message, len(rejects))
-	for i, r := range rejects {
-		h := make([]kafkago.Header, 0, len(r.Message.Headers)+5)
-		for _, x := range r.Message.Headers {
-			h = append(h, kafkago.Header{Key: x.Key, Value: x.Value})
-		}
-		h = append(h,
-			kafkago.Header{Key: ingest.HeaderErrorCode, Value: []byte(r.Code)},
-			kafkago.Header{Key: ingest.HeaderError, Value: []byte(r.Reason)},
-			kafkago.Header{Key: ingest.HeaderSourceTopic, Value: []byte(r.Message.Topic)},
-			kafkago.Header{Key: ingest.HeaderSourcePartition, Value: []byte(strconv.Itoa(r.Message.Partition))},
-			kafkago.Header{Key: ingest.HeaderSourceOffset, Value: []byte(strconv.FormatInt(r.Message.Offset, 10))},
-		)
-		msgs[i] = kafkago.Message{Topic: w.deadLetter, Key: r.Message.Key, Value: r.Message.Value, Headers: h}
+	for i := range rejects {
+		msgs[i] = w.deadLetterMessage(&rejects[i], false)
 	}
-	if err := w.w.WriteMessages(ctx, msgs...); err != nil {
+	err := w.w.WriteMessages(ctx, msgs...)
+	if err == nil {
+		return nil
+	}
+	if !tooLarge(err) {
 		return fmt.Errorf("publish %d dead letters to %s: %w", len(msgs), w.deadLetter, err)
 	}
+	// Some dead letter is too large: send the failed ones one by one, cutting those refused.
+	var failed []int
+	var werrs kafkago.WriteErrors
+	if errors.As(err, &werrs) && len(werrs) == len(msgs) {
+		for i, e := range werrs {
+			if e != nil {
+				failed = append(failed, i)
+			}
+		}
+	} else {
+		for i := range msgs {
+			failed = append(failed, i)
+		}
+	}
+	for _, i := range failed {
+		err := w.w.WriteMessages(ctx, msgs[i])
+		if err != nil && tooLarge(err) {
+			err = w.w.WriteMessages(ctx, w.deadLetterMessage(&rejects[i], true))
+		}
+		if err != nil {
+			return fmt.Errorf("publish dead letter of %s/%d@%d to %s: %w", rejects[i].Message.Topic,
+				rejects[i].Message.Partition, rejects[i].Message.Offset, w.deadLetter, err)
+		}
+	}
 	return nil
+}
+
+// DeadLetterTruncatedBytes is how much of a value is kept in a dead letter that is too large for
+// the dead-letter topic.
+const DeadLetterTruncatedBytes = 512 << 10
+
+func (w *Writer) deadLetterMessage(r *ingest.Reject, truncate bool) kafkago.Message {
+	h := make([]kafkago.Header, 0, len(r.Message.Headers)+6)
+	for _, x := range r.Message.Headers {
+		h = append(h, kafkago.Header{Key: x.Key, Value: x.Value})
+	}
+	h = append(h,
+		kafkago.Header{Key: ingest.HeaderErrorCode, Value: []byte(r.Code)},
+		kafkago.Header{Key: ingest.HeaderError, Value: []byte(r.Reason)},
+		kafkago.Header{Key: ingest.HeaderSourceTopic, Value: []byte(r.Message.Topic)},
+		kafkago.Header{Key: ingest.HeaderSourcePartition, Value: []byte(strconv.Itoa(r.Message.Partition))},
+		kafkago.Header{Key: ingest.HeaderSourceOffset, Value: []byte(strconv.FormatInt(r.Message.Offset, 10))},
+	)
+	value := r.Message.Value
+	if truncate && len(value) > DeadLetterTruncatedBytes {
+		h = append(h, kafkago.Header{Key: ingest.HeaderValueTruncated, Value: []byte(strconv.Itoa(len(value)))})
+		value = value[:DeadLetterTruncatedBytes]
+	}
+	return kafkago.Message{Topic: w.deadLetter, Key: r.Message.Key, Value: value, Headers: h}
+}
+
+// tooLarge reports whether err says a message was too large for the writer or the broker.
+func tooLarge(err error) bool {
+	var mtl kafkago.MessageTooLargeError
+	if errors.As(err, &mtl) {
+		return true
+	}
+	var werrs kafkago.WriteErrors
+	if errors.As(err, &werrs) {
+		for _, e := range werrs {
+			if e != nil && tooLarge(e) {
+				return true
+			}
+		}
+		return false
+	}
+	return errors.Is(err, kafkago.MessageSizeTooLarge) || errors.Is(err, kafkago.RecordListTooLarge)
 }
 
 // Close flushes pending messages and closes the connections.

@@ -1,0 +1,163 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/econflow/econflow/transform"
+)
+
+// flakySource fails its first failures fetches, then delivers msgs, then blocks.
+type flakySource struct {
+	mu        sync.Mutex
+	failures  int
+	msgs      []Message
+	committed []Message
+	fetchErrs int
+}
+
+func (s *flakySource) Fetch(ctx context.Context) (Message, error) {
+	s.mu.Lock()
+	if s.failures > 0 {
+		s.failures--
+		s.fetchErrs++
+		s.mu.Unlock()
+		return Message{}, errors.New("failed to dial: connection refused")
+	}
+	if len(s.msgs) > 0 {
+		m := s.msgs[0]
+		s.msgs = s.msgs[1:]
+		s.mu.Unlock()
+		return m, nil
+	}
+	s.mu.Unlock()
+	<-ctx.Done()
+	return Message{}, ctx.Err()
+}
+
+func (s *flakySource) Commit(_ context.Context, msgs []Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = append(s.committed, msgs...)
+	return nil
+}
+
+func (s *flakySource) Close() error { return nil }
+
+func (s *flakySource) committedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.committed)
+}
+
+type memStore struct {
+	mu      sync.Mutex
+	rows    int
+	rejects int
+}
+
+func (m *memStore) WriteBatch(_ context.Context, b *Batch) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rows += len(b.FuelPrices) + len(b.Wages) + len(b.FXRates)
+	m.rejects += len(b.Rejects)
+	return nil
+}
+func (m *memStore) Rates(context.Context, time.Time) ([]StoredRate, error) { return nil, nil }
+func (m *memStore) Observations(context.Context, ObservationQuery) ([]Row, error) {
+	return nil, nil
+}
+
+func (m *memStore) Ping(context.Context) error { return nil }
+
+type memDead struct{ n int }
+
+func (d *memDead) SendDeadLetters(_ context.Context, r []Reject) error { d.n += len(r); return nil }
+
+func priceMessage(offset int64) Message {
+	return Message{Topic: "econ.fuel_prices", Offset: offset, Time: time.Now(),
+		Value: []byte(`{"kind":"fuel_price","source":"s","country":"KZ","product":"lpg","price":"120.5","currency":"EUR","unit":"litre","date":"2022-01-0` + string(rune('1'+offset%9)) + `"}`)}
+}
+
+// TestConsumerRetriesFailedFetches: a consumer whose broker is unreachable keeps retrying with
+// back-off instead of exiting, reports not ready meanwhile, and consumes once the broker is back.
+func TestConsumerRetriesFailedFetches(t *testing.T) {
+	src := &flakySource{failures: 4}
+	for i := int64(0); i < 5; i++ {
+		src.msgs = append(src.msgs, priceMessage(i))
+	}
+	store := &memStore{}
+	metrics := NewMetrics(nil)
+	c := NewConsumer(ConsumerConfig{BatchSize: 10, BatchLinger: 10 * time.Millisecond, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond},
+		src, store, &memDead{}, NewProcessor(transform.DefaultFXConfig()), nil, slog.New(slog.DiscardHandler), metrics)
+	stop, stopCancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(stop, context.Background()) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for src.committedCount() < 5 {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned %v after fetch failures; it should retry", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("committed %d of 5 messages", src.committedCount())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !c.Ready() {
+		t.Errorf("not ready after fetching and storing succeeded again")
+	}
+	var m dto.Metric
+	if err := metrics.Retries.WithLabelValues("fetch").Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.GetCounter().GetValue(); got != 4 {
+		t.Errorf("fetch retries metric %v, want 4", got)
+	}
+	stopCancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after stop: %v", err)
+	}
+	if store.rows != 5 {
+		t.Errorf("stored %d rows, want 5", store.rows)
+	}
+}
+
+// TestConsumerLogsSuppressedRejectsAtStop: rejects not logged one by one because of the rate limit
+// are still reported with their count, here when the consumer stops.
+func TestConsumerLogsSuppressedRejectsAtStop(t *testing.T) {
+	src := &flakySource{}
+	for i := int64(0); i < 30; i++ {
+		src.msgs = append(src.msgs, Message{Topic: "econ.fuel_prices", Offset: i, Value: []byte(`{"kind":`)})
+	}
+	var logs bytes.Buffer
+	c := NewConsumer(ConsumerConfig{BatchSize: 10, BatchLinger: 10 * time.Millisecond},
+		src, &memStore{}, &memDead{}, NewProcessor(transform.DefaultFXConfig()), nil,
+		slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	stop, stopCancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(stop, context.Background()) }()
+	for deadline := time.Now().Add(10 * time.Second); src.committedCount() < 30; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("committed %d of 30", src.committedCount())
+		}
+	}
+	stopCancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Three batches of ten within a second: the first is logged, the other 20 are reported at stop.
+	out := logs.String()
+	if !strings.Contains(out, "count=10") || !strings.Contains(out, "not logged one by one") || !strings.Contains(out, "count=20") {
+		t.Errorf("reject log lines do not account for all 30 rejects:\n%s", out)
+	}
+}
