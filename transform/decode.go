@@ -244,7 +244,7 @@ func (p *jsonParser) parseRecord(fields []jsonField) ([]jsonField, error) {
 			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 				return nil, p.syntaxError("expected a field name in double quotes")
 			}
-			key, err := p.readString()
+			key, err := p.readKey()
 			if err != nil {
 				return nil, err
 			}
@@ -480,6 +480,33 @@ func (p *jsonParser) readNumber() (string, error) {
 		}
 	}
 	return string(d[start:p.pos]), nil
+}
+
+// knownKeys maps every CONTRACT field name to itself, so that readKey returns a shared string.
+var knownKeys = func() map[string]string {
+	m := make(map[string]string, numFields)
+	for _, f := range fieldSpecs {
+		m[f.name] = f.name
+	}
+	return m
+}()
+
+// readKey is readString for a record's field names: a CONTRACT field name written without
+// escapes costs no allocation.
+func (p *jsonParser) readKey() (string, error) {
+	d := p.data
+	for i := p.pos + 1; i < len(d) && i < p.pos+32; i++ {
+		if c := d[i]; c == '"' {
+			if k, ok := knownKeys[string(d[p.pos+1:i])]; ok {
+				p.pos = i + 1
+				return k, nil
+			}
+			break
+		} else if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	return p.readString()
 }
 
 // readString reads a string starting at '"' and returns its unescaped value.
