@@ -11,7 +11,7 @@ import "sync/atomic"
 // without locks; a collision simply replaces the entry. Strings longer than internMaxLen are not
 // cached (ids and free text rarely repeat).
 const (
-	internSlots  = 1 << 12
+	internSlots  = 1 << 14
 	internMaxLen = 24
 )
 
