@@ -5,6 +5,9 @@
 //
 //   - ceiling A, raw ClickHouse insert: the same values as TSV piped into clickhouse-client,
 //     into a plain MergeTree table (<db>.raw_ceiling) — no Kafka, no decoding, no conversion;
+//   - ceiling A2, the same rows with every column econflow stores (derived values, provenance,
+//     version: 29 columns instead of 14) into a table of fuel_prices_data's schema
+//     (<db>.raw_full_ceiling): what ClickHouse alone needs for the rows the consumer writes;
 //   - the producer: publishing every record once to fresh topics (this is the drain's backlog);
 //   - ceiling B, raw Kafka read: reading the backlog with a throwaway-group reader configured like
 //     the consumer's, without processing or writing anything;
@@ -299,6 +302,9 @@ type Result struct {
 	// Ceiling A: TSV into a plain MergeTree table through clickhouse-client.
 	RawInsertSeconds float64 `json:"raw_insert_seconds"`
 	RawInsertRate    float64 `json:"raw_insert_rows_per_sec"`
+	// Ceiling A2: the same rows with every column econflow stores, into fuel_prices_data's schema.
+	RawFullInsertSeconds float64 `json:"raw_full_insert_seconds"`
+	RawFullInsertRate    float64 `json:"raw_full_insert_rows_per_sec"`
 	// The producer: every record published once (synchronous writes of 20000 messages, acks=all).
 	ProduceSeconds float64 `json:"produce_seconds"`
 	ProduceRate    float64 `json:"produce_msgs_per_sec"`
@@ -364,9 +370,11 @@ func (m Metric) Ratio() float64 {
 func (r *Result) Metrics() []Metric {
 	ms := []Metric{
 		{Name: "ceiling A: raw ClickHouse insert (clickhouse-client TSV)", Value: r.RawInsertRate, Unit: "rows/s"},
+		{Name: "ceiling A2: raw insert of every stored column (TSV)", Value: r.RawFullInsertRate, Unit: "rows/s"},
 		{Name: "producer publish (kafka Writer, acks=all)", Value: r.ProduceRate, Unit: "msgs/s"},
 		{Name: "ceiling B: raw Kafka read (group reader, no processing)", Value: r.KafkaReadRate, Unit: "msgs/s"},
 		{Name: "drain end to end (start → count() = N)", Value: r.DrainRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
+		{Name: "drain vs full-row insert ceiling", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.RawFullInsertRate, Of: "A2"},
 		{Name: "drain vs Kafka ceiling", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.KafkaReadRate, Of: "B"},
 		{Name: "drain steady (first rows → N)", Value: r.DrainSteadyRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
 		{Name: "drain start → first rows visible", Value: r.DrainFirstRowSeconds, Unit: "s"},
@@ -605,25 +613,60 @@ ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency
 		fmt.Fprintf(&tsv, "%s\tKZ\t%s\tlpg\tincl_tax\t%s\tlitre\tD\t%s\t2026-01-01 00:00:00\t%s\t0\tA\tb%d\n",
 			p.Source, p.Region, p.Currency, p.Date, p.Price, i)
 	}
-	args, err := clientArgs(r.o.ClickHouse)
+	d, err := r.pipeTSV(ctx, "ceiling A", table, rawColumns, &tsv)
 	if err != nil {
 		return err
 	}
-	args = append(args, "--query", "INSERT INTO "+table+" ("+strings.Join(rawColumns, ", ")+") FORMAT TabSeparated")
-	r.progress("ceiling A: piping %d rows (%.1f MB TSV) into %s with %s", len(r.data.Prices), float64(tsv.Len())/1e6, table, r.o.ClickHouseClient)
+	r.res.RawInsertSeconds = d.Seconds()
+	r.res.RawInsertRate = float64(len(r.data.Prices)) / d.Seconds()
+	r.progress("ceiling A: %d rows in %.2fs = %.0f rows/s", len(r.data.Prices), d.Seconds(), r.res.RawInsertRate)
+
+	// Ceiling A2: the same rows with every column econflow stores (derived values, provenance,
+	// version) into a table of fuel_prices_data's schema.
+	full := r.db + ".raw_full_ceiling"
+	if err := r.store.Conn().Exec(ctx, "CREATE TABLE "+full+" AS "+r.db+".fuel_prices_data"); err != nil {
+		return fmt.Errorf("create %s: %w", full, err)
+	}
+	tsv.Reset()
+	for i, p := range r.data.Prices {
+		// The derived columns carry 18 fractional digits, as the consumer writes them.
+		v := p.Price + "000000000000"
+		fmt.Fprintf(&tsv, "%s\tKZ\t%s\tlpg\tincl_tax\t%s\tlitre\tD\t%s\t2026-01-01 00:00:00\t%s\t0\t%s\t\\N\t%s\t%s\t\\N\t1.000000000000000000\t\\N\tEUR\tconverted\tA\t\t%032x\t%s\t%d\t%d\t2026-01-01 00:00:00\t%d\n",
+			p.Source, p.Region, p.Currency, p.Date, p.Price, v, v, v, i, r.topics.FuelPrices, i%3, i, 1_800_000_000_000_000_000+i)
+	}
+	d, err = r.pipeTSV(ctx, "ceiling A2", full, fullColumns, &tsv)
+	if err != nil {
+		return err
+	}
+	r.res.RawFullInsertSeconds = d.Seconds()
+	r.res.RawFullInsertRate = float64(len(r.data.Prices)) / d.Seconds()
+	r.progress("ceiling A2: %d rows in %.2fs = %.0f rows/s", len(r.data.Prices), d.Seconds(), r.res.RawFullInsertRate)
+	return nil
+}
+
+// fullColumns are fuel_prices_data's columns in the order the A2 ceiling writes them.
+var fullColumns = []string{"source", "country", "region", "product", "tax_basis", "currency", "unit", "frequency",
+	"date", "published_at", "price", "unit_mult", "price_per_litre", "price_per_kg", "price_eur",
+	"price_per_litre_eur", "price_per_kg_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "status",
+	"attributes", "record_id", "kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "_version"}
+
+// pipeTSV inserts tsv into table with clickhouse-client and returns how long it took.
+func (r *run) pipeTSV(ctx context.Context, what, table string, columns []string, tsv *bytes.Buffer) (time.Duration, error) {
+	args, err := clientArgs(r.o.ClickHouse)
+	if err != nil {
+		return 0, err
+	}
+	args = append(args, "--query", "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") FORMAT TabSeparated")
+	r.progress("%s: piping %d rows (%.1f MB TSV) into %s with %s", what, len(r.data.Prices), float64(tsv.Len())/1e6, table, r.o.ClickHouseClient)
 	cmd := exec.CommandContext(ctx, r.o.ClickHouseClient, args...)
-	cmd.Stdin = &tsv
+	cmd.Stdin = tsv
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %w: %s", r.o.ClickHouseClient, err, strings.TrimSpace(stderr.String()))
+		return 0, fmt.Errorf("%s: %w: %s", r.o.ClickHouseClient, err, strings.TrimSpace(stderr.String()))
 	}
-	d := time.Since(t0)
-	r.res.RawInsertSeconds = d.Seconds()
-	r.res.RawInsertRate = float64(len(r.data.Prices)) / d.Seconds()
-	r.progress("ceiling A: %d rows in %.2fs = %.0f rows/s", len(r.data.Prices), d.Seconds(), r.res.RawInsertRate)
-	return nil
+	return time.Since(t0), nil
 }
 
 // clientArgs turns a DSN into clickhouse-client's connection flags.
