@@ -475,3 +475,54 @@ func TestFaultProcessSIGTERMDuringDrain(t *testing.T) {
 	reportFault(t, e, label+"_sigterm_during_drain", restartRecords, recover,
 		fmt.Sprintf("exit=%.1fs stored_at_exit=%d committed_at_exit=%d takeover=%.1fs", took.Seconds(), stored, committed, takeover.Seconds()))
 }
+
+// SIGTERM while ClickHouse is down: the drain cannot finish, so consume gives up after
+// --shutdown-timeout, exits non-zero without committing what it could not store, and a new
+// consumer stores every record exactly once once ClickHouse is back.
+func TestFaultProcessSIGTERMWhileClickHouseDown(t *testing.T) {
+	requireFaults(t)
+	bin := buildEconflow(t)
+	ch := faultClickHouse{t}
+	ch.run("start")
+	t.Cleanup(func() { ch.run("stop") })
+	t.Setenv("ECONFLOW_TEST_CLICKHOUSE", "clickhouse://127.0.0.1:19000/econ")
+	brokers, label := faultBroker(t)
+	e := newEnv(t, brokers, false)
+	msgs, sumAll, sumLatest := restartData(t)
+	first, second := msgs[:1000], msgs[1000:]
+	e.publish(first...)
+	addr := testenv.FreeAddr(t)
+	args := []string{"--http", addr, "--batch-size", "500", "--batch-linger", "50ms", "--shutdown-timeout", "3s"}
+	p := startConsume(t, bin, e, args...)
+	waitCommitted(t, e, int64(len(first)))
+
+	ch.run("stop")
+	e.publish(second...)
+	testenv.WaitFor(t, 30*time.Second, func() (bool, string) {
+		p.running(t)
+		status, body := httpGet("http://" + addr + "/readyz")
+		return status != http.StatusOK && status != 0, fmt.Sprintf("/readyz: %d %s", status, strings.TrimSpace(body))
+	})
+	took, err := p.terminate(t, 20*time.Second)
+	if err == nil {
+		t.Fatalf("consume exited 0 after %v although it could not store its batches", took)
+	}
+	if took < 3*time.Second {
+		t.Errorf("consume gave up after %v, before its 3s shutdown timeout", took)
+	}
+	if c := committedTotal(t, e); c != int64(len(first)) {
+		t.Fatalf("%d offsets committed, want %d: nothing unstored may be committed", c, len(first))
+	}
+
+	ch.run("start")
+	back := time.Now()
+	p2 := startConsume(t, bin, e, args...)
+	waitAllStoredAndCommitted(t, e)
+	recover := time.Since(back)
+	if took, err := p2.terminate(t, 30*time.Second); err != nil {
+		t.Fatalf("second consumer: exit %v after SIGTERM (%v), want 0", err, took)
+	}
+	checkExactlyOnce(t, e, sumAll, sumLatest)
+	reportFault(t, e, label+"_sigterm_while_clickhouse_down", restartRecords, recover,
+		fmt.Sprintf("exit_after_sigterm=%.1fs (shutdown timeout 3s)", took.Seconds()))
+}

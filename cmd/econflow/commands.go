@@ -92,6 +92,25 @@ func consume(stop, abort context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics.Input(),
 		"clickhouse", p.Store.Database(), "batch_size", cfg.BatchSize)
+	// Draining is bounded: if the batches in hand cannot be stored within ShutdownTimeout of the
+	// stop (ClickHouse or the dead-letter topic down), abort; they are delivered again later.
+	abort, abortCancel := context.WithCancel(abort)
+	defer abortCancel()
+	go func() {
+		select {
+		case <-stop.Done():
+		case <-bg.Done():
+			return
+		}
+		t := time.NewTimer(cfg.ShutdownTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			log.Warn("draining took longer than the shutdown timeout; aborting without committing the batches in hand", "timeout", cfg.ShutdownTimeout)
+			abortCancel()
+		case <-bg.Done():
+		}
+	}()
 	if err := p.Run(stop, abort); err != nil {
 		return err
 	}

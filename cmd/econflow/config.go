@@ -36,6 +36,9 @@ type Config struct {
 	SourcePref []string      // --fx-source-preference; default none
 	Security   kafka.Security
 	LogLevel   string // --log-level: debug, info, warn, error; default info
+	// ShutdownTimeout (--shutdown-timeout, ECONFLOW_SHUTDOWN_TIMEOUT) bounds the drain after the
+	// first SIGINT/SIGTERM; then consume aborts without committing what it could not store. Default 30s.
+	ShutdownTimeout time.Duration
 	// MemoryLimitMiB (--memory-limit-mib, ECONFLOW_MEMORY_LIMIT_MIB) is the Go runtime's soft
 	// memory limit for consume and bench, in MiB; 0 leaves it to GOMEMLIMIT. Default 200.
 	MemoryLimitMiB int
@@ -58,7 +61,8 @@ func DefaultConfig() Config {
 		Pivots:     []string{"USD"},
 		LogLevel:   "info",
 
-		MemoryLimitMiB: 200,
+		MemoryLimitMiB:  200,
+		ShutdownTimeout: 30 * time.Second,
 	}
 }
 
@@ -102,6 +106,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchSize < 1 || c.BatchSize > 1_000_000 {
 		return fmt.Errorf("batch-size: %d, want 1…1000000", c.BatchSize)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("shutdown-timeout: %s, want > 0", c.ShutdownTimeout)
 	}
 	if c.MemoryLimitMiB < 0 {
 		return fmt.Errorf("memory-limit-mib: %d, want ≥ 0 (0: no limit)", c.MemoryLimitMiB)
@@ -192,6 +199,7 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group (env ECONFLOW_GROUP)")
 		fs.StringVar(&c.HTTP, "http", c.HTTP, "serve /metrics, /healthz and /readyz on host:port; empty: off (env ECONFLOW_HTTP)")
 		fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages per ClickHouse insert (env ECONFLOW_BATCH_SIZE)")
+		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "after the first SIGINT/SIGTERM, how long to drain before aborting without committing the batches in hand (env ECONFLOW_SHUTDOWN_TIMEOUT)")
 		fs.IntVar(&c.MemoryLimitMiB, "memory-limit-mib", c.MemoryLimitMiB, "soft limit of the Go runtime's memory in MiB; the garbage collector works harder near it; 0: none, or GOMEMLIMIT if set (env ECONFLOW_MEMORY_LIMIT_MIB)")
 		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill (env ECONFLOW_BATCH_LINGER)")
 		fs.DurationVar(&c.Reconcile, "reconcile-interval", c.Reconcile, "how often stored rows are re-converted with newly stored rates")
@@ -247,6 +255,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("ECONFLOW_KAFKA_TLS: %q is not true or false", v)
 		}
 		c.Security.TLS = b
+	}
+	if v := getenv("ECONFLOW_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("ECONFLOW_SHUTDOWN_TIMEOUT: %q is not a duration like 30s", v)
+		}
+		c.ShutdownTimeout = d
 	}
 	if v := getenv("ECONFLOW_BATCH_LINGER"); v != "" {
 		d, err := time.ParseDuration(v)

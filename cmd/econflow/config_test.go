@@ -17,6 +17,7 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"group", func(c *Config) { c.Group = "" }, "group"},
 		{"batch", func(c *Config) { c.BatchSize = 0 }, "batch-size"},
 		{"memory", func(c *Config) { c.MemoryLimitMiB = -1 }, "memory-limit-mib"},
+		{"shutdown", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
 		{"reporting", func(c *Config) { c.Reporting = "euro" }, "reporting-currency"},
 		{"pivots", func(c *Config) { c.Pivots = []string{"usd"} }, "fx-pivots"},
 		{"window", func(c *Config) { c.WindowDays = -1 }, "fx-window-days"},
