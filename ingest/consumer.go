@@ -12,7 +12,7 @@ import (
 
 // ConsumerConfig tunes the consume loop. The zero value of a field means its default.
 type ConsumerConfig struct {
-	// BatchSize is the most messages written per ClickHouse insert. Default 20000.
+	// BatchSize is the most messages written per ClickHouse insert. Default 10000.
 	BatchSize int
 	// BatchLinger is how long a batch waits to fill after its first message. Default 250ms.
 	BatchLinger time.Duration
@@ -26,7 +26,7 @@ type ConsumerConfig struct {
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 20000
+		c.BatchSize = 10000
 	}
 	if c.BatchLinger <= 0 {
 		c.BatchLinger = 250 * time.Millisecond

@@ -15,6 +15,7 @@ type Processor struct {
 
 	records []transform.Record // scratch of Process, reused between batches
 	ok      []bool
+	dec     transform.Decoder
 }
 
 // NewProcessor returns a Processor with an empty rate book.
@@ -37,7 +38,7 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 	var kinds [3]int
 	for i := range msgs {
 		ok[i] = false
-		rec, err := transform.DecodeJSON(msgs[i].Value)
+		rec, err := p.dec.Decode(msgs[i].Value)
 		if err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 			continue

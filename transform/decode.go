@@ -25,6 +25,20 @@ const MaxJSONDepth = 32
 // (so a required field that is null or "" is missing). The first problem found is returned as an
 // *Error.
 func DecodeJSON(data []byte) (Record, error) {
+	return (*Decoder)(nil).Decode(data)
+}
+
+// Decoder is DecodeJSON for a stream of messages: a field's string value that equals the
+// previous message's value of the same field reuses that string instead of allocating another,
+// so a batch of records that share their country, product, currency, source or dates holds one
+// copy of each. A Decoder is not safe for concurrent use; the nil *Decoder decodes without
+// reuse.
+type Decoder struct {
+	last [numFields]string
+}
+
+// Decode decodes one message exactly as DecodeJSON does.
+func (d *Decoder) Decode(data []byte) (Record, error) {
 	if len(data) > MaxMessageBytes {
 		return Record{}, newError(CodeOversize, "", "message is "+strconv.Itoa(len(data))+" bytes; at most "+strconv.Itoa(MaxMessageBytes)+" are accepted")
 	}
@@ -34,7 +48,7 @@ func DecodeJSON(data []byte) (Record, error) {
 	if !utf8.Valid(data) {
 		return Record{}, newError(CodeInvalidUTF8, "", "message is not valid UTF-8 (first bad byte at offset "+strconv.Itoa(firstInvalidUTF8(data))+")")
 	}
-	p := jsonParser{data: data}
+	p := jsonParser{data: data, dec: d}
 	p.skipWS()
 	if p.pos == len(data) {
 		return Record{}, newError(CodeEmpty, "", "message is empty; send one JSON object per message")
@@ -197,6 +211,7 @@ type jsonField struct {
 type jsonParser struct {
 	data []byte
 	pos  int
+	dec  *Decoder // nil: no reuse of values
 }
 
 func (p *jsonParser) syntaxError(what string) *Error {
@@ -285,7 +300,7 @@ func (p *jsonParser) parseMember(f *jsonField) error {
 	}
 	switch c := p.data[p.pos]; {
 	case c == '"':
-		s, err := p.readString()
+		s, err := p.readValueOf(f.key)
 		f.kind, f.text = jString, s
 		return err
 	case c == '-' || isDigit(c):
@@ -509,6 +524,35 @@ func (p *jsonParser) readKey() (string, error) {
 	return p.readString()
 }
 
+// readValueOf is readString for the value of field key: without escapes, a value equal to the
+// previous message's value of the same field is returned without allocating.
+func (p *jsonParser) readValueOf(key string) (string, error) {
+	if p.dec == nil {
+		return p.readString()
+	}
+	id, ok := lookupField(key)
+	if !ok {
+		return p.readString()
+	}
+	d := p.data
+	for i := p.pos + 1; i < len(d); i++ {
+		c := d[i]
+		if c == '"' {
+			raw := d[p.pos+1 : i]
+			last := &p.dec.last[id]
+			if *last != string(raw) {
+				*last = string(raw)
+			}
+			p.pos = i + 1
+			return *last, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	return p.readString()
+}
+
 // readString reads a string starting at '"' and returns its unescaped value.
 func (p *jsonParser) readString() (string, error) {
 	d := p.data
@@ -517,7 +561,7 @@ func (p *jsonParser) readString() (string, error) {
 	for p.pos < len(d) {
 		c := d[p.pos]
 		if c == '"' {
-			s := intern(d[start:p.pos])
+			s := string(d[start:p.pos])
 			p.pos++
 			return s, nil
 		}

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -465,5 +466,40 @@ func TestGoodCorpus(t *testing.T) {
 				t.Errorf("Finish left %+v", r)
 			}
 		})
+	}
+}
+
+// TestDecoderMatchesDecodeJSON runs every corpus file, twice in a row and interleaved, through one
+// Decoder and checks that it gives exactly what DecodeJSON gives: reusing a previous message's
+// value must never change a record or an error.
+func TestDecoderMatchesDecodeJSON(t *testing.T) {
+	var inputs [][]byte
+	for _, pattern := range []string{"testdata/good/*.json", "testdata/bad/*.json", "testdata/hostile/*.json", "testdata/hostile/*.bin"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, b)
+		}
+	}
+	if len(inputs) < 200 {
+		t.Fatalf("only %d corpus files", len(inputs))
+	}
+	var d Decoder
+	for round := 0; round < 2; round++ {
+		for i, in := range inputs {
+			for _, b := range [][]byte{in, inputs[(i*7)%len(inputs)], in} {
+				want, wantErr := DecodeJSON(b)
+				got, gotErr := d.Decode(b)
+				if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) || !reflect.DeepEqual(want, got) {
+					t.Fatalf("%.80q:\nDecoder:    %+v %v\nDecodeJSON: %+v %v", b, got, gotErr, want, wantErr)
+				}
+			}
+		}
 	}
 }

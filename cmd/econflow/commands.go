@@ -60,6 +60,7 @@ func cmdConsume(stop, abort context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
+	cfg.applyMemoryLimit()
 	return consume(stop, abort, cfg, log)
 }
 

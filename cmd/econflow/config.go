@@ -27,7 +27,7 @@ type Config struct {
 	Topics     kafka.Topics  // --topic-*, ECONFLOW_TOPIC_*
 	Partitions int           // --partitions: partitions of topics created by migrate; default 3
 	Replicas   int           // --replication: replication factor of created topics; default 1
-	BatchSize  int           // --batch-size: messages per ClickHouse insert; default 20000
+	BatchSize  int           // --batch-size: messages per ClickHouse insert; default 10000
 	Linger     time.Duration // --batch-linger: wait for a batch to fill; default 250ms
 	Reconcile  time.Duration // --reconcile-interval: re-conversion timer; default 5s
 	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY; default EUR
@@ -40,7 +40,8 @@ type Config struct {
 	// first SIGINT/SIGTERM; then consume aborts without committing what it could not store. Default 30s.
 	ShutdownTimeout time.Duration
 	// MemoryLimitMiB (--memory-limit-mib, ECONFLOW_MEMORY_LIMIT_MIB) is the Go runtime's soft
-	// memory limit for consume and bench, in MiB; 0 leaves it to GOMEMLIMIT. Default 200.
+	// memory limit for consume, in MiB; 0 (the default) leaves it to GOMEMLIMIT. The batch size is
+	// what bounds memory; this only makes the collector work harder near the limit.
 	MemoryLimitMiB int
 }
 
@@ -53,7 +54,7 @@ func DefaultConfig() Config {
 		Topics:     kafka.DefaultTopics(),
 		Partitions: 3,
 		Replicas:   1,
-		BatchSize:  20000,
+		BatchSize:  10000,
 		Linger:     250 * time.Millisecond,
 		Reconcile:  5 * time.Second,
 		Reporting:  "EUR",
@@ -61,7 +62,6 @@ func DefaultConfig() Config {
 		Pivots:     []string{"USD"},
 		LogLevel:   "info",
 
-		MemoryLimitMiB:  200,
 		ShutdownTimeout: 30 * time.Second,
 	}
 }

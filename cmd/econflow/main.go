@@ -107,8 +107,5 @@ func parseFlags(name, synopsis string, args []string, s settings, stderr io.Writ
 	if err := cfg.Validate(); err != nil {
 		return cfg, fs, fmt.Errorf("invalid setting %w", err)
 	}
-	if s.consume {
-		cfg.applyMemoryLimit()
-	}
 	return cfg, fs, nil
 }

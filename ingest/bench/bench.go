@@ -86,7 +86,7 @@ type Options struct {
 	// ClickHouseClient is the clickhouse-client program for ceiling A; default "clickhouse-client".
 	ClickHouseClient string
 
-	// The consumer's settings (as `econflow consume`): defaults 20000, 250ms, 5s,
+	// The consumer's settings (as `econflow consume`): defaults 10000, 250ms, 5s,
 	// transform.DefaultFXConfig().
 	BatchSize int
 	Linger    time.Duration
@@ -131,7 +131,7 @@ func (o *Options) defaults() {
 		o.ClickHouseClient = "clickhouse-client"
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 20000
+		o.BatchSize = 10000
 	}
 	if o.Linger <= 0 {
 		o.Linger = 250 * time.Millisecond
