@@ -33,15 +33,15 @@ test: services vet
 faults:
 	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 10m -run '^TestFault' ./ingest/
 
-## bench: throughput benchmark on 1M generated records against the same run's ceilings (RECORDS=N to change)
+## bench: throughput benchmark on 1M generated records against the same run's ceilings (RECORDS=N to change),
+## on Apache Kafka and ClickHouse as `services` starts them
 RECORDS ?= 1000000
-bench: build
-	bash deploy/clickhouse.sh start
-	bin/econflow bench --records $(RECORDS) --json bench.json
+bench: build services
+	bin/econflow bench --records $(RECORDS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 
 ## unit: the tests that need no services
 unit:
-	$(GO) test -count=1 ./transform/ ./schemas/ ./cmd/... ./deploy/
+	$(GO) test -count=1 ./transform/ ./schemas/ ./cmd/... ./deploy/ ./ingest/publishers/
 
 ## fuzz-smoke: run each fuzz target briefly
 fuzz-smoke:
