@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -357,22 +359,79 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 
 func cmdBroker(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
 	listen, dataDir, partitions := "127.0.0.1:9092", "", 3
-	cfg, _, err := parseFlags("broker", "broker [--listen ADDR] [--data-dir DIR]", args, settings{}, stderr, func(fs *flag.FlagSet) {
+	var saslUsers []string
+	var tlsCert, tlsKey string
+	cfg, _, err := parseFlags("broker", "broker [--listen ADDR] [--data-dir DIR] [--sasl-user MECH:USER]… [--tls-cert FILE --tls-key FILE]", args, settings{}, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&listen, "listen", listen, "host:port to listen on (loopback recommended)")
 		fs.StringVar(&dataDir, "data-dir", dataDir, "directory to persist topics, offsets and groups; empty: memory only")
 		fs.IntVar(&partitions, "partitions", partitions, "partitions of topics created on first use")
+		fs.Func("sasl-user", "require SASL: a `MECH:USER` clients must authenticate as (MECH: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; repeatable); the password comes from env "+envBrokerSASLPassword+" only", func(v string) error {
+			saslUsers = append(saslUsers, v)
+			return nil
+		})
+		fs.StringVar(&tlsCert, "tls-cert", tlsCert, "PEM certificate `file` (chain) to serve TLS with; needs --tls-key")
+		fs.StringVar(&tlsKey, "tls-key", tlsKey, "PEM private key `file` of --tls-cert")
 	})
 	if err != nil {
 		return err
 	}
+	opts := kafka.BrokerOptions{Listen: listen, DataDir: dataDir, Partitions: partitions}
+	if opts.SASL, err = brokerSASLUsers(saslUsers, os.Getenv(envBrokerSASLPassword)); err != nil {
+		return fmt.Errorf("invalid setting %w", err)
+	}
+	if tlsCert != "" || tlsKey != "" {
+		if tlsCert == "" || tlsKey == "" {
+			return errors.New("invalid setting tls: --tls-cert and --tls-key go together")
+		}
+		cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
+		if err != nil {
+			return fmt.Errorf("invalid setting tls: %w", err)
+		}
+		opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	log := newLogger(cfg.LogLevel)
-	b, err := kafka.StartBroker(kafka.BrokerOptions{Listen: listen, DataDir: dataDir, Partitions: partitions})
+	b, err := kafka.StartBroker(opts)
 	if err != nil {
 		return err
 	}
-	log.Info("embedded broker listening", "addr", b.Addr(), "data_dir", dataDir, "partitions", partitions)
+	mechs := make([]string, len(opts.SASL))
+	for i, u := range opts.SASL {
+		mechs[i] = u.Mechanism + ":" + u.User
+	}
+	log.Info("embedded broker listening", "addr", b.Addr(), "data_dir", dataDir, "partitions", partitions,
+		"sasl_users", mechs, "tls", opts.TLS != nil)
 	<-stop.Done()
 	b.Close()
 	log.Info("embedded broker stopped")
 	return nil
+}
+
+// envBrokerSASLPassword holds the password of the embedded broker's --sasl-user users.
+const envBrokerSASLPassword = "ECONFLOW_BROKER_SASL_PASSWORD"
+
+// brokerSASLUsers parses --sasl-user MECH:USER values; every user gets password.
+func brokerSASLUsers(specs []string, password string) ([]kafka.SASLUser, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	if password == "" {
+		return nil, fmt.Errorf("sasl-user: set the password in the environment variable %s", envBrokerSASLPassword)
+	}
+	users := make([]kafka.SASLUser, 0, len(specs))
+	for _, spec := range specs {
+		mech, user, ok := strings.Cut(spec, ":")
+		u := kafka.SASLUser{Mechanism: strings.ToUpper(mech), User: user, Password: password}
+		if !ok {
+			return nil, fmt.Errorf("sasl-user: %q is not MECH:USER", spec)
+		}
+		if strings.Contains(user, ":") {
+			// Not echoed: it may be MECH:USER:PASSWORD.
+			return nil, fmt.Errorf("sasl-user: a %s user name must not contain ':'; the password comes from %s only", u.Mechanism, envBrokerSASLPassword)
+		}
+		if err := u.Validate(); err != nil {
+			return nil, fmt.Errorf("sasl-user: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -82,7 +83,11 @@ func (c Config) Validate() error {
 		}
 	}
 	if !strings.HasPrefix(c.ClickHouse, "clickhouse://") {
-		return fmt.Errorf("clickhouse: %q must look like clickhouse://host:9000/econ", c.ClickHouse)
+		return fmt.Errorf("clickhouse: %q must look like clickhouse://host:9000/econ", redactDSN(c.ClickHouse))
+	}
+	if _, err := url.Parse(c.ClickHouse); err != nil {
+		// url.Parse's error quotes the whole DSN, password included: name the problem only.
+		return fmt.Errorf("clickhouse: %q is not a valid URL; percent-encode special characters in the user and password (e.g. %%40 for @)", redactDSN(c.ClickHouse))
 	}
 	if c.Group == "" {
 		return errors.New("group: must not be empty")
@@ -173,6 +178,21 @@ func splitList(s string) []string {
 	return out
 }
 
+// dsnFlag is the --clickhouse flag: its value is printed (in --help, as the default taken from
+// ECONFLOW_CLICKHOUSE) with the password redacted.
+type dsnFlag struct{ p *string }
+
+func (d dsnFlag) String() string {
+	if d.p == nil {
+		return ""
+	}
+	return redactDSN(*d.p)
+}
+func (d dsnFlag) Set(s string) error { *d.p = s; return nil }
+
+// redactDSN hides the password of a DSN for help, logs and errors (clickhouse.RedactDSN).
+func redactDSN(dsn string) string { return clickhouse.RedactDSN(dsn) }
+
 // settings registers the flags of the given groups on fs, with env values as defaults.
 type settings struct {
 	kafka, clickhouse, consume bool
@@ -191,7 +211,7 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.StringVar(&c.Security.CAFile, "kafka-tls-ca", c.Security.CAFile, "PEM CA bundle for Kafka TLS (env ECONFLOW_KAFKA_TLS_CA)")
 	}
 	if s.clickhouse {
-		fs.StringVar(&c.ClickHouse, "clickhouse", c.ClickHouse, "ClickHouse DSN clickhouse://[user[:password]@]host:port/database[?secure=true] (env ECONFLOW_CLICKHOUSE)")
+		fs.Var(dsnFlag{&c.ClickHouse}, "clickhouse", "ClickHouse DSN clickhouse://[user[:password]@]host:port/database[?secure=true[&skip_verify=true]]; prefer the env ECONFLOW_CLICKHOUSE for a password (shown redacted)")
 		fs.IntVar(&c.Partitions, "partitions", c.Partitions, "partitions of topics that migrate creates")
 		fs.IntVar(&c.Replicas, "replication", c.Replicas, "replication factor of topics that migrate creates")
 	}

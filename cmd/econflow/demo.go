@@ -271,12 +271,3 @@ func fixedOrPending(d *decimal.Decimal, places int32) string {
 	}
 	return d.StringFixedBank(places)
 }
-
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i >= 0 {
-		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
-			return dsn[:j+3] + "…@" + dsn[i+1:]
-		}
-	}
-	return dsn
-}

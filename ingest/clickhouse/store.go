@@ -65,12 +65,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	opts.MaxOpenConns = 8
 	conn, err := ch.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("open clickhouse %s: %w", redact(o.DSN), err)
+		return nil, fmt.Errorf("open clickhouse %s: %w", RedactDSN(o.DSN), err)
 	}
 	s := &Store{conn: conn, db: db, log: o.Logger}
 	if err := s.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("connect to clickhouse %s: %w", redact(o.DSN), err)
+		return nil, fmt.Errorf("connect to clickhouse %s: %w", RedactDSN(o.DSN), err)
 	}
 	return s, nil
 }
@@ -80,7 +80,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 func parseDSN(dsn string) (*ch.Options, string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
-		return nil, "", fmt.Errorf("clickhouse DSN %q: want clickhouse://[user[:password]@]host:port/database", redact(dsn))
+		return nil, "", fmt.Errorf("clickhouse DSN %q: want clickhouse://[user[:password]@]host:port/database", RedactDSN(dsn))
 	}
 	db := strings.Trim(u.Path, "/")
 	if db == "" {
@@ -92,21 +92,42 @@ func parseDSN(dsn string) (*ch.Options, string, error) {
 	u.Path = "/default"
 	opts, err := ch.ParseDSN(u.String())
 	if err != nil {
-		return nil, "", fmt.Errorf("clickhouse DSN %q: %w", redact(dsn), err)
+		return nil, "", fmt.Errorf("clickhouse DSN %q: %w", RedactDSN(dsn), err)
 	}
 	return opts, db, nil
 }
 
-// redact hides a password in a DSN for logs and errors.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
+// RedactDSN hides the password of a DSN (user:password@ or ?password=) for help, logs and
+// errors. A DSN that does not parse as a URL has everything between "://" and its last "@"
+// hidden.
+func RedactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		changed := false
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			changed = true
+		}
+		// The driver also reads ?password=…
+		if q, err := url.ParseQuery(u.RawQuery); err == nil && q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+			changed = true
+		} else if err != nil && strings.Contains(u.RawQuery, "password") {
+			u.RawQuery = "xxxxx"
+			changed = true
+		}
+		if changed {
+			return u.String()
+		}
 		return dsn
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
+		return dsn[:i+3] + "xxxxx" + dsn[j:]
 	}
-	return u.String()
+	if strings.Contains(dsn, "@") {
+		return "xxxxx" + dsn[strings.LastIndex(dsn, "@"):]
+	}
+	return dsn
 }
 
 // Database is the econflow database name.
