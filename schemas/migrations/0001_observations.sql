@@ -1,7 +1,8 @@
 -- Storage of every vintage of every observation. One row per (identity, published_at):
 -- ReplacingMergeTree(_version) keeps the row with the greatest _version, so a re-delivered
 -- message or a re-conversion replaces the row instead of adding one. Views read it with FINAL,
--- so they are exact before any merge.
+-- so they are exact before any merge. The tables are not partitioned: one batch of a backfill
+-- spans decades of dates, and a table partitioned by year gets a new part per year per insert.
 CREATE TABLE IF NOT EXISTS econ.fuel_prices_data (
     source String,
     country String,
@@ -33,7 +34,6 @@ CREATE TABLE IF NOT EXISTS econ.fuel_prices_data (
     ingested_at DateTime('UTC'),
     _version UInt64
 ) ENGINE = ReplacingMergeTree(_version)
-PARTITION BY toYear(date)
 ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency, date, published_at);
 
 CREATE TABLE IF NOT EXISTS econ.wages_data (
@@ -65,7 +65,6 @@ CREATE TABLE IF NOT EXISTS econ.wages_data (
     ingested_at DateTime('UTC'),
     _version UInt64
 ) ENGINE = ReplacingMergeTree(_version)
-PARTITION BY toYear(date)
 ORDER BY (country, region, measure, basis, per, currency, source, frequency, date, published_at);
 
 CREATE TABLE IF NOT EXISTS econ.fx_rates_data (
@@ -88,7 +87,6 @@ CREATE TABLE IF NOT EXISTS econ.fx_rates_data (
     ingested_at DateTime('UTC'),
     _version UInt64
 ) ENGINE = ReplacingMergeTree(_version)
-PARTITION BY toYear(date)
 ORDER BY (base, quote, rate_type, source, frequency, date, published_at);
 
 -- Rejected messages, one row per Kafka offset: a re-delivered bad message replaces its row.
