@@ -192,7 +192,7 @@ func runHostileCorpus(t *testing.T, e *env) {
 
 	waitCount(t, e.store, uint64(goods), "fuel_prices", "")
 	waitCount(t, e.store, uint64(len(hostile)), "rejects", "")
-	hostileWaitCommitted(t, e)
+	waitAllCommitted(t, e)
 	t.Logf("all stored and committed after %v", time.Since(start).Round(time.Millisecond))
 
 	// Nothing hostile in any view: the good records, exactly, and nothing else.
@@ -359,35 +359,6 @@ func checkDeadLetters(t *testing.T, e *env, want map[string]hostileMsg, rejects 
 	}
 }
 
-// hostileWaitCommitted waits until the group's committed offset is the end offset of every
-// non-empty input partition.
-func hostileWaitCommitted(t *testing.T, e *env) {
-	t.Helper()
-	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		end, err := kafka.EndOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.topics.Input())
-		if err != nil {
-			return false, err.Error()
-		}
-		committed, err := kafka.CommittedOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.group, e.topics.Input())
-		if err != nil {
-			return false, err.Error()
-		}
-		for topic, parts := range end {
-			for p, off := range parts {
-				if off == 0 {
-					continue
-				}
-				if got := committed[topic][p]; got != off {
-					return false, fmt.Sprintf("%s/%d: committed %d, end %d", topic, p, got, off)
-				}
-			}
-		}
-		return true, ""
-	})
-}
-
 // ---------------------------------------------------------------------------------------------
 // A flood of bad messages mid-stream: logged rate-limited, counted, and good records still flow.
 
@@ -452,7 +423,7 @@ func runRejectFlood(t *testing.T, e *env) {
 
 	waitCount(t, e.store, floodGood, "fuel_prices", "")
 	waitCount(t, e.store, floodBad, "rejects", "")
-	hostileWaitCommitted(t, e)
+	waitAllCommitted(t, e)
 	elapsed := time.Since(start)
 	lines, total, reported := counter.snapshot()
 	t.Logf("%d bad and %d good messages stored and committed in %v; %d reject log lines (reporting %d rejects), %d log records in all",
@@ -597,7 +568,7 @@ func runDeadLetterTooLarge(t *testing.T, e *env) {
 	good := goodFuel(t, rand.New(rand.NewSource(3)), 1, sum)
 	e.publish(good.Msg)
 	e.startConsumer(t, nil)
-	hostileWaitCommitted(t, e)
+	waitAllCommitted(t, e)
 
 	if n := hostileScalar(t, e, "SELECT toString(count()) FROM "+e.db()+".fuel_prices"); n != "1" {
 		t.Errorf("fuel_prices has %s rows, want the 1 good one", n)

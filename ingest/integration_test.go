@@ -949,31 +949,7 @@ func runRestart(t *testing.T, e *env, crash bool) {
 
 	c2 := e.startConsumer(t, nil)
 	waitCount(t, e.store, restartRecords, "fuel_prices_history", "")
-	// Every offset committed: nothing left for a third consumer.
-	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		end, err := kafka.EndOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.topics.Input())
-		if err != nil {
-			return false, err.Error()
-		}
-		committed, err := kafka.CommittedOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.group, e.topics.Input())
-		if err != nil {
-			return false, err.Error()
-		}
-		for topic, parts := range end {
-			for p, off := range parts {
-				got, ok := committed[topic][p]
-				if off == 0 && (!ok || got < 0) {
-					continue // an empty partition has nothing to commit
-				}
-				if got != off {
-					return false, fmt.Sprintf("%s/%d: committed %d, end %d", topic, p, got, off)
-				}
-			}
-		}
-		return true, ""
-	})
+	waitAllCommitted(t, e) // nothing left for a third consumer
 	c2.Stop()
 
 	db := e.db()
@@ -1121,4 +1097,33 @@ func TestIntegrationEmbeddedTwoConsumersOneGroupConvertPending(t *testing.T) {
 	if n2 := mustCount(t, e.store, "fx_rates_history", ""); n2 != 1 {
 		t.Errorf("fx_rates_history: %d rows, want 1 (the same vintage three times)", n2)
 	}
+}
+
+// waitAllCommitted waits until the group's committed offset is the end offset of every
+// non-empty input partition.
+func waitAllCommitted(t testing.TB, e *env) {
+	t.Helper()
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		end, err := kafka.EndOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.topics.Input())
+		if err != nil {
+			return false, err.Error()
+		}
+		committed, err := kafka.CommittedOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.group, e.topics.Input())
+		if err != nil {
+			return false, err.Error()
+		}
+		for topic, parts := range end {
+			for p, off := range parts {
+				if off == 0 {
+					continue
+				}
+				if got := committed[topic][p]; got != off {
+					return false, fmt.Sprintf("%s/%d: committed %d, end %d", topic, p, got, off)
+				}
+			}
+		}
+		return true, ""
+	})
 }
