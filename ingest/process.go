@@ -50,8 +50,7 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 			kinds[0]++
 		case transform.KindWage:
 			kinds[1]++
-		}
-		if rec.Kind == transform.KindFXRate {
+		case transform.KindFXRate:
 			kinds[2]++
 			if p.Book.Add(transform.RateFromRecord(&rec)) {
 				ratesChanged = true
