@@ -503,6 +503,14 @@ func TestFaultProcessSIGTERMWhileClickHouseDown(t *testing.T) {
 		status, body := httpGet("http://" + addr + "/readyz")
 		return status != http.StatusOK && status != 0, fmt.Sprintf("/readyz: %d %s", status, strings.TrimSpace(body))
 	})
+	// Not ready alone does not mean a batch is held: the consumer must have fetched part of the
+	// second lot and failed to store it, or SIGTERM finds nothing to drain and rightly exits 0.
+	testenv.WaitFor(t, 60*time.Second, func() (bool, string) {
+		p.running(t)
+		_, body := httpGet("http://" + addr + "/metrics")
+		r := wholeSample(t, metricSamples(body, "econflow_retries_total")[`{operation="write batch"}`])
+		return r > 0, "no write retries counted yet"
+	})
 	took, err := p.terminate(t, 20*time.Second)
 	if err == nil {
 		t.Fatalf("consume exited 0 after %v although it could not store its batches", took)

@@ -17,7 +17,13 @@ type SourceOptions struct {
 	Group    string
 	Topics   []string
 	Security Security
-	// MaxWait is the longest a fetch waits for data. Default 250ms.
+	// MaxWait is the longest the client waits for one fetch response. Default 1.5s. kafka-go asks
+	// the broker to answer within MaxWait less a round-trip allowance (1s; a quarter of MaxWait
+	// below 1s) and drops the connection when the answer comes later. So 250ms left the broker
+	// 62ms of slack, which a loaded machine exceeds, and idle partitions went into reconnect
+	// loops; 1.5s has the broker hold an idle fetch 0.5s with 1s of slack. Data is not delayed:
+	// the broker answers as soon as it has some. A partition reader stops (on rebalance or
+	// close) only when its fetch returns, so a longer wait also slows those.
 	MaxWait time.Duration
 	// MaxBytes bounds one fetch response. Default 16 MiB.
 	MaxBytes int
@@ -42,7 +48,7 @@ func NewSource(o SourceOptions) (*Source, error) {
 		return nil, fmt.Errorf("kafka source: brokers, group and topics are required")
 	}
 	if o.MaxWait <= 0 {
-		o.MaxWait = 250 * time.Millisecond
+		o.MaxWait = 1500 * time.Millisecond
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 16 << 20
