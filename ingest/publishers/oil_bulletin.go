@@ -193,8 +193,11 @@ func oilColName(i int, h string) string { return fmt.Sprintf("column %d %q", i+1
 // is not a units row (the names row) is left alone. A unit that contradicts the product is a
 // layout error: the columns have shifted.
 func oilUnitsRow(name string, line int, row []string, cols []oilColumn) error {
-	type parsed struct{ unit, currency string }
-	units := map[int]parsed{}
+	type parsed struct {
+		col            int
+		unit, currency string
+	}
+	var units []parsed // in column order, so the first mismatch reported is the leftmost
 	for i, c := range cols {
 		if c.skip || i >= len(row) || row[i] == "" {
 			continue
@@ -203,12 +206,10 @@ func oilUnitsRow(name string, line int, row []string, cols []oilColumn) error {
 		if !ok {
 			return nil // not a units row
 		}
-		units[i] = parsed{u, cur}
+		units = append(units, parsed{i, u, cur})
 	}
-	if len(units) == 0 {
-		return nil
-	}
-	for i, u := range units {
+	for _, u := range units {
+		i := u.col
 		c := &cols[i]
 		if u.unit != c.unit {
 			return layoutError(name, line, "column "+c.code, fmt.Sprintf("units row says %q but %s is priced per %s: the columns do not match the header", row[i], c.product, c.unit))
