@@ -71,6 +71,9 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
+	if bs, ok := store.(RowBufferStore); ok && proc.NewBuffer == nil {
+		proc.NewBuffer = bs.NewRowBuffer
+	}
 	return &Consumer{cfg: cfg.withDefaults(), src: src, store: store, dead: dead, proc: proc,
 		reconciler: reconciler, log: log, metrics: metrics}
 }
@@ -111,7 +114,8 @@ func (c *Consumer) Run(stop, abort context.Context) error {
 
 // processedBatch is a fetched batch and what Process made of it.
 type processedBatch struct {
-	msgs         []Message
+	msgs         []Message // the last message of each partition, without key, value or headers
+	n            int       // messages fetched
 	batch        *Batch
 	ratesChanged bool
 	start        time.Time
@@ -124,13 +128,20 @@ type processedBatch struct {
 func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- processedBatch, errc chan<- error) {
 	defer close(work)
 	failures := 0
+	buf := make([]Message, 0, min(c.cfg.BatchSize, 1<<16))
 	for {
-		msgs, err := c.fetchBatch(ctx, make([]Message, 0, c.cfg.BatchSize))
+		msgs, err := c.fetchBatch(ctx, buf[:0])
 		if len(msgs) > 0 {
 			start := time.Now()
 			b, changed := c.proc.Process(msgs, start.UTC().Truncate(time.Second), c.nextVersion(len(msgs)))
+			// The rows are encoded and the rejects hold their own copies: what is left to do with
+			// the messages is committing them, for which the last of each partition is enough.
+			// Dropping the rest now frees their values while the batch waits to be stored.
+			n, last := len(msgs), lastPerPartition(msgs)
+			clear(msgs)
+			buf = msgs[:0]
 			select {
-			case work <- processedBatch{msgs: msgs, batch: b, ratesChanged: changed, start: start}:
+			case work <- processedBatch{msgs: last, n: n, batch: b, ratesChanged: changed, start: start}:
 			case <-abort.Done():
 				errc <- abort.Err()
 				return
@@ -177,6 +188,24 @@ func (c *Consumer) fetchBatch(stop context.Context, batch []Message) ([]Message,
 	return batch, nil
 }
 
+// lastPerPartition returns, in a new slice, the message with the greatest offset of each
+// topic and partition in msgs, with only its position kept.
+func lastPerPartition(msgs []Message) []Message {
+	var out []Message
+	for _, m := range msgs {
+		i := 0
+		for i < len(out) && (out[i].Topic != m.Topic || out[i].Partition != m.Partition) {
+			i++
+		}
+		if i == len(out) {
+			out = append(out, Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time})
+		} else if m.Offset > out[i].Offset {
+			out[i].Offset, out[i].Time = m.Offset, m.Time
+		}
+	}
+	return out
+}
+
 func (c *Consumer) nextVersion(n int) uint64 {
 	v := uint64(time.Now().UnixNano())
 	if v <= c.lastVer {
@@ -190,7 +219,7 @@ func (c *Consumer) nextVersion(n int) uint64 {
 // done, then commits its offsets.
 func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error {
 	msgs, b := p.msgs, p.batch
-	c.metrics.Consumed.Add(float64(len(msgs)))
+	c.metrics.Consumed.Add(float64(p.n))
 	if err := c.retry(abort, "write batch", func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
 		return err
 	}
@@ -216,13 +245,16 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 			return abort.Err()
 		}
 		// The rows are stored; an uncommitted batch is delivered again and rewritten idempotently.
-		c.log.Warn("commit failed; the batch will be delivered again", "messages", len(msgs), "err", err)
+		c.log.Warn("commit failed; the batch will be delivered again", "messages", p.n, "err", err)
 	}
 	if len(b.Rejects) == 0 && time.Since(c.lastRejectLog) >= time.Second {
 		c.flushRejectLog()
 	}
 	if p.ratesChanged && c.reconciler != nil {
 		c.reconciler.Trigger()
+	}
+	if b.Encoded != nil {
+		b.Encoded.Release()
 	}
 	return nil
 }

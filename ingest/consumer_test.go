@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,10 +53,21 @@ func (s *flakySource) Commit(_ context.Context, msgs []Message) error {
 
 func (s *flakySource) Close() error { return nil }
 
+// committedCount is how many messages the commits cover: Commit marks every message up to
+// the offsets given, and the test messages of a partition have offsets 0, 1, 2, ….
 func (s *flakySource) committedCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.committed)
+	next := map[string]int64{}
+	for _, m := range s.committed {
+		k := m.Topic + "/" + strconv.Itoa(m.Partition)
+		next[k] = max(next[k], m.Offset+1)
+	}
+	n := 0
+	for _, o := range next {
+		n += int(o)
+	}
+	return n
 }
 
 type memStore struct {

@@ -68,17 +68,55 @@ type Reject struct {
 	ReceivedAt time.Time
 }
 
-// Batch is what one consumer step writes: rows of each kind and the rejects.
+// Batch is what one consumer step writes: rows of each kind and the rejects. Rows are either
+// Row values (FXRates, FuelPrices, Wages) or, from a Processor given a store's RowBuffer,
+// already encoded in Encoded; a batch may have both.
 type Batch struct {
 	FXRates    []Row
 	FuelPrices []Row
 	Wages      []Row
+	Encoded    RowBuffer
 	Rejects    []Reject
+}
+
+// Rows is the number of rows of kind in the batch.
+func (b *Batch) Rows(kind transform.Kind) int {
+	n := 0
+	if b.Encoded != nil {
+		n = b.Encoded.Len(kind)
+	}
+	switch kind {
+	case transform.KindFXRate:
+		n += len(b.FXRates)
+	case transform.KindFuelPrice:
+		n += len(b.FuelPrices)
+	case transform.KindWage:
+		n += len(b.Wages)
+	}
+	return n
 }
 
 // Len is the number of rows and rejects in the batch.
 func (b *Batch) Len() int {
-	return len(b.FXRates) + len(b.FuelPrices) + len(b.Wages) + len(b.Rejects)
+	return b.Rows(transform.KindFXRate) + b.Rows(transform.KindFuelPrice) + b.Rows(transform.KindWage) + len(b.Rejects)
+}
+
+// RowBuffer holds a batch's rows in a store's own compact form. A Processor adds each row as
+// it is made, so a batch holds encoded values instead of Row values: a few hundred bytes a row
+// and nothing for the garbage collector to scan, which lets batches be large.
+type RowBuffer interface {
+	// Add appends r; its Record.Kind picks the table. On error nothing of r is kept and the
+	// error says why the store cannot hold the row.
+	Add(r *Row) error
+	// Len is the number of rows of kind held.
+	Len(kind transform.Kind) int
+	// Release empties the buffer for reuse; the batch must not be written afterwards.
+	Release()
+}
+
+// RowBufferStore is a Store that takes rows encoded in its own RowBuffer.
+type RowBufferStore interface {
+	NewRowBuffer() RowBuffer
 }
 
 // Source delivers messages of a consumer group and commits their offsets.

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/econflow/econflow/transform"
 )
 
 // Metrics are the consumer's Prometheus metrics, all prefixed econflow_.
@@ -43,9 +45,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 func (m *Metrics) observeBatch(b *Batch, d time.Duration) {
 	m.BatchSeconds.Observe(d.Seconds())
-	m.Written.WithLabelValues("fx_rates").Add(float64(len(b.FXRates)))
-	m.Written.WithLabelValues("fuel_prices").Add(float64(len(b.FuelPrices)))
-	m.Written.WithLabelValues("wages").Add(float64(len(b.Wages)))
+	m.Written.WithLabelValues("fx_rates").Add(float64(b.Rows(transform.KindFXRate)))
+	m.Written.WithLabelValues("fuel_prices").Add(float64(b.Rows(transform.KindFuelPrice)))
+	m.Written.WithLabelValues("wages").Add(float64(b.Rows(transform.KindWage)))
 	for _, r := range b.Rejects {
 		m.Rejected.WithLabelValues(string(r.Code)).Inc()
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
@@ -13,9 +14,12 @@ type Processor struct {
 	Book *transform.RateBook
 	FX   transform.FXConfig
 
-	records []transform.Record // scratch of Process, reused between batches
-	ok      []bool
-	dec     transform.Decoder
+	// NewBuffer, when set, makes the RowBuffer each batch's rows are encoded into as they are
+	// made (Batch.Encoded); otherwise rows are kept as Row values.
+	NewBuffer func() RowBuffer
+
+	dec transform.Decoder
+	row Row // scratch of Process
 }
 
 // NewProcessor returns a Processor with an empty rate book.
@@ -23,63 +27,74 @@ func NewProcessor(fx transform.FXConfig) *Processor {
 	return &Processor{Book: transform.NewRateBook(), FX: fx}
 }
 
+// fxRateKind is the kind value of rate records, looked for before decoding a message whole.
+var fxRateKind = []byte(`"` + string(transform.KindFXRate) + `"`)
+
 // Process decodes msgs into a batch. Rates in the batch are added to the book before any
 // observation is converted, so a price and its rate in one batch convert at once. It reports
 // whether the book changed, i.e. whether stored observations may need re-conversion.
 // version is the write version of the batch's first row; later rows get later versions.
 // Process is not safe for concurrent use (Derive is).
+//
+// Rates are learned in a first pass over the messages that contain the text "fx_rate"; the
+// second pass decodes every message once more and makes its row. So a batch holds no decoded
+// records, only its rows (encoded, when NewBuffer is set). A rate whose kind is written with
+// JSON escapes is missed by the first pass and learned in the second: observations before it
+// in the batch are then stored pending and re-converted, since the book changed.
 func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *Batch, ratesChanged bool) {
 	b = &Batch{}
-	if cap(p.records) < len(msgs) {
-		p.records, p.ok = make([]transform.Record, len(msgs)), make([]bool, len(msgs))
-	}
-	records, ok := p.records[:len(msgs)], p.ok[:len(msgs)]
-	defer clear(records) // drop references to this batch's strings and decimals
-	var kinds [3]int
 	for i := range msgs {
-		ok[i] = false
+		if !bytes.Contains(msgs[i].Value, fxRateKind) {
+			continue
+		}
+		rec, err := p.dec.Decode(msgs[i].Value)
+		if err != nil || rec.Kind != transform.KindFXRate {
+			continue
+		}
+		rec.Finish(msgs[i].Time)
+		if p.Book.Add(transform.RateFromRecord(&rec)) {
+			ratesChanged = true
+		}
+	}
+	if p.NewBuffer != nil {
+		b.Encoded = p.NewBuffer()
+	}
+	row := &p.row
+	defer func() { *row = Row{} }() // drop references to this batch's strings and decimals
+	for i := range msgs {
 		rec, err := p.dec.Decode(msgs[i].Value)
 		if err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 			continue
 		}
 		rec.Finish(msgs[i].Time)
-		records[i], ok[i] = rec, true
-		switch rec.Kind {
-		case transform.KindFuelPrice:
-			kinds[0]++
-		case transform.KindWage:
-			kinds[1]++
-		case transform.KindFXRate:
-			kinds[2]++
-			if p.Book.Add(transform.RateFromRecord(&rec)) {
+		*row = Row{Record: rec, Topic: msgs[i].Topic, Partition: msgs[i].Partition, Offset: msgs[i].Offset,
+			IngestedAt: now, Version: version + uint64(i)}
+		if rec.Kind == transform.KindFXRate {
+			if p.Book.Add(transform.RateFromRecord(&rec)) { // a rate the first pass missed
 				ratesChanged = true
 			}
-		}
-	}
-	b.FuelPrices, b.Wages, b.FXRates = make([]Row, 0, kinds[0]), make([]Row, 0, kinds[1]), make([]Row, 0, kinds[2])
-	for i := range msgs {
-		if !ok[i] {
-			continue
-		}
-		rec := &records[i]
-		row := Row{Record: *rec, Topic: msgs[i].Topic, Partition: msgs[i].Partition, Offset: msgs[i].Offset,
-			IngestedAt: now, Version: version + uint64(i)}
-		switch rec.Kind {
-		case transform.KindFXRate:
-			b.FXRates = append(b.FXRates, row)
-		default:
-			d, err := p.Derive(rec)
+		} else {
+			d, err := p.Derive(&row.Record)
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue
 			}
 			row.Derived = d
-			if rec.Kind == transform.KindFuelPrice {
-				b.FuelPrices = append(b.FuelPrices, row)
-			} else {
-				b.Wages = append(b.Wages, row)
+		}
+		if b.Encoded != nil {
+			if err := b.Encoded.Add(row); err != nil {
+				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
 			}
+			continue
+		}
+		switch rec.Kind {
+		case transform.KindFXRate:
+			b.FXRates = append(b.FXRates, *row)
+		case transform.KindFuelPrice:
+			b.FuelPrices = append(b.FuelPrices, *row)
+		default:
+			b.Wages = append(b.Wages, *row)
 		}
 	}
 	return b, ratesChanged

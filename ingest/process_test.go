@@ -64,3 +64,27 @@ func TestProcessLeavesUnknownRatesPending(t *testing.T) {
 		t.Errorf("monthly_amount = %s", got)
 	}
 }
+
+// A rate whose kind is written with a JSON escape is not seen by the first pass: the price
+// before it stays pending, and the book is reported changed so that the reconciler converts it.
+func TestProcessRateWithEscapedKind(t *testing.T) {
+	p := NewProcessor(transform.DefaultFXConfig())
+	msgs := []Message{
+		msg(0, `{"kind":"fuel_price","source":"s","country":"KZ","product":"lpg","price":"120","currency":"KZT","unit":"litre","date":"2022-01-04"}`),
+		msg(1, `{"kind":"fx\u005frate","source":"nationalbank.kz","base":"EUR","quote":"KZT","rate":"492.75","date":"2022-01-04"}`),
+		msg(2, `{"kind":"fuel_price","source":"s","country":"KZ","product":"lpg","price":"60","currency":"KZT","unit":"litre","date":"2022-01-04"}`),
+	}
+	b, changed := p.Process(msgs, time.Now(), 1)
+	if len(b.Rejects) != 0 || len(b.FuelPrices) != 2 || len(b.FXRates) != 1 {
+		t.Fatalf("got %d prices, %d rates, %d rejects (%+v)", len(b.FuelPrices), len(b.FXRates), len(b.Rejects), b.Rejects)
+	}
+	if !changed {
+		t.Error("the rate learned in the second pass did not report a changed book")
+	}
+	if s := b.FuelPrices[0].Derived.FXStatus; s != "pending" {
+		t.Errorf("price before the rate: %s, want pending", s)
+	}
+	if s := b.FuelPrices[1].Derived.FXStatus; s != "converted" {
+		t.Errorf("price after the rate: %s, want converted", s)
+	}
+}

@@ -14,45 +14,82 @@ import (
 	"github.com/econflow/econflow/transform"
 )
 
-var (
-	fuelColumns = []string{"source", "country", "region", "product", "tax_basis", "currency", "unit", "frequency",
-		"date", "published_at", "price", "unit_mult", "price_per_litre", "price_per_kg", "price_eur",
-		"price_per_litre_eur", "price_per_kg_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "status",
-		"attributes", "record_id", "kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "_version"}
-	wageColumns = []string{"source", "country", "region", "measure", "basis", "per", "currency", "frequency",
-		"date", "published_at", "amount", "unit_mult", "amount_eur", "monthly_amount", "monthly_amount_eur",
-		"fx_rate", "fx_date", "fx_path", "fx_status", "status",
-		"attributes", "record_id", "kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "_version"}
-	fxColumns = []string{"source", "base", "quote", "rate_type", "frequency", "date", "published_at", "rate",
-		"quantity", "unit_mult", "status", "attributes", "record_id", "kafka_topic", "kafka_partition",
-		"kafka_offset", "ingested_at", "_version"}
-	rejectColumns = []string{"received_at", "kafka_topic", "kafka_partition", "kafka_offset", "key", "value",
-		"error_code", "error", "_version"}
-)
+var rejectColumns = []string{"received_at", "kafka_topic", "kafka_partition", "kafka_offset", "key", "value",
+	"error_code", "error", "_version"}
 
-// WriteBatch inserts the batch's rows and rejects, one insert per table. Rates go first, so that
-// a reconciler that sees an observation also sees the rates it was converted with. Values are
-// appended column by column: one slice per column, converted once, with no per-row boxing.
+// NewRowBuffer returns an empty buffer for a batch's rows (ingest.RowBufferStore).
+func (s *Store) NewRowBuffer() ingest.RowBuffer {
+	return s.buffers.get()
+}
+
+// WriteBatch inserts the batch's rows and rejects, one insert per table and row buffer. Rates go
+// first, so that a reconciler that sees an observation also sees the rates it was converted with.
 func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
-	if len(b.FXRates) > 0 {
-		if err := s.insert(ctx, "fx_rates_data", fxColumns, fxColumnValues(b.FXRates)); err != nil {
-			return err
+	var bufs []*rowBuffer
+	if b.Encoded != nil {
+		rb, ok := b.Encoded.(*rowBuffer)
+		if !ok {
+			return fmt.Errorf("write batch: rows encoded by %T, not by this store", b.Encoded)
 		}
+		bufs = append(bufs, rb)
 	}
-	if len(b.FuelPrices) > 0 {
-		if err := s.insert(ctx, "fuel_prices_data", fuelColumns, fuelColumnValues(b.FuelPrices)); err != nil {
-			return err
+	if len(b.FXRates)+len(b.FuelPrices)+len(b.Wages) > 0 {
+		rb := s.buffers.get()
+		defer rb.Release()
+		for _, rows := range [][]ingest.Row{b.FXRates, b.FuelPrices, b.Wages} {
+			for i := range rows {
+				if err := rb.Add(&rows[i]); err != nil {
+					return fmt.Errorf("write batch: %s/%d@%d: %w", rows[i].Topic, rows[i].Partition, rows[i].Offset, err)
+				}
+			}
 		}
+		bufs = append(bufs, rb)
 	}
-	if len(b.Wages) > 0 {
-		if err := s.insert(ctx, "wages_data", wageColumns, wageColumnValues(b.Wages)); err != nil {
-			return err
+	for t := range 3 {
+		for _, rb := range bufs {
+			if err := s.insertRows(ctx, &rb.tables[t]); err != nil {
+				return err
+			}
 		}
 	}
 	if len(b.Rejects) > 0 {
 		if err := s.insert(ctx, "rejects_data", rejectColumns, rejectColumnValues(b.Rejects, uint64(time.Now().UnixNano()))); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// blockRows is the most rows sent to ClickHouse in one block.
+const blockRows = 10000
+
+// insertRows sends one insert of a table's encoded rows.
+func (s *Store) insertRows(ctx context.Context, t *tableBuffer) error {
+	if t.rows == 0 {
+		return nil
+	}
+	table := t.spec.table
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+"."+table+" ("+strings.Join(t.spec.names, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	defer batch.Abort()
+	// The rows go in blocks of blockRows: the server gathers the blocks of one insert into one
+	// part (min_insert_block_size_rows), so a large batch costs ClickHouse one part while the
+	// driver holds only one block's columns at a time.
+	for from := 0; from < t.rows; from += blockRows {
+		to := min(from+blockRows, t.rows)
+		if err := t.fill(batch.Columns(), from, to); err != nil {
+			return err
+		}
+		if to < t.rows {
+			if err := batch.Flush(); err != nil {
+				return fmt.Errorf("insert into %s: send rows %d…%d of %d: %w", table, from, to, t.rows, err)
+			}
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert %d rows into %s: %w", t.rows, table, err)
 	}
 	return nil
 }
@@ -93,150 +130,6 @@ func timeCol(n int, get func(i int) time.Time) []time.Time {
 	return out
 }
 
-// decCol converts exact decimals to driver decimals.
-func decCol(n int, get func(i int) transform.Decimal) []decimal.Decimal {
-	out := make([]decimal.Decimal, n)
-	for i := range out {
-		out[i] = decimalOf(get(i))
-	}
-	return out
-}
-
-// fixedCol converts integers scaled by 10^18 to nullable driver decimals (nil is NULL).
-func fixedCol(n int, get func(i int) *big.Int) []*decimal.Decimal {
-	out := make([]*decimal.Decimal, n)
-	backing := make([]decimal.Decimal, n)
-	for i := range out {
-		if x := get(i); x != nil {
-			backing[i] = decimal.NewFromBigInt(x, -18)
-			out[i] = &backing[i]
-		}
-	}
-	return out
-}
-
-func optDateCol(n int, get func(i int) time.Time) []*time.Time {
-	out := make([]*time.Time, n)
-	backing := make([]time.Time, n)
-	for i := range out {
-		if t := get(i); !t.IsZero() {
-			backing[i] = t
-			out[i] = &backing[i]
-		}
-	}
-	return out
-}
-
-func int8Col(n int, get func(i int) int8) []int8 {
-	out := make([]int8, n)
-	for i := range out {
-		out[i] = get(i)
-	}
-	return out
-}
-
-// sourceCols returns the kafka_topic, kafka_partition, kafka_offset, ingested_at and _version columns.
-func sourceCols(rows []ingest.Row) []any {
-	n := len(rows)
-	partition, offset, version := make([]int32, n), make([]int64, n), make([]uint64, n)
-	for i := range rows {
-		partition[i], offset[i], version[i] = int32(rows[i].Partition), rows[i].Offset, rows[i].Version
-	}
-	return []any{strCol(n, func(i int) string { return rows[i].Topic }), partition, offset,
-		timeCol(n, func(i int) time.Time { return rows[i].IngestedAt.UTC() }), version}
-}
-
-func fuelColumnValues(rows []ingest.Row) []any {
-	n := len(rows)
-	rec := func(i int) *transform.Record { return &rows[i].Record }
-	der := func(i int) *transform.Derived { return &rows[i].Derived }
-	cols := []any{
-		strCol(n, func(i int) string { return rec(i).Source }),
-		strCol(n, func(i int) string { return rec(i).Country }),
-		strCol(n, func(i int) string { return rec(i).Region }),
-		strCol(n, func(i int) string { return rec(i).Product }),
-		strCol(n, func(i int) string { return rec(i).TaxBasis }),
-		strCol(n, func(i int) string { return rec(i).Currency }),
-		strCol(n, func(i int) string { return rec(i).Unit }),
-		strCol(n, func(i int) string { return rec(i).Frequency }),
-		timeCol(n, func(i int) time.Time { return rec(i).Date }),
-		timeCol(n, func(i int) time.Time { return rec(i).PublishedAt.UTC() }),
-		decCol(n, func(i int) transform.Decimal { return rec(i).Price }),
-		int8Col(n, func(i int) int8 { return int8(rec(i).UnitMult) }),
-		fixedCol(n, func(i int) *big.Int { return der(i).PricePerLitre }),
-		fixedCol(n, func(i int) *big.Int { return der(i).PricePerKg }),
-		fixedCol(n, func(i int) *big.Int { return der(i).PriceEUR }),
-		fixedCol(n, func(i int) *big.Int { return der(i).PricePerLitreEUR }),
-		fixedCol(n, func(i int) *big.Int { return der(i).PricePerKgEUR }),
-	}
-	cols = append(cols, derivedTail(rows)...)
-	return append(cols, sourceCols(rows)...)
-}
-
-// derivedTail returns fx_rate, fx_date, fx_path, fx_status, status, attributes and record_id.
-func derivedTail(rows []ingest.Row) []any {
-	n := len(rows)
-	return []any{
-		fixedCol(n, func(i int) *big.Int { return rows[i].Derived.FXRate }),
-		optDateCol(n, func(i int) time.Time { return rows[i].Derived.FXDate }),
-		strCol(n, func(i int) string { return rows[i].Derived.FXPath }),
-		strCol(n, func(i int) string { return rows[i].Derived.FXStatus }),
-		strCol(n, func(i int) string { return rows[i].Record.Status }),
-		strCol(n, func(i int) string { return attributesJSON(rows[i].Record.Attributes) }),
-		strCol(n, func(i int) string { return rows[i].Record.ID }),
-	}
-}
-
-func wageColumnValues(rows []ingest.Row) []any {
-	n := len(rows)
-	rec := func(i int) *transform.Record { return &rows[i].Record }
-	der := func(i int) *transform.Derived { return &rows[i].Derived }
-	cols := []any{
-		strCol(n, func(i int) string { return rec(i).Source }),
-		strCol(n, func(i int) string { return rec(i).Country }),
-		strCol(n, func(i int) string { return rec(i).Region }),
-		strCol(n, func(i int) string { return rec(i).Measure }),
-		strCol(n, func(i int) string { return rec(i).Basis }),
-		strCol(n, func(i int) string { return rec(i).Per }),
-		strCol(n, func(i int) string { return rec(i).Currency }),
-		strCol(n, func(i int) string { return rec(i).Frequency }),
-		timeCol(n, func(i int) time.Time { return rec(i).Date }),
-		timeCol(n, func(i int) time.Time { return rec(i).PublishedAt.UTC() }),
-		decCol(n, func(i int) transform.Decimal { return rec(i).Amount }),
-		int8Col(n, func(i int) int8 { return int8(rec(i).UnitMult) }),
-		fixedCol(n, func(i int) *big.Int { return der(i).AmountEUR }),
-		fixedCol(n, func(i int) *big.Int { return der(i).MonthlyAmount }),
-		fixedCol(n, func(i int) *big.Int { return der(i).MonthlyAmountEUR }),
-	}
-	cols = append(cols, derivedTail(rows)...)
-	return append(cols, sourceCols(rows)...)
-}
-
-func fxColumnValues(rows []ingest.Row) []any {
-	n := len(rows)
-	rec := func(i int) *transform.Record { return &rows[i].Record }
-	quantity := make([]uint64, n)
-	for i := range rows {
-		quantity[i] = uint64(rows[i].Record.Quantity)
-	}
-	cols := []any{
-		strCol(n, func(i int) string { return rec(i).Source }),
-		strCol(n, func(i int) string { return rec(i).Base }),
-		strCol(n, func(i int) string { return rec(i).Quote }),
-		strCol(n, func(i int) string { return rec(i).RateType }),
-		strCol(n, func(i int) string { return rec(i).Frequency }),
-		timeCol(n, func(i int) time.Time { return rec(i).Date }),
-		timeCol(n, func(i int) time.Time { return rec(i).PublishedAt.UTC() }),
-		decCol(n, func(i int) transform.Decimal { return rec(i).Rate }),
-		quantity,
-		int8Col(n, func(i int) int8 { return int8(rec(i).UnitMult) }),
-		strCol(n, func(i int) string { return rec(i).Status }),
-		strCol(n, func(i int) string { return attributesJSON(rec(i).Attributes) }),
-		strCol(n, func(i int) string { return rec(i).ID }),
-	}
-	return append(cols, sourceCols(rows)...)
-}
-
 func rejectColumnValues(rejects []ingest.Reject, version uint64) []any {
 	n := len(rejects)
 	partition, offset, versions := make([]int32, n), make([]int64, n), make([]uint64, n)
@@ -253,13 +146,6 @@ func rejectColumnValues(rejects []ingest.Reject, version uint64) []any {
 		strCol(n, func(i int) string { return rejects[i].Reason }),
 		versions,
 	}
-}
-
-func decimalOf(d transform.Decimal) decimal.Decimal {
-	if d.Coef == nil {
-		return decimal.Zero
-	}
-	return decimal.NewFromBigInt(d.Coef, -d.Scale)
 }
 
 func attributesJSON(a map[string]string) string {

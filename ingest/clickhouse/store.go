@@ -22,9 +22,10 @@ import (
 
 // Store writes econflow rows to ClickHouse and reads them back.
 type Store struct {
-	conn driver.Conn
-	db   string
-	log  *slog.Logger
+	conn    driver.Conn
+	db      string
+	log     *slog.Logger
+	buffers *bufferPool
 }
 
 var _ ingest.Store = (*Store)(nil)
@@ -67,7 +68,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", RedactDSN(o.DSN), err)
 	}
-	s := &Store{conn: conn, db: db, log: o.Logger}
+	s := &Store{conn: conn, db: db, log: o.Logger, buffers: &bufferPool{}}
 	if err := s.Ping(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("connect to clickhouse %s: %w", RedactDSN(o.DSN), err)

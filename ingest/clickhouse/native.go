@@ -1,0 +1,627 @@
+package clickhouse
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"math/bits"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/transform"
+)
+
+// A rowBuffer holds the rows of one batch as ClickHouse column data, appended row by row as the
+// batch is processed: strings as bytes with end offsets, every other column in ClickHouse's
+// native binary layout (little-endian integers, Decimal128, a null map before nullable values).
+// A row costs about 400 bytes and no pointers, so a batch of 50,000 rows is some 20 MB that the
+// garbage collector need not scan, where Row values and per-column Go slices cost several KB a
+// row. At insert the fixed-width columns are handed to clickhouse-go as native data
+// (column.Decode) and the strings as byte slices (column.Append), with no per-value conversion.
+type rowBuffer struct {
+	tables [3]tableBuffer // fx_rates_data, fuel_prices_data, wages_data: the order of insertion
+	pool   *bufferPool
+}
+
+// bufferPool keeps released row buffers with their memory for the next batches. Unlike a
+// sync.Pool it is not emptied by garbage collections, which come often during a drain: the
+// consumer needs only two or three buffers, over and over.
+type bufferPool struct {
+	mu   sync.Mutex
+	free []*rowBuffer
+}
+
+// maxFreeBuffers bounds the buffers kept: one being filled, one being written, one spare.
+const maxFreeBuffers = 3
+
+func (p *bufferPool) get() *rowBuffer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	return newRowBuffer(p)
+}
+
+func (p *bufferPool) put(b *rowBuffer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < maxFreeBuffers {
+		p.free = append(p.free, b)
+	}
+}
+
+var _ ingest.RowBuffer = (*rowBuffer)(nil)
+
+// A colType is the ClickHouse type of a column, as the server names it.
+type colType string
+
+const (
+	tString      colType = "String"
+	tDecimal     colType = "Decimal(38, 18)"
+	tNullDecimal colType = "Nullable(Decimal(38, 18))"
+	tDate        colType = "Date"
+	tNullDate    colType = "Nullable(Date)"
+	tDateTime    colType = "DateTime('UTC')"
+	tInt8        colType = "Int8"
+	tInt32       colType = "Int32"
+	tInt64       colType = "Int64"
+	tUInt64      colType = "UInt64"
+)
+
+type columnSpec struct {
+	name string
+	typ  colType
+}
+
+// tableSpec is a data table's columns in insert order, with the function that appends a row.
+type tableSpec struct {
+	table   string
+	columns []columnSpec
+	names   []string
+	encode  func(w *tableBuffer, r *ingest.Row) error
+}
+
+func spec(table string, encode func(*tableBuffer, *ingest.Row) error, cols ...columnSpec) *tableSpec {
+	s := &tableSpec{table: table, columns: cols, encode: encode}
+	for _, c := range cols {
+		s.names = append(s.names, c.name)
+	}
+	return s
+}
+
+func c(name string, t colType) columnSpec { return columnSpec{name, t} }
+
+var (
+	sourceColumns = []columnSpec{c("kafka_topic", tString), c("kafka_partition", tInt32), c("kafka_offset", tInt64),
+		c("ingested_at", tDateTime), c("_version", tUInt64)}
+	derivedTailColumns = []columnSpec{c("fx_rate", tNullDecimal), c("fx_date", tNullDate), c("fx_path", tString),
+		c("fx_status", tString), c("status", tString), c("attributes", tString), c("record_id", tString)}
+
+	fxSpec = spec("fx_rates_data", encodeFXRow, append([]columnSpec{
+		c("source", tString), c("base", tString), c("quote", tString), c("rate_type", tString),
+		c("frequency", tString), c("date", tDate), c("published_at", tDateTime), c("rate", tDecimal),
+		c("quantity", tUInt64), c("unit_mult", tInt8), c("status", tString), c("attributes", tString),
+		c("record_id", tString)}, sourceColumns...)...)
+	fuelSpec = spec("fuel_prices_data", encodeFuelRow, concat([]columnSpec{
+		c("source", tString), c("country", tString), c("region", tString), c("product", tString),
+		c("tax_basis", tString), c("currency", tString), c("unit", tString), c("frequency", tString),
+		c("date", tDate), c("published_at", tDateTime), c("price", tDecimal), c("unit_mult", tInt8),
+		c("price_per_litre", tNullDecimal), c("price_per_kg", tNullDecimal), c("price_eur", tNullDecimal),
+		c("price_per_litre_eur", tNullDecimal), c("price_per_kg_eur", tNullDecimal)},
+		derivedTailColumns, sourceColumns)...)
+	wageSpec = spec("wages_data", encodeWageRow, concat([]columnSpec{
+		c("source", tString), c("country", tString), c("region", tString), c("measure", tString),
+		c("basis", tString), c("per", tString), c("currency", tString), c("frequency", tString),
+		c("date", tDate), c("published_at", tDateTime), c("amount", tDecimal), c("unit_mult", tInt8),
+		c("amount_eur", tNullDecimal), c("monthly_amount", tNullDecimal), c("monthly_amount_eur", tNullDecimal)},
+		derivedTailColumns, sourceColumns)...)
+
+	// fuelColumns and wageColumns are the data tables' columns in the order Observations reads them.
+	fuelColumns = fuelSpec.names
+	wageColumns = wageSpec.names
+)
+
+func concat(lists ...[]columnSpec) []columnSpec {
+	var out []columnSpec
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// tableBuffer is one table's columns. Row encoders append one value per column, in order; next
+// is the column the next value goes to.
+type tableBuffer struct {
+	spec *tableSpec
+	cols []colBuffer
+	rows int
+	next int
+	mark []colMark // column lengths before the row being added, to undo it
+}
+
+type colBuffer struct {
+	data  []byte   // native values; for strings, the bytes of all values one after another
+	nulls []byte   // nullable columns: one byte per row, 1 = NULL
+	ends  []uint32 // strings: where each value ends in data
+}
+
+type colMark struct{ data, nulls, ends int }
+
+func (t *tableBuffer) init(s *tableSpec) {
+	t.spec, t.cols, t.mark = s, make([]colBuffer, len(s.columns)), make([]colMark, len(s.columns))
+}
+
+func (t *tableBuffer) reset() {
+	for i := range t.cols {
+		c := &t.cols[i]
+		c.data, c.nulls, c.ends = c.data[:0], c.nulls[:0], c.ends[:0]
+	}
+	t.rows, t.next = 0, 0
+}
+
+// add appends r, or nothing if r cannot be stored.
+func (t *tableBuffer) add(r *ingest.Row) error {
+	for i := range t.cols {
+		c := &t.cols[i]
+		t.mark[i] = colMark{len(c.data), len(c.nulls), len(c.ends)}
+	}
+	t.next = 0
+	err := t.spec.encode(t, r)
+	if err == nil && t.next != len(t.cols) {
+		err = fmt.Errorf("%s: %d values for %d columns", t.spec.table, t.next, len(t.cols)) // a bug
+	}
+	if err != nil {
+		for i := range t.cols {
+			c, m := &t.cols[i], t.mark[i]
+			c.data, c.nulls, c.ends = c.data[:m.data], c.nulls[:m.nulls], c.ends[:m.ends]
+		}
+		return err
+	}
+	t.rows++
+	return nil
+}
+
+func (t *tableBuffer) col() *colBuffer {
+	c := &t.cols[t.next]
+	t.next++
+	return c
+}
+
+func (t *tableBuffer) str(s string) {
+	c := t.col()
+	c.data = append(c.data, s...)
+	c.ends = append(c.ends, uint32(len(c.data)))
+}
+
+func (t *tableBuffer) int8(v int8) { c := t.col(); c.data = append(c.data, byte(v)) }
+func (t *tableBuffer) int32(v int32) {
+	c := t.col()
+	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(v))
+}
+func (t *tableBuffer) int64(v int64) {
+	c := t.col()
+	c.data = binary.LittleEndian.AppendUint64(c.data, uint64(v))
+}
+func (t *tableBuffer) uint64(v uint64) {
+	c := t.col()
+	c.data = binary.LittleEndian.AppendUint64(c.data, v)
+}
+
+// date appends a Date: days since 1970-01-01 of d's calendar date in UTC.
+func (t *tableBuffer) date(d time.Time) error {
+	days, err := dayNumber(d)
+	if err != nil {
+		return err
+	}
+	c := t.col()
+	c.data = binary.LittleEndian.AppendUint16(c.data, days)
+	return nil
+}
+
+// optDate appends a Nullable(Date); the zero time is NULL.
+func (t *tableBuffer) optDate(d time.Time) error {
+	var days uint16
+	null := byte(1)
+	if !d.IsZero() {
+		var err error
+		if days, err = dayNumber(d); err != nil {
+			return err
+		}
+		null = 0
+	}
+	c := t.col()
+	c.nulls = append(c.nulls, null)
+	c.data = binary.LittleEndian.AppendUint16(c.data, days)
+	return nil
+}
+
+func dayNumber(d time.Time) (uint16, error) {
+	if d.IsZero() {
+		return 0, nil
+	}
+	s := d.Unix()
+	if s < 0 || s/86400 > 0xffff {
+		return 0, fmt.Errorf("date %s is outside what ClickHouse's Date stores", d.Format(time.DateOnly))
+	}
+	return uint16(s / 86400), nil
+}
+
+// dateTime appends a DateTime: seconds since the epoch; the zero time is 0, as in clickhouse-go.
+func (t *tableBuffer) dateTime(d time.Time) error {
+	var s int64
+	if !d.IsZero() {
+		s = d.Unix()
+		if s < 0 || s > 0xffffffff {
+			return fmt.Errorf("time %s is outside what ClickHouse's DateTime stores", d.Format(time.RFC3339))
+		}
+	}
+	c := t.col()
+	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(s))
+	return nil
+}
+
+// decimal appends d as Decimal(38, 18).
+func (t *tableBuffer) decimal(name string, d transform.Decimal) error {
+	lo, hi, err := decimal128(d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	c := t.col()
+	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
+	return nil
+}
+
+// fixed appends x, an integer scaled by 10^18, as Nullable(Decimal(38, 18)); nil is NULL.
+func (t *tableBuffer) fixed(name string, x *big.Int) error {
+	var lo, hi uint64
+	null := byte(1)
+	if x != nil {
+		var ok bool
+		if lo, hi, ok = int128(x); !ok {
+			return fmt.Errorf("%s: %s×10^-18 does not fit Decimal(38, 18)", name, x)
+		}
+		null = 0
+	}
+	c := t.col()
+	c.nulls = append(c.nulls, null)
+	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
+	return nil
+}
+
+// lim38 is 10^38: Decimal(38, 18) holds integers (scaled by 10^18) of absolute value below it.
+var (
+	lim38    = new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil)
+	lim38Hi  = new(big.Int).Rsh(lim38, 64).Uint64()
+	lim38Lo  = new(big.Int).And(lim38, new(big.Int).SetUint64(^uint64(0))).Uint64()
+	pow10u64 = func() (p [19]uint64) {
+		p[0] = 1
+		for i := 1; i < 19; i++ {
+			p[i] = p[i-1] * 10
+		}
+		return
+	}()
+	errDecimal128 = errors.New("does not fit Decimal(38, 18)")
+)
+
+// int128 returns x as a two's-complement 128-bit integer, if |x| < 10^38.
+func int128(x *big.Int) (lo, hi uint64, ok bool) {
+	if x.IsInt64() {
+		v := x.Int64()
+		return uint64(v), uint64(v >> 63), true
+	}
+	if x.CmpAbs(lim38) >= 0 {
+		return 0, 0, false
+	}
+	var b [16]byte
+	x.FillBytes(b[:]) // |x|, big-endian
+	hi, lo = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	if x.Sign() < 0 {
+		hi, lo = negate128(hi, lo)
+	}
+	return lo, hi, true
+}
+
+func negate128(hi, lo uint64) (uint64, uint64) {
+	lo, borrow := bits.Sub64(0, lo, 0)
+	hi, _ = bits.Sub64(0, hi, borrow)
+	return hi, lo
+}
+
+// decimal128 returns d scaled by 10^18 as a two's-complement 128-bit integer.
+func decimal128(d transform.Decimal) (lo, hi uint64, err error) {
+	if d.Coef == nil {
+		return 0, 0, nil
+	}
+	if d.Scale < 0 || d.Scale > transform.MaxScale {
+		return 0, 0, fmt.Errorf("%s has scale %d, not 0…18", d, d.Scale)
+	}
+	if d.Coef.IsInt64() {
+		v := d.Coef.Int64()
+		abs := uint64(v)
+		if v < 0 {
+			abs = -abs
+		}
+		hi, lo = bits.Mul64(abs, pow10u64[transform.MaxScale-int(d.Scale)])
+		if hi > lim38Hi || hi == lim38Hi && lo >= lim38Lo {
+			return 0, 0, fmt.Errorf("%s %w", d, errDecimal128)
+		}
+		if v < 0 {
+			hi, lo = negate128(hi, lo)
+		}
+		return lo, hi, nil
+	}
+	var ok bool
+	if lo, hi, ok = int128(d.Fixed18()); !ok {
+		return 0, 0, fmt.Errorf("%s %w", d, errDecimal128)
+	}
+	return lo, hi, nil
+}
+
+func encodeSource(t *tableBuffer, r *ingest.Row) error {
+	t.str(r.Topic)
+	t.int32(int32(r.Partition))
+	t.int64(r.Offset)
+	if err := t.dateTime(r.IngestedAt); err != nil {
+		return err
+	}
+	t.uint64(r.Version)
+	return nil
+}
+
+func encodeDerivedTail(t *tableBuffer, r *ingest.Row) error {
+	d := &r.Derived
+	if err := t.fixed("fx_rate", d.FXRate); err != nil {
+		return err
+	}
+	if err := t.optDate(d.FXDate); err != nil {
+		return err
+	}
+	t.str(d.FXPath)
+	t.str(d.FXStatus)
+	t.str(r.Record.Status)
+	t.str(attributesJSON(r.Record.Attributes))
+	t.str(r.Record.ID)
+	return nil
+}
+
+// dateAndPublished appends date and published_at.
+func dateAndPublished(t *tableBuffer, rec *transform.Record) error {
+	if err := t.date(rec.Date); err != nil {
+		return err
+	}
+	return t.dateTime(rec.PublishedAt)
+}
+
+func encodeFuelRow(t *tableBuffer, r *ingest.Row) error {
+	rec, d := &r.Record, &r.Derived
+	t.str(rec.Source)
+	t.str(rec.Country)
+	t.str(rec.Region)
+	t.str(rec.Product)
+	t.str(rec.TaxBasis)
+	t.str(rec.Currency)
+	t.str(rec.Unit)
+	t.str(rec.Frequency)
+	if err := dateAndPublished(t, rec); err != nil {
+		return err
+	}
+	if err := t.decimal("price", rec.Price); err != nil {
+		return err
+	}
+	t.int8(int8(rec.UnitMult))
+	for _, f := range [...]struct {
+		name string
+		x    *big.Int
+	}{{"price_per_litre", d.PricePerLitre}, {"price_per_kg", d.PricePerKg}, {"price_eur", d.PriceEUR},
+		{"price_per_litre_eur", d.PricePerLitreEUR}, {"price_per_kg_eur", d.PricePerKgEUR}} {
+		if err := t.fixed(f.name, f.x); err != nil {
+			return err
+		}
+	}
+	if err := encodeDerivedTail(t, r); err != nil {
+		return err
+	}
+	return encodeSource(t, r)
+}
+
+func encodeWageRow(t *tableBuffer, r *ingest.Row) error {
+	rec, d := &r.Record, &r.Derived
+	t.str(rec.Source)
+	t.str(rec.Country)
+	t.str(rec.Region)
+	t.str(rec.Measure)
+	t.str(rec.Basis)
+	t.str(rec.Per)
+	t.str(rec.Currency)
+	t.str(rec.Frequency)
+	if err := dateAndPublished(t, rec); err != nil {
+		return err
+	}
+	if err := t.decimal("amount", rec.Amount); err != nil {
+		return err
+	}
+	t.int8(int8(rec.UnitMult))
+	for _, f := range [...]struct {
+		name string
+		x    *big.Int
+	}{{"amount_eur", d.AmountEUR}, {"monthly_amount", d.MonthlyAmount}, {"monthly_amount_eur", d.MonthlyAmountEUR}} {
+		if err := t.fixed(f.name, f.x); err != nil {
+			return err
+		}
+	}
+	if err := encodeDerivedTail(t, r); err != nil {
+		return err
+	}
+	return encodeSource(t, r)
+}
+
+func encodeFXRow(t *tableBuffer, r *ingest.Row) error {
+	rec := &r.Record
+	t.str(rec.Source)
+	t.str(rec.Base)
+	t.str(rec.Quote)
+	t.str(rec.RateType)
+	t.str(rec.Frequency)
+	if err := dateAndPublished(t, rec); err != nil {
+		return err
+	}
+	if err := t.decimal("rate", rec.Rate); err != nil {
+		return err
+	}
+	t.uint64(uint64(rec.Quantity))
+	t.int8(int8(rec.UnitMult))
+	t.str(rec.Status)
+	t.str(attributesJSON(rec.Attributes))
+	t.str(rec.ID)
+	return encodeSource(t, r)
+}
+
+// NewRowBuffer returns a row buffer of its own, for benchmarks and tools; the consumer takes
+// pooled ones from Store.NewRowBuffer. Release empties it for reuse.
+func NewRowBuffer() ingest.RowBuffer { return newRowBuffer(nil) }
+
+func newRowBuffer(pool *bufferPool) *rowBuffer {
+	b := &rowBuffer{pool: pool}
+	for i, s := range [...]*tableSpec{fxSpec, fuelSpec, wageSpec} {
+		b.tables[i].init(s)
+	}
+	return b
+}
+
+func (b *rowBuffer) table(k transform.Kind) (*tableBuffer, error) {
+	switch k {
+	case transform.KindFXRate:
+		return &b.tables[0], nil
+	case transform.KindFuelPrice:
+		return &b.tables[1], nil
+	case transform.KindWage:
+		return &b.tables[2], nil
+	}
+	return nil, fmt.Errorf("no table for records of kind %q", k)
+}
+
+// Add appends r to its kind's table; on error nothing of r is kept.
+func (b *rowBuffer) Add(r *ingest.Row) error {
+	t, err := b.table(r.Record.Kind)
+	if err != nil {
+		return err
+	}
+	return t.add(r)
+}
+
+// Len returns the number of rows of kind held.
+func (b *rowBuffer) Len(k transform.Kind) int {
+	t, err := b.table(k)
+	if err != nil {
+		return 0
+	}
+	return t.rows
+}
+
+// Release empties the buffer and keeps its memory for the next batch.
+func (b *rowBuffer) Release() {
+	for i := range b.tables {
+		b.tables[i].reset()
+	}
+	if b.pool != nil {
+		b.pool.put(b)
+	}
+}
+
+// segments is an io.Reader over a list of byte slices, read one after another.
+type segments struct{ segs [][]byte }
+
+func (s *segments) Read(p []byte) (int, error) {
+	for len(s.segs) > 0 && len(s.segs[0]) == 0 {
+		s.segs = s.segs[1:]
+	}
+	if len(s.segs) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.segs[0])
+	s.segs[0] = s.segs[0][n:]
+	return n, nil
+}
+
+// fill loads rows [from, to) of the table into the columns of a prepared insert, after
+// checking that the server's columns have the types the encoding assumes.
+func (t *tableBuffer) fill(cols []column.Interface, from, to int) error {
+	if len(cols) != len(t.cols) {
+		return fmt.Errorf("insert into %s: the server expects %d columns, econflow sends %d", t.spec.table, len(cols), len(t.cols))
+	}
+	n := to - from
+	src := &segments{}
+	rd := proto.NewReader(src)
+	var strs [][]byte
+	for i, col := range cols {
+		want, c := t.spec.columns[i], &t.cols[i]
+		if got := string(col.Type()); got != string(want.typ) {
+			return fmt.Errorf("insert into %s: column %s is %s on the server, econflow writes %s (run econflow migrate?)",
+				t.spec.table, want.name, got, want.typ)
+		}
+		if want.typ == tString {
+			if len(c.ends) != t.rows {
+				return fmt.Errorf("insert into %s: column %s holds %d values for %d rows", t.spec.table, want.name, len(c.ends), t.rows) // a bug
+			}
+			strs = strs[:0]
+			start := uint32(0)
+			if from > 0 {
+				start = c.ends[from-1]
+			}
+			for _, end := range c.ends[from:to] {
+				strs = append(strs, c.data[start:end:end])
+				start = end
+			}
+			if _, err := col.Append(strs); err != nil {
+				return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)
+			}
+			continue
+		}
+		// Decode must consume exactly these rows' bytes, or the next column would start inside
+		// them: the lengths are checked first.
+		width, nullable := want.typ.width()
+		if len(c.data) != width*t.rows || nullable && len(c.nulls) != t.rows || !nullable && len(c.nulls) != 0 {
+			return fmt.Errorf("insert into %s: column %s holds %d+%d bytes for %d rows of %s", t.spec.table, want.name,
+				len(c.nulls), len(c.data), t.rows, want.typ) // a bug
+		}
+		src.segs = append(src.segs[:0], c.data[from*width:to*width])
+		if nullable {
+			src.segs = append(src.segs[:0], c.nulls[from:to], c.data[from*width:to*width])
+		}
+		if err := col.Decode(rd, n); err != nil {
+			return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)
+		}
+	}
+	return nil
+}
+
+// width returns the bytes of one native value of a fixed-width type, and whether a null map
+// precedes the values.
+func (t colType) width() (int, bool) {
+	switch t {
+	case tDecimal:
+		return 16, false
+	case tNullDecimal:
+		return 16, true
+	case tDate:
+		return 2, false
+	case tNullDate:
+		return 2, true
+	case tDateTime, tInt32:
+		return 4, false
+	case tInt8:
+		return 1, false
+	case tInt64, tUInt64:
+		return 8, false
+	}
+	return 0, false
+}

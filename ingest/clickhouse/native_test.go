@@ -1,0 +1,329 @@
+package clickhouse
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+	"github.com/shopspring/decimal"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/transform"
+)
+
+// fromInt128 is the oracle's reading of a two's-complement 128-bit integer.
+func fromInt128(lo, hi uint64) *big.Int {
+	x := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
+	x.Or(x, new(big.Int).SetUint64(lo))
+	if hi>>63 == 1 {
+		x.Sub(x, new(big.Int).Lsh(big.NewInt(1), 128))
+	}
+	return x
+}
+
+func randBig(r *rand.Rand, digits int) *big.Int {
+	var sb strings.Builder
+	for range digits {
+		sb.WriteByte(byte('0' + r.IntN(10)))
+	}
+	x, _ := new(big.Int).SetString(sb.String(), 10)
+	if r.IntN(2) == 0 {
+		x.Neg(x)
+	}
+	return x
+}
+
+func TestInt128(t *testing.T) {
+	one := big.NewInt(1)
+	lim := new(big.Int).Set(lim38)
+	edges := []*big.Int{new(big.Int), one, big.NewInt(-1), new(big.Int).Sub(lim, one), new(big.Int).Neg(new(big.Int).Sub(lim, one)),
+		new(big.Int).Lsh(one, 63), new(big.Int).Neg(new(big.Int).Lsh(one, 63)), new(big.Int).Sub(new(big.Int).Lsh(one, 63), one),
+		new(big.Int).Lsh(one, 64), new(big.Int).Neg(new(big.Int).Lsh(one, 64)), new(big.Int).Sub(new(big.Int).Lsh(one, 64), one)}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		edges = append(edges, randBig(r, 1+r.IntN(38)))
+	}
+	for _, x := range edges {
+		lo, hi, ok := int128(x)
+		if !ok {
+			t.Fatalf("int128(%s) refused", x)
+		}
+		if got := fromInt128(lo, hi); got.Cmp(x) != 0 {
+			t.Fatalf("int128(%s) = %s", x, got)
+		}
+	}
+	for _, x := range []*big.Int{lim, new(big.Int).Neg(lim), new(big.Int).Lsh(one, 127), new(big.Int).Lsh(one, 200)} {
+		if _, _, ok := int128(x); ok {
+			t.Errorf("int128(%s) accepted: it does not fit Decimal(38, 18)", x)
+		}
+	}
+}
+
+func TestDecimal128(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var cases []transform.Decimal
+	for _, s := range []string{"0", "1", "-1", "0.000000000000000001", "-0.000000000000000001", "99999999999999999999.999999999999999999",
+		"-99999999999999999999.999999999999999999", "9223372036854775807", "-9223372036854775808", "922337203685477580.7",
+		"18446744073709551616", "123456789012.123456", "120.50", "100000000000000000000", "-100000000000000000000"} {
+		coef, scale := strings.ReplaceAll(s, ".", ""), 0
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			scale = len(s) - i - 1
+		}
+		c, _ := new(big.Int).SetString(coef, 10)
+		cases = append(cases, transform.Decimal{Coef: c, Scale: int32(scale)})
+	}
+	for range 20000 {
+		cases = append(cases, transform.Decimal{Coef: randBig(r, 1+r.IntN(40)), Scale: int32(r.IntN(19))})
+	}
+	cases = append(cases, transform.Decimal{}) // nil Coef: 0
+	for _, d := range cases {
+		lo, hi, err := decimal128(d)
+		want := d.Fixed18()
+		if fits := want.CmpAbs(lim38) < 0; !fits {
+			if err == nil {
+				t.Fatalf("decimal128(%s) accepted although %s×10^-18 does not fit Decimal(38, 18)", d, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("decimal128(%s): %v", d, err)
+		}
+		if got := fromInt128(lo, hi); got.Cmp(want) != 0 {
+			t.Fatalf("decimal128(%s) = %s×10^-18, want %s", d, got, want)
+		}
+	}
+	if _, _, err := decimal128(transform.Decimal{Coef: big.NewInt(1), Scale: 19}); err == nil {
+		t.Error("a scale of 19 was accepted")
+	}
+}
+
+func mustDec(t *testing.T, s string) transform.Decimal {
+	t.Helper()
+	d, err := transform.ParseDecimal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func fixed(t *testing.T, s string) *big.Int { return mustDec(t, s).Fixed18() }
+
+// columnsOf makes empty clickhouse-go columns of a table's types, as a prepared insert has.
+func columnsOf(t *testing.T, s *tableSpec) []column.Interface {
+	t.Helper()
+	var cols []column.Interface
+	for _, c := range s.columns {
+		col, err := column.Type(c.typ).Column(c.name, &column.ServerContext{Timezone: time.UTC})
+		if err != nil {
+			t.Fatalf("column %s %s: %v", c.name, c.typ, err)
+		}
+		cols = append(cols, col)
+	}
+	return cols
+}
+
+// want is what clickhouse-go should read back from a column for a value: decimals as their
+// exact text, times in UTC, NULL as nil.
+func readBack(t *testing.T, col column.Interface, row int) any {
+	v := col.Row(row, false)
+	switch x := v.(type) {
+	case decimal.Decimal:
+		return toDecimal(x).Rat().RatString()
+	case *decimal.Decimal:
+		if x == nil {
+			return nil
+		}
+		return toDecimal(*x).Rat().RatString()
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	case *time.Time:
+		if x == nil {
+			return nil
+		}
+		return x.UTC().Format(time.RFC3339)
+	}
+	return v
+}
+
+func rat(x *big.Int) any {
+	if x == nil {
+		return nil
+	}
+	return new(big.Rat).SetFrac(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)).RatString()
+}
+
+func ts(t time.Time) any { return t.UTC().Format(time.RFC3339) }
+
+// TestRowBufferColumns encodes rows of every kind and reads them back through clickhouse-go's
+// own column types, as an insert would send them.
+func TestRowBufferColumns(t *testing.T) {
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	pub := time.Date(2022, 1, 4, 18, 0, 0, 0, time.UTC)
+	ing := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	fuel := ingest.Row{
+		Record: transform.Record{Kind: transform.KindFuelPrice, Source: "stat.gov.kz", Country: "KZ", Region: "KZ-MAN",
+			Product: "lpg", TaxBasis: "retail", Currency: "KZT", Unit: "litre", Frequency: "D", Date: day, PublishedAt: pub,
+			Price: mustDec(t, "-99999999999999999999.999999999999999999"), UnitMult: -3, Status: "provisional",
+			Attributes: map[string]string{"note": "«120» \"quoted\" \\ ; DROP TABLE x"}, ID: "id-1"},
+		Derived: transform.Derived{FXStatus: "converted", FXRate: fixed(t, "0.002029426686960933"), FXDate: day.AddDate(0, 0, -1),
+			FXPath: "KZT>EUR", PricePerLitre: fixed(t, "120"), PriceEUR: fixed(t, "-0.243531202435312024")},
+		Topic: "econ.fuel_prices", Partition: 2, Offset: 1 << 40, IngestedAt: ing, Version: 1<<63 + 5,
+	}
+	pending := ingest.Row{
+		Record: transform.Record{Kind: transform.KindFuelPrice, Source: "s", Country: "DE", Product: "diesel", Currency: "EUR",
+			Unit: "tonne", Frequency: "W", Date: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), Price: mustDec(t, "0.000000000000000001")},
+		Derived: transform.Derived{FXStatus: "pending", PricePerKg: fixed(t, "0.000000000000000001")},
+		Topic:   "t", IngestedAt: ing,
+	}
+	wage := ingest.Row{
+		Record: transform.Record{Kind: transform.KindWage, Source: "stat.gov.kz", Country: "KZ", Measure: "minimum", Basis: "gross",
+			Per: "month", Currency: "KZT", Frequency: "A", Date: time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC), PublishedAt: pub,
+			Amount: mustDec(t, "42500")},
+		Derived: transform.Derived{FXStatus: "converted", FXRate: fixed(t, "0.00203"), FXPath: "KZT>EUR", AmountEUR: fixed(t, "86.275"),
+			MonthlyAmount: fixed(t, "42500"), MonthlyAmountEUR: fixed(t, "86.275")},
+		Topic: "econ.wages", Partition: 0, Offset: 7, IngestedAt: ing, Version: 9,
+	}
+	rate := ingest.Row{
+		Record: transform.Record{Kind: transform.KindFXRate, Source: "nationalbank.kz", Base: "KRW", Quote: "KZT", RateType: "official",
+			Frequency: "D", Date: day, PublishedAt: pub, Rate: mustDec(t, "37.23"), Quantity: 100, UnitMult: 0, ID: "r"},
+		Topic: "econ.fx_rates", Partition: 1, Offset: 3, IngestedAt: ing, Version: 11,
+	}
+	b := newRowBuffer(nil)
+	for _, r := range []*ingest.Row{&fuel, &rate, &pending, &wage} {
+		if err := b.Add(r); err != nil {
+			t.Fatalf("add %s: %v", r.Record.Kind, err)
+		}
+	}
+	if b.Len(transform.KindFuelPrice) != 2 || b.Len(transform.KindWage) != 1 || b.Len(transform.KindFXRate) != 1 {
+		t.Fatalf("rows: fuel %d, wages %d, rates %d", b.Len(transform.KindFuelPrice), b.Len(transform.KindWage), b.Len(transform.KindFXRate))
+	}
+
+	wants := map[*tableSpec][]map[string]any{
+		fuelSpec: {{
+			"source": "stat.gov.kz", "country": "KZ", "region": "KZ-MAN", "product": "lpg", "tax_basis": "retail", "currency": "KZT",
+			"unit": "litre", "frequency": "D", "date": ts(day), "published_at": ts(pub),
+			"price": "-99999999999999999999999999999999999999/1000000000000000000", "unit_mult": int8(-3),
+			"price_per_litre": "120", "price_per_kg": nil, "price_eur": rat(fuel.Derived.PriceEUR), "price_per_litre_eur": nil,
+			"price_per_kg_eur": nil, "fx_rate": rat(fuel.Derived.FXRate), "fx_date": ts(day.AddDate(0, 0, -1)), "fx_path": "KZT>EUR",
+			"fx_status": "converted", "status": "provisional", "attributes": `{"note":"«120» \"quoted\" \\ ; DROP TABLE x"}`,
+			"record_id": "id-1", "kafka_topic": "econ.fuel_prices", "kafka_partition": int32(2), "kafka_offset": int64(1 << 40),
+			"ingested_at": ts(ing), "_version": uint64(1<<63 + 5),
+		}, {
+			"source": "s", "country": "DE", "region": "", "product": "diesel", "tax_basis": "", "currency": "EUR", "unit": "tonne",
+			"frequency": "W", "date": ts(pending.Record.Date), "published_at": ts(time.Unix(0, 0)), "price": "1/1000000000000000000",
+			"unit_mult": int8(0), "price_per_litre": nil, "price_per_kg": "1/1000000000000000000", "price_eur": nil,
+			"price_per_litre_eur": nil, "price_per_kg_eur": nil, "fx_rate": nil, "fx_date": nil, "fx_path": "", "fx_status": "pending",
+			"status": "", "attributes": "", "record_id": "", "kafka_topic": "t", "kafka_partition": int32(0), "kafka_offset": int64(0),
+			"ingested_at": ts(ing), "_version": uint64(0),
+		}},
+		wageSpec: {{
+			"source": "stat.gov.kz", "country": "KZ", "region": "", "measure": "minimum", "basis": "gross", "per": "month",
+			"currency": "KZT", "frequency": "A", "date": ts(wage.Record.Date), "published_at": ts(pub), "amount": "42500",
+			"unit_mult": int8(0), "amount_eur": "3451/40", "monthly_amount": "42500", "monthly_amount_eur": "3451/40",
+			"fx_rate": "203/100000", "fx_date": nil, "fx_path": "KZT>EUR", "fx_status": "converted", "status": "", "attributes": "",
+			"record_id": "", "kafka_topic": "econ.wages", "kafka_partition": int32(0), "kafka_offset": int64(7), "ingested_at": ts(ing),
+			"_version": uint64(9),
+		}},
+		fxSpec: {{
+			"source": "nationalbank.kz", "base": "KRW", "quote": "KZT", "rate_type": "official", "frequency": "D", "date": ts(day),
+			"published_at": ts(pub), "rate": "3723/100", "quantity": uint64(100), "unit_mult": int8(0), "status": "", "attributes": "",
+			"record_id": "r", "kafka_topic": "econ.fx_rates", "kafka_partition": int32(1), "kafka_offset": int64(3),
+			"ingested_at": ts(ing), "_version": uint64(11),
+		}},
+	}
+	for i := range b.tables {
+		tb := &b.tables[i]
+		cols := columnsOf(t, tb.spec)
+		if err := tb.fill(cols, 0, tb.rows); err != nil {
+			t.Fatalf("%s: %v", tb.spec.table, err)
+		}
+		want := wants[tb.spec]
+		for ci, col := range cols {
+			if col.Rows() != len(want) {
+				t.Fatalf("%s.%s: %d rows, want %d", tb.spec.table, col.Name(), col.Rows(), len(want))
+			}
+			for ri := range want {
+				w, ok := want[ri][tb.spec.columns[ci].name]
+				if !ok {
+					t.Fatalf("%s: no expected value for column %s", tb.spec.table, tb.spec.columns[ci].name)
+				}
+				if got := readBack(t, col, ri); got != w {
+					t.Errorf("%s row %d %s = %#v, want %#v", tb.spec.table, ri, tb.spec.columns[ci].name, got, w)
+				}
+			}
+		}
+	}
+}
+
+// TestRowBufferRejectsWholeRow: a row with a value ClickHouse cannot hold is refused and leaves
+// nothing behind, so the rows around it stay aligned.
+func TestRowBufferRejectsWholeRow(t *testing.T) {
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	good := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "a", Date: day, Price: mustDec(t, "1.5")},
+		Derived: transform.Derived{PriceEUR: fixed(t, "2")}}
+	tooBig := good
+	tooBig.Derived.PriceEUR = new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil) // 10^20 in Decimal(38, 18): one too many digits
+	badDate := good
+	badDate.Record.Date = time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)
+	b := newRowBuffer(nil)
+	if err := b.Add(&good); err != nil {
+		t.Fatal(err)
+	}
+	tb := &b.tables[1]
+	lengths := func() (n int) {
+		for _, c := range tb.cols {
+			n += len(c.data) + len(c.nulls) + len(c.ends)
+		}
+		return n
+	}
+	before := lengths()
+	for name, r := range map[string]*ingest.Row{"price_eur ≥ 10^20": &tooBig, "date before 1970": &badDate} {
+		err := b.Add(r)
+		if err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		if b.Len(transform.KindFuelPrice) != 1 || lengths() != before {
+			t.Fatalf("%s: refused (%v) but the buffer changed", name, err)
+		}
+	}
+	if err := b.Add(&good); err != nil {
+		t.Fatal(err)
+	}
+	cols := columnsOf(t, fuelSpec)
+	if err := tb.fill(cols, 0, tb.rows); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBack(t, cols[14], 1); got != "2" {
+		t.Errorf("price_eur of the row after the refused ones = %v, want 2", got)
+	}
+	b.Release()
+	if b.Len(transform.KindFuelPrice) != 0 {
+		t.Error("Release left rows")
+	}
+}
+
+// TestFillChecksServerTypes: a server column of another type (a table from an older or newer
+// schema) stops the insert instead of being sent bytes of the wrong layout.
+func TestFillChecksServerTypes(t *testing.T) {
+	b := newRowBuffer(nil)
+	r := ingest.Row{Record: transform.Record{Kind: transform.KindFXRate, Source: "a", Rate: mustDec(t, "1")}}
+	if err := b.Add(&r); err != nil {
+		t.Fatal(err)
+	}
+	cols := columnsOf(t, fxSpec)
+	other, err := column.Type("Decimal(18, 6)").Column("rate", &column.ServerContext{Timezone: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols[7] = other
+	err = b.tables[0].fill(cols, 0, 1)
+	if err == nil || !strings.Contains(err.Error(), "column rate is Decimal(18, 6) on the server") {
+		t.Fatalf("fill with a Decimal(18, 6) rate column: %v", err)
+	}
+	if err := b.tables[0].fill(cols[:5], 0, 1); err == nil {
+		t.Fatal("fill with 5 server columns for 18 accepted")
+	}
+}
