@@ -128,20 +128,14 @@ type processedBatch struct {
 func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- processedBatch, errc chan<- error) {
 	defer close(work)
 	failures := 0
-	buf := make([]Message, 0, min(c.cfg.BatchSize, 1<<16))
+	chunk := make([]Message, 0, min(c.cfg.BatchSize, processChunk))
 	for {
-		msgs, err := c.fetchBatch(ctx, buf[:0])
-		if len(msgs) > 0 {
-			start := time.Now()
-			b, changed := c.proc.Process(msgs, start.UTC().Truncate(time.Second), c.nextVersion(len(msgs)))
-			// The rows are encoded and the rejects hold their own copies: what is left to do with
-			// the messages is committing them, for which the last of each partition is enough.
-			// Dropping the rest now frees their values while the batch waits to be stored.
-			n, last := len(msgs), lastPerPartition(msgs)
-			clear(msgs)
-			buf = msgs[:0]
+		var p processedBatch
+		var err error
+		p, chunk, err = c.fetchBatch(ctx, chunk)
+		if p.n > 0 {
 			select {
-			case work <- processedBatch{msgs: last, n: n, batch: b, ratesChanged: changed, start: start}:
+			case work <- p:
 			case <-abort.Done():
 				errc <- abort.Err()
 				return
@@ -165,45 +159,76 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 	}
 }
 
-// fetchBatch collects up to BatchSize messages: it waits for the first one as long as it takes,
-// then at most BatchLinger for the rest.
-func (c *Consumer) fetchBatch(stop context.Context, batch []Message) ([]Message, error) {
+// processChunk is the most fetched messages held before they are processed into the batch.
+const processChunk = 10000
+
+// fetchBatch fetches and processes one batch of up to BatchSize messages: it waits for the
+// first message as long as it takes, then at most BatchLinger for the rest. Messages are
+// processed in chunks of up to processChunk as they arrive, so only one chunk of raw messages
+// is in memory; the batch keeps its rows (encoded) and, for the commit, the last message of
+// each partition. chunk is scratch for the messages, returned for reuse.
+func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedBatch, []Message, error) {
+	var p processedBatch
+	var now time.Time
+	process := func() {
+		if len(chunk) == 0 {
+			return
+		}
+		if p.batch == nil {
+			p.start = time.Now()
+			now = p.start.UTC().Truncate(time.Second)
+			p.batch = &Batch{}
+		}
+		if c.proc.ProcessInto(p.batch, chunk, now, c.nextVersion(len(chunk))) {
+			p.ratesChanged = true
+		}
+		// The rows are encoded and the rejects hold their own copies: what is left to do with
+		// the messages is committing them, for which the last of each partition is enough.
+		p.n += len(chunk)
+		p.msgs = lastPerPartition(p.msgs, chunk)
+		clear(chunk)
+		chunk = chunk[:0]
+	}
 	m, err := c.src.Fetch(stop)
 	if err != nil {
-		return batch, err
+		return p, chunk, err
 	}
-	batch = append(batch, m)
+	chunk = append(chunk, m)
 	lctx, cancel := context.WithTimeout(stop, c.cfg.BatchLinger)
 	defer cancel()
-	for len(batch) < c.cfg.BatchSize {
+	for p.n+len(chunk) < c.cfg.BatchSize {
+		if len(chunk) >= processChunk {
+			process()
+		}
 		m, err := c.src.Fetch(lctx)
 		if err != nil {
+			process()
 			if lctx.Err() != nil && stop.Err() == nil {
-				return batch, nil // linger over
+				return p, chunk, nil // linger over
 			}
-			return batch, err
+			return p, chunk, err
 		}
-		batch = append(batch, m)
+		chunk = append(chunk, m)
 	}
-	return batch, nil
+	process()
+	return p, chunk, nil
 }
 
-// lastPerPartition returns, in a new slice, the message with the greatest offset of each
-// topic and partition in msgs, with only its position kept.
-func lastPerPartition(msgs []Message) []Message {
-	var out []Message
+// lastPerPartition adds to last, for each topic and partition of msgs, the message with the
+// greatest offset, with only its position kept.
+func lastPerPartition(last, msgs []Message) []Message {
 	for _, m := range msgs {
 		i := 0
-		for i < len(out) && (out[i].Topic != m.Topic || out[i].Partition != m.Partition) {
+		for i < len(last) && (last[i].Topic != m.Topic || last[i].Partition != m.Partition) {
 			i++
 		}
-		if i == len(out) {
-			out = append(out, Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time})
-		} else if m.Offset > out[i].Offset {
-			out[i].Offset, out[i].Time = m.Offset, m.Time
+		if i == len(last) {
+			last = append(last, Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time})
+		} else if m.Offset > last[i].Offset {
+			last[i].Offset, last[i].Time = m.Offset, m.Time
 		}
 	}
-	return out
+	return last
 }
 
 func (c *Consumer) nextVersion(n int) uint64 {

@@ -43,6 +43,13 @@ var fxRateKind = []byte(`"` + string(transform.KindFXRate) + `"`)
 // in the batch are then stored pending and re-converted, since the book changed.
 func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *Batch, ratesChanged bool) {
 	b = &Batch{}
+	return b, p.ProcessInto(b, msgs, now, version)
+}
+
+// ProcessInto is Process adding to the rows and rejects of b. The consumer processes a large
+// batch in chunks this way; a rate converts the observations of its own chunk and later ones
+// at once, and those of earlier chunks through the reconciler, as the book changed.
+func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version uint64) (ratesChanged bool) {
 	for i := range msgs {
 		if !bytes.Contains(msgs[i].Value, fxRateKind) {
 			continue
@@ -56,7 +63,7 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 			ratesChanged = true
 		}
 	}
-	if p.NewBuffer != nil {
+	if p.NewBuffer != nil && b.Encoded == nil {
 		b.Encoded = p.NewBuffer()
 	}
 	row := &p.row
@@ -97,7 +104,7 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 			b.Wages = append(b.Wages, *row)
 		}
 	}
-	return b, ratesChanged
+	return ratesChanged
 }
 
 // Derive converts and derives one observation with the current rate book.
