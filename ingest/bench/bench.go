@@ -321,9 +321,13 @@ type Result struct {
 	DrainSteadyRate      float64 `json:"drain_steady_rows_per_sec"`
 	DrainCPUSeconds      float64 `json:"drain_cpu_seconds"`
 	CPUSecondsPerMillion float64 `json:"drain_cpu_seconds_per_million_rows"`
-	PeakRSSMB            float64 `json:"peak_rss_mb"`
-	PeakRSSNote          string  `json:"peak_rss_note"`
-	CPUNote              string  `json:"cpu_note"`
+	// The CPU of a ClickHouse server and an Apache Kafka broker running on this machine during
+	// the drain (0 when not local): with the consumer's, the whole cost of a row here.
+	ServerCPUSecondsPerMillion float64 `json:"clickhouse_server_cpu_seconds_per_million_rows"`
+	BrokerCPUSecondsPerMillion float64 `json:"kafka_broker_cpu_seconds_per_million_rows"`
+	PeakRSSMB                  float64 `json:"peak_rss_mb"`
+	PeakRSSNote                string  `json:"peak_rss_note"`
+	CPUNote                    string  `json:"cpu_note"`
 
 	// Exactness, checked right after the drain (before the latency phase adds rows).
 	ExpectedSum   string `json:"expected_sum"`
@@ -379,6 +383,8 @@ func (r *Result) Metrics() []Metric {
 		{Name: "drain steady (first rows → N)", Value: r.DrainSteadyRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
 		{Name: "drain start → first rows visible", Value: r.DrainFirstRowSeconds, Unit: "s"},
 		{Name: "drain CPU (process user+sys)", Value: r.CPUSecondsPerMillion, Unit: "CPU-s/M rows"},
+		{Name: "drain CPU of the local ClickHouse server", Value: r.ServerCPUSecondsPerMillion, Unit: "CPU-s/M rows"},
+		{Name: "drain CPU of the local Kafka broker", Value: r.BrokerCPUSecondsPerMillion, Unit: "CPU-s/M rows"},
 		{Name: "peak RSS (process-wide VmHWM)", Value: r.PeakRSSMB, Unit: "MB"},
 	}
 	if r.LatencyRecords > 0 {
@@ -856,6 +862,10 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	r.progress("drain: starting the consumer (group %s, batch size %d) on a backlog of %d", r.group, r.o.BatchSize, n)
 	cpu0 := cpuTime()
+	others := r.localServices()
+	for i := range others {
+		others[i].cpu0, _ = localCPU(others[i].marker)
+	}
 	t0 := time.Now()
 	p, err := r.startPipeline(ctx)
 	if err != nil {
@@ -908,6 +918,10 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	}
 	end := time.Now()
 	cpu := cpuTime() - cpu0
+	for _, o := range others {
+		c, _ := localCPU(o.marker)
+		*o.perM = (c - o.cpu0).Seconds() / float64(n) * 1e6
+	}
 	if r.o.HeapProfile != "" {
 		if err := writeHeapProfile(r.o.HeapProfile); err != nil {
 			return err
@@ -929,7 +943,19 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	if r.o.Embedded {
 		res.CPUNote += " and the embedded broker"
 	}
-	res.CPUNote += "; the ClickHouse server's CPU is not included."
+	res.CPUNote += "."
+	if len(others) > 0 {
+		res.CPUNote += " Also measured, from /proc, the local"
+		for i, o := range others {
+			if i > 0 {
+				res.CPUNote += " and"
+			}
+			res.CPUNote += " " + o.name
+		}
+		res.CPUNote += " during the drain; they share the machine's cores with the consumer."
+	} else {
+		res.CPUNote += " The ClickHouse server's and the broker's CPU are not included (not local processes)."
+	}
 	res.PeakRSSMB = peakRSSMB()
 	res.PeakRSSNote = "peak RSS: VmHWM of this whole process (the generated records are dropped before the drain)"
 	if r.o.Embedded {
@@ -940,8 +966,9 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	} else {
 		res.PeakRSSNote += "; the high-water mark could not be reset, so it covers the whole run."
 	}
-	r.progress("drain: %d rows in %.2fs = %.0f rows/s (first rows after %.2fs; steady %.0f rows/s); %.2f CPU-s (%.2f per M rows); peak RSS %.0f MB",
-		n, d.Seconds(), res.DrainRate, res.DrainFirstRowSeconds, res.DrainSteadyRate, res.DrainCPUSeconds, res.CPUSecondsPerMillion, res.PeakRSSMB)
+	r.progress("drain: %d rows in %.2fs = %.0f rows/s (first rows after %.2fs; steady %.0f rows/s); %.2f CPU-s (%.2f per M rows; ClickHouse server %.2f, broker %.2f); peak RSS %.0f MB",
+		n, d.Seconds(), res.DrainRate, res.DrainFirstRowSeconds, res.DrainSteadyRate, res.DrainCPUSeconds, res.CPUSecondsPerMillion,
+		res.ServerCPUSecondsPerMillion, res.BrokerCPUSecondsPerMillion, res.PeakRSSMB)
 
 	if err := r.checkExact(ctx); err != nil {
 		return err
@@ -1133,6 +1160,34 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	}
 	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// localService is a server process on this machine whose CPU the drain reports.
+type localService struct {
+	name, marker string
+	perM         *float64
+	cpu0         time.Duration
+}
+
+// localServices lists the local ClickHouse server and Apache Kafka broker of the run, the ones
+// found running on this machine.
+func (r *run) localServices() []localService {
+	var out []localService
+	if u, err := url.Parse(r.dsn); err == nil && isLocalHost(u.Host) {
+		if _, n := localCPU("clickhouse-server"); n > 0 {
+			out = append(out, localService{name: "ClickHouse server", marker: "clickhouse-server", perM: &r.res.ServerCPUSecondsPerMillion})
+		}
+	}
+	local := !r.o.Embedded && len(r.brokers) > 0
+	for _, b := range r.brokers {
+		local = local && isLocalHost(b)
+	}
+	if local {
+		if _, n := localCPU("kafka.Kafka"); n > 0 {
+			out = append(out, localService{name: "Kafka broker", marker: "kafka.Kafka", perM: &r.res.BrokerCPUSecondsPerMillion})
+		}
+	}
+	return out
 }
 
 func cpuTime() time.Duration {

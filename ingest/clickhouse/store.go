@@ -32,7 +32,8 @@ var _ ingest.Store = (*Store)(nil)
 
 // Options configure Open. The zero value of a field means its default.
 type Options struct {
-	// DSN is clickhouse://[user[:password]@]host:port/database[?secure=true&skip_verify=true].
+	// DSN is clickhouse://[user[:password]@]host:port/database[?secure=true&skip_verify=true&compress=false].
+	// Inserts are LZ4-compressed unless the DSN says compress=false.
 	// Default clickhouse://127.0.0.1:9000/econ.
 	DSN string
 	// DialTimeout bounds connecting. Default 5s.
@@ -61,7 +62,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	opts.DialTimeout = o.DialTimeout
-	opts.Compression = &ch.Compression{Method: ch.CompressionLZ4}
 	opts.Logger = slog.New(quietVersionWarning{o.Logger.Handler()}).With("component", "clickhouse-driver")
 	opts.MaxOpenConns = 8
 	conn, err := ch.Open(opts)
@@ -94,6 +94,9 @@ func parseDSN(dsn string) (*ch.Options, string, error) {
 	opts, err := ch.ParseDSN(u.String())
 	if err != nil {
 		return nil, "", fmt.Errorf("clickhouse DSN %q: %w", RedactDSN(dsn), err)
+	}
+	if !u.Query().Has("compress") { // compress=false (or none) turns compression off
+		opts.Compression = &ch.Compression{Method: ch.CompressionLZ4}
 	}
 	return opts, db, nil
 }

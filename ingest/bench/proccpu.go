@@ -1,0 +1,71 @@
+package bench
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat: 100 on Linux.
+const clockTicks = 100
+
+// localCPU returns the CPU time (user + system) used so far by the processes on this machine
+// whose command line contains marker, and how many there are. It reads /proc (Linux); elsewhere
+// it finds none. The bench uses it to report the CPU of a local ClickHouse server and Kafka
+// broker during the drain next to its own.
+func localCPU(marker string) (time.Duration, int) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	self := strconv.Itoa(os.Getpid())
+	var total time.Duration
+	n := 0
+	for _, dir := range dirs {
+		if filepath.Base(dir) == self {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !bytes.Contains(cmd, []byte(marker)) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue
+		}
+		if d, ok := statCPU(string(stat)); ok {
+			total += d
+			n++
+		}
+	}
+	return total, n
+}
+
+// statCPU reads utime + stime from the text of /proc/<pid>/stat. The command name (field 2) is
+// in parentheses and may hold spaces, so fields are counted from the last ')'.
+func statCPU(stat string) (time.Duration, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state); utime is field 14, stime 15
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+s) * time.Second / clockTicks, true
+}
+
+// isLocalHost reports whether host (host or host:port) is this machine's loopback.
+func isLocalHost(host string) bool {
+	h := host
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		h = host[:i]
+	}
+	h = strings.Trim(h, "[]")
+	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
+}
