@@ -323,7 +323,9 @@ type Result struct {
 	CPUSecondsPerMillion float64 `json:"drain_cpu_seconds_per_million_rows"`
 	// The CPU of a ClickHouse server and an Apache Kafka broker running on this machine during
 	// the drain (0 when not local): with the consumer's, the whole cost of a row here.
+	ServerCPUMeasured          bool    `json:"clickhouse_server_cpu_measured"`
 	ServerCPUSecondsPerMillion float64 `json:"clickhouse_server_cpu_seconds_per_million_rows"`
+	BrokerCPUMeasured          bool    `json:"kafka_broker_cpu_measured"`
 	BrokerCPUSecondsPerMillion float64 `json:"kafka_broker_cpu_seconds_per_million_rows"`
 	PeakRSSMB                  float64 `json:"peak_rss_mb"`
 	PeakRSSNote                string  `json:"peak_rss_note"`
@@ -383,10 +385,14 @@ func (r *Result) Metrics() []Metric {
 		{Name: "drain steady (first rows → N)", Value: r.DrainSteadyRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
 		{Name: "drain start → first rows visible", Value: r.DrainFirstRowSeconds, Unit: "s"},
 		{Name: "drain CPU (process user+sys)", Value: r.CPUSecondsPerMillion, Unit: "CPU-s/M rows"},
-		{Name: "drain CPU of the local ClickHouse server", Value: r.ServerCPUSecondsPerMillion, Unit: "CPU-s/M rows"},
-		{Name: "drain CPU of the local Kafka broker", Value: r.BrokerCPUSecondsPerMillion, Unit: "CPU-s/M rows"},
-		{Name: "peak RSS (process-wide VmHWM)", Value: r.PeakRSSMB, Unit: "MB"},
 	}
+	if r.ServerCPUMeasured {
+		ms = append(ms, Metric{Name: "drain CPU of the local ClickHouse server", Value: r.ServerCPUSecondsPerMillion, Unit: "CPU-s/M rows"})
+	}
+	if r.BrokerCPUMeasured {
+		ms = append(ms, Metric{Name: "drain CPU of the local Kafka broker", Value: r.BrokerCPUSecondsPerMillion, Unit: "CPU-s/M rows"})
+	}
+	ms = append(ms, Metric{Name: "peak RSS (process-wide VmHWM)", Value: r.PeakRSSMB, Unit: "MB"})
 	if r.LatencyRecords > 0 {
 		ms = append(ms,
 			Metric{Name: fmt.Sprintf("latency p50 (produced → queryable, %.0f msgs/s)", r.LatencyAchievedRate), Value: r.LatencyP50Ms, Unit: "ms"},
@@ -1175,6 +1181,7 @@ func (r *run) localServices() []localService {
 	var out []localService
 	if u, err := url.Parse(r.dsn); err == nil && isLocalHost(u.Host) {
 		if _, n := localCPU("clickhouse-server"); n > 0 {
+			r.res.ServerCPUMeasured = true
 			out = append(out, localService{name: "ClickHouse server", marker: "clickhouse-server", perM: &r.res.ServerCPUSecondsPerMillion})
 		}
 	}
@@ -1184,6 +1191,7 @@ func (r *run) localServices() []localService {
 	}
 	if local {
 		if _, n := localCPU("kafka.Kafka"); n > 0 {
+			r.res.BrokerCPUMeasured = true
 			out = append(out, localService{name: "Kafka broker", marker: "kafka.Kafka", perM: &r.res.BrokerCPUSecondsPerMillion})
 		}
 	}
