@@ -2,6 +2,7 @@ package transform
 
 import (
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -73,6 +74,96 @@ func (d Decimal) coef() *big.Int {
 // exponent of magnitude above 9999. Nothing is ever rounded. Trailing fractional zeros beyond the
 // 18th are dropped, since they do not change the value ("1.0000000000000000000" has Scale 18).
 func ParseDecimal(s string) (Decimal, error) {
+	d, err := parseDecimal(s)
+	if err != nil {
+		return Decimal{}, err
+	}
+	return d, nil
+}
+
+// parseDecimal is ParseDecimal for a string or the bytes of a message.
+func parseDecimal[T string | []byte](s T) (Decimal, *Error) {
+	if d, ok := parseDecimalFast(s); ok {
+		return d, nil
+	}
+	return parseDecimalSlow(s)
+}
+
+// parseDecimalFast reads the common case of ParseDecimal without math/big arithmetic: an optional
+// '-', integer digits and optionally '.' and 1–18 fractional digits, no exponent, and at most 19
+// digits from the first non-zero one (so the coefficient is below 10^19 and fits a uint64). For
+// such input ParseDecimal's general algorithm keeps every digit from the first non-zero one as the
+// coefficient and the number of fractional digits as the scale, and no limit can be exceeded
+// (19 significant digits ≤ 38, 19 integer digits ≤ 20, scale ≤ 18); this computes exactly that.
+// Anything else returns ok false and is left to parseDecimalSlow, which also produces every error.
+// The two are compared on random and edge-case input in decimal_fast_test.go and FuzzParseDecimal.
+func parseDecimalFast[T string | []byte](s T) (d Decimal, ok bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	var u uint64
+	sig := 0 // digits from the first non-zero one
+	start := i
+	for ; i < len(s) && isDigit(s[i]); i++ {
+		if c := s[i]; sig > 0 || c != '0' {
+			u = u*10 + uint64(c-'0') // wraps only when sig > 19, which is rejected below
+			sig++
+		}
+	}
+	if i == start {
+		return Decimal{}, false
+	}
+	scale := 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		fracStart := i
+		for ; i < len(s) && isDigit(s[i]); i++ {
+			if c := s[i]; sig > 0 || c != '0' {
+				u = u*10 + uint64(c-'0')
+				sig++
+			}
+		}
+		scale = i - fracStart
+		if scale == 0 || scale > MaxScale {
+			return Decimal{}, false
+		}
+	}
+	if i != len(s) || sig > 19 {
+		return Decimal{}, false
+	}
+	if u == 0 {
+		return Decimal{Coef: new(big.Int), Scale: int32(scale)}, true
+	}
+	return Decimal{Coef: newCoef(u, neg), Scale: int32(scale)}, true
+}
+
+// coefBox is a big.Int with room for a coefficient below 2^128 in the same allocation.
+type coefBox struct {
+	x big.Int
+	w [2]big.Word
+}
+
+// newCoef returns -u (neg) or u, u ≠ 0, as a new big.Int, in one allocation.
+func newCoef(u uint64, neg bool) *big.Int {
+	if bits.UintSize != 64 {
+		x := new(big.Int).SetUint64(u)
+		if neg {
+			x.Neg(x)
+		}
+		return x
+	}
+	b := new(coefBox)
+	b.w[0] = big.Word(u)
+	b.x.SetBits(b.w[:1])
+	if neg {
+		b.x.Neg(&b.x)
+	}
+	return &b.x
+}
+
+// parseDecimalSlow is ParseDecimal's general algorithm: every notation, every limit and every error.
+func parseDecimalSlow[T string | []byte](s T) (Decimal, *Error) {
 	neg := false
 	p := s
 	if len(p) > 0 && p[0] == '-' {
@@ -85,20 +176,20 @@ func ParseDecimal(s string) (Decimal, error) {
 		i++
 	}
 	intDigits := p[:i]
-	fracDigits := ""
+	fracDigits := p[:0]
 	if i < len(p) && p[i] == '.' {
 		j := i + 1
 		for j < len(p) && isDigit(p[j]) {
 			j++
 		}
 		fracDigits = p[i+1 : j]
-		if intDigits == "" || fracDigits == "" {
-			return Decimal{}, badDecimal(s, diagnose(s))
+		if len(intDigits) == 0 || len(fracDigits) == 0 {
+			return Decimal{}, badDecimal(string(s), diagnose(string(s)))
 		}
 		i = j
 	}
-	if intDigits == "" {
-		return Decimal{}, badDecimal(s, diagnose(s))
+	if len(intDigits) == 0 {
+		return Decimal{}, badDecimal(string(s), diagnose(string(s)))
 	}
 	exp := int64(0)
 	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
@@ -117,16 +208,16 @@ func ParseDecimal(s string) (Decimal, error) {
 			m++
 		}
 		if m == j || m != len(p) {
-			return Decimal{}, badDecimal(s, diagnose(s))
+			return Decimal{}, badDecimal(string(s), diagnose(string(s)))
 		}
 		if m-k > 4 {
-			return Decimal{}, outOfRangeDecimal(s, "its exponent is larger than 9999 in magnitude")
+			return Decimal{}, outOfRangeDecimal(string(s), "its exponent is larger than 9999 in magnitude")
 		}
-		for _, c := range p[k:m] {
-			exp = exp*10 + int64(c-'0')
+		for x := k; x < m; x++ {
+			exp = exp*10 + int64(p[x]-'0')
 		}
 		if exp > maxExponent {
-			return Decimal{}, outOfRangeDecimal(s, "its exponent is larger than 9999 in magnitude")
+			return Decimal{}, outOfRangeDecimal(string(s), "its exponent is larger than 9999 in magnitude")
 		}
 		if expNeg {
 			exp = -exp
@@ -134,7 +225,7 @@ func ParseDecimal(s string) (Decimal, error) {
 		i = m
 	}
 	if i != len(p) {
-		return Decimal{}, badDecimal(s, diagnose(s))
+		return Decimal{}, badDecimal(string(s), diagnose(string(s)))
 	}
 
 	// Work on the digit positions of mant = intDigits+fracDigits without building it.
@@ -166,13 +257,13 @@ func ParseDecimal(s string) (Decimal, error) {
 		return Decimal{Coef: new(big.Int), Scale: int32(scale)}, nil
 	}
 	if sig := last - first + 1; sig > MaxPrecision {
-		return Decimal{}, outOfRangeDecimal(s, "it has "+itoa(sig)+" significant digits; at most 38 fit Decimal(38,18)")
+		return Decimal{}, outOfRangeDecimal(string(s), "it has "+itoa(sig)+" significant digits; at most 38 fit Decimal(38,18)")
 	}
 	if frac := last + 1 - pointPos; frac > MaxScale {
-		return Decimal{}, outOfRangeDecimal(s, "it has "+itoa(frac)+" fractional digits"+expNote(exp)+"; at most 18 are accepted and values are never rounded")
+		return Decimal{}, outOfRangeDecimal(string(s), "it has "+itoa(frac)+" fractional digits"+expNote(exp)+"; at most 18 are accepted and values are never rounded")
 	}
 	if ints := pointPos - first; ints > MaxIntegerDigits {
-		return Decimal{}, outOfRangeDecimal(s, "its integer part has "+itoa(ints)+" digits"+expNote(exp)+"; at most 20 fit Decimal(38,18)")
+		return Decimal{}, outOfRangeDecimal(string(s), "its integer part has "+itoa(ints)+" digits"+expNote(exp)+"; at most 20 fit Decimal(38,18)")
 	}
 	if scale > MaxScale {
 		scale = MaxScale // only zeros are dropped: last nonzero digit is within 18 places
@@ -189,16 +280,16 @@ func ParseDecimal(s string) (Decimal, error) {
 		}
 		n++
 	}
-	coef := new(big.Int)
+	var coef *big.Int
 	if n <= 18 {
 		var u uint64
 		for _, c := range buf[:n] {
 			u = u*10 + uint64(c-'0')
 		}
-		coef.SetUint64(u)
-	} else {
-		coef.SetString(string(buf[:n]), 10)
+		return Decimal{Coef: newCoef(u, neg), Scale: int32(scale)}, nil // u ≠ 0: it starts at a non-zero digit
 	}
+	coef = new(big.Int)
+	coef.SetString(string(buf[:n]), 10)
 	if neg {
 		coef.Neg(coef)
 	}
@@ -329,24 +420,32 @@ func isThousandsGrouped(s string) bool {
 // Scale > 0, '.' and exactly Scale fractional digits ("120.50"). It never uses an exponent, and
 // ParseDecimal(d.String()) returns d exactly (for 0 ≤ Scale ≤ 18).
 func (d Decimal) String() string {
-	c := d.coef()
 	var stack [48]byte
-	digits := c.Append(stack[:0], 10)
-	neg := false
-	if len(digits) > 0 && digits[0] == '-' {
-		neg = true
-		digits = digits[1:]
-	}
+	digits, neg := appendAbs(stack[:0], d.coef())
 	return formatScaled(neg, digits, int(d.Scale))
+}
+
+// appendAbs appends the decimal digits of |c| to dst and reports whether c is negative.
+func appendAbs(dst []byte, c *big.Int) (digits []byte, neg bool) {
+	if c.IsUint64() {
+		return strconv.AppendUint(dst, c.Uint64(), 10), false
+	}
+	if c.IsInt64() { // negative
+		return strconv.AppendUint(dst, uint64(-c.Int64()), 10), true // -MinInt64 wraps to 1<<63, its magnitude
+	}
+	digits = c.Append(dst, 10)
+	if digits[len(dst)] == '-' {
+		return append(digits[:len(dst)], digits[len(dst)+1:]...), true
+	}
+	return digits, false
 }
 
 // appendText appends d.String() to dst.
 func (d Decimal) appendText(dst []byte) []byte {
 	var stack [48]byte
-	digits := d.coef().Append(stack[:0], 10)
-	if len(digits) > 0 && digits[0] == '-' {
+	digits, neg := appendAbs(stack[:0], d.coef())
+	if neg {
 		dst = append(dst, '-')
-		digits = digits[1:]
 	}
 	scale := int(d.Scale)
 	if scale <= 0 {

@@ -95,8 +95,8 @@ var fieldSpecs = [numFields]fieldSpec{
 }
 
 // lookupField returns the id of a CONTRACT field name.
-func lookupField(name string) (fieldID, bool) {
-	switch name {
+func lookupField[T string | []byte](name T) (fieldID, bool) {
+	switch string(name) {
 	case "kind":
 		return fKind, true
 	case "version":
@@ -167,23 +167,27 @@ func kindBit(k Kind) uint8 {
 }
 
 // parseKind checks the kind field's text.
-func parseKind(s string) (Kind, error) {
-	switch k := Kind(s); k {
-	case KindFuelPrice, KindWage, KindFXRate:
-		return k, nil
+func parseKind[T string | []byte](s T) (Kind, error) {
+	switch string(s) {
+	case "fuel_price":
+		return KindFuelPrice, nil
+	case "wage":
+		return KindWage, nil
+	case "fx_rate":
+		return KindFXRate, nil
 	case "":
 		return "", fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
 	default:
-		return "", fieldError(CodeUnknownKind, "kind", quote(s)+" is not a known kind; accepted: fuel_price, wage, fx_rate")
+		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
 	}
 }
 
 // parseVersion checks the version field's text (a JSON number or string).
-func parseVersion(s string) (int, error) {
-	if s == "1" {
+func parseVersion[T string | []byte](s T) (int, error) {
+	if string(s) == "1" {
 		return CurrentVersion, nil
 	}
-	return 0, fieldError(CodeUnknownVersion, "version", quote(s)+" is not a known schema version; this consumer knows version 1 only")
+	return 0, fieldError(CodeUnknownVersion, "version", quote(string(s))+" is not a known schema version; this consumer knows version 1 only")
 }
 
 // notInKind explains a field that exists but not for kind k.
@@ -210,13 +214,30 @@ func setText(r *Record, id fieldID, s string) error {
 	if s == "" {
 		return nil
 	}
+	switch id {
+	case fKind:
+		k, err := parseKind(s)
+		if err != nil {
+			return err
+		}
+		r.Kind = k
+		return nil
+	}
+	if fieldSpecs[id].typ != tString {
+		return setTyped(r, id, s)
+	}
+	setString(r, id, s)
+	return nil
+}
+
+// setTyped sets field id, which is not a string field, from its non-empty text.
+func setTyped[T string | []byte](r *Record, id fieldID, s T) error {
 	spec := &fieldSpecs[id]
 	switch spec.typ {
 	case tDecimal:
-		d, err := ParseDecimal(s)
+		d, err := parseDecimal(s)
 		if err != nil {
-			e := err.(*Error)
-			return fieldError(e.Code, spec.name, e.Reason)
+			return fieldError(err.Code, spec.name, err.Reason)
 		}
 		switch id {
 		case fPrice:
@@ -235,12 +256,12 @@ func setText(r *Record, id fieldID, s string) error {
 		switch id {
 		case fUnitMult:
 			if n < MinUnitMult || n > MaxUnitMult {
-				return fieldError(CodeOutOfRange, "unit_mult", s+" is outside −18…18")
+				return fieldError(CodeOutOfRange, "unit_mult", string(s)+" is outside −18…18")
 			}
 			r.UnitMult = int(n)
 		case fQuantity:
 			if n < 1 {
-				return fieldError(CodeOutOfRange, "quantity", s+" is not accepted; quantity is an integer ≥ 1")
+				return fieldError(CodeOutOfRange, "quantity", string(s)+" is not accepted; quantity is an integer ≥ 1")
 			}
 			r.Quantity = n
 		}
@@ -253,9 +274,12 @@ func setText(r *Record, id fieldID, s string) error {
 		r.Date = t
 		return nil
 	case tTime:
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return fieldError(CodeInvalidField, "published_at", quote(s)+" is not an RFC 3339 time; write e.g. 2022-01-05T10:00:00Z or 2022-01-05T16:00:00+06:00")
+		t, ok := parseRFC3339(s)
+		if !ok {
+			var err error
+			if t, err = time.Parse(time.RFC3339Nano, string(s)); err != nil {
+				return fieldError(CodeInvalidField, "published_at", quote(string(s))+" is not an RFC 3339 time; write e.g. 2022-01-05T10:00:00Z or 2022-01-05T16:00:00+06:00")
+			}
 		}
 		r.PublishedAt = t.UTC()
 		return nil
@@ -267,13 +291,12 @@ func setText(r *Record, id fieldID, s string) error {
 		r.Version = v
 		return nil
 	}
+	return nil
+}
+
+// setString sets string field id (not kind) to s.
+func setString(r *Record, id fieldID, s string) {
 	switch id {
-	case fKind:
-		k, err := parseKind(s)
-		if err != nil {
-			return err
-		}
-		r.Kind = k
 	case fID:
 		r.ID = s
 	case fSource:
@@ -307,29 +330,104 @@ func setText(r *Record, id fieldID, s string) error {
 	case fRateType:
 		r.RateType = s
 	}
-	return nil
+}
+
+// upperLetters holds the one-letter codes (frequency, status) that enumString returns.
+const upperLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// enumFields is the set (1 << fieldID) of the fields enumString knows.
+const enumFields = 1<<fFrequency | 1<<fStatus | 1<<fTaxBasis | 1<<fUnit | 1<<fPer | 1<<fBasis | 1<<fRateType
+
+// enumString returns a constant string equal to b when b is an accepted value of an enumerated
+// field (frequency, a one-letter status, tax_basis, unit, per, basis, rate_type), so that such a
+// value costs no allocation.
+func enumString(id fieldID, b []byte) (string, bool) {
+	switch id {
+	case fFrequency, fStatus:
+		if len(b) == 1 && isUpper(b[0]) {
+			i := b[0] - 'A'
+			return upperLetters[i : i+1], true
+		}
+	case fTaxBasis:
+		switch string(b) {
+		case "incl_tax":
+			return "incl_tax", true
+		case "excl_tax":
+			return "excl_tax", true
+		}
+	case fUnit:
+		switch string(b) {
+		case UnitLitre:
+			return UnitLitre, true
+		case Unit1000Litres:
+			return Unit1000Litres, true
+		case UnitUSGallon:
+			return UnitUSGallon, true
+		case UnitImpGallon:
+			return UnitImpGallon, true
+		case UnitBarrel:
+			return UnitBarrel, true
+		case UnitKg:
+			return UnitKg, true
+		case UnitTonne:
+			return UnitTonne, true
+		}
+	case fPer:
+		switch string(b) {
+		case "hour":
+			return "hour", true
+		case "day":
+			return "day", true
+		case "week":
+			return "week", true
+		case "month":
+			return "month", true
+		case "year":
+			return "year", true
+		}
+	case fBasis:
+		switch string(b) {
+		case "gross":
+			return "gross", true
+		case "net":
+			return "net", true
+		}
+	case fRateType:
+		switch string(b) {
+		case "official":
+			return "official", true
+		case "reference":
+			return "reference", true
+		case "market":
+			return "market", true
+		}
+	}
+	return "", false
 }
 
 // parseInteger reads an optional '-' and 1–18 decimal digits.
-func parseInteger(field, s string) (int64, error) {
+func parseInteger[T string | []byte](field string, s T) (int64, error) {
 	p := s
 	neg := false
 	if len(p) > 0 && p[0] == '-' {
 		neg = true
 		p = p[1:]
 	}
-	if p == "" {
-		return 0, fieldError(CodeInvalidField, field, quote(s)+" is not an integer; write digits only, e.g. 100")
+	if len(p) == 0 {
+		return 0, fieldError(CodeInvalidField, field, quote(string(s))+" is not an integer; write digits only, e.g. 100")
 	}
 	for i := 0; i < len(p); i++ {
 		if !isDigit(p[i]) {
-			return 0, fieldError(CodeInvalidField, field, quote(s)+" is not an integer; write digits only, e.g. 100 (no fraction, exponent or separators)")
+			return 0, fieldError(CodeInvalidField, field, quote(string(s))+" is not an integer; write digits only, e.g. 100 (no fraction, exponent or separators)")
 		}
 	}
 	if len(p) > 18 {
-		return 0, fieldError(CodeOutOfRange, field, quote(s)+" is too large")
+		return 0, fieldError(CodeOutOfRange, field, quote(string(s))+" is too large")
 	}
-	n, _ := strconv.ParseInt(p, 10, 64)
+	var n int64
+	for i := 0; i < len(p); i++ {
+		n = n*10 + int64(p[i]-'0')
+	}
 	if neg {
 		n = -n
 	}
@@ -339,7 +437,7 @@ func parseInteger(field, s string) (int64, error) {
 var monthNames = [...]string{"", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
 // parseDate reads YYYY-MM-DD as a real calendar date at UTC midnight.
-func parseDate(s string) (time.Time, error) {
+func parseDate[T string | []byte](s T) (time.Time, error) {
 	ok := len(s) == 10 && s[4] == '-' && s[7] == '-'
 	for i := 0; ok && i < 10; i++ {
 		if i != 4 && i != 7 && !isDigit(s[i]) {
@@ -347,21 +445,21 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	if !ok {
-		return time.Time{}, fieldError(CodeInvalidField, "date", quote(s)+" is not a date; write YYYY-MM-DD, e.g. 2022-01-05")
+		return time.Time{}, fieldError(CodeInvalidField, "date", quote(string(s))+" is not a date; write YYYY-MM-DD, e.g. 2022-01-05")
 	}
 	y := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
 	m := int(s[5]-'0')*10 + int(s[6]-'0')
 	d := int(s[8]-'0')*10 + int(s[9]-'0')
 	if y < 1 {
-		return time.Time{}, fieldError(CodeInvalidField, "date", quote(s)+" is not a calendar date: year 0000 does not exist")
+		return time.Time{}, fieldError(CodeInvalidField, "date", quote(string(s))+" is not a calendar date: year 0000 does not exist")
 	}
 	if m < 1 || m > 12 {
-		return time.Time{}, fieldError(CodeInvalidField, "date", quote(s)+" is not a calendar date: month must be 01…12")
+		return time.Time{}, fieldError(CodeInvalidField, "date", quote(string(s))+" is not a calendar date: month must be 01…12")
 	}
 	if n := daysIn(y, m); d < 1 || d > n {
-		return time.Time{}, fieldError(CodeInvalidField, "date", quote(s)+" is not a calendar date: "+monthNames[m]+" "+strconv.Itoa(y)+" has "+strconv.Itoa(n)+" days")
+		return time.Time{}, fieldError(CodeInvalidField, "date", quote(string(s))+" is not a calendar date: "+monthNames[m]+" "+strconv.Itoa(y)+" has "+strconv.Itoa(n)+" days")
 	}
-	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), nil
+	return time.Unix(daysFromCivil(y, m, d)*86400, 0).UTC(), nil
 }
 
 func daysIn(y, m int) int {
@@ -375,4 +473,81 @@ func daysIn(y, m int) int {
 		return 30
 	}
 	return 31
+}
+
+// daysFromCivil returns the number of days from 1970-01-01 to the proleptic Gregorian date y-m-d
+// (1 ≤ m ≤ 12, 1 ≤ d ≤ days in the month, any year), as time.Date counts them.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400                     // [0, 399]
+	doy := (153*((m+9)%12)+2)/5 + d - 1    // [0, 365], the year starting in March
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// parseRFC3339 reads the strict RFC 3339 form YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM) with every
+// field in range (a real calendar date, hour ≤ 23, minute and second ≤ 59, offset ≤ 23:59), the
+// fraction truncated to nanoseconds, and returns it in UTC. Every such text is one that
+// time.Parse(time.RFC3339Nano, s) reads to the same instant; anything else returns ok false, and
+// the caller falls back to time.Parse, which alone decides whether it is accepted.
+func parseRFC3339[T string | []byte](s T) (t time.Time, ok bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i int) int {
+		a, b := s[i], s[i+1]
+		if !isDigit(a) || !isDigit(b) {
+			return -1
+		}
+		return int(a-'0')*10 + int(b-'0')
+	}
+	yh, yl := num(0), num(2)
+	mo, d, h, mi, sec := num(5), num(8), num(11), num(14), num(17)
+	if yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	y := yh*100 + yl
+	if d > daysIn(y, mo) {
+		return time.Time{}, false
+	}
+	i := 19
+	nsec := 0
+	if s[i] == '.' {
+		i++
+		start := i
+		for ; i < len(s) && isDigit(s[i]); i++ {
+			if i-start < 9 {
+				nsec = nsec*10 + int(s[i]-'0')
+			}
+		}
+		if i == start {
+			return time.Time{}, false
+		}
+		for k := i - start; k < 9; k++ {
+			nsec *= 10
+		}
+	}
+	offset := 0
+	switch rest := len(s) - i; {
+	case rest == 1 && s[i] == 'Z':
+	case rest == 6 && (s[i] == '+' || s[i] == '-') && s[i+3] == ':':
+		oh, om := num(i+1), num(i+4)
+		if oh < 0 || oh > 23 || om < 0 || om > 59 {
+			return time.Time{}, false
+		}
+		offset = (oh*60 + om) * 60
+		if s[i] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	unix := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+sec-offset)
+	return time.Unix(unix, int64(nsec)).UTC(), true
 }

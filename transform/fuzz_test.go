@@ -5,8 +5,10 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func addCorpus(f *testing.F) {
@@ -25,7 +27,15 @@ func addCorpus(f *testing.F) {
 // that an accepted decimal re-parses to itself and equals big.Rat's reading of the original text.
 func FuzzDecodeJSON(f *testing.F) {
 	addCorpus(f)
+	for _, m := range transformBenchMessages {
+		f.Add(m)
+	}
+	var dec Decoder // shared across inputs, as a consumer's is
+	var refDec refDecoder
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The optimized decoder gives exactly the reference implementation's record or error,
+		// with and without a Decoder.
+		sameDecode(t, data, &dec, &refDec)
 		r, err := DecodeJSON(data)
 		if err != nil {
 			if CodeOf(err) == "" {
@@ -74,10 +84,14 @@ func FuzzDecodeJSON(f *testing.F) {
 // FuzzParseDecimal checks ParseDecimal against big.Rat on every accepted input.
 func FuzzParseDecimal(f *testing.F) {
 	for _, s := range []string{"0", "-0", "120.50", "1.205E2", "1e-18", "1e-19", "NaN", "42,500", "42 500",
-		"0x1A", ".5", "5.", "1e999999999", "123456789012.123456", "99999999999999999999.999999999999999999"} {
+		"0x1A", ".5", "5.", "1e999999999", "123456789012.123456", "99999999999999999999.999999999999999999",
+		"18446744073709551615", "18446744073709551616", "9999999999999999999", "-0.000000000000000001", "0.0000000000000000000",
+		"1234567890123456789.0", "-00012.340"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// The fast path equals the general one, and both equal the reference implementation.
+		checkParseDecimalAgainstReference(t, s)
 		d, err := ParseDecimal(s)
 		if err != nil {
 			if c := CodeOf(err); c != CodeBadDecimal && c != CodeOutOfRange {
@@ -98,6 +112,33 @@ func FuzzParseDecimal(f *testing.F) {
 		back, err := ParseDecimal(d.String())
 		if err != nil || !back.Equal(d) {
 			t.Fatalf("%q → %q does not round-trip (%v)", s, d.String(), err)
+		}
+	})
+}
+
+// FuzzParseRFC3339 checks the published_at fast path against time.Parse, and the whole field
+// against the reference implementation.
+func FuzzParseRFC3339(f *testing.F) {
+	for _, s := range randValues["published_at"] {
+		f.Add(strings.Trim(s, `"`))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if got, ok := parseRFC3339(s); ok {
+			if err != nil {
+				t.Fatalf("parseRFC3339(%q) accepts what time.Parse rejects: %v", s, err)
+			}
+			if !reflect.DeepEqual(got, want.UTC()) {
+				t.Fatalf("parseRFC3339(%q) = %v, time.Parse %v", s, got, want.UTC())
+			}
+		}
+		if s == "" {
+			return
+		}
+		var r, ref Record
+		gotErr, wantErr := setTyped(&r, fPublishedAt, s), refSetText(&ref, fPublishedAt, s)
+		if !reflect.DeepEqual(gotErr, wantErr) || !reflect.DeepEqual(r, ref) {
+			t.Fatalf("published_at %q: %v %v; reference %v %v", s, r.PublishedAt, gotErr, ref.PublishedAt, wantErr)
 		}
 	})
 }

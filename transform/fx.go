@@ -2,6 +2,7 @@ package transform
 
 import (
 	"math/big"
+	"math/bits"
 	"sort"
 	"sync"
 	"time"
@@ -78,11 +79,15 @@ func pairOf(x, y string) pairKey {
 	return pairKey{y, x}
 }
 
-// bookEntry is a stored rate with its day number and exact base→quote factor rate/quantity.
+// bookEntry is a stored rate with its day number, its exact factors in both directions and its
+// fx_path in both directions, all computed once by Add. Read-only once stored.
 type bookEntry struct {
 	Rate
-	day    int64
-	factor *big.Rat // rate / quantity (Quote per one Base); read-only
+	day     int64
+	factor  *big.Rat // rate / quantity (Quote per one Base)
+	inverse *big.Rat // quantity / rate (Base per one Quote)
+	// pathFwd is "Base>Quote@source:date", pathInv "Quote>Base@source:date".
+	pathFwd, pathInv string
 }
 
 // RateBook holds, per rate identity (source, base, quote, rate_type, date), the vintage with the
@@ -91,12 +96,34 @@ type bookEntry struct {
 type RateBook struct {
 	mu    sync.RWMutex
 	pairs map[pairKey][]*bookEntry // sorted by day, ascending
+	// codes holds the same lists as pairs for the pairs of two three-byte codes (all of them once
+	// validated), keyed by packPair, which is quicker to hash than two strings.
+	codes map[uint64][]*bookEntry
 	n     int
 }
 
 // NewRateBook returns an empty RateBook.
 func NewRateBook() *RateBook {
-	return &RateBook{pairs: make(map[pairKey][]*bookEntry)}
+	return &RateBook{pairs: make(map[pairKey][]*bookEntry), codes: make(map[uint64][]*bookEntry)}
+}
+
+// packPair returns the unordered pair of two three-byte codes as a number.
+func packPair(x, y string) (uint64, bool) {
+	if len(x) != 3 || len(y) != 3 {
+		return 0, false
+	}
+	if x > y {
+		x, y = y, x
+	}
+	return uint64(x[0])<<40 | uint64(x[1])<<32 | uint64(x[2])<<24 | uint64(y[0])<<16 | uint64(y[1])<<8 | uint64(y[2]), true
+}
+
+// list returns the rates of the pair from, to, sorted by day. The caller holds a lock.
+func (b *RateBook) list(from, to string) []*bookEntry {
+	if k, ok := packPair(from, to); ok {
+		return b.codes[k]
+	}
+	return b.pairs[pairOf(from, to)]
 }
 
 // dayNumber returns the days since 1970-01-01 of t's UTC calendar date.
@@ -119,6 +146,10 @@ func (b *RateBook) Add(r Rate) bool {
 	}
 	e := &bookEntry{Rate: r, day: dayNumber(r.Date)}
 	e.factor = new(big.Rat).SetFrac(new(big.Int).Set(r.Rate.coef()), new(big.Int).Mul(pow10(int(r.Rate.Scale)), big.NewInt(r.Quantity)))
+	e.inverse = new(big.Rat).Inv(e.factor)
+	var buf [96]byte
+	e.pathFwd = string(leg{e: e, from: r.Base, to: r.Quote}.appendPath(buf[:0]))
+	e.pathInv = string(leg{e: e, from: r.Quote, to: r.Base}.appendPath(buf[:0]))
 	k := pairOf(r.Base, r.Quote)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -140,6 +171,9 @@ func (b *RateBook) Add(r Rate) bool {
 	copy(list[i+1:], list[i:])
 	list[i] = e
 	b.pairs[k] = list
+	if pk, ok := packPair(r.Base, r.Quote); ok {
+		b.codes[pk] = list
+	}
 	b.n++
 	return true
 }
@@ -173,12 +207,20 @@ type leg struct {
 }
 
 // factor returns the exact to-per-from factor: rate/quantity for base→quote, quantity/rate for
-// quote→base.
+// quote→base. It is shared and read-only.
 func (l leg) factor() *big.Rat {
 	if l.e.Base == l.from {
 		return l.e.factor
 	}
-	return new(big.Rat).Inv(l.e.factor)
+	return l.e.inverse
+}
+
+// path returns the leg's fx_path, from>to@source:date.
+func (l leg) path() string {
+	if l.e.Base == l.from {
+		return l.e.pathFwd
+	}
+	return l.e.pathInv
 }
 
 func (l leg) appendPath(dst []byte) []byte {
@@ -212,7 +254,7 @@ func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conver
 		reporting = "EUR"
 	}
 	if currency == reporting {
-		return Conversion{Status: FXConverted, Factor: big.NewRat(1, 1), Path: reporting}
+		return Conversion{Status: FXConverted, Factor: newRat(1, 1), Path: reporting}
 	}
 	window := int64(cfg.WindowDays)
 	if window < 0 {
@@ -222,12 +264,11 @@ func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conver
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if l, ok := b.best(cfg, currency, reporting, day, window); ok {
-		var buf [96]byte
 		return Conversion{
 			Status: FXConverted,
-			Factor: new(big.Rat).Set(l.factor()),
+			Factor: cloneRat(l.factor()),
 			Date:   l.e.Date,
-			Path:   string(l.appendPath(buf[:0])),
+			Path:   l.path(),
 		}
 	}
 	for _, p := range cfg.Pivots {
@@ -242,23 +283,19 @@ func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conver
 		if !ok {
 			continue
 		}
-		f := new(big.Rat).Mul(l1.factor(), l2.factor())
+		f := mulRat(l1.factor(), l2.factor())
 		d := l1.e.Date
 		if l2.e.day < l1.e.day {
 			d = l2.e.Date
 		}
-		var buf [192]byte
-		path := l1.appendPath(buf[:0])
-		path = append(path, ';')
-		path = l2.appendPath(path)
-		return Conversion{Status: FXConverted, Factor: f, Date: d, Path: string(path)}
+		return Conversion{Status: FXConverted, Factor: f, Date: d, Path: l1.path() + ";" + l2.path()}
 	}
 	return Conversion{Status: FXPending}
 }
 
 // best chooses the rate for from→to on day per rule 2. The caller holds the read lock.
 func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64) (leg, bool) {
-	list := b.pairs[pairOf(from, to)]
+	list := b.list(from, to)
 	// Last entry with e.day <= day.
 	i := sort.Search(len(list), func(i int) bool { return list[i].day > day }) - 1
 	if i < 0 || list[i].day < day-window {
@@ -311,4 +348,98 @@ func rateTypeRank(t string) int {
 		return 2
 	}
 	return 3
+}
+
+// ratBox2 and ratBox4 are a big.Rat with room for a numerator and a denominator of two or four
+// words together, so that a small factor costs one allocation (80 or 96 bytes).
+type ratBox2 struct {
+	r big.Rat
+	w [2]big.Word
+}
+
+type ratBox4 struct {
+	r big.Rat
+	w [4]big.Word
+}
+
+// newRatWords returns num/den (a fraction in lowest terms, den > 0) as a new big.Rat the caller
+// owns, using one allocation when the words fit a ratBox4. neg negates it.
+func newRatWords(num, den []big.Word, neg bool) *big.Rat {
+	n, m := len(num), len(den)
+	var r *big.Rat
+	var w []big.Word
+	switch {
+	case n == 0 || m == 0 || n+m > len(ratBox4{}.w):
+		x := new(big.Rat).SetFrac(new(big.Int).SetBits(append([]big.Word(nil), num...)), new(big.Int).SetBits(append([]big.Word(nil), den...)))
+		if neg {
+			x.Neg(x)
+		}
+		return x
+	case n+m <= len(ratBox2{}.w):
+		b := new(ratBox2)
+		r, w = &b.r, b.w[:]
+	default:
+		b := new(ratBox4)
+		r, w = &b.r, b.w[:]
+	}
+	copy(w[:n], num)
+	copy(w[n:n+m], den)
+	// A Rat's denominator is reachable (Denom) only once it is set, and setting it through the
+	// API normalizes the fraction again; so start from a shallow copy of a Rat with a denominator
+	// and immediately point both numerator and denominator at the box's own words. Nothing is
+	// written to ratTemplate's words. The slices are capped so that arithmetic on the result
+	// never writes across from the numerator into the denominator.
+	*r = *ratTemplate
+	r.Num().SetBits(w[0:n:n])
+	r.Denom().SetBits(w[n : n+m : n+m])
+	if neg {
+		r.Num().Neg(r.Num())
+	}
+	return r
+}
+
+// ratTemplate is a Rat whose denominator is set; see newRatWords. Read-only.
+var ratTemplate = big.NewRat(1, 2)
+
+// newRat returns the fraction num/den in lowest terms (den > 0) as a new big.Rat.
+func newRat(num, den uint64) *big.Rat {
+	return newRatWords([]big.Word{big.Word(num)}, []big.Word{big.Word(den)}, false)
+}
+
+// cloneRat returns a copy of x that shares nothing with it.
+func cloneRat(x *big.Rat) *big.Rat {
+	return newRatWords(x.Num().Bits(), x.Denom().Bits(), x.Sign() < 0)
+}
+
+// mulRat returns x·y as a new big.Rat: exactly big.Rat's Mul, without math/big when the positive
+// factors have 64-bit numerators and denominators whose products fit 64 bits.
+func mulRat(x, y *big.Rat) *big.Rat {
+	if bits.UintSize == 64 && x.Sign() > 0 && y.Sign() > 0 {
+		if xn, xd, yn, yd, ok := ratWords(x, y); ok {
+			nh, n := bits.Mul64(xn, yn)
+			dh, d := bits.Mul64(xd, yd)
+			if nh == 0 && dh == 0 {
+				g := gcd64(n, d)
+				return newRatWords([]big.Word{big.Word(n / g)}, []big.Word{big.Word(d / g)}, false)
+			}
+		}
+	}
+	return new(big.Rat).Mul(x, y)
+}
+
+// ratWords returns the numerators and denominators of x and y when each is one word.
+func ratWords(x, y *big.Rat) (xn, xd, yn, yd uint64, ok bool) {
+	a, b, c, d := x.Num().Bits(), x.Denom().Bits(), y.Num().Bits(), y.Denom().Bits()
+	if len(a) != 1 || len(b) != 1 || len(c) != 1 || len(d) != 1 {
+		return 0, 0, 0, 0, false
+	}
+	return uint64(a[0]), uint64(b[0]), uint64(c[0]), uint64(d[0]), true
+}
+
+// gcd64 returns the greatest common divisor of a and b, not both zero.
+func gcd64(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

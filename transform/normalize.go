@@ -65,23 +65,22 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 		return Derived{}, derivedError(field, field+" × 10^unit_mult", err)
 	}
 	converted := conv.Status == FXConverted && conv.Factor != nil
-	var fn, fd *big.Int   // F = fn / fd, fd > 0
-	var arena *fixedArena // storage of the columns' values
+	var fn, fd factor        // F = fn / fd, fd > 0
+	arena := new(fixedArena) // storage of the columns' values
 	if converted {
 		d.FXStatus = FXConverted
-		fn, fd = conv.Factor.Num(), conv.Factor.Denom()
-		arena = new(fixedArena)
-		fx, err := scaledQuoIn(arena, bigOne, MaxScale, fn, nil, fd, nil)
+		fn, fd = smallFactorOf(conv.Factor.Num()), smallFactorOf(conv.Factor.Denom())
+		fx, err := oneE18.quo(arena, fn, factorOne, fd, factorOne)
 		if err != nil {
 			return Derived{}, derivedError(field, "fx_rate", err)
 		}
 		d.FXRate, d.FXDate, d.FXPath = fx, conv.Date, conv.Path
 	} else {
 		d.FXStatus = FXPending
-		arena = new(fixedArena)
 	}
-	col := func(dst **big.Int, column string, n1, n2, d1, d2 *big.Int) error {
-		x, err := scaledQuoIn(arena, coef, e, n1, n2, d1, d2)
+	base := newQuoBase(coef, e)
+	col := func(dst **big.Int, column string, n1, n2, d1, d2 factor) error {
+		x, err := base.quo(arena, n1, n2, d1, d2)
 		if err != nil {
 			return derivedError(field, column, err)
 		}
@@ -91,8 +90,8 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 	switch r.Kind {
 	case KindFuelPrice:
 		// v / size = coef × 10^e × sizeDen / sizeNum.
-		if l, ok := litresPerUnitFrac[r.Unit]; ok {
-			if err := col(&d.PricePerLitre, "price_per_litre", l.den, nil, l.num, nil); err != nil {
+		if l, ok := unitFrac(r.Unit, true); ok {
+			if err := col(&d.PricePerLitre, "price_per_litre", l.den, factorOne, l.num, factorOne); err != nil {
 				return Derived{}, err
 			}
 			if converted {
@@ -101,8 +100,8 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 				}
 			}
 		}
-		if k, ok := kgPerUnitFrac[r.Unit]; ok {
-			if err := col(&d.PricePerKg, "price_per_kg", k.den, nil, k.num, nil); err != nil {
+		if k, ok := unitFrac(r.Unit, false); ok {
+			if err := col(&d.PricePerKg, "price_per_kg", k.den, factorOne, k.num, factorOne); err != nil {
 				return Derived{}, err
 			}
 			if converted {
@@ -112,29 +111,29 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 			}
 		}
 		if converted {
-			if err := col(&d.PriceEUR, "price_eur", fn, nil, fd, nil); err != nil {
+			if err := col(&d.PriceEUR, "price_eur", fn, factorOne, fd, factorOne); err != nil {
 				return Derived{}, err
 			}
 		}
 	case KindWage:
-		var months *big.Int // v per month = v / months
+		var months factor // v per month = v / months
 		switch r.Per {
 		case "month":
-			months = bigOne
+			months = factor{b: bigOne, u: 1, ok: true}
 		case "year":
-			months = bigTwelve
+			months = factor{b: bigTwelve, u: 12, ok: true}
 		}
-		if months != nil {
-			if err := col(&d.MonthlyAmount, "monthly_amount", nil, nil, months, nil); err != nil {
+		if months.b != nil {
+			if err := col(&d.MonthlyAmount, "monthly_amount", factorOne, factorOne, months, factorOne); err != nil {
 				return Derived{}, err
 			}
 		}
 		if converted {
-			if err := col(&d.AmountEUR, "amount_eur", fn, nil, fd, nil); err != nil {
+			if err := col(&d.AmountEUR, "amount_eur", fn, factorOne, fd, factorOne); err != nil {
 				return Derived{}, err
 			}
-			if months != nil {
-				if err := col(&d.MonthlyAmountEUR, "monthly_amount_eur", fn, nil, fd, months); err != nil {
+			if months.b != nil {
+				if err := col(&d.MonthlyAmountEUR, "monthly_amount_eur", fn, factorOne, fd, months); err != nil {
 					return Derived{}, err
 				}
 			}
@@ -156,6 +155,8 @@ func checkScaled(coef *big.Int, e int) error {
 var (
 	bigOne    = big.NewInt(1)
 	bigTwelve = big.NewInt(12)
+	// oneE18 is 1 × 10^18 prepared for the fx_rate column. Read-only (quo copies it).
+	oneE18 = newQuoBase(bigOne, MaxScale)
 )
 
 func derivedError(field, column string, err error) error {

@@ -3,7 +3,6 @@ package transform
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
@@ -209,14 +208,53 @@ func IdentityKey(r *Record) string {
 
 // appendDate appends t's date as YYYY-MM-DD (years 0–9999).
 func appendDate(dst []byte, t time.Time) []byte {
-	y, m, d := t.Date()
+	y, m, d, _ := dateOf(t)
 	if y < 0 || y > 9999 {
 		return t.AppendFormat(dst, "2006-01-02")
 	}
 	return append(dst,
 		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+int(m)/10), byte('0'+int(m)%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-',
 		byte('0'+d/10), byte('0'+d%10))
+}
+
+// dateOf returns t.Date() and, when t is in UTC, the seconds since midnight (else -1).
+func dateOf(t time.Time) (y, m, d int, secOfDay int64) {
+	if t.Location() != time.UTC {
+		y, mm, d := t.Date()
+		return y, int(mm), d, -1
+	}
+	sec := t.Unix()
+	days := sec / 86400
+	if sec%86400 < 0 {
+		days--
+	}
+	y, m, d = civilFromDays(days)
+	return y, m, d, sec - days*86400
+}
+
+// civilFromDays returns the proleptic Gregorian date that is z days after 1970-01-01; the
+// inverse of daysFromCivil.
+func civilFromDays(z int64) (y, m, d int) {
+	z += 719468 // days since 0000-03-01
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365], from March 1
+	mp := (5*doy + 2) / 153                                // [0, 11], March = 0
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp) + 3
+	if m > 12 {
+		m -= 12
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }
 
 // RecordID returns a deterministic id for r: the first 32 hex digits (128 bits) of the SHA-256 of
@@ -227,42 +265,36 @@ func appendDate(dst []byte, t time.Time) []byte {
 func RecordID(r *Record) string {
 	var stack [512]byte
 	b := stack[:0]
-	put := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+	b = appendLP(b, string(r.Kind))
+	b = appendVarint(b, int64(r.Version))
+	b = appendLP(b, r.Source)
+	switch r.Kind { // the dimensions, as dims lists them
+	case KindFuelPrice:
+		b = appendLP(appendLP(appendLP(b, r.Country), r.Region), r.Product)
+		b = appendLP(appendLP(appendLP(b, r.TaxBasis), r.Currency), r.Unit)
+	case KindWage:
+		b = appendLP(appendLP(appendLP(b, r.Country), r.Region), r.Measure)
+		b = appendLP(appendLP(appendLP(b, r.Basis), r.Currency), r.Per)
+	case KindFXRate:
+		b = appendLP(appendLP(appendLP(b, r.Base), r.Quote), r.RateType)
+		b = appendVarint(b, r.Quantity)
 	}
-	putBytes := func(from int) { // length-prefix b[from:], which was just appended
-		var pre [binary.MaxVarintLen64]byte
-		p := binary.AppendUvarint(pre[:0], uint64(len(b)-from))
-		b = append(b, p...)
-		copy(b[from+len(p):], b[from:len(b)-len(p)])
-		copy(b[from:], p)
-	}
-	put(string(r.Kind))
-	b = binary.AppendVarint(b, int64(r.Version))
-	put(r.Source)
-	var buf [6]string
-	for _, d := range r.dims(&buf) {
-		put(d)
-	}
-	if r.Kind == KindFXRate {
-		b = binary.AppendVarint(b, r.Quantity)
-	}
-	put(r.Frequency)
+	b = appendLP(b, r.Frequency)
 	from := len(b)
-	b = appendDate(b, r.Date)
-	putBytes(from)
+	b = appendDate(append(b, 0), r.Date)
+	b = prefixLength(b, from)
 	from = len(b)
-	b = r.Value().appendText(b)
-	putBytes(from)
+	b = r.Value().appendText(append(b, 0))
+	b = prefixLength(b, from)
 	from = len(b)
+	b = append(b, 0)
 	if !r.PublishedAt.IsZero() {
-		b = r.PublishedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = appendRFC3339Nano(b, r.PublishedAt.UTC())
 	}
-	putBytes(from)
-	put(r.Status)
-	b = binary.AppendVarint(b, int64(r.UnitMult))
-	b = binary.AppendVarint(b, int64(len(r.Attributes)))
+	b = prefixLength(b, from)
+	b = appendLP(b, r.Status)
+	b = appendVarint(b, int64(r.UnitMult))
+	b = appendVarint(b, int64(len(r.Attributes)))
 	if len(r.Attributes) > 0 {
 		keys := make([]string, 0, len(r.Attributes))
 		for k := range r.Attributes {
@@ -270,10 +302,79 @@ func RecordID(r *Record) string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			put(k)
-			put(r.Attributes[k])
+			b = appendLP(b, k)
+			b = appendLP(b, r.Attributes[k])
 		}
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	var id [32]byte
+	for i, c := range sum[:16] {
+		id[2*i], id[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
+	}
+	return string(id[:])
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendVarint is binary.AppendVarint, with a shortcut for the one-byte values −64…63.
+func appendVarint(b []byte, v int64) []byte {
+	if -64 <= v && v < 64 {
+		return append(b, byte(uint64(v)<<1^uint64(v>>63)))
+	}
+	return binary.AppendVarint(b, v)
+}
+
+// appendLP appends s prefixed with its length as a uvarint.
+func appendLP(b []byte, s string) []byte {
+	if len(s) < 0x80 {
+		b = append(b, byte(len(s)))
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+	}
+	return append(b, s...)
+}
+
+// prefixLength turns b[from] (a placeholder byte) followed by content into the content prefixed
+// with its length as a uvarint.
+func prefixLength(b []byte, from int) []byte {
+	n := len(b) - from - 1
+	if n < 0x80 {
+		b[from] = byte(n)
+		return b
+	}
+	var pre [binary.MaxVarintLen64]byte
+	p := binary.AppendUvarint(pre[:0], uint64(n))
+	b = append(b, p[1:]...)
+	copy(b[from+len(p):], b[from+1:len(b)-len(p)+1])
+	copy(b[from:], p)
+	return b
+}
+
+// appendRFC3339Nano appends t.AppendFormat(dst, time.RFC3339Nano) for t in UTC: fractional
+// seconds without trailing zeros, none when zero, and "Z".
+func appendRFC3339Nano(dst []byte, t time.Time) []byte {
+	y, mo, d, sod := dateOf(t)
+	if y < 0 || y > 9999 || sod < 0 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	h, mi, s := int(sod/3600), int(sod/60%60), int(sod%60)
+	dst = append(dst,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-',
+		byte('0'+d/10), byte('0'+d%10),
+		'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
 }

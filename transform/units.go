@@ -31,9 +31,53 @@ var (
 // frac is a read-only positive fraction num/den.
 type frac struct{ num, den *big.Int }
 
+// unitFactors is a unit size as the factors of scaledQuo.
+type unitFactors struct{ num, den factor }
+
 // litresPerUnitFrac and kgPerUnitFrac are the unit sizes as fractions in lowest terms, for the
 // integer arithmetic of Normalize.
 var litresPerUnitFrac, kgPerUnitFrac = fracs(litresPerUnit), fracs(kgPerUnit)
+
+// unitFrac returns the unit's size in litres (volume) or in kg (!volume) as a fraction: the same
+// as litresPerUnitFrac[unit] or kgPerUnitFrac[unit], without hashing the unit.
+func unitFrac(unit string, volume bool) (unitFactors, bool) {
+	i := -1
+	switch unit {
+	case UnitLitre:
+		i = 0
+	case Unit1000Litres:
+		i = 1
+	case UnitUSGallon:
+		i = 2
+	case UnitImpGallon:
+		i = 3
+	case UnitBarrel:
+		i = 4
+	case UnitKg:
+		i = 5
+	case UnitTonne:
+		i = 6
+	}
+	if i < 0 || unitFracs[i].volume != volume {
+		return unitFactors{}, false
+	}
+	return unitFracs[i].unitFactors, true
+}
+
+// unitFracs holds the sizes unitFrac returns, in its order. Read-only.
+var unitFracs = func() (t [7]struct {
+	unitFactors
+	volume bool
+}) {
+	for i, u := range [...]string{UnitLitre, Unit1000Litres, UnitUSGallon, UnitImpGallon, UnitBarrel, UnitKg, UnitTonne} {
+		f, ok := litresPerUnitFrac[u]
+		if !ok {
+			f = kgPerUnitFrac[u]
+		}
+		t[i].unitFactors, t[i].volume = unitFactors{num: smallFactorOf(f.num), den: smallFactorOf(f.den)}, ok
+	}
+	return t
+}()
 
 func fracs(m map[string]*big.Rat) map[string]frac {
 	out := make(map[string]frac, len(m))

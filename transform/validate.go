@@ -53,8 +53,10 @@ func Validate(r *Record) error {
 	if r.Version != CurrentVersion {
 		return fieldError(CodeUnknownVersion, "version", strconv.Itoa(r.Version)+" is not a known schema version; this consumer knows version 1")
 	}
-	if err := checkText("id", r.ID, MaxIDBytes); err != nil {
-		return err
+	if r.ID != "" { // "" passes checkText
+		if err := checkText("id", r.ID, MaxIDBytes); err != nil {
+			return err
+		}
 	}
 	if r.Source == "" {
 		return fieldError(CodeMissingField, "source", "is required: the publisher id, e.g. \"stat.gov.kz\"")
@@ -65,13 +67,15 @@ func Validate(r *Record) error {
 	if r.Date.IsZero() {
 		return fieldError(CodeMissingField, "date", "is required, as YYYY-MM-DD")
 	}
-	if h, m, s := r.Date.Clock(); h != 0 || m != 0 || s != 0 || r.Date.Nanosecond() != 0 || r.Date.Location() != time.UTC {
+	// In UTC (and only then is it accepted), the clock reads 00:00:00 exactly when the Unix time
+	// is a multiple of a day.
+	if r.Date.Location() != time.UTC || r.Date.Nanosecond() != 0 || r.Date.Unix()%86400 != 0 {
 		return fieldError(CodeInvalidField, "date", "must be a calendar date at UTC midnight")
 	}
 	if r.Date.Before(MinDate) || r.Date.After(MaxDate) {
 		return fieldError(CodeOutOfRange, "date", r.Date.Format("2006-01-02")+" is outside 1970-01-01…2105-12-31, the range ClickHouse's Date stores")
 	}
-	if !r.PublishedAt.IsZero() && (r.PublishedAt.Before(MinDate) || !r.PublishedAt.Before(MaxDate.AddDate(0, 0, 1))) {
+	if !r.PublishedAt.IsZero() && (r.PublishedAt.Before(MinDate) || !r.PublishedAt.Before(dayAfter(MaxDate))) {
 		return fieldError(CodeOutOfRange, "published_at", r.PublishedAt.Format(time.RFC3339)+" is outside 1970-01-01…2105-12-31, the range ClickHouse's DateTime stores")
 	}
 	switch r.Frequency {
@@ -99,6 +103,9 @@ func Validate(r *Record) error {
 	if err != nil {
 		return err
 	}
+	if len(r.Attributes) == 0 {
+		return nil
+	}
 	for k, v := range r.Attributes {
 		if k == "" {
 			return fieldError(CodeInvalidField, "attributes", "attribute keys must be non-empty")
@@ -114,8 +121,8 @@ func Validate(r *Record) error {
 }
 
 func validateFuelPrice(r *Record) error {
-	if err := notApplicable(r, "measure", r.Measure, "per", r.Per, "basis", r.Basis, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType); err != nil {
-		return err
+	if r.Measure != "" || r.Per != "" || r.Basis != "" || r.Base != "" || r.Quote != "" || r.RateType != "" {
+		return notApplicable(r, "measure", r.Measure, "per", r.Per, "basis", r.Basis, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType)
 	}
 	if r.Amount.Coef != nil || r.Rate.Coef != nil || r.Quantity != 0 {
 		return fieldError(CodeUnknownField, "amount", "amount, rate and quantity do not apply to kind fuel_price")
@@ -143,8 +150,8 @@ func validateFuelPrice(r *Record) error {
 }
 
 func validateWage(r *Record) error {
-	if err := notApplicable(r, "product", r.Product, "tax_basis", r.TaxBasis, "unit", r.Unit, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType); err != nil {
-		return err
+	if r.Product != "" || r.TaxBasis != "" || r.Unit != "" || r.Base != "" || r.Quote != "" || r.RateType != "" {
+		return notApplicable(r, "product", r.Product, "tax_basis", r.TaxBasis, "unit", r.Unit, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType)
 	}
 	if r.Price.Coef != nil || r.Rate.Coef != nil || r.Quantity != 0 {
 		return fieldError(CodeUnknownField, "price", "price, rate and quantity do not apply to kind wage")
@@ -168,8 +175,8 @@ func validateWage(r *Record) error {
 }
 
 func validateFXRate(r *Record) error {
-	if err := notApplicable(r, "country", r.Country, "region", r.Region, "product", r.Product, "tax_basis", r.TaxBasis, "currency", r.Currency, "unit", r.Unit, "measure", r.Measure, "per", r.Per, "basis", r.Basis); err != nil {
-		return err
+	if r.Country != "" || r.Region != "" || r.Product != "" || r.TaxBasis != "" || r.Currency != "" || r.Unit != "" || r.Measure != "" || r.Per != "" || r.Basis != "" {
+		return notApplicable(r, "country", r.Country, "region", r.Region, "product", r.Product, "tax_basis", r.TaxBasis, "currency", r.Currency, "unit", r.Unit, "measure", r.Measure, "per", r.Per, "basis", r.Basis)
 	}
 	if r.Price.Coef != nil || r.Amount.Coef != nil {
 		return fieldError(CodeUnknownField, "price", "price and amount do not apply to kind fx_rate")
@@ -190,6 +197,15 @@ func validateFXRate(r *Record) error {
 		return fieldError(CodeOutOfRange, "quantity", strconv.FormatInt(r.Quantity, 10)+" is not accepted; quantity is an integer ≥ 1")
 	}
 	return checkDecimal("rate", r.Rate, 1)
+}
+
+// dayAfter returns t.AddDate(0, 0, 1), computed without the calendar when t is in UTC (where a day
+// is always 24 hours).
+func dayAfter(t time.Time) time.Time {
+	if t.Location() == time.UTC {
+		return t.Add(24 * time.Hour)
+	}
+	return t.AddDate(0, 0, 1)
 }
 
 // notApplicable reports the first non-empty field among name/value pairs.
@@ -313,7 +329,11 @@ func textProblem(s string, max int) (Code, string) {
 	if max > 0 && len(s) > max {
 		return CodeOutOfRange, "is " + strconv.Itoa(len(s)) + " bytes long; at most " + strconv.Itoa(max) + " are accepted"
 	}
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) && s[i]-0x20 < 0x7f-0x20 { // printable ASCII: nothing to report
+		i++
+	}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == 0x7f {
