@@ -12,7 +12,8 @@ import (
 
 // ConsumerConfig tunes the consume loop. The zero value of a field means its default.
 type ConsumerConfig struct {
-	// BatchSize is the most messages written per ClickHouse insert. Default 10000.
+	// BatchSize is the most messages stored and committed together: one ClickHouse insert per
+	// table, hence one part. Default 50000.
 	BatchSize int
 	// BatchLinger is how long a batch waits to fill after its first message. Default 250ms.
 	BatchLinger time.Duration
@@ -26,7 +27,7 @@ type ConsumerConfig struct {
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 10000
+		c.BatchSize = 50000
 	}
 	if c.BatchLinger <= 0 {
 		c.BatchLinger = 250 * time.Millisecond
