@@ -34,6 +34,20 @@ type Reconciler struct {
 	since       time.Time // rates ingested at or after this are loaded next pass; zero = all
 	changedFrom time.Time // earliest date of a rate that changed the book since the last pass
 	changedTo   time.Time
+	// handled holds the stored rates (with when they were stored) that a completed pass has
+	// already re-derived for; the margin makes later passes load them again, and they need not
+	// be handled twice. Entries older than since are dropped.
+	handled map[storedRateKey]struct{}
+}
+
+// storedRateKey identifies one stored rate row.
+type storedRateKey struct {
+	source, base, quote, rateType string
+	date, publishedAt, ingestedAt int64
+}
+
+func keyOf(rt StoredRate) storedRateKey {
+	return storedRateKey{rt.Source, rt.Base, rt.Quote, rt.RateType, rt.Date.Unix(), rt.PublishedAt.UnixNano(), rt.IngestedAt.UnixNano()}
 }
 
 // ReconcileMargin is how far before its last pass a reconciler looks for newly stored rates, to
@@ -99,17 +113,25 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		return err
 	}
 	first := r.since.IsZero()
+	fresh := 0
 	for _, rt := range rates {
 		// A rate this consumer stored itself is already in the book, so it counts as changed
 		// whenever it was stored since the last pass: the observations stored before it by
 		// other consumers may still use an older rate. On the first pass, rates stored within
-		// StartupLookback count too, covering a consumer that stopped before its pass.
+		// StartupLookback count too, covering a consumer that stopped before its pass. A rate
+		// loaded again only because of the margin was handled by an earlier pass: the
+		// consumers that stored observations with an older rate since then learn this one in
+		// their own next pass (or, if they stopped, their successor's first pass does).
 		r.proc.Book.Add(rt.Rate)
+		if _, done := r.handled[keyOf(rt)]; done {
+			continue
+		}
+		fresh++
 		if !first || rt.IngestedAt.After(started.Add(-StartupLookback)) {
 			r.widen(rt.Date)
 		}
 	}
-	if !first && len(rates) == 0 {
+	if !first && fresh == 0 {
 		// No rate was stored since the last pass: no stored conversion can have changed.
 		r.since = started.Add(-ReconcileMargin)
 		return nil
@@ -150,6 +172,19 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 	}
 	r.since = started.Add(-ReconcileMargin)
 	r.changedFrom, r.changedTo = time.Time{}, time.Time{}
+	if r.handled == nil {
+		r.handled = map[storedRateKey]struct{}{}
+	}
+	for k := range r.handled {
+		if k.ingestedAt < r.since.UnixNano() {
+			delete(r.handled, k)
+		}
+	}
+	for _, rt := range rates {
+		if !rt.IngestedAt.Before(r.since) {
+			r.handled[keyOf(rt)] = struct{}{}
+		}
+	}
 	return nil
 }
 
