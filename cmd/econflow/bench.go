@@ -54,6 +54,7 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	o.Brokers, o.Security, o.Partitions, o.Topics, o.Group = cfg.Brokers, cfg.Security, cfg.Partitions, cfg.Topics, cfg.Group
 	o.ClickHouse, o.BatchSize, o.Linger, o.Reconcile, o.FX = cfg.ClickHouse, cfg.BatchSize, cfg.Linger, cfg.Reconcile, &fx
 	o.Progress, o.Logger = stderr, newLogger(cfg.LogLevel)
+	cfg.applyMemorySettings() // as consume does, so that the drain measures what consume uses
 
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)

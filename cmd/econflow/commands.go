@@ -62,7 +62,7 @@ func cmdConsume(stop, abort context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	cfg.applyMemoryLimit()
+	cfg.applyMemorySettings()
 	return consume(stop, abort, cfg, log)
 }
 
