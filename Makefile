@@ -33,7 +33,7 @@ test: services vet
 
 ## faults: fault injection on real services (a ClickHouse of its own on port 19000, stopped mid-stream)
 faults:
-	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 10m -run '^TestFault' ./ingest/
+	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m -run '^TestFault' ./ingest/
 
 ## bench: throughput benchmark on 1M generated records against the same run's ceilings (RECORDS=N to change),
 ## on Apache Kafka and ClickHouse as `services` starts them
