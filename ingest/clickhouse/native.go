@@ -552,16 +552,29 @@ func (s *segments) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// A filler is the scratch of fill for one insert: the native reader over the column bytes
+// (with a 128 KiB buffer) and the string slices, made once and used for every block.
+type filler struct {
+	src  *segments
+	rd   *proto.Reader
+	strs [][]byte
+}
+
+func newFiller() *filler {
+	src := &segments{}
+	return &filler{src: src, rd: proto.NewReader(src)}
+}
+
 // fill loads rows [from, to) of the table into the columns of a prepared insert, after
-// checking that the server's columns have the types the encoding assumes.
-func (t *tableBuffer) fill(cols []column.Interface, from, to int) error {
+// checking that the server's columns have the types the encoding assumes. After an error, f
+// must not be used again (its reader may hold unread bytes).
+func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) error {
 	if len(cols) != len(t.cols) {
 		return fmt.Errorf("insert into %s: the server expects %d columns, econflow sends %d", t.spec.table, len(cols), len(t.cols))
 	}
 	n := to - from
-	src := &segments{}
-	rd := proto.NewReader(src)
-	var strs [][]byte
+	src, rd, strs := f.src, f.rd, f.strs
+	defer func() { f.strs = strs[:0] }()
 	for i, col := range cols {
 		want, c := t.spec.columns[i], &t.cols[i]
 		if got := string(col.Type()); got != string(want.typ) {

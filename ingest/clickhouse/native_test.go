@@ -237,7 +237,7 @@ func TestRowBufferColumns(t *testing.T) {
 	for i := range b.tables {
 		tb := &b.tables[i]
 		cols := columnsOf(t, tb.spec)
-		if err := tb.fill(cols, 0, tb.rows); err != nil {
+		if err := tb.fill(newFiller(), cols, 0, tb.rows); err != nil {
 			t.Fatalf("%s: %v", tb.spec.table, err)
 		}
 		want := wants[tb.spec]
@@ -293,7 +293,7 @@ func TestRowBufferRejectsWholeRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cols := columnsOf(t, fuelSpec)
-	if err := tb.fill(cols, 0, tb.rows); err != nil {
+	if err := tb.fill(newFiller(), cols, 0, tb.rows); err != nil {
 		t.Fatal(err)
 	}
 	if got := readBack(t, cols[14], 1); got != "2" {
@@ -319,11 +319,48 @@ func TestFillChecksServerTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cols[7] = other
-	err = b.tables[0].fill(cols, 0, 1)
+	err = b.tables[0].fill(newFiller(), cols, 0, 1)
 	if err == nil || !strings.Contains(err.Error(), "column rate is Decimal(18, 6) on the server") {
 		t.Fatalf("fill with a Decimal(18, 6) rate column: %v", err)
 	}
-	if err := b.tables[0].fill(cols[:5], 0, 1); err == nil {
+	if err := b.tables[0].fill(newFiller(), cols[:5], 0, 1); err == nil {
 		t.Fatal("fill with 5 server columns for 18 accepted")
+	}
+}
+
+// TestFillInBlocks: one filler loads a table block by block (as insertRows does between Flush
+// calls) and every block reads back as the same rows loaded in one go.
+func TestFillInBlocks(t *testing.T) {
+	b := newRowBuffer(nil)
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	for i := range 25 {
+		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: strings.Repeat("s", i%4), Region: "KZ-" + string(rune('A'+i)),
+			Date: day.AddDate(0, 0, i), Price: mustDec(t, "1"+strings.Repeat("0", i%7)+".5")}, Offset: int64(i)}
+		if i%3 == 0 {
+			r.Derived.PriceEUR = fixed(t, "0.25")
+		}
+		if err := b.Add(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tb := &b.tables[1]
+	whole := columnsOf(t, fuelSpec)
+	if err := tb.fill(newFiller(), whole, 0, tb.rows); err != nil {
+		t.Fatal(err)
+	}
+	f := newFiller()
+	for from := 0; from < tb.rows; from += 7 {
+		to := min(from+7, tb.rows)
+		block := columnsOf(t, fuelSpec)
+		if err := tb.fill(f, block, from, to); err != nil {
+			t.Fatalf("block %d…%d: %v", from, to, err)
+		}
+		for ci := range block {
+			for r := from; r < to; r++ {
+				if got, want := readBack(t, block[ci], r-from), readBack(t, whole[ci], r); got != want {
+					t.Fatalf("block %d…%d, %s row %d = %#v, want %#v", from, to, fuelSpec.columns[ci].name, r, got, want)
+				}
+			}
+		}
 	}
 }
