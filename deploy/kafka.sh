@@ -22,7 +22,8 @@ PORT=${KAFKA_PORT:-19092}
 CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
 NODE_ID=1
 HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
-START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
+START_MAX=${KAFKA_START_MAX:-900}
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KAFKA_VERSION=${KAFKA_VERSION:-}
 READY_CHECK=${KAFKA_READY_CHECK:-topics}
@@ -61,7 +62,10 @@ Environment:
   KAFKA_VERSION            Kafka version to fetch (default: the one in pom.xml)
   KAFKA_HEAP_OPTS          JVM heap flags (default "-Xms256m -Xmx512m")
   KAFKA_PID_FILE           pid file (default \$ECONFLOW_KAFKA_DATA/kafka.pid)
-  KAFKA_START_TIMEOUT      seconds to wait for the broker (default 60)
+  KAFKA_START_TIMEOUT      seconds to wait for the broker (default 120). While a broker we
+                           started is still writing its log (e.g. recovering thousands of
+                           partitions after an unclean stop) the wait goes on, up to
+                           KAFKA_START_MAX seconds (default 900)
   KAFKA_READY_CHECK        "topics" (default): ready = ApiVersions answers and TopicCommand
                            --list succeeds (one extra JVM, ~1-3 s); "api": ApiVersions only
   KAFKA_STOP_TIMEOUT       seconds to wait after SIGTERM before SIGKILL (default 30)
@@ -348,9 +352,20 @@ port_open() {
 	timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
 }
 
+# log_size: bytes in the broker's server.log (0 if none).
+log_size() { stat -c %s "$APP_LOG_DIR/server.log" 2>/dev/null || echo 0; }
+
+# wait_usable TIMEOUT [PID]: wait until the broker is usable. With PID (a broker we launched),
+# the wait goes past TIMEOUT while the broker keeps writing its log — a broker loading
+# thousands of partitions after an unclean stop can need minutes — up to START_MAX, and a
+# progress line is printed every 15 s. Returns 1 on timeout, 2 if PID exits.
 wait_usable() {
-	local timeout=$1 pid=${2:-} deadline
+	local timeout=$1 pid=${2:-} t0=$SECONDS deadline hard size last_size last_growth next_note
 	deadline=$((SECONDS + timeout))
+	hard=$((SECONDS + (START_MAX > timeout ? START_MAX : timeout)))
+	last_size=$(log_size)
+	last_growth=$SECONDS
+	next_note=$((SECONDS + 15))
 	while :; do
 		if [ -n "$pid" ] && ! proc_running "$pid"; then
 			return 2
@@ -363,9 +378,40 @@ wait_usable() {
 			fi
 			usable && return 0
 		fi
+		if [ -n "$pid" ]; then
+			size=$(log_size)
+			if [ "$size" != "$last_size" ]; then
+				last_size=$size
+				last_growth=$SECONDS
+			fi
+			if [ "$SECONDS" -ge "$next_note" ]; then
+				log "start: broker (pid $pid) not ready after $((SECONDS - t0))s; $(startup_stage)"
+				next_note=$((SECONDS + 15))
+			fi
+			# Still loading: keep waiting while the log grew in the last 30 s.
+			if [ "$SECONDS" -ge "$deadline" ] && [ $((SECONDS - last_growth)) -lt 30 ] && [ "$SECONDS" -lt "$hard" ]; then
+				sleep 0.3
+				continue
+			fi
+		fi
 		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.3
 	done
+}
+
+# startup_stage: what the broker's log says it is doing since launch, in a few words.
+startup_stage() {
+	local new done_
+	new=$(tail -c +"$((SRV_MARK + 1))" "$APP_LOG_DIR/server.log" 2>/dev/null || true)
+	# LogManager: "Completed load of Log(...) ... (152/5386 completed in /data/dir)"
+	done_=$(printf '%s\n' "$new" | grep -o '([0-9]*/[0-9]* completed in' | tail -n1 | tr -d '(' || true)
+	if printf '%s\n' "$new" | grep -q 'Kafka Server started'; then
+		echo "server started; loading group metadata"
+	elif [ -n "$done_" ]; then
+		echo "loading partition logs: ${done_% completed in}"
+	else
+		echo "starting"
+	fi
 }
 
 cmd_start() {

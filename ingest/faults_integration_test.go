@@ -587,6 +587,7 @@ func TestFaultApacheKafkaDeadLetterUnavailable(t *testing.T) {
 	probe := e.topics.DeadLetter + ".probe"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	testenv.DeleteTopicsAtEnd(t, e.brokers, probe)
 	if err := kafka.EnsureTopics(ctx, []string{e.brokers}, kafka.Security{}, []string{probe}, 1, 1); err != nil {
 		t.Fatal(err)
 	}

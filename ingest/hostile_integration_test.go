@@ -73,6 +73,7 @@ func hostileTopics(t *testing.T, brokers string) kafka.Topics {
 		req.Topics = append(req.Topics, kafkago.TopicConfig{Topic: name, NumPartitions: 3, ReplicationFactor: 1,
 			ConfigEntries: []kafkago.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(hostileTopicMaxMessageBytes)}}})
 	}
+	testenv.DeleteTopicsAtEnd(t, brokers, topics.All()...)
 	client := &kafkago.Client{Addr: kafkago.TCP(brokers), Timeout: 20 * time.Second}
 	testenv.WaitFor(t, 60*time.Second, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -190,10 +190,34 @@ func NewTopics(t testing.TB, brokers string) kafka.Topics {
 	topics := kafka.Topics{FuelPrices: d.FuelPrices + s, Wages: d.Wages + s, FXRates: d.FXRates + s, DeadLetter: d.DeadLetter + s}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	DeleteTopicsAtEnd(t, brokers, topics.All()...)
 	if err := ensureTopics(ctx, brokers, topics); err != nil {
 		t.Fatalf("create topics: %v", err)
 	}
 	return topics
+}
+
+// DeleteTopicsAtEnd deletes the named topics from brokers when the test ends, so a broker
+// that outlives the tests (the local Apache Kafka) does not collect thousands of partitions,
+// which slow its next start. A failure is logged, not fatal: the broker may be gone.
+func DeleteTopicsAtEnd(t testing.TB, brokers string, names ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		client := &kafkago.Client{Addr: kafkago.TCP(brokers), Timeout: 10 * time.Second}
+		resp, err := client.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: names})
+		if err == nil {
+			for name, e := range resp.Errors {
+				if e != nil && !errors.Is(e, kafkago.UnknownTopicOrPartition) {
+					err = errors.Join(err, fmt.Errorf("%s: %w", name, e))
+				}
+			}
+		}
+		if err != nil {
+			t.Logf("delete test topics %v on %s: %v", names, brokers, err)
+		}
+	})
 }
 
 func ensureTopics(ctx context.Context, brokers string, topics kafka.Topics) error {
