@@ -1,12 +1,16 @@
 package clickhouse
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"math/bits"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,13 +91,23 @@ type tableSpec struct {
 	table   string
 	columns []columnSpec
 	names   []string
-	encode  func(w *tableBuffer, r *ingest.Row) error
+	// key is the table's sorting key (its ORDER BY in schemas/migrations), as indexes into
+	// columns.
+	key    []int
+	encode func(w *tableBuffer, r *ingest.Row) error
 }
 
-func spec(table string, encode func(*tableBuffer, *ingest.Row) error, cols ...columnSpec) *tableSpec {
+func spec(table string, key []string, encode func(*tableBuffer, *ingest.Row) error, cols ...columnSpec) *tableSpec {
 	s := &tableSpec{table: table, columns: cols, encode: encode}
 	for _, c := range cols {
 		s.names = append(s.names, c.name)
+	}
+	for _, k := range key {
+		i := slices.Index(s.names, k)
+		if i < 0 || cols[i].typ != tString && cols[i].typ != tDate && cols[i].typ != tDateTime {
+			panic("clickhouse: sorting key column " + k + " of " + table + " is not a String, Date or DateTime column")
+		}
+		s.key = append(s.key, i)
 	}
 	return s
 }
@@ -106,19 +120,22 @@ var (
 	derivedTailColumns = []columnSpec{c("fx_rate", tNullDecimal), c("fx_date", tNullDate), c("fx_path", tString),
 		c("fx_status", tString), c("status", tString), c("attributes", tString), c("record_id", tString)}
 
-	fxSpec = spec("fx_rates_data", encodeFXRow, append([]columnSpec{
-		c("source", tString), c("base", tString), c("quote", tString), c("rate_type", tString),
-		c("frequency", tString), c("date", tDate), c("published_at", tDateTime), c("rate", tDecimal),
-		c("quantity", tUInt64), c("unit_mult", tInt8), c("status", tString), c("attributes", tString),
-		c("record_id", tString)}, sourceColumns...)...)
-	fuelSpec = spec("fuel_prices_data", encodeFuelRow, concat([]columnSpec{
+	fxSpec = spec("fx_rates_data", []string{"base", "quote", "rate_type", "source", "frequency", "date", "published_at"},
+		encodeFXRow, append([]columnSpec{
+			c("source", tString), c("base", tString), c("quote", tString), c("rate_type", tString),
+			c("frequency", tString), c("date", tDate), c("published_at", tDateTime), c("rate", tDecimal),
+			c("quantity", tUInt64), c("unit_mult", tInt8), c("status", tString), c("attributes", tString),
+			c("record_id", tString)}, sourceColumns...)...)
+	fuelSpec = spec("fuel_prices_data", []string{"country", "region", "product", "tax_basis", "currency", "unit",
+		"source", "frequency", "date", "published_at"}, encodeFuelRow, concat([]columnSpec{
 		c("source", tString), c("country", tString), c("region", tString), c("product", tString),
 		c("tax_basis", tString), c("currency", tString), c("unit", tString), c("frequency", tString),
 		c("date", tDate), c("published_at", tDateTime), c("price", tDecimal), c("unit_mult", tInt8),
 		c("price_per_litre", tNullDecimal), c("price_per_kg", tNullDecimal), c("price_eur", tNullDecimal),
 		c("price_per_litre_eur", tNullDecimal), c("price_per_kg_eur", tNullDecimal)},
 		derivedTailColumns, sourceColumns)...)
-	wageSpec = spec("wages_data", encodeWageRow, concat([]columnSpec{
+	wageSpec = spec("wages_data", []string{"country", "region", "measure", "basis", "per", "currency", "source",
+		"frequency", "date", "published_at"}, encodeWageRow, concat([]columnSpec{
 		c("source", tString), c("country", tString), c("region", tString), c("measure", tString),
 		c("basis", tString), c("per", tString), c("currency", tString), c("frequency", tString),
 		c("date", tDate), c("published_at", tDateTime), c("amount", tDecimal), c("unit_mult", tInt8),
@@ -146,6 +163,17 @@ type tableBuffer struct {
 	rows int
 	next int
 	mark []colMark // column lengths before the row being added, to undo it
+	// perm, when not empty, is the order in which fill sends the rows (see order); ordered
+	// says whether order has run since the last change.
+	perm    []int32
+	ordered bool
+	// scratch of order
+	keys     []packedKey
+	merged   []packedKey
+	runs     []int
+	ranks    []uint32
+	index    map[string]uint32
+	distinct []string
 }
 
 type colBuffer struct {
@@ -166,6 +194,7 @@ func (t *tableBuffer) reset() {
 		c.data, c.nulls, c.ends = c.data[:0], c.nulls[:0], c.ends[:0]
 	}
 	t.rows, t.next = 0, 0
+	t.perm, t.ordered = t.perm[:0], false
 }
 
 // add appends r, or nothing if r cannot be stored.
@@ -187,7 +216,270 @@ func (t *tableBuffer) add(r *ingest.Row) error {
 		return err
 	}
 	t.rows++
+	t.ordered = false
 	return nil
+}
+
+// value returns the bytes of string column c's row i.
+func (c *colBuffer) value(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	return c.data[start:c.ends[i]:c.ends[i]]
+}
+
+// compare compares rows i and j by the table's sorting key as ClickHouse does: strings byte by
+// byte, dates and times as numbers.
+func (t *tableBuffer) compare(i, j int) int {
+	for _, k := range t.spec.key {
+		c := &t.cols[k]
+		var r int
+		switch t.spec.columns[k].typ {
+		case tString:
+			r = bytes.Compare(c.value(i), c.value(j))
+		case tDate:
+			r = cmp.Compare(binary.LittleEndian.Uint16(c.data[2*i:]), binary.LittleEndian.Uint16(c.data[2*j:]))
+		default: // tDateTime
+			r = cmp.Compare(binary.LittleEndian.Uint32(c.data[4*i:]), binary.LittleEndian.Uint32(c.data[4*j:]))
+		}
+		if r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// order makes fill send the rows sorted by the table's sorting key, keeping the order of rows
+// with equal keys (so the last of two equal rows stays last, as ReplacingMergeTree needs).
+// ClickHouse sorts every block it writes as a part, unless the block is already in order
+// (MergeTreeDataWriterBlocksAlreadySorted), and its sort compares column by column through
+// virtual calls. Inserting the same 1M rows in 50,000-row blocks cost ClickHouse 18.16 about
+// 2.2 CPU-s when they were in key order, 3.5–4 CPU-s in the order they had been produced and
+// 14 CPU-s in random order.
+//
+// Each key column's values are replaced by their rank among the batch's distinct values, and
+// the ranks are packed into a 128-bit integer per row, which sorts with two comparisons. A key
+// that does not fit in 128 bits (hundreds of thousands of distinct values in several columns)
+// is sorted by comparing the values themselves.
+func (t *tableBuffer) order() {
+	if t.ordered {
+		return
+	}
+	t.ordered = true
+	t.perm = t.perm[:0]
+	if t.rows < 2 {
+		return
+	}
+	keys, ok := t.packKeys()
+	if !ok {
+		t.orderByValues()
+		return
+	}
+	// Runs in key order: a batch is made of stretches of partitions, each often in key order.
+	t.runs = append(t.runs[:0], 0)
+	for i := 1; i < len(keys); i++ {
+		if keys[i].less(keys[i-1]) {
+			t.runs = append(t.runs, i)
+		}
+	}
+	if len(t.runs) == 1 {
+		return // in order already
+	}
+	t.runs = append(t.runs, len(keys))
+	keys = t.sortKeys(keys)
+	for _, k := range keys {
+		t.perm = append(t.perm, k.row)
+	}
+}
+
+// maxKeyBits is the size of a packed key (a variable for tests).
+var maxKeyBits = 128
+
+// packedKey is a row's sorting key as one 128-bit integer (hi, lo), and the row.
+type packedKey struct {
+	hi, lo uint64
+	row    int32
+}
+
+// less orders keys by value, then by row.
+func (k packedKey) less(o packedKey) bool {
+	if k.hi != o.hi {
+		return k.hi < o.hi
+	}
+	if k.lo != o.lo {
+		return k.lo < o.lo
+	}
+	return k.row < o.row
+}
+
+// sortKeys sorts keys, whose runs in order start at t.runs (ending with len(keys)), and
+// returns them sorted (in keys or in scratch). A few runs are merged; many are sorted.
+func (t *tableBuffer) sortKeys(keys []packedKey) []packedKey {
+	runs := t.runs
+	if len(runs) > 33 {
+		slices.SortFunc(keys, func(a, b packedKey) int {
+			if a.less(b) {
+				return -1
+			}
+			if b.less(a) {
+				return 1
+			}
+			return 0
+		})
+		return keys
+	}
+	t.merged = slices.Grow(t.merged[:0], len(keys))[:len(keys)]
+	src, dst := keys, t.merged
+	for len(runs) > 2 {
+		next := runs[:1]
+		for r := 0; r+1 < len(runs); r += 2 {
+			lo, mid := runs[r], runs[r+1]
+			hi := mid
+			if r+2 < len(runs) {
+				hi = runs[r+2]
+			}
+			i, j, o := lo, mid, lo
+			for i < mid && j < hi {
+				if src[j].less(src[i]) {
+					dst[o] = src[j]
+					j++
+				} else {
+					dst[o] = src[i]
+					i++
+				}
+				o++
+			}
+			o += copy(dst[o:], src[i:mid])
+			copy(dst[o:], src[j:hi])
+			next = append(next, hi)
+		}
+		runs = next
+		src, dst = dst, src
+	}
+	return src
+}
+
+// packKeys returns every row's packed key, or false if the key needs more than 128 bits.
+func (t *tableBuffer) packKeys() ([]packedKey, bool) {
+	n := t.rows
+	t.keys = slices.Grow(t.keys[:0], n)[:n]
+	keys := t.keys
+	for i := range keys {
+		keys[i] = packedKey{row: int32(i)}
+	}
+	used := 0
+	for _, k := range t.spec.key {
+		c := &t.cols[k]
+		var bitsNeeded int
+		var rank func(i int) uint64
+		switch t.spec.columns[k].typ {
+		case tString:
+			ranks := t.stringRanks(c)
+			bitsNeeded = bits.Len32(uint32(len(t.distinct) - 1))
+			rank = func(i int) uint64 { return uint64(ranks[i]) }
+		case tDate:
+			lo, hi := uint16(0xffff), uint16(0)
+			for i := range n {
+				v := binary.LittleEndian.Uint16(c.data[2*i:])
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			bitsNeeded = bits.Len16(hi - lo)
+			rank = func(i int) uint64 { return uint64(binary.LittleEndian.Uint16(c.data[2*i:]) - lo) }
+		default: // tDateTime
+			lo, hi := uint32(0xffffffff), uint32(0)
+			for i := range n {
+				v := binary.LittleEndian.Uint32(c.data[4*i:])
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			bitsNeeded = bits.Len32(hi - lo)
+			rank = func(i int) uint64 { return uint64(binary.LittleEndian.Uint32(c.data[4*i:]) - lo) }
+		}
+		if used+bitsNeeded > maxKeyBits {
+			return nil, false
+		}
+		used += bitsNeeded
+		if bitsNeeded == 0 {
+			continue
+		}
+		// Shift the key left by bitsNeeded and put the rank in the low bits.
+		for i := range keys {
+			x := &keys[i]
+			if bitsNeeded < 64 {
+				x.hi = x.hi<<bitsNeeded | x.lo>>(64-bitsNeeded)
+				x.lo = x.lo<<bitsNeeded | rank(i)
+			} else {
+				x.hi, x.lo = x.lo, rank(i)
+			}
+		}
+	}
+	return keys, true
+}
+
+// stringRanks returns, for each row, the rank of string column c's value among the column's
+// distinct values in byte order; t.distinct holds those values after it.
+func (t *tableBuffer) stringRanks(c *colBuffer) []uint32 {
+	n := t.rows
+	if t.index == nil {
+		t.index = map[string]uint32{}
+	}
+	clear(t.index)
+	t.distinct = t.distinct[:0]
+	t.ranks = slices.Grow(t.ranks[:0], n)[:n]
+	ranks := t.ranks
+	var prev []byte
+	for i := range n {
+		v := c.value(i)
+		if i > 0 && bytes.Equal(v, prev) { // runs of equal values are common: skip the map
+			ranks[i] = ranks[i-1]
+			continue
+		}
+		id, ok := t.index[string(v)]
+		if !ok {
+			id = uint32(len(t.distinct))
+			s := string(v)
+			t.index[s] = id
+			t.distinct = append(t.distinct, s)
+		}
+		ranks[i], prev = id, v
+	}
+	// ids are in order of first appearance; map them to ranks in byte order.
+	order := make([]uint32, len(t.distinct))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(t.distinct[a], t.distinct[b]) })
+	rankOf := make([]uint32, len(order))
+	for r, id := range order {
+		rankOf[id] = uint32(r)
+	}
+	for i := range ranks {
+		ranks[i] = rankOf[ranks[i]]
+	}
+	return ranks
+}
+
+// orderByValues sorts by comparing the key values themselves: the fallback of order.
+func (t *tableBuffer) orderByValues() {
+	sorted := true
+	for i := 1; i < t.rows; i++ {
+		if t.compare(i-1, i) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return
+	}
+	for i := range t.rows {
+		t.perm = append(t.perm, int32(i))
+	}
+	slices.SortFunc(t.perm, func(a, b int32) int {
+		if r := t.compare(int(a), int(b)); r != 0 {
+			return r
+		}
+		return cmp.Compare(a, b)
+	})
 }
 
 func (t *tableBuffer) col() *colBuffer {
@@ -553,11 +845,13 @@ func (s *segments) Read(p []byte) (int, error) {
 }
 
 // A filler is the scratch of fill for one insert: the native reader over the column bytes
-// (with a 128 KiB buffer) and the string slices, made once and used for every block.
+// (with a 128 KiB buffer), the string slices and the reordered fixed-width values, made once
+// and used for every block.
 type filler struct {
-	src  *segments
-	rd   *proto.Reader
-	strs [][]byte
+	src          *segments
+	rd           *proto.Reader
+	strs         [][]byte
+	fixed, nulls []byte
 }
 
 func newFiller() *filler {
@@ -565,14 +859,22 @@ func newFiller() *filler {
 	return &filler{src: src, rd: proto.NewReader(src)}
 }
 
-// fill loads rows [from, to) of the table into the columns of a prepared insert, after
-// checking that the server's columns have the types the encoding assumes. After an error, f
-// must not be used again (its reader may hold unread bytes).
+// fill loads rows [from, to) of the table, in the order set by order if it ran, into the
+// columns of a prepared insert, after checking that the server's columns have the types the
+// encoding assumes. After an error, f must not be used again (its reader may hold unread
+// bytes).
 func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) error {
 	if len(cols) != len(t.cols) {
 		return fmt.Errorf("insert into %s: the server expects %d columns, econflow sends %d", t.spec.table, len(cols), len(t.cols))
 	}
 	n := to - from
+	var perm []int32
+	if len(t.perm) > 0 {
+		if len(t.perm) != t.rows {
+			return fmt.Errorf("insert into %s: an order of %d rows for %d rows", t.spec.table, len(t.perm), t.rows) // a bug
+		}
+		perm = t.perm[from:to]
+	}
 	src, rd, strs := f.src, f.rd, f.strs
 	defer func() { f.strs = strs[:0] }()
 	for i, col := range cols {
@@ -586,13 +888,19 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 				return fmt.Errorf("insert into %s: column %s holds %d values for %d rows", t.spec.table, want.name, len(c.ends), t.rows) // a bug
 			}
 			strs = strs[:0]
-			start := uint32(0)
-			if from > 0 {
-				start = c.ends[from-1]
-			}
-			for _, end := range c.ends[from:to] {
-				strs = append(strs, c.data[start:end:end])
-				start = end
+			if perm != nil {
+				for _, p := range perm {
+					strs = append(strs, c.value(int(p)))
+				}
+			} else {
+				start := uint32(0)
+				if from > 0 {
+					start = c.ends[from-1]
+				}
+				for _, end := range c.ends[from:to] {
+					strs = append(strs, c.data[start:end:end])
+					start = end
+				}
 			}
 			if _, err := col.Append(strs); err != nil {
 				return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)
@@ -606,9 +914,23 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 			return fmt.Errorf("insert into %s: column %s holds %d+%d bytes for %d rows of %s", t.spec.table, want.name,
 				len(c.nulls), len(c.data), t.rows, want.typ) // a bug
 		}
-		src.segs = append(src.segs[:0], c.data[from*width:to*width])
+		data, nulls := c.data[from*width:to*width], c.nulls
 		if nullable {
-			src.segs = append(src.segs[:0], c.nulls[from:to], c.data[from*width:to*width])
+			nulls = c.nulls[from:to]
+		}
+		if perm != nil {
+			f.fixed, f.nulls = f.fixed[:0], f.nulls[:0]
+			for _, p := range perm {
+				f.fixed = append(f.fixed, c.data[int(p)*width:(int(p)+1)*width]...)
+				if nullable {
+					f.nulls = append(f.nulls, c.nulls[p])
+				}
+			}
+			data, nulls = f.fixed, f.nulls
+		}
+		src.segs = append(src.segs[:0], data)
+		if nullable {
+			src.segs = append(src.segs[:0], nulls, data)
 		}
 		if err := col.Decode(rd, n); err != nil {
 			return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)

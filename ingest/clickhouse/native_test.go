@@ -1,8 +1,10 @@
 package clickhouse
 
 import (
+	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -363,4 +365,209 @@ func TestFillInBlocks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOrderSortsByTableKey: order makes fill send a table's rows sorted by the table's ORDER BY
+// columns (checked here against Go's own comparison of the values read back), keeps rows with
+// equal keys in the order they were added, and moves every value of a row with it, whether the
+// table is filled at once or in blocks. Rows in random order, in a few runs that are each in
+// order (merged), and keys too wide to pack (compared value by value) are all tried.
+func TestOrderSortsByTableKey(t *testing.T) {
+	t.Run("random", func(t *testing.T) { checkOrder(t, 500, 0) })
+	t.Run("runs", func(t *testing.T) { checkOrder(t, 500, 5) })
+	t.Run("unpacked", func(t *testing.T) {
+		defer func(b int) { maxKeyBits = b }(maxKeyBits)
+		maxKeyBits = 8
+		checkOrder(t, 500, 0)
+	})
+}
+
+// checkOrder adds n fuel rows with many equal keys, in random order or, with runs > 0, as that
+// many runs each in key order, and checks what order and fill make of them.
+func checkOrder(t *testing.T, n, runs int) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+	type added struct{ price, eur, id any }
+	var rows []added
+	var recs []ingest.Row
+	for i := range n {
+		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: pick("a", "b", "ab"),
+			Country: pick("KZ", "DE", "K", "KZ\x00"), Region: pick("", "KZ-MAN", "KZ-ALA", "KZ-MA"), Product: pick("lpg", "diesel"),
+			TaxBasis: pick("", "retail"), Currency: pick("KZT", "EUR"), Unit: pick("litre", "kg"), Frequency: pick("D", "W"),
+			Date: day.AddDate(0, 0, rng.IntN(3)-1), PublishedAt: day.Add(time.Duration(rng.IntN(3)) * time.Second),
+			Price: mustDec(t, fmt.Sprintf("%d.%d", i, rng.IntN(1000))), ID: fmt.Sprintf("id-%d", i)}}
+		if i%3 == 0 {
+			r.Derived.PriceEUR = fixed(t, fmt.Sprintf("0.%d", i))
+		}
+		recs = append(recs, r)
+	}
+	if runs > 0 {
+		// Sort each run by key with the reference comparison of the test.
+		size := (n + runs - 1) / runs
+		for from := 0; from < n; from += size {
+			run := recs[from:min(from+size, n)]
+			slices.SortStableFunc(run, func(a, b ingest.Row) int { return slices.Compare(refKey(&a), refKey(&b)) })
+		}
+	}
+	b := newRowBuffer(nil)
+	for i := range recs {
+		r := &recs[i]
+		r.Offset = int64(i)
+		if err := b.Add(r); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, added{readBackValue(t, r.Record.Price.String()), nil, r.Record.ID})
+		if r.Derived.PriceEUR != nil {
+			rows[i].eur = rat(r.Derived.PriceEUR)
+		}
+	}
+	tb := &b.tables[1]
+	tb.order()
+	if runs > 0 && len(tb.runs) != runs+1 {
+		t.Fatalf("%d runs in order found as %d", runs, len(tb.runs)-1)
+	}
+	if len(tb.perm) != n {
+		t.Fatalf("order of %d shuffled rows: a permutation of %d", n, len(tb.perm))
+	}
+	whole := columnsOf(t, fuelSpec)
+	if err := tb.fill(newFiller(), whole, 0, tb.rows); err != nil {
+		t.Fatal(err)
+	}
+	idx := func(name string) int { return slices.Index(fuelSpec.names, name) }
+	keyOf := func(r int) []string {
+		var k []string
+		for _, name := range []string{"country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"} {
+			k = append(k, fmt.Sprint(readBack(t, whole[idx(name)], r))) // RFC 3339 UTC text sorts as the time does
+		}
+		return k
+	}
+	seen := map[int64]bool{}
+	for r := range n {
+		off := readBack(t, whole[idx("kafka_offset")], r).(int64)
+		seen[off] = true
+		a := rows[off]
+		if got := readBack(t, whole[idx("price")], r); got != a.price {
+			t.Fatalf("sent row %d (offset %d): price %v, added %v", r, off, got, a.price)
+		}
+		if got := readBack(t, whole[idx("price_eur")], r); got != a.eur {
+			t.Fatalf("sent row %d (offset %d): price_eur %v, added %v", r, off, got, a.eur)
+		}
+		if got := readBack(t, whole[idx("record_id")], r); got != a.id {
+			t.Fatalf("sent row %d (offset %d): record_id %v, added %v", r, off, got, a.id)
+		}
+		if r == 0 {
+			continue
+		}
+		prev := readBack(t, whole[idx("kafka_offset")], r-1).(int64)
+		switch c := slices.Compare(keyOf(r-1), keyOf(r)); {
+		case c > 0:
+			t.Fatalf("sent rows %d and %d out of key order: %q then %q", r-1, r, keyOf(r-1), keyOf(r))
+		case c == 0 && prev > off:
+			t.Fatalf("rows with equal keys %q sent as offset %d before %d, not in the order added", keyOf(r), prev, off)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct rows sent of %d", len(seen), n)
+	}
+	f := newFiller()
+	for from := 0; from < tb.rows; from += 64 {
+		to := min(from+64, tb.rows)
+		block := columnsOf(t, fuelSpec)
+		if err := tb.fill(f, block, from, to); err != nil {
+			t.Fatalf("block %d…%d: %v", from, to, err)
+		}
+		for ci := range block {
+			for r := from; r < to; r++ {
+				if got, want := readBack(t, block[ci], r-from), readBack(t, whole[ci], r); got != want {
+					t.Fatalf("block %d…%d, %s row %d = %#v, want %#v", from, to, fuelSpec.columns[ci].name, r, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestOrderSkipsRowsInOrder: rows already in key order need no permutation; adding a row makes
+// order run again.
+func TestOrderSkipsRowsInOrder(t *testing.T) {
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	// Rows already in key order need no permutation; adding a row makes order run again.
+	sorted := newRowBuffer(nil)
+	for i := range 3 {
+		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Country: "KZ", Date: day.AddDate(0, 0, i), Price: mustDec(t, "1")}}
+		if err := sorted.Add(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &sorted.tables[1]
+	st.order()
+	if len(st.perm) != 0 {
+		t.Fatalf("rows in key order got a permutation %v", st.perm)
+	}
+	early := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Country: "DE", Date: day, Price: mustDec(t, "1")}}
+	if err := sorted.Add(&early); err != nil {
+		t.Fatal(err)
+	}
+	st.order()
+	if !slices.Equal(st.perm, []int32{3, 0, 1, 2}) {
+		t.Fatalf("after adding a row that sorts first: order %v, want [3 0 1 2]", st.perm)
+	}
+}
+
+// readBackValue is how readBack shows a Decimal(38, 18) of the given text.
+func readBackValue(t *testing.T, s string) any {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		t.Fatalf("not a number: %q", s)
+	}
+	return r.RatString()
+}
+
+// BenchmarkOrder: sorting 50,000 fuel rows per row, as they come (stretches of 2,000 rows from
+// each of three partitions, each partition in key order, as the bench generates them) and in
+// random order.
+func BenchmarkOrder(b *testing.B) {
+	day := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	price, err := transform.ParseDecimal("123.45")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 50000
+	at := func(i int) int { return i } // row i holds generated record at(i)
+	run := func(b *testing.B) {
+		buf := newRowBuffer(nil)
+		for i := range n {
+			j := at(i)
+			r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "bench", Country: "KZ",
+				Region: fmt.Sprintf("KZ-%03d", j/400), Product: []string{"diesel", "lpg"}[j/200%2], TaxBasis: "incl_tax",
+				Currency: "KZT", Unit: "litre", Frequency: "D", Date: day.AddDate(0, 0, j%200), PublishedAt: day, Price: price}}
+			if err := buf.Add(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tb := &buf.tables[1]
+		b.ResetTimer()
+		for range b.N {
+			tb.ordered = false
+			tb.order()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	}
+	b.Run("partitions", func(b *testing.B) {
+		// stretch s of 2,000 rows comes from partition s%3, whose records are p, p+3, p+6, …
+		at = func(i int) int { s, k := i/2000, i%2000; return (s/3*2000+k)*3 + s%3 }
+		run(b)
+	})
+	b.Run("random", func(b *testing.B) {
+		p := rand.New(rand.NewPCG(1, 2)).Perm(n)
+		at = func(i int) int { return p[i] }
+		run(b)
+	})
+}
+
+// refKey is a fuel row's sorting key as text that sorts as ClickHouse sorts the key.
+func refKey(r *ingest.Row) []string {
+	rec := &r.Record
+	return []string{rec.Country, rec.Region, rec.Product, rec.TaxBasis, rec.Currency, rec.Unit, rec.Source, rec.Frequency,
+		rec.Date.UTC().Format(time.RFC3339), rec.PublishedAt.UTC().Format(time.RFC3339)}
 }

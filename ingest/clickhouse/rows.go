@@ -77,6 +77,7 @@ func (s *Store) insertRows(ctx context.Context, t *tableBuffer) error {
 	// The rows go in blocks of blockRows: the server gathers the blocks of one insert into one
 	// part (min_insert_block_size_rows), so a large batch costs ClickHouse one part while the
 	// driver holds only one block's columns at a time.
+	t.order()
 	f := newFiller()
 	for from := 0; from < t.rows; from += blockRows {
 		to := min(from+blockRows, t.rows)
