@@ -314,10 +314,11 @@ func (k packedKey) less(o packedKey) bool {
 }
 
 // sortKeys sorts keys, whose runs in order start at t.runs (ending with len(keys)), and
-// returns them sorted (in keys or in scratch). A few runs are merged; many are sorted.
+// returns them sorted (in keys or in scratch). Up to 256 runs are merged, pairwise (8 passes
+// over sequential memory at most); more are sorted.
 func (t *tableBuffer) sortKeys(keys []packedKey) []packedKey {
 	runs := t.runs
-	if len(runs) > 33 {
+	if len(runs) > 257 {
 		slices.SortFunc(keys, func(a, b packedKey) int {
 			if a.less(b) {
 				return -1
