@@ -17,10 +17,11 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	o := bench.Options{Records: 1_000_000, Seed: 1, LatencyRecords: 20000, Rate: 5000, Embedded: true}
 	jsonOut, cpuProfile := "", ""
 	cfg, fs, err := parseFlags("bench",
-		"bench [--records N] [--seed S] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]",
+		"bench [--records N] [--seed S] [--shuffle] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]",
 		args, settings{kafka: true, clickhouse: true, consume: true}, stderr, func(fs *flag.FlagSet) {
 			fs.IntVar(&o.Records, "records", o.Records, "fuel_price records to generate, publish and drain")
 			fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the record generator (math/rand/v2 PCG)")
+			fs.BoolVar(&o.Shuffle, "shuffle", o.Shuffle, "publish the records in a random order (from the seed) instead of each series in date order")
 			fs.BoolVar(&o.Embedded, "embedded-broker", o.Embedded, "run the embedded broker in-process; --brokers given without this flag turns it off")
 			fs.StringVar(&jsonOut, "json", jsonOut, "also write the result as JSON to this file (- = stdout)")
 			fs.IntVar(&o.LatencyRecords, "latency-records", o.LatencyRecords, "records of the latency phase (0: skip it)")

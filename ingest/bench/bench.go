@@ -68,6 +68,9 @@ type Options struct {
 	Seed           uint64  // generator seed; 0 is a valid seed
 	LatencyRecords int     // records of the latency phase; default 20000; negative: skip the phase
 	Rate           float64 // msgs/s of the latency phase; default 5000
+	// Shuffle publishes the records in a random order (from Seed) instead of each series in
+	// date order, as records from many unrelated producers arrive.
+	Shuffle bool
 
 	// Embedded starts the in-process broker (kafka.StartBroker on a free loopback port) and
 	// ignores Brokers.
@@ -246,6 +249,12 @@ func Generate(n int, seed uint64) *Dataset {
 	return d
 }
 
+// Shuffle puts the records in a random order drawn from seed (Fisher–Yates).
+func (d *Dataset) Shuffle(seed uint64) {
+	rng := rand.New(rand.NewPCG(seed^0x5851f42d4c957f2d, seed))
+	rng.Shuffle(len(d.Prices), func(i, j int) { d.Prices[i], d.Prices[j] = d.Prices[j], d.Prices[i] })
+}
+
 func appendPrice(b []byte, source, region, price, currency, date string) []byte {
 	b = append(b, `{"kind":"fuel_price","source":"`...)
 	b = append(b, source...)
@@ -292,6 +301,7 @@ func (d *Dataset) AvgBytes() float64 {
 type Result struct {
 	Records        int     `json:"records"`
 	Seed           uint64  `json:"seed"`
+	Shuffled       bool    `json:"shuffled"`
 	KZTRecords     int     `json:"kzt_records"`
 	AvgRecordBytes float64 `json:"avg_record_bytes"`
 	Broker         string  `json:"broker"`
@@ -430,9 +440,13 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d records (%d KZT, avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
+	order := ""
+	if r.Shuffled {
+		order = " (shuffled)"
+	}
+	_, err := fmt.Fprintf(w, "\n%d records%s (%d KZT, avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
 		"expected sum %s\nstored sum   %s\n%s\n%s\n",
-		r.Records, r.KZTRecords, r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs,
+		r.Records, order, r.KZTRecords, r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs,
 		r.ExpectedSum, r.StoredSum, r.CPUNote, r.PeakRSSNote)
 	if err == nil && r.LatencyRecords > 0 {
 		_, err = fmt.Fprintf(w, "latency: %d records in %d batches of %d, poll every %.0fms, max %.0fms.\n",
@@ -503,7 +517,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	r.progress("generating %d records (seed %d)", o.Records, o.Seed)
 	r.data = Generate(o.Records, o.Seed)
-	r.res = &Result{Records: o.Records, Seed: o.Seed, KZTRecords: r.data.KZT, AvgRecordBytes: r.data.AvgBytes(),
+	if o.Shuffle {
+		r.data.Shuffle(o.Seed)
+	}
+	r.res = &Result{Records: o.Records, Seed: o.Seed, Shuffled: o.Shuffle, KZTRecords: r.data.KZT, AvgRecordBytes: r.data.AvgBytes(),
 		Database: r.db, FuelTopic: r.topics.FuelPrices, BatchSize: o.BatchSize, CPUs: runtime.NumCPU(),
 		ExpectedSum: r.data.Sum()}
 	r.progress("generated: %d KZT, avg %.0f bytes, exact sum %s", r.data.KZT, r.data.AvgBytes(), r.res.ExpectedSum)

@@ -273,3 +273,32 @@ func TestStatCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestShuffle: a shuffled dataset holds the same records in another order, the same for the
+// same seed.
+func TestShuffle(t *testing.T) {
+	const n = 5000
+	a, b, c := Generate(n, 7), Generate(n, 7), Generate(n, 7)
+	b.Shuffle(7)
+	c.Shuffle(7)
+	moved := 0
+	count := map[string]int{}
+	for i := range a.Prices {
+		if !bytes.Equal(b.Prices[i].Value, c.Prices[i].Value) {
+			t.Fatalf("record %d differs between two shuffles with seed 7", i)
+		}
+		if !bytes.Equal(a.Prices[i].Value, b.Prices[i].Value) {
+			moved++
+		}
+		count[string(a.Prices[i].Value)]++
+		count[string(b.Prices[i].Value)]--
+	}
+	if moved < n*9/10 {
+		t.Errorf("shuffling moved %d of %d records", moved, n)
+	}
+	for v, k := range count {
+		if k != 0 {
+			t.Fatalf("record %s: %d more in the generated than in the shuffled set", v, k)
+		}
+	}
+}

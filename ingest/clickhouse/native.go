@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
@@ -27,7 +28,8 @@ import (
 // A row costs about 400 bytes and no pointers, so a batch of 50,000 rows is some 20 MB that the
 // garbage collector need not scan, where Row values and per-column Go slices cost several KB a
 // row. At insert the fixed-width columns are handed to clickhouse-go as native data
-// (column.Decode) and the strings as byte slices (column.Append), with no per-value conversion.
+// (column.Decode) and the strings as views of the buffer (column.Append of []string), with no
+// per-value conversion or allocation.
 type rowBuffer struct {
 	tables [3]tableBuffer // fx_rates_data, fuel_prices_data, wages_data: the order of insertion
 	pool   *bufferPool
@@ -846,12 +848,12 @@ func (s *segments) Read(p []byte) (int, error) {
 }
 
 // A filler is the scratch of fill for one insert: the native reader over the column bytes
-// (with a 128 KiB buffer), the string slices and the reordered fixed-width values, made once
-// and used for every block.
+// (with a 128 KiB buffer), the string views and the fixed-width values put in sorted order,
+// made once and used for every block.
 type filler struct {
 	src          *segments
 	rd           *proto.Reader
-	strs         [][]byte
+	strs         []string
 	fixed, nulls []byte
 }
 
@@ -876,8 +878,7 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 		}
 		perm = t.perm[from:to]
 	}
-	src, rd, strs := f.src, f.rd, f.strs
-	defer func() { f.strs = strs[:0] }()
+	src, rd := f.src, f.rd
 	for i, col := range cols {
 		want, c := t.spec.columns[i], &t.cols[i]
 		if got := string(col.Type()); got != string(want.typ) {
@@ -888,10 +889,13 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 			if len(c.ends) != t.rows {
 				return fmt.Errorf("insert into %s: column %s holds %d values for %d rows", t.spec.table, want.name, len(c.ends), t.rows) // a bug
 			}
-			strs = strs[:0]
+			// The driver copies each value into its column: views of the buffer as strings
+			// (valid while fill runs; the buffer does not change meanwhile) spare a Go string
+			// per value, and Append([][]byte) would make one.
+			strs := f.strs[:0]
 			if perm != nil {
 				for _, p := range perm {
-					strs = append(strs, c.value(int(p)))
+					strs = append(strs, view(c.value(int(p))))
 				}
 			} else {
 				start := uint32(0)
@@ -899,11 +903,14 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 					start = c.ends[from-1]
 				}
 				for _, end := range c.ends[from:to] {
-					strs = append(strs, c.data[start:end:end])
+					strs = append(strs, view(c.data[start:end]))
 					start = end
 				}
 			}
-			if _, err := col.Append(strs); err != nil {
+			_, err := col.Append(strs)
+			clear(strs) // no views outlive fill
+			f.strs = strs[:0]
+			if err != nil {
 				return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)
 			}
 			continue
@@ -920,14 +927,12 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 			nulls = c.nulls[from:to]
 		}
 		if perm != nil {
-			f.fixed, f.nulls = f.fixed[:0], f.nulls[:0]
-			for _, p := range perm {
-				f.fixed = append(f.fixed, c.data[int(p)*width:(int(p)+1)*width]...)
-				if nullable {
-					f.nulls = append(f.nulls, c.nulls[p])
-				}
+			f.fixed = gather(f.fixed, c.data, perm, width)
+			data = f.fixed
+			if nullable {
+				f.nulls = gather(f.nulls, c.nulls, perm, 1)
+				nulls = f.nulls
 			}
-			data, nulls = f.fixed, f.nulls
 		}
 		src.segs = append(src.segs[:0], data)
 		if nullable {
@@ -938,6 +943,50 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 		}
 	}
 	return nil
+}
+
+// view returns b's bytes as a string without copying them. The string must not be used after
+// b changes.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// gather sets dst to the width-byte values of src at the positions in perm, in that order.
+// Each width has its own loop of fixed-size moves: a copy call per value cost more than the
+// value.
+func gather(dst, src []byte, perm []int32, width int) []byte {
+	n := len(perm)
+	dst = slices.Grow(dst[:0], n*width)[:n*width]
+	switch width {
+	case 16:
+		for i, p := range perm {
+			*(*[16]byte)(dst[16*i:]) = [16]byte(src[16*int(p):])
+		}
+	case 8:
+		for i, p := range perm {
+			*(*[8]byte)(dst[8*i:]) = [8]byte(src[8*int(p):])
+		}
+	case 4:
+		for i, p := range perm {
+			*(*[4]byte)(dst[4*i:]) = [4]byte(src[4*int(p):])
+		}
+	case 2:
+		for i, p := range perm {
+			*(*[2]byte)(dst[2*i:]) = [2]byte(src[2*int(p):])
+		}
+	case 1:
+		for i, p := range perm {
+			dst[i] = src[p]
+		}
+	default:
+		for i, p := range perm {
+			copy(dst[width*i:width*(i+1)], src[width*int(p):])
+		}
+	}
+	return dst
 }
 
 // width returns the bytes of one native value of a fixed-width type, and whether a null map

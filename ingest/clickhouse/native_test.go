@@ -114,7 +114,7 @@ func mustDec(t *testing.T, s string) transform.Decimal {
 func fixed(t *testing.T, s string) *big.Int { return mustDec(t, s).Fixed18() }
 
 // columnsOf makes empty clickhouse-go columns of a table's types, as a prepared insert has.
-func columnsOf(t *testing.T, s *tableSpec) []column.Interface {
+func columnsOf(t testing.TB, s *tableSpec) []column.Interface {
 	t.Helper()
 	var cols []column.Interface
 	for _, c := range s.columns {
@@ -336,7 +336,7 @@ func TestFillInBlocks(t *testing.T) {
 	b := newRowBuffer(nil)
 	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
 	for i := range 25 {
-		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: strings.Repeat("s", i%4), Region: "KZ-" + string(rune('A'+i)),
+		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: strings.Repeat("s", i%4*100), Region: "KZ-" + string(rune('A'+i)),
 			Date: day.AddDate(0, 0, i), Price: mustDec(t, "1"+strings.Repeat("0", i%7)+".5")}, Offset: int64(i)}
 		if i%3 == 0 {
 			r.Derived.PriceEUR = fixed(t, "0.25")
@@ -349,6 +349,11 @@ func TestFillInBlocks(t *testing.T) {
 	whole := columnsOf(t, fuelSpec)
 	if err := tb.fill(newFiller(), whole, 0, tb.rows); err != nil {
 		t.Fatal(err)
+	}
+	for r := range tb.rows { // strings of 0–300 bytes: lengths of one and two bytes
+		if got, want := readBack(t, whole[0], r), strings.Repeat("s", r%4*100); got != want {
+			t.Fatalf("source of row %d = %q, want %q", r, got, want)
+		}
 	}
 	f := newFiller()
 	for from := 0; from < tb.rows; from += 7 {
@@ -570,4 +575,57 @@ func refKey(r *ingest.Row) []string {
 	rec := &r.Record
 	return []string{rec.Country, rec.Region, rec.Product, rec.TaxBasis, rec.Currency, rec.Unit, rec.Source, rec.Frequency,
 		rec.Date.UTC().Format(time.RFC3339), rec.PublishedAt.UTC().Format(time.RFC3339)}
+}
+
+// BenchmarkFill: loading 50,000 encoded fuel rows into clickhouse-go's columns, in blocks of
+// blockRows as insertRows does, per row: in the order added, and in sorted order after a
+// shuffle (every value gathered from elsewhere).
+func BenchmarkFill(b *testing.B) {
+	day := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 50000
+	for _, shuffled := range []bool{false, true} {
+		name := "in_order"
+		if shuffled {
+			name = "shuffled"
+		}
+		b.Run(name, func(b *testing.B) {
+			at := func(i int) int { return i }
+			if shuffled {
+				p := rand.New(rand.NewPCG(1, 2)).Perm(n)
+				at = func(i int) int { return p[i] }
+			}
+			buf := newRowBuffer(nil)
+			for i := range n {
+				j := at(i)
+				price, err := transform.ParseDecimal(fmt.Sprintf("%d.%06d", 100000000000+j, j%1000000))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "bench", Country: "KZ",
+					Region: fmt.Sprintf("KZ-%03d", j/400), Product: "lpg", TaxBasis: "incl_tax", Currency: "KZT", Unit: "litre",
+					Frequency: "D", Date: day.AddDate(0, 0, j%400), PublishedAt: day, Price: price, ID: fmt.Sprintf("%032x", j)},
+					Topic: "econ.fuel_prices", Offset: int64(i)}
+				r.Derived.PricePerLitre = price.Fixed18()
+				if err := buf.Add(&r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tb := &buf.tables[1]
+			tb.order()
+			cols := columnsOf(b, fuelSpec)
+			f := newFiller()
+			b.ResetTimer()
+			for range b.N {
+				for from := 0; from < n; from += blockRows {
+					for _, c := range cols {
+						c.Reset()
+					}
+					if err := tb.fill(f, cols, from, min(from+blockRows, n)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+		})
+	}
 }
