@@ -16,6 +16,8 @@ type ConsumerConfig struct {
 	// table, hence one part. Default 50000.
 	BatchSize int
 	// BatchLinger is how long a batch waits to fill after its first message. Default 250ms.
+	// While a backlog of at least 10,000 messages waits in the broker, a batch fills to
+	// BatchSize, for at most 8 lingers.
 	BatchLinger time.Duration
 	// RetryMin and RetryMax bound the exponential back-off between attempts to write or commit
 	// a batch while ClickHouse or Kafka is unavailable. Defaults 100ms and 10s.
@@ -164,7 +166,9 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 const processChunk = 10000
 
 // fetchBatch fetches and processes one batch of up to BatchSize messages: it waits for the
-// first message as long as it takes, then at most BatchLinger for the rest. Messages are
+// first message as long as it takes, then at most BatchLinger for the rest — unless the last
+// message fetched had a backlog behind it in the broker, in which case the batch goes on
+// filling, for at most backlogLinger lingers in all. Messages are
 // processed in chunks of up to processChunk as they arrive, so only one chunk of raw messages
 // is in memory; the batch keeps its rows (encoded) and, for the commit, the last message of
 // each partition. chunk is scratch for the messages, returned for reuse.
@@ -195,25 +199,50 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 		return p, chunk, err
 	}
 	chunk = append(chunk, m)
-	lctx, cancel := context.WithTimeout(stop, c.cfg.BatchLinger)
-	defer cancel()
-	for p.n+len(chunk) < c.cfg.BatchSize {
-		if len(chunk) >= processChunk {
-			process()
-		}
-		m, err := c.src.Fetch(lctx)
-		if err != nil {
-			process()
-			if lctx.Err() != nil && stop.Err() == nil {
-				return p, chunk, nil // linger over
+	behind := waiting(m)
+	fill := func(ctx context.Context) error {
+		for p.n+len(chunk) < c.cfg.BatchSize {
+			if len(chunk) >= processChunk {
+				process()
 			}
-			return p, chunk, err
+			m, err := c.src.Fetch(ctx)
+			if err != nil {
+				return err
+			}
+			chunk = append(chunk, m)
+			behind = waiting(m)
 		}
-		chunk = append(chunk, m)
+		return nil
 	}
-	process()
-	return p, chunk, nil
+	first := time.Now()
+	for {
+		lctx, cancel := context.WithTimeout(stop, c.cfg.BatchLinger)
+		err := fill(lctx)
+		lingerOver := err != nil && lctx.Err() != nil && stop.Err() == nil
+		cancel()
+		if lingerOver && behind && time.Since(first) < backlogLinger*c.cfg.BatchLinger {
+			// More messages wait in the broker: fill the batch, for fewer and larger
+			// parts, rather than end it at the linger.
+			continue
+		}
+		process()
+		if err == nil || lingerOver {
+			return p, chunk, nil
+		}
+		return p, chunk, err
+	}
 }
+
+// backlogMessages is how many messages must wait behind the last one fetched for a batch to
+// count as draining a backlog; backlogLinger bounds, in BatchLingers, how long such a batch
+// fills. Below backlogMessages (the latency of a live stream) the linger ends the batch.
+const (
+	backlogMessages = processChunk
+	backlogLinger   = 8
+)
+
+// waiting reports whether at least backlogMessages waited behind m when it was fetched.
+func waiting(m Message) bool { return m.HighWaterMark-m.Offset-1 >= backlogMessages }
 
 // lastPerPartition adds to last, for each topic and partition of msgs, the message with the
 // greatest offset, with only its position kept.

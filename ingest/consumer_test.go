@@ -173,3 +173,69 @@ func TestConsumerLogsSuppressedRejectsAtStop(t *testing.T) {
 		t.Errorf("reject log lines do not account for all 30 rejects:\n%s", out)
 	}
 }
+
+// gappySource delivers head messages at once, then nothing until gap has passed since the
+// first fetch, then the rest at once. Each message reports behind messages waiting after it.
+type gappySource struct {
+	flakySource
+	head   int
+	gap    time.Duration
+	start  time.Time
+	behind int64
+}
+
+func (s *gappySource) Fetch(ctx context.Context) (Message, error) {
+	s.mu.Lock()
+	if s.start.IsZero() {
+		s.start = time.Now()
+	}
+	if s.head > 0 {
+		s.head--
+	} else if wait := time.Until(s.start.Add(s.gap)); wait > 0 {
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		case <-time.After(wait):
+		}
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
+	m, err := s.flakySource.Fetch(ctx)
+	m.HighWaterMark = m.Offset + 1 + s.behind
+	return m, err
+}
+
+// TestBatchFillsWhileBacklogWaits: the linger ends a batch of a live stream, but a batch whose
+// messages report a backlog in the broker fills up to BatchSize (for fewer, larger parts),
+// for at most backlogLinger lingers.
+func TestBatchFillsWhileBacklogWaits(t *testing.T) {
+	const linger = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		behind int64
+		gap    time.Duration
+		want   int
+	}{
+		{"live stream: the linger ends the batch", 0, 3 * linger, 3},
+		{"backlog: the batch fills", backlogMessages, 3 * linger, 12},
+		{"backlog, but at most backlogLinger lingers", backlogMessages, 30 * linger, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &gappySource{head: 3, gap: tc.gap, behind: tc.behind}
+			for i := int64(0); i < 20; i++ {
+				src.msgs = append(src.msgs, priceMessage(i))
+			}
+			c := NewConsumer(ConsumerConfig{BatchSize: 12, BatchLinger: linger}, src, &memStore{}, &memDead{},
+				NewProcessor(transform.DefaultFXConfig()), nil, slog.New(slog.DiscardHandler), NewMetrics(nil))
+			started := time.Now()
+			p, _, err := c.fetchBatch(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.n != tc.want {
+				t.Fatalf("batch of %d messages after %v, want %d", p.n, time.Since(started).Round(time.Millisecond), tc.want)
+			}
+		})
+	}
+}

@@ -45,6 +45,9 @@ type Message struct {
 	Value     []byte
 	Headers   []Header
 	Time      time.Time // the Kafka message timestamp
+	// HighWaterMark is the partition's end offset when the message was fetched (0 if not
+	// known): HighWaterMark − Offset − 1 messages were waiting behind it.
+	HighWaterMark int64
 }
 
 // Row is one normalized record ready for storage, with where it came from.

@@ -98,7 +98,8 @@ func (s *Source) Fetch(ctx context.Context) (ingest.Message, error) {
 	if err != nil {
 		return ingest.Message{}, err
 	}
-	out := ingest.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Time: m.Time}
+	out := ingest.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Time: m.Time,
+		HighWaterMark: m.HighWaterMark}
 	if len(m.Headers) > 0 {
 		out.Headers = make([]ingest.Header, len(m.Headers))
 		for i, h := range m.Headers {
