@@ -355,9 +355,17 @@ func TestFillInBlocks(t *testing.T) {
 			t.Fatalf("source of row %d = %q, want %q", r, got, want)
 		}
 	}
+	checkBlocks(t, tb, whole, 7)
+}
+
+// checkBlocks fills the fuel table tb block by block (size rows each) with one filler, as
+// insertRows does between Flush calls, and checks that every block reads back as the same rows
+// of whole, the table filled in one go.
+func checkBlocks(t *testing.T, tb *tableBuffer, whole []column.Interface, size int) {
+	t.Helper()
 	f := newFiller()
-	for from := 0; from < tb.rows; from += 7 {
-		to := min(from+7, tb.rows)
+	for from := 0; from < tb.rows; from += size {
+		to := min(from+size, tb.rows)
 		block := columnsOf(t, fuelSpec)
 		if err := tb.fill(f, block, from, to); err != nil {
 			t.Fatalf("block %d…%d: %v", from, to, err)
@@ -475,28 +483,13 @@ func checkOrder(t *testing.T, n, runs int) {
 	if len(seen) != n {
 		t.Fatalf("%d distinct rows sent of %d", len(seen), n)
 	}
-	f := newFiller()
-	for from := 0; from < tb.rows; from += 64 {
-		to := min(from+64, tb.rows)
-		block := columnsOf(t, fuelSpec)
-		if err := tb.fill(f, block, from, to); err != nil {
-			t.Fatalf("block %d…%d: %v", from, to, err)
-		}
-		for ci := range block {
-			for r := from; r < to; r++ {
-				if got, want := readBack(t, block[ci], r-from), readBack(t, whole[ci], r); got != want {
-					t.Fatalf("block %d…%d, %s row %d = %#v, want %#v", from, to, fuelSpec.columns[ci].name, r, got, want)
-				}
-			}
-		}
-	}
+	checkBlocks(t, tb, whole, 64)
 }
 
 // TestOrderSkipsRowsInOrder: rows already in key order need no permutation; adding a row makes
 // order run again.
 func TestOrderSkipsRowsInOrder(t *testing.T) {
 	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
-	// Rows already in key order need no permutation; adding a row makes order run again.
 	sorted := newRowBuffer(nil)
 	for i := range 3 {
 		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Country: "KZ", Date: day.AddDate(0, 0, i), Price: mustDec(t, "1")}}
