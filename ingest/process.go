@@ -18,8 +18,9 @@ type Processor struct {
 	// made (Batch.Encoded); otherwise rows are kept as Row values.
 	NewBuffer func() RowBuffer
 
-	dec transform.Decoder
-	row Row // scratch of Process
+	dec   transform.Decoder
+	row   Row                  // scratch of Process
+	convs *transform.ConvCache // Process's conversions of Book under FX
 }
 
 // NewProcessor returns a Processor with an empty rate book.
@@ -82,7 +83,10 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 				ratesChanged = true
 			}
 		} else {
-			d, err := p.Derive(&row.Record)
+			if p.convs == nil || p.convs.Book() != p.Book {
+				p.convs = transform.NewConvCache(p.Book, p.FX)
+			}
+			d, err := transform.Normalize(&row.Record, p.convs.Convert(row.Record.Currency, row.Record.Date))
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue
@@ -107,7 +111,8 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	return ratesChanged
 }
 
-// Derive converts and derives one observation with the current rate book.
+// Derive converts and derives one observation with the current rate book. Process does the
+// same through a ConvCache; Derive, used concurrently by the reconciler, does not.
 func (p *Processor) Derive(rec *transform.Record) (transform.Derived, error) {
 	conv := p.Book.Convert(p.FX, rec.Currency, rec.Date)
 	return transform.Normalize(rec, conv)

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,6 +101,8 @@ type RateBook struct {
 	// validated), keyed by packPair, which is quicker to hash than two strings.
 	codes map[uint64][]*bookEntry
 	n     int
+	// version counts the changes (Add returning true), for ConvCache.
+	version atomic.Uint64
 }
 
 // NewRateBook returns an empty RateBook.
@@ -165,6 +168,9 @@ func (b *RateBook) Add(r Rate) bool {
 		}
 		same := r.PublishedAt.Equal(old.PublishedAt) && r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate)
 		list[j] = e
+		if !same {
+			b.version.Add(1)
+		}
 		return !same
 	}
 	list = append(list, nil)
@@ -175,6 +181,7 @@ func (b *RateBook) Add(r Rate) bool {
 		b.codes[pk] = list
 	}
 	b.n++
+	b.version.Add(1)
 	return true
 }
 
@@ -198,6 +205,9 @@ type Conversion struct {
 	// "KZT>EUR@nationalbank.kz:2022-01-05"; two legs joined by ';'
 	// "KZT>USD@nationalbank.kz:2022-01-05;USD>EUR@ecb:2022-01-04"; "" when pending.
 	Path string
+
+	// prep, when set (by ConvCache), holds what Normalize derives from Factor alone.
+	prep *convPrep
 }
 
 // leg is one chosen rate used in direction from→to.

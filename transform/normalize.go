@@ -69,8 +69,14 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 	arena := new(fixedArena) // storage of the columns' values
 	if converted {
 		d.FXStatus = FXConverted
-		fn, fd = smallFactorOf(conv.Factor.Num()), smallFactorOf(conv.Factor.Denom())
-		fx, err := oneE18.quo(arena, fn, factorOne, fd, factorOne)
+		var fx *big.Int
+		var err error
+		if p := conv.prep; p != nil { // prepared by ConvCache
+			fn, fd, fx, err = p.fn, p.fd, p.fx, p.err
+		} else {
+			fn, fd = smallFactorOf(conv.Factor.Num()), smallFactorOf(conv.Factor.Denom())
+			fx, err = oneE18.quo(arena, fn, factorOne, fd, factorOne)
+		}
 		if err != nil {
 			return Derived{}, derivedError(field, "fx_rate", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 
 	"github.com/econflow/econflow/ingest/bench"
 )
@@ -15,7 +14,7 @@ import (
 // cmdBench wires flags to bench.Run: see package bench for what is measured.
 func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
 	o := bench.Options{Records: 1_000_000, Seed: 1, LatencyRecords: 20000, Rate: 5000, Embedded: true}
-	jsonOut, cpuProfile := "", ""
+	jsonOut := ""
 	cfg, fs, err := parseFlags("bench",
 		"bench [--records N] [--seed S] [--shuffle] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]",
 		args, settings{kafka: true, clickhouse: true, consume: true}, stderr, func(fs *flag.FlagSet) {
@@ -26,7 +25,7 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 			fs.StringVar(&jsonOut, "json", jsonOut, "also write the result as JSON to this file (- = stdout)")
 			fs.IntVar(&o.LatencyRecords, "latency-records", o.LatencyRecords, "records of the latency phase (0: skip it)")
 			fs.Float64Var(&o.Rate, "rate", o.Rate, "msgs/s published during the latency phase")
-			fs.StringVar(&cpuProfile, "cpuprofile", cpuProfile, "write a Go CPU profile of the whole run to this file (go tool pprof)")
+			fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a Go CPU profile of the drain to this file (go tool pprof)")
 			fs.StringVar(&o.HeapProfile, "memprofile", o.HeapProfile, "write a Go heap profile to this file as the drain ends (go tool pprof)")
 			fs.BoolVar(&o.Keep, "keep", o.Keep, "keep the econ_bench_<ts> database, its raw_ceiling table and the topics")
 		})
@@ -57,17 +56,6 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	o.Progress, o.Logger = stderr, newLogger(cfg.LogLevel)
 	cfg.applyMemorySettings() // as consume does, so that the drain measures what consume uses
 
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	res, runErr := bench.Run(stop, o)
 	if res == nil {
 		return runErr

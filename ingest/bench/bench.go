@@ -100,6 +100,9 @@ type Options struct {
 	// HeapProfile, when set, is a file to write a Go heap profile to as the drain ends (go tool
 	// pprof), to see what the consumer holds at its peak.
 	HeapProfile string
+	// CPUProfile, when set, is a file to write a Go CPU profile of the drain to (from the
+	// consumer's start until all rows are queryable).
+	CPUProfile string
 
 	// Keep leaves the database, the raw table and the topics in place.
 	Keep bool
@@ -890,6 +893,13 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	for i := range others {
 		others[i].cpu0, _ = localCPU(others[i].marker)
 	}
+	if r.o.CPUProfile != "" {
+		stopProfile, err := startCPUProfile(r.o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile() // also on errors; on success it is stopped as the drain ends
+	}
 	t0 := time.Now()
 	p, err := r.startPipeline(ctx)
 	if err != nil {
@@ -948,6 +958,9 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	for _, o := range others {
 		c, _ := localCPU(o.marker)
 		*o.perM = (c - o.cpu0).Seconds() / float64(n) * 1e6
+	}
+	if r.o.CPUProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	if r.o.HeapProfile != "" {
 		if err := writeHeapProfile(r.o.HeapProfile); err != nil {
@@ -1010,6 +1023,20 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 		return fmt.Errorf("consumer: %w", err)
 	}
 	return nil
+}
+
+// startCPUProfile starts a Go CPU profile into path; the returned func stops it and closes the
+// file (stopping twice is harmless).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func writeHeapProfile(path string) error {
