@@ -18,6 +18,8 @@ type ConvCache struct {
 	cfg     FXConfig
 	version uint64
 	m       map[uint64]Conversion
+	// same is the conversion of the reporting currency itself, which needs no rate.
+	same Conversion
 }
 
 // convCacheMax bounds the pairs a ConvCache holds; it is emptied when full.
@@ -25,7 +27,14 @@ const convCacheMax = 4096
 
 // NewConvCache returns an empty cache of book's conversions under cfg.
 func NewConvCache(book *RateBook, cfg FXConfig) *ConvCache {
-	return &ConvCache{book: book, cfg: cfg, m: make(map[uint64]Conversion)}
+	c := &ConvCache{book: book, cfg: cfg, m: make(map[uint64]Conversion)}
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	c.same = book.Convert(cfg, reporting, time.Time{})
+	c.same.prepare()
+	return c
 }
 
 // Book returns the RateBook the cache converts with.
@@ -33,6 +42,9 @@ func (c *ConvCache) Book() *RateBook { return c.book }
 
 // Convert returns c's book's Convert(cfg, currency, date).
 func (c *ConvCache) Convert(currency string, date time.Time) Conversion {
+	if currency == c.same.Path {
+		return c.same
+	}
 	k, ok := convKey(currency, date)
 	if !ok {
 		return c.book.Convert(c.cfg, currency, date)
