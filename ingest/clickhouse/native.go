@@ -613,6 +613,23 @@ func int128(x *big.Int) (lo, hi uint64, ok bool) {
 		v := x.Int64()
 		return uint64(v), uint64(v >> 63), true
 	}
+	if bits.UintSize == 64 { // |x| from its words, least significant first
+		switch w := x.Bits(); len(w) {
+		case 1:
+			lo = uint64(w[0])
+		case 2:
+			lo, hi = uint64(w[0]), uint64(w[1])
+		default:
+			return 0, 0, false
+		}
+		if hi > lim38Hi || hi == lim38Hi && lo >= lim38Lo {
+			return 0, 0, false
+		}
+		if x.Sign() < 0 {
+			hi, lo = negate128(hi, lo)
+		}
+		return lo, hi, true
+	}
 	if x.CmpAbs(lim38) >= 0 {
 		return 0, 0, false
 	}

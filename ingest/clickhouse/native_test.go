@@ -57,7 +57,8 @@ func TestInt128(t *testing.T) {
 			t.Fatalf("int128(%s) = %s", x, got)
 		}
 	}
-	for _, x := range []*big.Int{lim, new(big.Int).Neg(lim), new(big.Int).Lsh(one, 127), new(big.Int).Lsh(one, 200)} {
+	for _, x := range []*big.Int{lim, new(big.Int).Neg(lim), new(big.Int).Add(lim, one), new(big.Int).Lsh(one, 127), new(big.Int).Lsh(one, 128),
+		new(big.Int).Sub(new(big.Int).Lsh(one, 128), one), new(big.Int).Lsh(one, 200)} {
 		if _, _, ok := int128(x); ok {
 			t.Errorf("int128(%s) accepted: it does not fit Decimal(38, 18)", x)
 		}
