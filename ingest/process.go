@@ -29,7 +29,12 @@ func NewProcessor(fx transform.FXConfig) *Processor {
 }
 
 // fxRateKind is the kind value of rate records, looked for before decoding a message whole.
-var fxRateKind = []byte(`"` + string(transform.KindFXRate) + `"`)
+// otherKind begins a message whose first member says it is a price: not a rate, whatever
+// follows (a second "kind" is refused as a duplicate field).
+var (
+	fxRateKind = []byte(`"` + string(transform.KindFXRate) + `"`)
+	otherKind  = []byte(`{"kind":"` + string(transform.KindFuelPrice) + `"`)
+)
 
 // Process decodes msgs into a batch. Rates in the batch are added to the book before any
 // observation is converted, so a price and its rate in one batch convert at once. It reports
@@ -52,7 +57,7 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 // at once, and those of earlier chunks through the reconciler, as the book changed.
 func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version uint64) (ratesChanged bool) {
 	for i := range msgs {
-		if !bytes.Contains(msgs[i].Value, fxRateKind) {
+		if v := msgs[i].Value; bytes.HasPrefix(v, otherKind) || !bytes.Contains(v, fxRateKind) {
 			continue
 		}
 		rec, err := p.dec.Decode(msgs[i].Value)

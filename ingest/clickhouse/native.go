@@ -164,7 +164,6 @@ type tableBuffer struct {
 	cols []colBuffer
 	rows int
 	next int
-	mark []colMark // column lengths before the row being added, to undo it
 	// perm, when not empty, is the order in which fill sends the rows (see order); ordered
 	// says whether order has run since the last change.
 	perm    []int32
@@ -184,10 +183,8 @@ type colBuffer struct {
 	ends  []uint32 // strings: where each value ends in data
 }
 
-type colMark struct{ data, nulls, ends int }
-
 func (t *tableBuffer) init(s *tableSpec) {
-	t.spec, t.cols, t.mark = s, make([]colBuffer, len(s.columns)), make([]colMark, len(s.columns))
+	t.spec, t.cols = s, make([]colBuffer, len(s.columns))
 }
 
 func (t *tableBuffer) reset() {
@@ -201,25 +198,42 @@ func (t *tableBuffer) reset() {
 
 // add appends r, or nothing if r cannot be stored.
 func (t *tableBuffer) add(r *ingest.Row) error {
-	for i := range t.cols {
-		c := &t.cols[i]
-		t.mark[i] = colMark{len(c.data), len(c.nulls), len(c.ends)}
-	}
 	t.next = 0
 	err := t.spec.encode(t, r)
 	if err == nil && t.next != len(t.cols) {
 		err = fmt.Errorf("%s: %d values for %d columns", t.spec.table, t.next, len(t.cols)) // a bug
 	}
 	if err != nil {
-		for i := range t.cols {
-			c, m := &t.cols[i], t.mark[i]
-			c.data, c.nulls, c.ends = c.data[:m.data], c.nulls[:m.nulls], c.ends[:m.ends]
-		}
+		t.truncate()
 		return err
 	}
 	t.rows++
 	t.ordered = false
 	return nil
+}
+
+// truncate drops whatever a failed add appended after the t.rows complete rows: their lengths
+// follow from the row count (fixed-width values, one null byte per row of a nullable column)
+// and, for strings, from where the last complete row's value ends.
+func (t *tableBuffer) truncate() {
+	n := t.rows
+	for i := range t.cols {
+		c := &t.cols[i]
+		if t.spec.columns[i].typ == tString {
+			c.ends = c.ends[:min(len(c.ends), n)]
+			end := 0
+			if n > 0 {
+				end = int(c.ends[n-1])
+			}
+			c.data = c.data[:min(len(c.data), end)]
+			continue
+		}
+		w, nullable := t.spec.columns[i].typ.width()
+		if nullable {
+			c.nulls = c.nulls[:min(len(c.nulls), n)]
+		}
+		c.data = c.data[:min(len(c.data), n*w)]
+	}
 }
 
 // value returns the bytes of string column c's row i.

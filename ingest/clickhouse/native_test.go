@@ -272,15 +272,18 @@ func TestRowBufferRejectsWholeRow(t *testing.T) {
 	badDate := good
 	badDate.Record.Date = time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)
 	b := newRowBuffer(nil)
-	if err := b.Add(&good); err != nil {
-		t.Fatal(err)
-	}
 	tb := &b.tables[1]
 	lengths := func() (n int) {
 		for _, c := range tb.cols {
 			n += len(c.data) + len(c.nulls) + len(c.ends)
 		}
 		return n
+	}
+	if err := b.Add(&tooBig); err == nil || lengths() != 0 { // refused as the first row
+		t.Fatalf("first row: err %v, %d bytes left in the columns", err, lengths())
+	}
+	if err := b.Add(&good); err != nil {
+		t.Fatal(err)
 	}
 	before := lengths()
 	for name, r := range map[string]*ingest.Row{"price_eur ≥ 10^20": &tooBig, "date before 1970": &badDate} {
