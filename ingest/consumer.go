@@ -95,7 +95,7 @@ func (c *Consumer) Run(stop, abort context.Context) error {
 	c.storeOK.Store(true)
 	c.fetchOK.Store(true)
 	defer c.flushRejectLog()
-	work := make(chan processedBatch, 1)
+	work := make(chan processedBatch)
 	fetchErr := make(chan error, 1)
 	fetchCtx, stopFetching := context.WithCancel(stop)
 	defer stopFetching()
