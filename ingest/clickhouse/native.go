@@ -1,7 +1,6 @@
 package clickhouse
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -23,13 +22,15 @@ import (
 )
 
 // A rowBuffer holds the rows of one batch as ClickHouse column data, appended row by row as the
-// batch is processed: strings as bytes with end offsets, every other column in ClickHouse's
-// native binary layout (little-endian integers, Decimal128, a null map before nullable values).
-// A row costs about 400 bytes and no pointers, so a batch of 50,000 rows is some 20 MB that the
-// garbage collector need not scan, where Row values and per-column Go slices cost several KB a
-// row. At insert the fixed-width columns are handed to clickhouse-go as native data
-// (column.Decode) and the strings as views of the buffer (column.Append of []string), with no
-// per-value conversion or allocation.
+// batch is processed: every column but the strings in ClickHouse's native binary layout
+// (little-endian integers, Decimal128, a null map before nullable values); strings as an index
+// into the column's dictionary of the batch's distinct values, except record_id, kept as bytes
+// with end offsets. A price row costs about 240 bytes, nearly all without pointers, so a batch of
+// 100,000 rows is some 24 MB that the garbage collector need not scan, where Row values and
+// per-column Go slices cost several KB a row. At insert the fixed-width columns are handed to
+// clickhouse-go as native data (column.Decode) and the strings as Go strings (the dictionary's,
+// or views of the buffer; column.Append of []string), with no per-value conversion or
+// allocation.
 type rowBuffer struct {
 	tables [3]tableBuffer // fx_rates_data, fuel_prices_data, wages_data: the order of insertion
 	pool   *bufferPool
@@ -106,8 +107,8 @@ func spec(table string, key []string, encode func(*tableBuffer, *ingest.Row) err
 	}
 	for _, k := range key {
 		i := slices.Index(s.names, k)
-		if i < 0 || cols[i].typ != tString && cols[i].typ != tDate && cols[i].typ != tDateTime {
-			panic("clickhouse: sorting key column " + k + " of " + table + " is not a String, Date or DateTime column")
+		if i < 0 || cols[i].typ != tString && cols[i].typ != tDate && cols[i].typ != tDateTime || rawStrings[k] {
+			panic("clickhouse: sorting key column " + k + " of " + table + " is not a dictionary String, Date or DateTime column")
 		}
 		s.key = append(s.key, i)
 	}
@@ -169,28 +170,53 @@ type tableBuffer struct {
 	perm    []int32
 	ordered bool
 	// scratch of order
-	keys     []packedKey
-	merged   []packedKey
-	runs     []int
-	ranks    []uint32
-	index    map[string]uint32
-	distinct []string
+	keys   []packedKey
+	merged []packedKey
+	runs   []int
+	ranks  []uint32
 }
 
 type colBuffer struct {
 	data  []byte   // native values; for strings, the bytes of all values one after another
 	nulls []byte   // nullable columns: one byte per row, 1 = NULL
 	ends  []uint32 // strings: where each value ends in data
+
+	// Dictionary strings (every String column but record_id): each row's value is dict[ids[row]],
+	// and data and ends stay empty. The values repeat (a batch holds few sources, regions,
+	// currencies, fx paths, topics…), so a row costs 4 bytes a column instead of the bytes of
+	// its value and an end.
+	ids   []uint32
+	dict  []string
+	index map[string]uint32 // nil for other columns
+}
+
+// rawStrings are the String columns not dictionary-encoded: their values are unique per row.
+var rawStrings = map[string]bool{"record_id": true}
+
+// at returns string column c's row i; for a raw column, a view of the buffer (see view).
+func (c *colBuffer) at(i int) string {
+	if c.index != nil {
+		return c.dict[c.ids[i]]
+	}
+	return view(c.value(i))
 }
 
 func (t *tableBuffer) init(s *tableSpec) {
 	t.spec, t.cols = s, make([]colBuffer, len(s.columns))
+	for i, col := range s.columns {
+		if col.typ == tString && !rawStrings[col.name] {
+			t.cols[i].index = map[string]uint32{}
+		}
+	}
 }
 
 func (t *tableBuffer) reset() {
 	for i := range t.cols {
 		c := &t.cols[i]
-		c.data, c.nulls, c.ends = c.data[:0], c.nulls[:0], c.ends[:0]
+		c.data, c.nulls, c.ends, c.ids = c.data[:0], c.nulls[:0], c.ends[:0], c.ids[:0]
+		clear(c.dict) // drop the references to the batch's strings
+		c.dict = c.dict[:0]
+		clear(c.index)
 	}
 	t.rows, t.next = 0, 0
 	t.perm, t.ordered = t.perm[:0], false
@@ -219,6 +245,10 @@ func (t *tableBuffer) truncate() {
 	n := t.rows
 	for i := range t.cols {
 		c := &t.cols[i]
+		if c.index != nil { // values the failed row added to the dictionary are harmless
+			c.ids = c.ids[:min(len(c.ids), n)]
+			continue
+		}
 		if t.spec.columns[i].typ == tString {
 			c.ends = c.ends[:min(len(c.ends), n)]
 			end := 0
@@ -253,7 +283,7 @@ func (t *tableBuffer) compare(i, j int) int {
 		var r int
 		switch t.spec.columns[k].typ {
 		case tString:
-			r = bytes.Compare(c.value(i), c.value(j))
+			r = strings.Compare(c.at(i), c.at(j))
 		case tDate:
 			r = cmp.Compare(binary.LittleEndian.Uint16(c.data[2*i:]), binary.LittleEndian.Uint16(c.data[2*j:]))
 		default: // tDateTime
@@ -392,8 +422,8 @@ func (t *tableBuffer) packKeys() ([]packedKey, bool) {
 		var rank func(i int) uint64
 		switch t.spec.columns[k].typ {
 		case tString:
-			ranks := t.stringRanks(c)
-			bitsNeeded = bits.Len32(uint32(len(t.distinct) - 1))
+			ranks, distinct := t.stringRanks(c)
+			bitsNeeded = bits.Len32(uint32(distinct - 1))
 			rank = func(i int) uint64 { return uint64(ranks[i]) }
 		case tDate:
 			lo, hi := uint16(0xffff), uint16(0)
@@ -433,47 +463,32 @@ func (t *tableBuffer) packKeys() ([]packedKey, bool) {
 	return keys, true
 }
 
-// stringRanks returns, for each row, the rank of string column c's value among the column's
-// distinct values in byte order; t.distinct holds those values after it.
-func (t *tableBuffer) stringRanks(c *colBuffer) []uint32 {
+// stringRanks returns, for each row, the rank of dictionary string column c's value among the
+// column's values in byte order, and how many values the dictionary holds. The dictionary's
+// values are distinct: they are ranked, then each row's is looked up. A value left by a refused
+// row only takes a rank of its own.
+func (t *tableBuffer) stringRanks(c *colBuffer) ([]uint32, int) {
 	n := t.rows
-	if t.index == nil {
-		t.index = map[string]uint32{}
-	}
-	clear(t.index)
-	t.distinct = t.distinct[:0]
+	rankOf := dictRanks(c.dict)
 	t.ranks = slices.Grow(t.ranks[:0], n)[:n]
-	ranks := t.ranks
-	var prev []byte
-	for i := range n {
-		v := c.value(i)
-		if i > 0 && bytes.Equal(v, prev) { // runs of equal values are common: skip the map
-			ranks[i] = ranks[i-1]
-			continue
-		}
-		id, ok := t.index[string(v)]
-		if !ok {
-			id = uint32(len(t.distinct))
-			s := string(v)
-			t.index[s] = id
-			t.distinct = append(t.distinct, s)
-		}
-		ranks[i], prev = id, v
+	for i, id := range c.ids[:n] {
+		t.ranks[i] = rankOf[id]
 	}
-	// ids are in order of first appearance; map them to ranks in byte order.
-	order := make([]uint32, len(t.distinct))
+	return t.ranks, len(c.dict)
+}
+
+// dictRanks returns the rank in byte order of each of the distinct values vals.
+func dictRanks(vals []string) []uint32 {
+	order := make([]uint32, len(vals))
 	for i := range order {
 		order[i] = uint32(i)
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(t.distinct[a], t.distinct[b]) })
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(vals[a], vals[b]) })
 	rankOf := make([]uint32, len(order))
 	for r, id := range order {
 		rankOf[id] = uint32(r)
 	}
-	for i := range ranks {
-		ranks[i] = rankOf[ranks[i]]
-	}
-	return ranks
+	return rankOf
 }
 
 // orderByValues sorts by comparing the key values themselves: the fallback of order.
@@ -507,6 +522,24 @@ func (t *tableBuffer) col() *colBuffer {
 
 func (t *tableBuffer) str(s string) {
 	c := t.col()
+	if c.index != nil {
+		// Rows of a series come together: most values are the previous row's, often the very
+		// same string (the decoder reuses them), which == finds at once.
+		if n := len(c.ids); n > 0 {
+			if last := c.ids[n-1]; c.dict[last] == s {
+				c.ids = append(c.ids, last)
+				return
+			}
+		}
+		id, ok := c.index[s]
+		if !ok {
+			id = uint32(len(c.dict))
+			c.dict = append(c.dict, s)
+			c.index[s] = id
+		}
+		c.ids = append(c.ids, id)
+		return
+	}
 	c.data = append(c.data, s...)
 	c.ends = append(c.ends, uint32(len(c.data)))
 }
@@ -917,14 +950,24 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 				t.spec.table, want.name, got, want.typ)
 		}
 		if want.typ == tString {
-			if len(c.ends) != t.rows {
-				return fmt.Errorf("insert into %s: column %s holds %d values for %d rows", t.spec.table, want.name, len(c.ends), t.rows) // a bug
+			if n := max(len(c.ends), len(c.ids)); n != t.rows {
+				return fmt.Errorf("insert into %s: column %s holds %d values for %d rows", t.spec.table, want.name, n, t.rows) // a bug
 			}
 			// The driver copies each value into its column: views of the buffer as strings
 			// (valid while fill runs; the buffer does not change meanwhile) spare a Go string
 			// per value, and Append([][]byte) would make one.
 			strs := f.strs[:0]
-			if perm != nil {
+			if c.index != nil {
+				if perm != nil {
+					for _, p := range perm {
+						strs = append(strs, c.dict[c.ids[p]])
+					}
+				} else {
+					for _, id := range c.ids[from:to] {
+						strs = append(strs, c.dict[id])
+					}
+				}
+			} else if perm != nil {
 				for _, p := range perm {
 					strs = append(strs, view(c.value(int(p))))
 				}

@@ -275,7 +275,7 @@ func TestRowBufferRejectsWholeRow(t *testing.T) {
 	tb := &b.tables[1]
 	lengths := func() (n int) {
 		for _, c := range tb.cols {
-			n += len(c.data) + len(c.nulls) + len(c.ends)
+			n += len(c.data) + len(c.nulls) + len(c.ends) + len(c.ids)
 		}
 		return n
 	}
