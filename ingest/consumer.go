@@ -60,6 +60,8 @@ type Consumer struct {
 	storeOK    atomic.Bool // the last write to the store succeeded
 	fetchOK    atomic.Bool // the last fetch from Kafka succeeded
 	lastVer    uint64
+	// limit is the size the next batch fills to (see batchLimit); 0 before the first.
+	limit int
 
 	lastRejectLog     time.Time
 	suppressedRejects int
@@ -165,7 +167,35 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 // processChunk is the most fetched messages held before they are processed into the batch.
 const processChunk = 10000
 
-// fetchBatch fetches and processes one batch of up to BatchSize messages: it waits for the
+// rampBatches is how many batches, each twice the size of the one before, lead up to BatchSize
+// from BatchSize/2^rampBatches (at least processChunk) when a backlog starts.
+const rampBatches = 3
+
+// batchLimit returns the size the next batch fills to. A batch writes nothing until it is
+// full, and meanwhile ClickHouse has nothing to do; so when a backlog starts (at the start,
+// and after a batch that the linger ended) batches start small and double while they fill:
+// the first rows are written sooner and the writing overlaps the processing sooner.
+func (c *Consumer) batchLimit() int {
+	if c.limit == 0 {
+		c.limit = rampStart(c.cfg.BatchSize)
+	}
+	return c.limit
+}
+
+// batchDone updates the limit after a batch of n messages.
+func (c *Consumer) batchDone(n int) {
+	if n >= c.batchLimit() {
+		c.limit = min(2*c.limit, c.cfg.BatchSize)
+	} else {
+		c.limit = rampStart(c.cfg.BatchSize)
+	}
+}
+
+func rampStart(batchSize int) int {
+	return min(batchSize, max(batchSize>>rampBatches, processChunk))
+}
+
+// fetchBatch fetches and processes one batch of up to batchLimit messages: it waits for the
 // first message as long as it takes, then at most BatchLinger for the rest — unless the last
 // message fetched had a backlog behind it in the broker, in which case the batch goes on
 // filling, for at most backlogLinger lingers in all. Messages are
@@ -200,8 +230,10 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 	}
 	chunk = append(chunk, m)
 	behind := waiting(m)
+	limit := c.batchLimit()
+	defer func() { c.batchDone(p.n) }()
 	fill := func(ctx context.Context) error {
-		for p.n+len(chunk) < c.cfg.BatchSize {
+		for p.n+len(chunk) < limit {
 			if len(chunk) >= processChunk {
 				process()
 			}

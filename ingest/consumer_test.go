@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,5 +238,41 @@ func TestBatchFillsWhileBacklogWaits(t *testing.T) {
 				t.Fatalf("batch of %d messages after %v, want %d", p.n, time.Since(started).Round(time.Millisecond), tc.want)
 			}
 		})
+	}
+}
+
+// TestBatchesRampUpOnABacklog: on a backlog, batches start at BatchSize/2^rampBatches and
+// double while they fill, up to BatchSize; a batch the linger ends (the backlog is drained)
+// starts the ramp again.
+func TestBatchesRampUpOnABacklog(t *testing.T) {
+	const batch = 8 * processChunk
+	src := &gappySource{behind: backlogMessages}
+	n := batch/8 + batch/4 + batch/2 + batch + batch + 7
+	for i := int64(0); i < int64(n); i++ {
+		src.msgs = append(src.msgs, priceMessage(i))
+	}
+	c := NewConsumer(ConsumerConfig{BatchSize: batch, BatchLinger: 50 * time.Millisecond}, src, &memStore{}, &memDead{},
+		NewProcessor(transform.DefaultFXConfig()), nil, slog.New(slog.DiscardHandler), NewMetrics(nil))
+	var got []int
+	var chunk []Message
+	for range 6 {
+		var p processedBatch
+		var err error
+		if p, chunk, err = c.fetchBatch(context.Background(), chunk); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p.n)
+	}
+	// The last 7 end when the backlog lingers run out: the source has no more.
+	want := []int{batch / 8, batch / 4, batch / 2, batch, batch, 7}
+	if !slices.Equal(got, want) {
+		t.Fatalf("batches of %v messages, want %v", got, want)
+	}
+	if c.batchLimit() != batch/8 {
+		t.Fatalf("after a batch the linger ended, the next fills to %d, want %d", c.batchLimit(), batch/8)
+	}
+	// Small batch sizes need no ramp.
+	if got := rampStart(1000); got != 1000 {
+		t.Fatalf("rampStart(1000) = %d", got)
 	}
 }
