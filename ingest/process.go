@@ -75,23 +75,23 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	row := &p.row
 	defer func() { *row = Row{} }() // drop references to this batch's strings and decimals
 	for i := range msgs {
-		rec, err := p.dec.Decode(msgs[i].Value)
-		if err != nil {
+		rec := &row.Record // decoded in place: a Record is some 400 bytes
+		if err := p.dec.DecodeInto(rec, msgs[i].Value); err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 			continue
 		}
 		rec.Finish(msgs[i].Time)
-		*row = Row{Record: rec, Topic: msgs[i].Topic, Partition: msgs[i].Partition, Offset: msgs[i].Offset,
-			IngestedAt: now, Version: version + uint64(i)}
+		row.Topic, row.Partition, row.Offset = msgs[i].Topic, msgs[i].Partition, msgs[i].Offset
+		row.IngestedAt, row.Version, row.Derived = now, version+uint64(i), transform.Derived{}
 		if rec.Kind == transform.KindFXRate {
-			if p.Book.Add(transform.RateFromRecord(&rec)) { // a rate the first pass missed
+			if p.Book.Add(transform.RateFromRecord(rec)) { // a rate the first pass missed
 				ratesChanged = true
 			}
 		} else {
 			if p.convs == nil || p.convs.Book() != p.Book {
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
-			d, err := transform.Normalize(&row.Record, p.convs.Convert(row.Record.Currency, row.Record.Date))
+			d, err := transform.Normalize(rec, p.convs.Convert(rec.Currency, rec.Date))
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue

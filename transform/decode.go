@@ -56,34 +56,43 @@ const (
 
 // Decode decodes one message exactly as DecodeJSON does.
 func (d *Decoder) Decode(data []byte) (Record, error) {
+	var r Record
+	err := d.DecodeInto(&r, data)
+	return r, err
+}
+
+// DecodeInto is Decode into *r, which it overwrites: the zero Record on error. A caller that
+// keeps its records in place (a batch's rows) spares copying one.
+func (d *Decoder) DecodeInto(r *Record, data []byte) error {
+	*r = Record{}
 	if len(data) > MaxMessageBytes {
-		return Record{}, newError(CodeOversize, "", "message is "+strconv.Itoa(len(data))+" bytes; at most "+strconv.Itoa(MaxMessageBytes)+" are accepted")
+		return newError(CodeOversize, "", "message is "+strconv.Itoa(len(data))+" bytes; at most "+strconv.Itoa(MaxMessageBytes)+" are accepted")
 	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
-		return Record{}, newError(CodeInvalidJSON, "", "message starts with a UTF-8 byte order mark (BOM); remove it")
+		return newError(CodeInvalidJSON, "", "message starts with a UTF-8 byte order mark (BOM); remove it")
 	}
-	var r Record
-	if decodeOnePass(&r, data, d) { // it checks that data is valid UTF-8 as it goes
-		return r, nil
+	if decodeOnePass(r, data, d) { // it checks that data is valid UTF-8 as it goes
+		return nil
 	}
+	*r = Record{}
 	if !utf8.Valid(data) {
-		return Record{}, newError(CodeInvalidUTF8, "", "message is not valid UTF-8 (first bad byte at offset "+strconv.Itoa(firstInvalidUTF8(data))+")")
+		return newError(CodeInvalidUTF8, "", "message is not valid UTF-8 (first bad byte at offset "+strconv.Itoa(firstInvalidUTF8(data))+")")
 	}
 	p := jsonParser{data: data}
 	p.skipWS()
 	if p.pos == len(data) {
-		return Record{}, newError(CodeEmpty, "", "message is empty; send one JSON object per message")
+		return newError(CodeEmpty, "", "message is empty; send one JSON object per message")
 	}
 	var stack [24]jsonField
 	fields, err := p.parseRecord(stack[:0])
 	if err != nil {
-		return Record{}, err
+		return err
 	}
-	r = Record{}
-	if err := decodeFields(&r, fields, d); err != nil {
-		return Record{}, err
+	if err := decodeFields(r, fields, d); err != nil {
+		*r = Record{}
+		return err
 	}
-	return r, nil
+	return nil
 }
 
 // decodeOnePass is the fast path of Decode for a message that is accepted: it reads the object in

@@ -503,3 +503,25 @@ func TestDecoderMatchesDecodeJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeIntoOverwrites: DecodeInto into a Record that holds another record gives exactly
+// what Decode gives, and the zero Record on error.
+func TestDecodeIntoOverwrites(t *testing.T) {
+	var dec Decoder
+	wage := []byte(`{"kind":"wage","source":"stat.gov.kz","country":"KZ","region":"KZ-ALA","measure":"minimum","basis":"gross","amount":"42500","currency":"KZT","per":"month","date":"2022-01-01","frequency":"M","attributes":{"note":"x"},"status":"P"}`)
+	price := []byte(`{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"lpg","price":"120","currency":"KZT","unit":"litre","date":"2022-01-04"}`)
+	for _, m := range [][]byte{price, wage, []byte(`{"kind":"fuel_price","source":"s","price":"\u0031"}`)} {
+		var r Record
+		if err := dec.DecodeInto(&r, wage); err != nil {
+			t.Fatal(err)
+		}
+		want, wantErr := DecodeJSON(m)
+		err := dec.DecodeInto(&r, m)
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("%s: error %v, Decode's %v", m, err, wantErr)
+		}
+		if !reflect.DeepEqual(r, want) {
+			t.Fatalf("%s: DecodeInto over a wage gave\n%+v\nDecode gives\n%+v", m, r, want)
+		}
+	}
+}
