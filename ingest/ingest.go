@@ -108,7 +108,8 @@ func (b *Batch) Len() int {
 // it is made, so a batch holds encoded values instead of Row values: a few hundred bytes a row
 // and nothing for the garbage collector to scan, which lets batches be large.
 type RowBuffer interface {
-	// Add appends r; its Record.Kind picks the table. On error nothing of r is kept and the
+	// Add appends r; its Record.Kind picks the table. It keeps no reference to r or to its
+	// values (a Processor reuses them for the next row). On error nothing of r is kept and the
 	// error says why the store cannot hold the row.
 	Add(r *Row) error
 	// Len is the number of rows of kind held.

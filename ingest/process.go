@@ -21,6 +21,7 @@ type Processor struct {
 	dec   transform.Decoder
 	row   Row                  // scratch of Process
 	convs *transform.ConvCache // Process's conversions of Book under FX
+	arena transform.Arena      // the derived values of an encoded row
 }
 
 // NewProcessor returns a Processor with an empty rate book.
@@ -91,7 +92,14 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			if p.convs == nil || p.convs.Book() != p.Book {
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
-			d, err := transform.Normalize(rec, p.convs.Convert(rec.Currency, rec.Date))
+			conv := p.convs.Convert(rec.Currency, rec.Date)
+			var d transform.Derived
+			var err error
+			if b.Encoded != nil { // encoded below, before the next row reuses the arena
+				d, err = transform.NormalizeIn(&p.arena, rec, conv)
+			} else {
+				d, err = transform.Normalize(rec, conv)
+			}
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue

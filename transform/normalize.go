@@ -45,6 +45,21 @@ type Derived struct {
 // It returns an *Error with CodeOutOfRange if the published number, the published value
 // v = number × 10^unit_mult or any derived value does not fit Decimal(38, 18).
 func Normalize(r *Record, conv Conversion) (Derived, error) {
+	return normalize(r, conv, new(fixedArena))
+}
+
+// Arena is storage for the values of one Derived. The consumer encodes each row's Derived before
+// it derives the next, so it keeps one Arena and NormalizeIn allocates nothing.
+type Arena struct{ a fixedArena }
+
+// NormalizeIn is Normalize with the derived values stored in a: they are valid until a is used
+// again.
+func NormalizeIn(a *Arena, r *Record, conv Conversion) (Derived, error) {
+	a.a = fixedArena{}
+	return normalize(r, conv, &a.a)
+}
+
+func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
 	if r.Kind != KindFuelPrice && r.Kind != KindWage {
 		return Derived{}, nil
 	}
@@ -65,8 +80,7 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 		return Derived{}, derivedError(field, field+" × 10^unit_mult", err)
 	}
 	converted := conv.Status == FXConverted && conv.Factor != nil
-	var fn, fd factor        // F = fn / fd, fd > 0
-	arena := new(fixedArena) // storage of the columns' values
+	var fn, fd factor // F = fn / fd, fd > 0
 	if converted {
 		d.FXStatus = FXConverted
 		var fx *big.Int

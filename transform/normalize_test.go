@@ -2,6 +2,7 @@ package transform
 
 import (
 	"math/big"
+	"reflect"
 	"testing"
 )
 
@@ -230,4 +231,40 @@ func TestUnits(t *testing.T) {
 			t.Errorf("LitresPerUnit(%s) ok", unit)
 		}
 	}
+}
+
+// NormalizeIn gives Normalize's results, stored in its arena without allocating.
+func TestNormalizeInMatchesNormalize(t *testing.T) {
+	book := transformBenchBook()
+	cfg := DefaultFXConfig()
+	var a Arena
+	var dec Decoder
+	for round := 0; round < 2; round++ {
+		for _, m := range append(transformBenchMessages, wageBenchMessages...) {
+			rec, err := dec.Decode(m)
+			if err != nil {
+				t.Fatalf("%s: %v", m, err)
+			}
+			conv := book.Convert(cfg, rec.Currency, rec.Date)
+			want, werr := Normalize(&rec, conv)
+			got, gerr := NormalizeIn(&a, &rec, conv)
+			if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+				t.Fatalf("%s: NormalizeIn error %v, Normalize %v", m, gerr, werr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s:\nNormalizeIn %+v\nNormalize   %+v", m, got, want)
+			}
+			if round == 1 {
+				if n := testing.AllocsPerRun(20, func() { NormalizeIn(&a, &rec, conv) }); n != 0 {
+					t.Errorf("%s: NormalizeIn made %v allocations, want 0", m, n)
+				}
+			}
+		}
+	}
+}
+
+var wageBenchMessages = [][]byte{
+	[]byte(`{"kind":"wage","source":"stat.gov.kz","country":"KZ","measure":"minimum","basis":"gross","per":"month","amount":"42500","currency":"KZT","date":"2022-01-04"}`),
+	[]byte(`{"kind":"wage","source":"stat.gov.kz","country":"KZ","region":"KZ-MAN","measure":"average","basis":"net","per":"year","amount":"3456789.123456789","currency":"USD","date":"2022-01-05"}`),
+	[]byte(`{"kind":"wage","source":"stat.gov.kz","country":"KZ","measure":"minimum","basis":"gross","per":"hour","amount":"1200","currency":"KZT","date":"2019-01-04"}`),
 }
