@@ -35,11 +35,12 @@ test: services vet
 faults:
 	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m -run '^TestFault' ./ingest/
 
-## bench: throughput benchmark on 1M generated records against the same run's ceilings (RECORDS=N to change),
-## on Apache Kafka and ClickHouse as `services` starts them
+## bench: throughput benchmark on 1M generated records against the same run's ceilings, 3 runs, medians
+## (RECORDS=N, RUNS=N to change), on Apache Kafka and ClickHouse as `services` starts them
 RECORDS ?= 1000000
+RUNS ?= 3
 bench: build services
-	bin/econflow bench --records $(RECORDS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
+	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 
 ## unit: the tests that need no services
 unit:

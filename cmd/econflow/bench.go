@@ -14,11 +14,12 @@ import (
 // cmdBench wires flags to bench.Run: see package bench for what is measured.
 func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
 	o := bench.Options{Records: 1_000_000, Seed: 1, LatencyRecords: 20000, Rate: 5000, Embedded: true}
-	jsonOut := ""
+	jsonOut, runs := "", 1
 	cfg, fs, err := parseFlags("bench",
-		"bench [--records N] [--seed S] [--shuffle] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]",
+		"bench [--records N] [--runs N] [--seed S] [--shuffle] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]",
 		args, settings{kafka: true, clickhouse: true, consume: true}, stderr, func(fs *flag.FlagSet) {
 			fs.IntVar(&o.Records, "records", o.Records, "fuel_price records to generate, publish and drain")
+			fs.IntVar(&runs, "runs", runs, "measure this many times, each run with its own ceilings, and report each metric's median, min and max")
 			fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the record generator (math/rand/v2 PCG)")
 			fs.BoolVar(&o.Shuffle, "shuffle", o.Shuffle, "publish the records in a random order (from the seed) instead of each series in date order")
 			fs.BoolVar(&o.Embedded, "embedded-broker", o.Embedded, "run the embedded broker in-process; --brokers given without this flag turns it off")
@@ -44,8 +45,11 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	if set["brokers"] && !set["embedded-broker"] {
 		o.Embedded = false
 	}
-	if o.Records < 1 || o.Rate <= 0 || o.LatencyRecords < 0 {
-		return fmt.Errorf("--records must be ≥ 1, --rate > 0 and --latency-records ≥ 0")
+	if o.Records < 1 || o.Rate <= 0 || o.LatencyRecords < 0 || runs < 1 {
+		return fmt.Errorf("--records and --runs must be ≥ 1, --rate > 0 and --latency-records ≥ 0")
+	}
+	if runs > 1 && (o.CPUProfile != "" || o.HeapProfile != "") {
+		return fmt.Errorf("--cpuprofile and --memprofile profile one run: use them without --runs")
 	}
 	if o.LatencyRecords == 0 {
 		o.LatencyRecords = -1 // bench.Options: negative skips the phase
@@ -56,31 +60,62 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	o.Progress, o.Logger = stderr, newLogger(cfg.LogLevel)
 	cfg.applyMemorySettings() // as consume does, so that the drain measures what consume uses
 
-	res, runErr := bench.Run(stop, o)
-	if res == nil {
-		return runErr
+	if runs == 1 {
+		res, runErr := bench.Run(stop, o)
+		if res == nil {
+			return runErr
+		}
+		return errors.Join(runErr, writeBench(res, jsonOut, stdout))
 	}
+	var results []*bench.Result
+	for i := 1; i <= runs; i++ {
+		fmt.Fprintf(stderr, "bench: run %d of %d\n", i, runs)
+		res, err := bench.Run(stop, o)
+		if err != nil {
+			if res != nil {
+				res.WriteTable(stdout) // what the failed run measured
+			}
+			return fmt.Errorf("run %d of %d: %w", i, runs, err)
+		}
+		fmt.Fprintf(stderr, "bench: run %d of %d: drain %.0f rows/s (%.2f of ceiling A), %.2f CPU-s/M, peak RSS %.0f MB, exact %v\n",
+			i, runs, res.DrainRate, res.DrainRate/res.RawInsertRate, res.CPUSecondsPerMillion, res.PeakRSSMB, res.Exact && res.RawExact)
+		results = append(results, res)
+	}
+	sum, err := bench.Summarize(results)
+	if err != nil {
+		return err
+	}
+	if err := writeBench(sum, jsonOut, stdout); err != nil {
+		return err
+	}
+	if !sum.Exact {
+		return fmt.Errorf("a run stored a sum of prices that differs from the generated one")
+	}
+	return nil
+}
+
+// writeBench writes a result's table to stdout and, when jsonOut is set, its JSON to that file
+// (- = stdout).
+func writeBench(res interface {
+	WriteTable(io.Writer) error
+	WriteJSON(io.Writer) error
+}, jsonOut string, stdout io.Writer) error {
 	if err := res.WriteTable(stdout); err != nil {
 		return err
 	}
-	if jsonOut != "" {
-		if jsonOut == "-" {
-			if err := res.WriteJSON(stdout); err != nil {
-				return errors.Join(runErr, err)
-			}
-		} else {
-			f, err := os.Create(jsonOut)
-			if err != nil {
-				return errors.Join(runErr, err)
-			}
-			err = res.WriteJSON(f)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return errors.Join(runErr, err)
-			}
-		}
+	switch jsonOut {
+	case "":
+		return nil
+	case "-":
+		return res.WriteJSON(stdout)
 	}
-	return runErr
+	f, err := os.Create(jsonOut)
+	if err != nil {
+		return err
+	}
+	err = res.WriteJSON(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
