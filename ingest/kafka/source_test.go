@@ -1,0 +1,104 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/econflow/econflow/ingest"
+)
+
+// A Source whose broker cannot be reached goes on retrying by itself, and Fetch says so, so that
+// the consumer can report itself not ready.
+func TestSourceFetchReportsUnreachableBroker(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: connections are refused at once
+	var logs syncBuffer
+	src, err := NewSource(SourceOptions{Brokers: []string{addr}, Group: "g", Topics: []string{"t"},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = src.Fetch(ctx)
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Fetch = %v, want the join failure", err)
+	}
+	if !strings.Contains(err.Error(), "join consumer group g") || !strings.Contains(logs.String(), "joining the consumer group failed") {
+		t.Errorf("Fetch error %q; log:\n%s", err, logs.String())
+	}
+	// Close ends a Fetch that waits, and later ones.
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := src.Fetch(context.Background()); err == errClosed {
+				done <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(10 * time.Millisecond)
+	if err := src.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Fetch still waiting 30s after Close")
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	want := []time.Duration{50, 100, 200, 400, 800, 1000, 1000}
+	for n, w := range want {
+		if got := backoff(n); got != w*time.Millisecond {
+			t.Errorf("backoff(%d) = %v, want %v", n, got, w*time.Millisecond)
+		}
+	}
+}
+
+// Fetch stops at a done context even with messages in hand (a stopping consumer must not go on
+// draining what was read ahead), and drops messages of a generation that has ended.
+func TestSourceFetchStopsAndDropsStale(t *testing.T) {
+	s := &Source{chunks: make(chan chunk, 2), errs: make(chan error, 1)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer s.cancel()
+	s.genID.Store(7)
+	msgs := func(from, n int) []ingest.Message {
+		var out []ingest.Message
+		for i := 0; i < n; i++ {
+			out = append(out, ingest.Message{Topic: "t", Offset: int64(from + i)})
+		}
+		return out
+	}
+	s.chunks <- chunk{gen: 6, msgs: msgs(0, 3)} // read before the rebalance: dropped
+	s.chunks <- chunk{gen: 7, msgs: msgs(10, 3)}
+	ctx := context.Background()
+	if m, err := s.Fetch(ctx); err != nil || m.Offset != 10 {
+		t.Fatalf("Fetch = offset %d, %v; want 10 (generation 6's messages dropped)", m.Offset, err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Fetch(done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fetch with a done context and 2 messages in hand = %v, want context.Canceled", err)
+	}
+	if m, err := s.Fetch(ctx); err != nil || m.Offset != 11 {
+		t.Fatalf("Fetch = offset %d, %v; want 11, kept while the context was done", m.Offset, err)
+	}
+	s.genID.Store(-1) // the generation ended: what is in hand is dropped
+	wait, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	if m, err := s.Fetch(wait); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Fetch after the generation ended = offset %d, %v; want nothing", m.Offset, err)
+	}
+}
