@@ -108,9 +108,10 @@ func (b *Batch) Len() int {
 // it is made, so a batch holds encoded values instead of Row values: a few hundred bytes a row
 // and nothing for the garbage collector to scan, which lets batches be large.
 type RowBuffer interface {
-	// Add appends r; its Record.Kind picks the table. It keeps no reference to r or to its
-	// values (a Processor reuses them for the next row). On error nothing of r is kept and the
-	// error says why the store cannot hold the row.
+	// Add appends r; its Record.Kind picks the table. It copies what it keeps of r: the
+	// Processor reuses r, and the memory of its Record.ID and of its decimals (Record values and
+	// Derived), for the next row. Other strings it may keep as they are. On error nothing of r
+	// is kept and the error says why the store cannot hold the row.
 	Add(r *Row) error
 	// Len is the number of rows of kind held.
 	Len(kind transform.Kind) int

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"math/big"
 	"time"
 
 	"github.com/econflow/econflow/transform"
@@ -18,10 +19,10 @@ type Processor struct {
 	// made (Batch.Encoded); otherwise rows are kept as Row values.
 	NewBuffer func() RowBuffer
 
-	dec   transform.Decoder
-	row   Row                  // scratch of Process
-	convs *transform.ConvCache // Process's conversions of Book under FX
-	arena transform.Arena      // the derived values of an encoded row
+	dec     transform.Decoder
+	row     Row                  // scratch of Process
+	convs   *transform.ConvCache // Process's conversions of Book under FX
+	scratch transform.Scratch    // the value, id and derived values of an encoded row
 }
 
 // NewProcessor returns a Processor with an empty rate book.
@@ -75,17 +76,34 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	}
 	row := &p.row
 	defer func() { *row = Row{} }() // drop references to this batch's strings and decimals
+	// An encoded row is encoded before the next is made: its value, id and derived values live
+	// in p.scratch meanwhile. Rows kept as Row values own theirs.
+	encoded := b.Encoded != nil
 	for i := range msgs {
 		rec := &row.Record // decoded in place: a Record is some 400 bytes
-		if err := p.dec.DecodeInto(rec, msgs[i].Value); err != nil {
+		var err error
+		if encoded {
+			err = p.dec.DecodeIn(&p.scratch, rec, msgs[i].Value)
+		} else {
+			err = p.dec.DecodeInto(rec, msgs[i].Value)
+		}
+		if err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 			continue
 		}
-		rec.Finish(msgs[i].Time)
+		if encoded {
+			rec.FinishIn(&p.scratch, msgs[i].Time)
+		} else {
+			rec.Finish(msgs[i].Time)
+		}
 		row.Topic, row.Partition, row.Offset = msgs[i].Topic, msgs[i].Partition, msgs[i].Offset
 		row.IngestedAt, row.Version, row.Derived = now, version+uint64(i), transform.Derived{}
 		if rec.Kind == transform.KindFXRate {
-			if p.Book.Add(transform.RateFromRecord(rec)) { // a rate the first pass missed
+			rate := transform.RateFromRecord(rec)
+			if encoded && rate.Rate.Coef != nil { // in p.scratch: the book keeps its own copy
+				rate.Rate.Coef = new(big.Int).Set(rate.Rate.Coef)
+			}
+			if p.Book.Add(rate) { // a rate the first pass missed
 				ratesChanged = true
 			}
 		} else {
@@ -95,8 +113,8 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			conv := p.convs.Convert(rec.Currency, rec.Date)
 			var d transform.Derived
 			var err error
-			if b.Encoded != nil { // encoded below, before the next row reuses the arena
-				d, err = transform.NormalizeIn(&p.arena, rec, conv)
+			if encoded {
+				d, err = transform.NormalizeIn(&p.scratch, rec, conv)
 			} else {
 				d, err = transform.Normalize(rec, conv)
 			}

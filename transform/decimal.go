@@ -98,6 +98,11 @@ func parseDecimal[T string | []byte](s T) (Decimal, *Error) {
 // Anything else returns ok false and is left to parseDecimalSlow, which also produces every error.
 // The two are compared on random and edge-case input in decimal_fast_test.go and FuzzParseDecimal.
 func parseDecimalFast[T string | []byte](s T) (d Decimal, ok bool) {
+	return parseDecimalFastIn(s, nil)
+}
+
+// parseDecimalFastIn is parseDecimalFast with the coefficient stored in box (nil: allocated).
+func parseDecimalFastIn[T string | []byte](s T, box *coefBox) (d Decimal, ok bool) {
 	i, neg := 0, false
 	if len(s) > 0 && s[0] == '-' {
 		i, neg = 1, true
@@ -132,6 +137,9 @@ func parseDecimalFast[T string | []byte](s T) (d Decimal, ok bool) {
 	if i != len(s) || sig > 19 {
 		return Decimal{}, false
 	}
+	if box != nil {
+		return Decimal{Coef: coefIn(box, u, neg), Scale: int32(scale)}, true
+	}
 	if u == 0 {
 		return Decimal{Coef: new(big.Int), Scale: int32(scale)}, true
 	}
@@ -153,7 +161,11 @@ func newCoef(u uint64, neg bool) *big.Int {
 		}
 		return x
 	}
-	b := new(coefBox)
+	return setCoef(new(coefBox), u, neg)
+}
+
+// setCoef stores −u (neg) or u, u ≠ 0, in b and returns it; 64-bit words only.
+func setCoef(b *coefBox, u uint64, neg bool) *big.Int {
 	b.w[0] = big.Word(u)
 	b.x.SetBits(b.w[:1])
 	if neg {

@@ -43,6 +43,8 @@ type Decoder struct {
 	// intern is a set-associative cache of short values: a value lives in set internSet(value),
 	// most recently added first.
 	intern [internSets][internWays]string
+	// scratch, during DecodeIn, receives the value.
+	scratch *Scratch
 }
 
 // Interning limits of a Decoder.
@@ -174,7 +176,7 @@ func decodeOnePass(r *Record, data []byte, dec *Decoder) bool {
 			}
 			switch fieldSpecs[id].typ {
 			case tDecimal, tInt, tVersion:
-				if setTyped(r, id, text) != nil {
+				if dec.setTypedIn(r, id, text) != nil {
 					return false
 				}
 			default:
@@ -405,7 +407,7 @@ func setStringMember(r *Record, id fieldID, text []byte, dec *Decoder) bool {
 	case typ == tString:
 		setString(r, id, dec.str(id, text))
 	default:
-		return setTyped(r, id, text) == nil
+		return dec.setTypedIn(r, id, text) == nil
 	}
 	return true
 }

@@ -239,14 +239,7 @@ func setTyped[T string | []byte](r *Record, id fieldID, s T) error {
 		if err != nil {
 			return fieldError(err.Code, spec.name, err.Reason)
 		}
-		switch id {
-		case fPrice:
-			r.Price = d
-		case fAmount:
-			r.Amount = d
-		case fRate:
-			r.Rate = d
-		}
+		setDecimalField(r, id, d)
 		return nil
 	case tInt:
 		n, err := parseInteger(spec.name, s)
@@ -550,4 +543,16 @@ func parseRFC3339[T string | []byte](s T) (t time.Time, ok bool) {
 	}
 	unix := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+sec-offset)
 	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// setDecimalField sets the decimal field id (price, amount or rate) of r.
+func setDecimalField(r *Record, id fieldID, d Decimal) {
+	switch id {
+	case fPrice:
+		r.Price = d
+	case fAmount:
+		r.Amount = d
+	case fRate:
+		r.Rate = d
+	}
 }

@@ -133,22 +133,22 @@ func TestConvCacheBounded(t *testing.T) {
 }
 
 // BenchmarkTransformCached is BenchmarkTransform as the consumer does it: with a ConvCache, and
-// the derived values in a reused Arena.
+// the record decoded in place with its value, id and derived values in a reused Scratch.
 func BenchmarkTransformCached(b *testing.B) {
 	book := transformBenchBook()
 	cache := NewConvCache(book, DefaultFXConfig())
 	kafkaTime := time.Date(2022, 1, 10, 12, 0, 0, 123456789, time.UTC)
 	msgs := transformBenchMessages
 	var dec Decoder
-	var arena Arena
+	var scratch Scratch
+	var rec Record
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		rec, err := dec.Decode(msgs[i%len(msgs)])
-		if err != nil {
+		if err := dec.DecodeIn(&scratch, &rec, msgs[i%len(msgs)]); err != nil {
 			b.Fatal(err)
 		}
-		rec.Finish(kafkaTime)
-		if _, err := NormalizeIn(&arena, &rec, cache.Convert(rec.Currency, rec.Date)); err != nil {
+		rec.FinishIn(&scratch, kafkaTime)
+		if _, err := NormalizeIn(&scratch, &rec, cache.Convert(rec.Currency, rec.Date)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -48,15 +48,11 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 	return normalize(r, conv, new(fixedArena))
 }
 
-// Arena is storage for the values of one Derived. The consumer encodes each row's Derived before
-// it derives the next, so it keeps one Arena and NormalizeIn allocates nothing.
-type Arena struct{ a fixedArena }
-
-// NormalizeIn is Normalize with the derived values stored in a: they are valid until a is used
-// again.
-func NormalizeIn(a *Arena, r *Record, conv Conversion) (Derived, error) {
-	a.a = fixedArena{}
-	return normalize(r, conv, &a.a)
+// NormalizeIn is Normalize with the derived values stored in s (see Scratch): they are valid
+// until s is used for another record.
+func NormalizeIn(s *Scratch, r *Record, conv Conversion) (Derived, error) {
+	s.arena = fixedArena{}
+	return normalize(r, conv, &s.arena)
 }
 
 func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {

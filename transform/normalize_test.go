@@ -233,11 +233,11 @@ func TestUnits(t *testing.T) {
 	}
 }
 
-// NormalizeIn gives Normalize's results, stored in its arena without allocating.
+// NormalizeIn gives Normalize's results, stored in its Scratch without allocating.
 func TestNormalizeInMatchesNormalize(t *testing.T) {
 	book := transformBenchBook()
 	cfg := DefaultFXConfig()
-	var a Arena
+	var a Scratch
 	var dec Decoder
 	for round := 0; round < 2; round++ {
 		for _, m := range append(transformBenchMessages, wageBenchMessages...) {

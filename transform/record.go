@@ -131,6 +131,10 @@ func (r *Record) Finish(kafkaTime time.Time) {
 	if r.ID == "" {
 		r.ID = RecordID(r)
 	}
+	r.finishPublished(kafkaTime)
+}
+
+func (r *Record) finishPublished(kafkaTime time.Time) {
 	if r.PublishedAt.IsZero() {
 		r.PublishedAt = kafkaTime.Truncate(time.Second).UTC()
 	}
@@ -289,6 +293,13 @@ func civilFromDaysNS(n uint32) (y, m, d int) {
 // "120.50" differ, as written), published_at (RFC 3339 with nanoseconds, UTC) if non-zero, status,
 // unit_mult and the attributes sorted by key. The ID field itself is not part of it.
 func RecordID(r *Record) string {
+	var id [32]byte
+	recordID(&id, r)
+	return string(id[:])
+}
+
+// recordID writes RecordID(r) to id.
+func recordID(id *[32]byte, r *Record) {
 	var stack [512]byte
 	b := stack[:0]
 	b = appendLP(b, string(r.Kind))
@@ -333,11 +344,9 @@ func RecordID(r *Record) string {
 		}
 	}
 	sum := sha256.Sum256(b)
-	var id [32]byte
 	for i, c := range sum[:16] {
 		id[2*i], id[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
 	}
-	return string(id[:])
 }
 
 const hexDigits = "0123456789abcdef"

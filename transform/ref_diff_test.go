@@ -30,6 +30,19 @@ func sameDecode(t testing.TB, data []byte, d *Decoder, rd *refDecoder) {
 		want, wantErr := rd.Decode(data)
 		got, gotErr := d.Decode(data)
 		compareDecode(t, data, "Decoder", got, gotErr, want, wantErr)
+		// In a Scratch, as the consumer decodes: the same record, error and id.
+		var s Scratch
+		var in Record
+		gotErr = d.DecodeIn(&s, &in, data)
+		compareDecode(t, data, "Decoder.DecodeIn", in, gotErr, want, wantErr)
+		if gotErr == nil {
+			fin := in
+			fin.Finish(time.Unix(1700000000, 0))
+			in.FinishIn(&s, time.Unix(1700000000, 0))
+			if !reflect.DeepEqual(in, fin) {
+				t.Fatalf("FinishIn(%.200q):\n got  %+v\n want %+v", data, in, fin)
+			}
+		}
 	}
 }
 

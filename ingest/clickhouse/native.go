@@ -191,6 +191,8 @@ type colBuffer struct {
 }
 
 // rawStrings are the String columns not dictionary-encoded: their values are unique per row.
+// Their bytes are copied: record_id must be (a dictionary keeps its strings, and the Processor
+// reuses the memory of a row's Record.ID for the next row).
 var rawStrings = map[string]bool{"record_id": true}
 
 // at returns string column c's row i; for a raw column, a view of the buffer (see view).

@@ -50,17 +50,19 @@ type Source struct {
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
-	done   chan struct{} // closed when run has returned
-	chunks chan chunk    // from the partition readers to Fetch
-	errs   chan error    // a failure that goes on (see report), for Fetch to return
+	done   chan struct{}         // closed when run has returned
+	chunks chan chunk            // from the partition readers to Fetch
+	errs   chan error            // a failure that goes on (see report), for Fetch to return
+	free   chan []ingest.Message // chunks' slices that Fetch is done with, for the readers to refill
 
 	genID atomic.Int64 // ID of the current generation; -1 between generations
 	mu    sync.Mutex
 	gen   *kafkago.Generation // the current generation, for commits; nil between generations
 	genCh chan struct{}       // closed when gen is next set
 
-	// Fetch's own: the chunk being handed out.
+	// Fetch's own: the chunk being handed out, from cur[pos].
 	cur    []ingest.Message
+	pos    int
 	curGen int64
 }
 
@@ -128,8 +130,9 @@ func NewSource(o SourceOptions) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka source: %w", err)
 	}
+	queued := max(1, o.QueueCapacity/chunkMessages)
 	s := &Source{o: o, dialer: d, group: group, log: log, done: make(chan struct{}), genCh: make(chan struct{}), errs: make(chan error, 1),
-		chunks: make(chan chunk, max(1, o.QueueCapacity/chunkMessages))}
+		chunks: make(chan chunk, queued), free: make(chan []ingest.Message, queued+1)}
 	s.genID.Store(-1)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.run()
@@ -264,7 +267,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 				break
 			}
 			if msgs == nil {
-				msgs = make([]ingest.Message, 0, chunkMessages)
+				msgs = s.newChunk()
 			}
 			msgs = append(msgs, message(m, hwm))
 			offset, progress = m.Offset+1, true
@@ -343,6 +346,31 @@ func (s *Source) report(attempt int, err error) {
 	}
 }
 
+// newChunk returns an empty slice for chunkMessages messages: one that Fetch is done with, or
+// a new one.
+func (s *Source) newChunk() []ingest.Message {
+	select {
+	case msgs := <-s.free:
+		return msgs
+	default:
+		return make([]ingest.Message, 0, chunkMessages)
+	}
+}
+
+// recycle hands a chunk's slice that Fetch is done with back to the readers, cleared so that
+// it holds no message's bytes.
+func (s *Source) recycle(msgs []ingest.Message) {
+	if cap(msgs) != chunkMessages {
+		return
+	}
+	msgs = msgs[:cap(msgs)]
+	clear(msgs)
+	select {
+	case s.free <- msgs[:0]:
+	default:
+	}
+}
+
 // send queues c for Fetch; false when ctx ended first.
 func (s *Source) send(ctx context.Context, c chunk) bool {
 	select {
@@ -362,12 +390,15 @@ func (s *Source) Fetch(ctx context.Context) (ingest.Message, error) {
 		if err := ctx.Err(); err != nil { // even with messages in hand: a stopping consumer stops
 			return ingest.Message{}, err
 		}
-		if len(s.cur) > 0 && s.curGen == s.genID.Load() {
-			m := s.cur[0]
-			s.cur = s.cur[1:]
+		if s.pos < len(s.cur) && s.curGen == s.genID.Load() {
+			m := s.cur[s.pos]
+			s.pos++
 			return m, nil
 		}
-		s.cur = nil
+		if s.cur != nil {
+			s.recycle(s.cur)
+			s.cur, s.pos = nil, 0
+		}
 		select {
 		case c := <-s.chunks: // messages first, before any failure
 			s.cur, s.curGen = c.msgs, c.gen

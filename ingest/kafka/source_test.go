@@ -102,3 +102,38 @@ func TestSourceFetchStopsAndDropsStale(t *testing.T) {
 		t.Fatalf("Fetch after the generation ended = offset %d, %v; want nothing", m.Offset, err)
 	}
 }
+
+// A chunk's slice goes back to the readers once Fetch has handed out its messages, cleared.
+func TestSourceRecyclesChunks(t *testing.T) {
+	s := &Source{chunks: make(chan chunk, 2), errs: make(chan error, 1), free: make(chan []ingest.Message, 2)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer s.cancel()
+	s.genID.Store(1)
+	first := s.newChunk()
+	first = append(first, ingest.Message{Offset: 1, Value: []byte("a")}, ingest.Message{Offset: 2, Value: []byte("b")})
+	s.chunks <- chunk{gen: 1, msgs: first}
+	s.chunks <- chunk{gen: 1, msgs: append(s.newChunk(), ingest.Message{Offset: 3})}
+	for want := int64(1); want <= 3; want++ {
+		m, err := s.Fetch(context.Background())
+		if err != nil || m.Offset != want {
+			t.Fatalf("Fetch = offset %d, %v; want %d", m.Offset, err, want)
+		}
+		if want == 2 && string(m.Value) != "b" {
+			t.Fatalf("message 2's value %q", m.Value)
+		}
+	}
+	select {
+	case got := <-s.free:
+		if len(got) != 0 || cap(got) != chunkMessages || &got[:1][0] != &first[0] {
+			t.Fatalf("recycled slice: len %d cap %d, not the first chunk's", len(got), cap(got))
+		}
+		if full := got[:2]; full[0].Value != nil || full[1].Offset != 0 {
+			t.Fatalf("recycled slice not cleared: %+v", full)
+		}
+		if again := s.newChunk(); cap(again) != chunkMessages {
+			t.Fatalf("newChunk cap %d", cap(again))
+		}
+	default:
+		t.Fatal("the first chunk was not recycled after its messages were handed out")
+	}
+}
