@@ -75,12 +75,13 @@ type chunk struct {
 const (
 	// chunkMessages is the most messages a partition reader hands over at once.
 	chunkMessages = 512
-	// readTimeout bounds the wait for the next bytes of a fetch response.
-	readTimeout = 10 * time.Second
 	// The readers' reconnection backoff.
 	backoffMin = 50 * time.Millisecond
 	backoffMax = time.Second
 )
+
+// readTimeout bounds the wait for the next bytes of a fetch response (a variable for tests).
+var readTimeout = 10 * time.Second
 
 var _ ingest.Source = (*Source)(nil)
 
@@ -261,7 +262,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 		batch := conn.ReadBatchWith(kafkago.ReadBatchConfig{MinBytes: 1, MaxBytes: s.o.MaxBytes, MaxWait: s.o.MaxWait})
 		hwm := batch.HighWaterMark()
 		var msgs []ingest.Message
-		for n := 1; ; n++ {
+		for {
 			m, err := batch.ReadMessage()
 			if err != nil {
 				break
@@ -277,8 +278,8 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 					return offset, progress, nil
 				}
 				msgs = nil
-			}
-			if n%4096 == 0 {
+				// The send waits while the consumer is behind (ClickHouse down, say), for as
+				// long as that lasts: the rest of the response gets its own time.
 				conn.SetReadDeadline(time.Now().Add(readTimeout))
 			}
 		}

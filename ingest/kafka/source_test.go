@@ -3,11 +3,14 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/econflow/econflow/ingest"
 )
@@ -135,5 +138,60 @@ func TestSourceRecyclesChunks(t *testing.T) {
 		}
 	default:
 		t.Fatal("the first chunk was not recycled after its messages were handed out")
+	}
+}
+
+// While the consumer is behind, a partition's reader waits in the middle of a fetch response
+// for as long as it takes; then it reads on without timing out or reconnecting, and every
+// message arrives once, in order.
+func TestSourceWaitsOutABackedUpConsumer(t *testing.T) {
+	defer func(d time.Duration) { readTimeout = d }(readTimeout)
+	readTimeout = 300 * time.Millisecond // the wait below is five of these
+	b, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	brokers := []string{b.Addr()}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := EnsureTopics(ctx, brokers, Security{}, []string{"t"}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(WriterOptions{Brokers: brokers}, "dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	pad := strings.Repeat("x", 200) // 600 KB in all: more than the connection buffers
+	var msgs []kafkago.Message
+	for i := 0; i < n; i++ {
+		msgs = append(msgs, kafkago.Message{Topic: "t", Value: []byte(fmt.Sprintf("%d %s", i, pad))})
+	}
+	if err := w.Write(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var logs syncBuffer
+	src, err := NewSource(SourceOptions{Brokers: brokers, Group: "g", Topics: []string{"t"}, QueueCapacity: chunkMessages,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for i := 0; i < n; i++ {
+		m, err := src.Fetch(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("%d %s", i, pad); m.Offset != int64(i) || string(m.Value) != want {
+			t.Fatalf("message %d: offset %d, value %.20q", i, m.Offset, m.Value)
+		}
+		if i == 0 {
+			time.Sleep(5 * readTimeout) // the reader fills the queue and waits mid-response
+		}
+	}
+	if strings.Contains(logs.String(), "failed") {
+		t.Errorf("the reader failed while it waited:\n%s", logs.String())
 	}
 }
