@@ -240,7 +240,7 @@ func (s *Source) dialLeader(ctx context.Context, topic string, partition int) (*
 // readFrom fetches from conn, starting at offset, until an error or the end of ctx. It returns
 // the offset to go on from and whether any message was read.
 func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, topic string, partition int, offset int64) (next int64, progress bool, err error) {
-	first, last, err := conn.ReadOffsets()
+	first, last, err := readOffsets(conn)
 	if err != nil {
 		return offset, false, fmt.Errorf("read the partition's offsets: %w", err)
 	}
@@ -254,8 +254,8 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 			"topic", topic, "partition", partition, "offset", offset, "first", first)
 		offset = first
 	}
-	if _, err := conn.Seek(offset, kafkago.SeekAbsolute); err != nil {
-		return offset, false, fmt.Errorf("seek to %d: %w", offset, err)
+	if err := seek(conn, offset); err != nil {
+		return offset, false, err
 	}
 	for ctx.Err() == nil {
 		conn.SetReadDeadline(time.Now().Add(s.o.MaxWait + readTimeout))
@@ -290,7 +290,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 		switch {
 		case err == nil, errors.Is(err, kafkago.RequestTimedOut):
 		case errors.Is(err, kafkago.OffsetOutOfRange):
-			first, last, oerr := conn.ReadOffsets()
+			first, last, oerr := readOffsets(conn)
 			if oerr != nil {
 				return offset, progress, fmt.Errorf("offset %d out of range, and reading the range: %w", offset, oerr)
 			}
@@ -307,14 +307,31 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 					return offset, progress, nil
 				}
 			}
-			if _, err := conn.Seek(offset, kafkago.SeekAbsolute); err != nil {
-				return offset, progress, fmt.Errorf("seek to %d: %w", offset, err)
+			if err := seek(conn, offset); err != nil {
+				return offset, progress, err
 			}
 		default:
 			return offset, progress, err
 		}
 	}
 	return offset, progress, nil
+}
+
+// readOffsets returns the partition's first and end offsets, waiting at most readTimeout.
+func readOffsets(conn *kafkago.Conn) (first, last int64, err error) {
+	conn.SetDeadline(time.Now().Add(readTimeout))
+	defer conn.SetDeadline(time.Time{})
+	return conn.ReadOffsets()
+}
+
+// seek sets the offset of the next fetch, which the broker checks, waiting at most readTimeout.
+func seek(conn *kafkago.Conn, offset int64) error {
+	conn.SetDeadline(time.Now().Add(readTimeout))
+	defer conn.SetDeadline(time.Time{})
+	if _, err := conn.Seek(offset, kafkago.SeekAbsolute); err != nil {
+		return fmt.Errorf("seek to %d: %w", offset, err)
+	}
+	return nil
 }
 
 // message copies m, whose partition's end offset was hwm when it was fetched.
