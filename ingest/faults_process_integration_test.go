@@ -419,6 +419,63 @@ func TestFaultProcessReadyzClickHouseDown(t *testing.T) {
 			down.Seconds(), notReady.Seconds(), readyAgain.Seconds(), r1+1, lag))
 }
 
+// The broker process stops while `econflow consume` runs: /readyz turns not ready while Kafka
+// cannot be reached (the source's lasting failures reach the consumer), and ready again once the
+// broker is back on the same address with its data and new messages flow; every record ends up
+// stored exactly once. An embedded broker process of its own, also when Apache Kafka is set.
+func TestFaultProcessReadyzKafkaDown(t *testing.T) {
+	requireFaults(t)
+	bin := buildEconflow(t)
+	addr, dataDir := testenv.FreeAddr(t), filepath.Join(t.TempDir(), "broker")
+	startBroker := func() *proc {
+		p := startProc(t, "econflow broker", bin, nil, "broker", "--listen", addr, "--data-dir", dataDir)
+		testenv.WaitKafka(t, addr, 30*time.Second)
+		return p
+	}
+	broker := startBroker()
+	e := newEnv(t, addr, false)
+	msgs, sumAll, sumLatest := restartData(t)
+	first, second := msgs[:1000], msgs[1000:]
+	e.publish(first...)
+
+	httpAddr := testenv.FreeAddr(t)
+	readyz := "http://" + httpAddr + "/readyz"
+	ready := func() (bool, string) {
+		status, body := httpGet(readyz)
+		return status == http.StatusOK, fmt.Sprintf("/readyz: %d %s", status, strings.TrimSpace(body))
+	}
+	p := startConsume(t, bin, e, "--http", httpAddr, "--batch-size", "500", "--batch-linger", "50ms")
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) { p.running(t); return ready() })
+	waitCommitted(t, e, int64(len(first)))
+
+	if _, err := broker.terminate(t, 30*time.Second); err != nil {
+		t.Fatalf("broker exit: %v", err)
+	}
+	stopped := time.Now()
+	testenv.WaitFor(t, 60*time.Second, func() (bool, string) {
+		ok, why := ready()
+		status, _ := httpGet(readyz)
+		return !ok && status != 0, why
+	})
+	notReady := time.Since(stopped)
+	p.running(t)
+
+	broker = startBroker()
+	back := time.Now()
+	e.publish(second...)
+	testenv.WaitFor(t, 60*time.Second, func() (bool, string) { p.running(t); return ready() })
+	readyAgain := time.Since(back)
+	waitAllStoredAndCommitted(t, e)
+	recover := time.Since(back)
+	if took, err := p.terminate(t, 30*time.Second); err != nil {
+		t.Fatalf("exit %v after SIGTERM (%v), want 0", err, took)
+	}
+	checkExactlyOnce(t, e, sumAll, sumLatest)
+	reportFault(t, e, "embedded_process_kafka_down_readyz", restartRecords, recover,
+		fmt.Sprintf("down=%.0fs readyz_false_after=%.1fs readyz_true_after=%.1fs", back.Sub(stopped).Seconds(),
+			notReady.Seconds(), readyAgain.Seconds()))
+}
+
 // SIGTERM while `econflow consume` drains a backlog: it exits 0 within 30 s, having committed
 // exactly what it stored, and leaves the group — the coordinator lists no member once it has
 // exited, so a second consumer in the group gets the partitions without waiting out a session
