@@ -83,8 +83,24 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 		reconciler: reconciler, log: log, metrics: metrics}
 }
 
-// Ready reports whether the last write to the store and the last fetch from Kafka succeeded.
-func (c *Consumer) Ready() bool { return c.storeOK.Load() && c.fetchOK.Load() }
+// Ready reports whether the last write to the store succeeded and the last fetch from Kafka
+// did — or, for a Source that says so (SourceHealth), Kafka is reachable again: after an outage,
+// the next fetch succeeds only when a message arrives, which on an idle stream can be long.
+func (c *Consumer) Ready() bool { return c.NotReady() == "" }
+
+// NotReady says why the consumer is not ready, or returns "" when it is (see Ready).
+func (c *Consumer) NotReady() string {
+	if !c.storeOK.Load() {
+		return "writes to ClickHouse are failing"
+	}
+	if c.fetchOK.Load() {
+		return ""
+	}
+	if h, ok := c.src.(SourceHealth); ok && h.Healthy() {
+		return ""
+	}
+	return "Kafka is unreachable (fetches are failing)"
+}
 
 // Run consumes until stop is done, then finishes the batches in hand — writes and commits them —
 // and returns nil. abort, when done, ends even that at once: batches in hand are then neither

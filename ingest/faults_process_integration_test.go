@@ -421,8 +421,9 @@ func TestFaultProcessReadyzClickHouseDown(t *testing.T) {
 
 // The broker process stops while `econflow consume` runs: /readyz turns not ready while Kafka
 // cannot be reached (the source's lasting failures reach the consumer), and ready again once the
-// broker is back on the same address with its data and new messages flow; every record ends up
-// stored exactly once. An embedded broker process of its own, also when Apache Kafka is set.
+// broker is back on the same address with its data — before any new message arrives (the stream
+// is idle) — and then every record ends up stored exactly once. An embedded broker process of
+// its own, also when Apache Kafka is set.
 func TestFaultProcessReadyzKafkaDown(t *testing.T) {
 	requireFaults(t)
 	bin := buildEconflow(t)
@@ -453,18 +454,18 @@ func TestFaultProcessReadyzKafkaDown(t *testing.T) {
 	}
 	stopped := time.Now()
 	testenv.WaitFor(t, 60*time.Second, func() (bool, string) {
-		ok, why := ready()
-		status, _ := httpGet(readyz)
-		return !ok && status != 0, why
+		status, body := httpGet(readyz)
+		return status == http.StatusServiceUnavailable && strings.Contains(body, "Kafka is unreachable"),
+			fmt.Sprintf("/readyz: %d %s", status, strings.TrimSpace(body))
 	})
 	notReady := time.Since(stopped)
 	p.running(t)
 
 	broker = startBroker()
 	back := time.Now()
-	e.publish(second...)
 	testenv.WaitFor(t, 60*time.Second, func() (bool, string) { p.running(t); return ready() })
 	readyAgain := time.Since(back)
+	e.publish(second...)
 	waitAllStoredAndCommitted(t, e)
 	recover := time.Since(back)
 	if took, err := p.terminate(t, 30*time.Second); err != nil {

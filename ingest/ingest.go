@@ -134,6 +134,12 @@ type Source interface {
 	Close() error
 }
 
+// SourceHealth is implemented by a Source that knows whether it is connected: in a consumer
+// group generation, with every assigned partition's reader fetching without failure.
+type SourceHealth interface {
+	Healthy() bool
+}
+
 // Store is where rows and rejects are kept (ClickHouse).
 type Store interface {
 	// WriteBatch stores every row and reject of b. It is idempotent: writing the same batch again

@@ -131,8 +131,12 @@ func serveHTTP(addr string, reg *prometheus.Registry, c *ingest.Consumer, store 
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Ping(ctx); err != nil || !c.Ready() {
-			http.Error(w, "not ready: clickhouse unavailable or writes failing", http.StatusServiceUnavailable)
+		if err := store.Ping(ctx); err != nil {
+			http.Error(w, "not ready: ClickHouse does not answer", http.StatusServiceUnavailable)
+			return
+		}
+		if why := c.NotReady(); why != "" {
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

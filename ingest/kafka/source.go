@@ -55,10 +55,11 @@ type Source struct {
 	errs   chan error            // a failure that goes on (see report), for Fetch to return
 	free   chan []ingest.Message // chunks' slices that Fetch is done with, for the readers to refill
 
-	genID atomic.Int64 // ID of the current generation; -1 between generations
-	mu    sync.Mutex
-	gen   *kafkago.Generation // the current generation, for commits; nil between generations
-	genCh chan struct{}       // closed when gen is next set
+	genID   atomic.Int64 // ID of the current generation; -1 between generations
+	failing atomic.Int64 // partition readers whose last connection or fetch failed
+	mu      sync.Mutex
+	gen     *kafkago.Generation // the current generation, for commits; nil between generations
+	genCh   chan struct{}       // closed when gen is next set
 
 	// Fetch's own: the chunk being handed out, from cur[pos].
 	cur    []ingest.Message
@@ -83,7 +84,10 @@ const (
 // readTimeout bounds the wait for the next bytes of a fetch response (a variable for tests).
 var readTimeout = 10 * time.Second
 
-var _ ingest.Source = (*Source)(nil)
+var (
+	_ ingest.Source       = (*Source)(nil)
+	_ ingest.SourceHealth = (*Source)(nil)
+)
 
 // errClosed is what Fetch and Commit return after Close.
 var errClosed = errors.New("kafka source: closed")
@@ -197,6 +201,18 @@ func (s *Source) endGeneration(gen *kafkago.Generation) {
 // as one of its functions returns.
 func (s *Source) readPartition(ctx context.Context, gen int64, topic string, partition int, offset int64) {
 	log := s.log.With("topic", topic, "partition", partition)
+	failing := false
+	health := func(ok bool) { // counts this reader in s.failing while it fails
+		if ok == failing {
+			failing = !ok
+			if ok {
+				s.failing.Add(-1)
+			} else {
+				s.failing.Add(1)
+			}
+		}
+	}
+	defer health(true)
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		if attempt > 0 && !sleepCtx(ctx, backoff(attempt)) {
 			return
@@ -204,6 +220,7 @@ func (s *Source) readPartition(ctx context.Context, gen int64, topic string, par
 		conn, err := s.dialLeader(ctx, topic, partition)
 		if err != nil {
 			if ctx.Err() == nil {
+				health(false)
 				log.Warn("connecting to the partition's leader failed; retrying", "attempt", attempt+1, "err", err)
 				s.report(attempt, fmt.Errorf("connect to the leader of %s/%d: %w", topic, partition, err))
 			}
@@ -211,13 +228,14 @@ func (s *Source) readPartition(ctx context.Context, gen int64, topic string, par
 		}
 		stop := context.AfterFunc(ctx, func() { conn.Close() }) // ends a pending fetch at once
 		var progress bool
-		offset, progress, err = s.readFrom(ctx, conn, gen, topic, partition, offset)
+		offset, progress, err = s.readFrom(ctx, conn, gen, topic, partition, offset, health)
 		stop()
 		conn.Close()
 		if progress {
 			attempt = 0
 		}
 		if err != nil && ctx.Err() == nil {
+			health(false)
 			log.Warn("reading the partition failed; reconnecting", "offset", offset, "err", err)
 			s.report(attempt, fmt.Errorf("read %s/%d at offset %d: %w", topic, partition, offset, err))
 		}
@@ -238,8 +256,9 @@ func (s *Source) dialLeader(ctx context.Context, topic string, partition int) (*
 }
 
 // readFrom fetches from conn, starting at offset, until an error or the end of ctx. It returns
-// the offset to go on from and whether any message was read.
-func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, topic string, partition int, offset int64) (next int64, progress bool, err error) {
+// the offset to go on from and whether any message was read. It calls health(true) after each
+// fetch that succeeds.
+func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, topic string, partition int, offset int64, health func(ok bool)) (next int64, progress bool, err error) {
 	first, last, err := readOffsets(conn)
 	if err != nil {
 		return offset, false, fmt.Errorf("read the partition's offsets: %w", err)
@@ -289,6 +308,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 		}
 		switch {
 		case err == nil, errors.Is(err, kafkago.RequestTimedOut):
+			health(true)
 		case errors.Is(err, kafkago.OffsetOutOfRange):
 			first, last, oerr := readOffsets(conn)
 			if oerr != nil {
@@ -346,6 +366,10 @@ func message(m kafkago.Message, hwm int64) ingest.Message {
 	}
 	return out
 }
+
+// Healthy reports whether the source is in a consumer group generation and no partition reader
+// is failing to connect or fetch.
+func (s *Source) Healthy() bool { return s.genID.Load() >= 0 && s.failing.Load() == 0 }
 
 // failuresReported is how many failures in a row of joining or of one partition's reader are
 // only logged; from the next on, Fetch also returns them, so that the consumer reports itself

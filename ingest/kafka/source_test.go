@@ -40,6 +40,9 @@ func TestSourceFetchReportsUnreachableBroker(t *testing.T) {
 	if !strings.Contains(err.Error(), "join consumer group g") || !strings.Contains(logs.String(), "joining the consumer group failed") {
 		t.Errorf("Fetch error %q; log:\n%s", err, logs.String())
 	}
+	if src.Healthy() {
+		t.Error("Healthy() = true without a reachable broker")
+	}
 	// Close ends a Fetch that waits, and later ones.
 	done := make(chan error, 1)
 	go func() {
@@ -193,5 +196,8 @@ func TestSourceWaitsOutABackedUpConsumer(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "failed") {
 		t.Errorf("the reader failed while it waited:\n%s", logs.String())
+	}
+	if !src.Healthy() {
+		t.Error("Healthy() = false while reading")
 	}
 }
