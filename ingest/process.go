@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"errors"
-	"math/big"
 	"time"
 
 	"github.com/econflow/econflow/transform"
@@ -77,47 +76,29 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	row := &p.row
 	defer func() { *row = Row{} }() // drop references to this batch's strings and decimals
 	// An encoded row is encoded before the next is made: its value, id and derived values live
-	// in p.scratch meanwhile. Rows kept as Row values own theirs.
-	encoded := b.Encoded != nil
+	// in p.scratch meanwhile. Rows kept as Row values own theirs (a nil Scratch).
+	var scratch *transform.Scratch
+	if b.Encoded != nil {
+		scratch = &p.scratch
+	}
 	for i := range msgs {
 		rec := &row.Record // decoded in place: a Record is some 400 bytes
-		var err error
-		if encoded {
-			err = p.dec.DecodeIn(&p.scratch, rec, msgs[i].Value)
-		} else {
-			err = p.dec.DecodeInto(rec, msgs[i].Value)
-		}
-		if err != nil {
+		if err := p.dec.DecodeIn(scratch, rec, msgs[i].Value); err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 			continue
 		}
-		if encoded {
-			rec.FinishIn(&p.scratch, msgs[i].Time)
-		} else {
-			rec.Finish(msgs[i].Time)
-		}
+		rec.FinishIn(scratch, msgs[i].Time)
 		row.Topic, row.Partition, row.Offset = msgs[i].Topic, msgs[i].Partition, msgs[i].Offset
 		row.IngestedAt, row.Version, row.Derived = now, version+uint64(i), transform.Derived{}
 		if rec.Kind == transform.KindFXRate {
-			rate := transform.RateFromRecord(rec)
-			if encoded && rate.Rate.Coef != nil { // in p.scratch: the book keeps its own copy
-				rate.Rate.Coef = new(big.Int).Set(rate.Rate.Coef)
-			}
-			if p.Book.Add(rate) { // a rate the first pass missed
+			if p.Book.Add(transform.RateFromRecord(rec)) { // a rate the first pass missed
 				ratesChanged = true
 			}
 		} else {
 			if p.convs == nil || p.convs.Book() != p.Book {
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
-			conv := p.convs.Convert(rec.Currency, rec.Date)
-			var d transform.Derived
-			var err error
-			if encoded {
-				d, err = transform.NormalizeIn(&p.scratch, rec, conv)
-			} else {
-				d, err = transform.Normalize(rec, conv)
-			}
+			d, err := transform.NormalizeIn(scratch, rec, p.convs.Convert(rec.Currency, rec.Date))
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue

@@ -26,10 +26,11 @@ type Rate struct {
 }
 
 // RateFromRecord returns the Rate of an fx_rate record.
-// The rate is the published number with unit_mult applied (rate × 10^unit_mult).
+// The rate is the published number with unit_mult applied (rate × 10^unit_mult). Its value is a
+// copy: a RateBook keeps it, while r's may live in a Scratch.
 func RateFromRecord(r *Record) Rate {
 	rate := r.Rate
-	if r.UnitMult != 0 && rate.Coef != nil {
+	if rate.Coef != nil {
 		coef, scale := new(big.Int).Set(rate.Coef), int64(rate.Scale)-int64(r.UnitMult)
 		if scale < 0 {
 			coef.Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(-scale), nil))

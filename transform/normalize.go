@@ -49,8 +49,11 @@ func Normalize(r *Record, conv Conversion) (Derived, error) {
 }
 
 // NormalizeIn is Normalize with the derived values stored in s (see Scratch): they are valid
-// until s is used for another record.
+// until s is used for another record. With s nil it is Normalize.
 func NormalizeIn(s *Scratch, r *Record, conv Conversion) (Derived, error) {
+	if s == nil {
+		return Normalize(r, conv)
+	}
 	s.arena = fixedArena{}
 	return normalize(r, conv, &s.arena)
 }

@@ -11,7 +11,7 @@ import (
 // allocates nothing of its own: Decoder.DecodeIn keeps the record's value there, Record.FinishIn
 // its id and NormalizeIn its derived values. All of them are valid only until the Scratch is used
 // for the next record, so a caller copies what it keeps (the consumer encodes each row at once);
-// a record or Derived that must outlive that is made without a Scratch.
+// a record or Derived that must outlive that is made with a nil *Scratch, which allocates.
 type Scratch struct {
 	arena fixedArena
 	coef  coefBox
@@ -19,7 +19,7 @@ type Scratch struct {
 }
 
 // DecodeIn is DecodeInto with r's value (price, amount or rate), when it fits the fast path,
-// stored in s instead of allocated.
+// stored in s instead of allocated (s nil: DecodeInto).
 func (d *Decoder) DecodeIn(s *Scratch, r *Record, data []byte) error {
 	d.scratch = s
 	err := d.DecodeInto(r, data)
@@ -27,8 +27,12 @@ func (d *Decoder) DecodeIn(s *Scratch, r *Record, data []byte) error {
 	return err
 }
 
-// FinishIn is Finish with the record id, when one is made, stored in s.
+// FinishIn is Finish with the record id, when one is made, stored in s (s nil: Finish).
 func (r *Record) FinishIn(s *Scratch, kafkaTime time.Time) {
+	if s == nil {
+		r.Finish(kafkaTime)
+		return
+	}
 	if r.ID == "" {
 		recordID(&s.id, r)
 		r.ID = unsafe.String(&s.id[0], len(s.id))
