@@ -240,9 +240,6 @@ func dateOf(t time.Time) (y, m, d int, secOfDay int64) {
 // civilFromDays returns the proleptic Gregorian date that is z days after 1970-01-01; the
 // inverse of daysFromCivil.
 func civilFromDays(z int64) (y, m, d int) {
-	if z >= -nsShift && z < 1<<29 {
-		return civilFromDaysNS(uint32(z + nsShift))
-	}
 	z += 719468 // days since 0000-03-01
 	era := z / 146097
 	if z < 0 && z%146097 != 0 {
@@ -262,29 +259,6 @@ func civilFromDays(z int64) (y, m, d int) {
 		y++
 	}
 	return y, m, d
-}
-
-// nsShift moves day 0 (1970-01-01) to day nsShift of a calendar that starts on 1 March of year
-// −400·82, so that civilFromDaysNS works on unsigned numbers.
-const nsShift = 719468 + 146097*82
-
-// civilFromDaysNS is civilFromDays for n = z + nsShift < 2^30 by Neri and Schneider's algorithm
-// ("Euclidean affine functions and their application to calendar algorithms", 2022): multiplications
-// and shifts instead of signed divisions.
-func civilFromDaysNS(n uint32) (y, m, d int) {
-	n1 := 4*n + 3
-	c := n1 / 146097      // centuries since the calendar's start
-	nc := n1 % 146097 / 4 // day of the century
-	p2 := 2939745 * uint64(4*nc+3)
-	z := uint32(p2 >> 32)          // year of the century
-	ny := uint32(p2) / 2939745 / 4 // day of the year, from 1 March
-	n3 := 2141*ny + 197913
-	mm, dd := n3>>16, n3&0xffff/2141 // month from March (3…14), day − 1
-	y = int(100*c+z) - 400*82
-	if ny >= 306 { // January or February: of the next year
-		y, mm = y+1, mm-12
-	}
-	return y, int(mm), int(dd) + 1
 }
 
 // RecordID returns a deterministic id for r: the first 32 hex digits (128 bits) of the SHA-256 of
