@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -55,21 +54,20 @@ type Source struct {
 	errs   chan error            // a failure that goes on (see report), for Fetch to return
 	free   chan []ingest.Message // chunks' slices that Fetch is done with, for the readers to refill
 
-	genID   atomic.Int64 // ID of the current generation; -1 between generations
-	failing atomic.Int64 // partition readers whose last connection or fetch failed
+	gen     atomic.Pointer[kafkago.Generation] // the current generation; nil between generations
+	failing atomic.Int64                       // partition readers whose last connection or fetch failed
 	mu      sync.Mutex
-	gen     *kafkago.Generation // the current generation, for commits; nil between generations
-	genCh   chan struct{}       // closed when gen is next set
+	genCh   chan struct{} // closed when gen is next set (under mu)
 
 	// Fetch's own: the chunk being handed out, from cur[pos].
 	cur    []ingest.Message
 	pos    int
-	curGen int64
+	curGen *kafkago.Generation
 }
 
 // A chunk is messages of one partition in offset order, read during generation gen.
 type chunk struct {
-	gen  int64
+	gen  *kafkago.Generation
 	msgs []ingest.Message
 }
 
@@ -138,7 +136,6 @@ func NewSource(o SourceOptions) (*Source, error) {
 	queued := max(1, o.QueueCapacity/chunkMessages)
 	s := &Source{o: o, dialer: d, group: group, log: log, done: make(chan struct{}), genCh: make(chan struct{}), errs: make(chan error, 1),
 		chunks: make(chan chunk, queued), free: make(chan []ingest.Message, queued+1)}
-	s.genID.Store(-1)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.run()
 	return s, nil
@@ -167,7 +164,7 @@ func (s *Source) run() {
 			for _, pa := range assigned {
 				parts = append(parts, fmt.Sprintf("%s/%d@%d", topic, pa.ID, pa.Offset))
 				topic, partition, offset := topic, pa.ID, pa.Offset
-				gen.Start(func(ctx context.Context) { s.readPartition(ctx, int64(gen.ID), topic, partition, offset) })
+				gen.Start(func(ctx context.Context) { s.readPartition(ctx, gen, topic, partition, offset) })
 			}
 		}
 		s.log.Info("consumer group generation joined", "generation", gen.ID, "member", gen.MemberID, "partitions", parts)
@@ -181,25 +178,17 @@ func (s *Source) run() {
 func (s *Source) setGeneration(gen *kafkago.Generation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.gen = gen
-	s.genID.Store(int64(gen.ID))
+	s.gen.Store(gen)
 	close(s.genCh)
 	s.genCh = make(chan struct{})
 }
 
-func (s *Source) endGeneration(gen *kafkago.Generation) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gen == gen {
-		s.gen = nil
-		s.genID.Store(-1)
-	}
-}
+func (s *Source) endGeneration(gen *kafkago.Generation) { s.gen.CompareAndSwap(gen, nil) }
 
 // readPartition reads one partition from offset (an offset or kafkago.FirstOffset) until ctx
 // ends, reconnecting after errors. It returns only when ctx is done: a generation ends as soon
 // as one of its functions returns.
-func (s *Source) readPartition(ctx context.Context, gen int64, topic string, partition int, offset int64) {
+func (s *Source) readPartition(ctx context.Context, gen *kafkago.Generation, topic string, partition int, offset int64) {
 	log := s.log.With("topic", topic, "partition", partition)
 	failing := false
 	health := func(ok bool) { // counts this reader in s.failing while it fails
@@ -258,24 +247,19 @@ func (s *Source) dialLeader(ctx context.Context, topic string, partition int) (*
 // readFrom fetches from conn, starting at offset, until an error or the end of ctx. It returns
 // the offset to go on from and whether any message was read. It calls health(true) after each
 // fetch that succeeds.
-func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, topic string, partition int, offset int64, health func(ok bool)) (next int64, progress bool, err error) {
-	first, last, err := readOffsets(conn)
-	if err != nil {
-		return offset, false, fmt.Errorf("read the partition's offsets: %w", err)
+func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen *kafkago.Generation, topic string, partition int, offset int64, health func(ok bool)) (next int64, progress bool, err error) {
+	if offset < 0 { // kafkago.FirstOffset or LastOffset: no offset committed yet
+		first, last, err := readOffsets(conn)
+		if err != nil {
+			return offset, false, fmt.Errorf("read the partition's offsets: %w", err)
+		}
+		if offset == kafkago.LastOffset {
+			offset = last
+		} else {
+			offset = first
+		}
 	}
-	switch {
-	case offset == kafkago.FirstOffset:
-		offset = first
-	case offset == kafkago.LastOffset:
-		offset = last
-	case offset < first:
-		s.log.Warn("the committed offset is before the partition's first; skipping to it (the messages between were deleted by retention)",
-			"topic", topic, "partition", partition, "offset", offset, "first", first)
-		offset = first
-	}
-	if err := seek(conn, offset); err != nil {
-		return offset, false, err
-	}
+	seek(conn, offset) // an offset out of the partition's range is the fetch's to report, below
 	for ctx.Err() == nil {
 		conn.SetReadDeadline(time.Now().Add(s.o.MaxWait + readTimeout))
 		batch := conn.ReadBatchWith(kafkago.ReadBatchConfig{MinBytes: 1, MaxBytes: s.o.MaxBytes, MaxWait: s.o.MaxWait})
@@ -315,7 +299,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 				return offset, progress, fmt.Errorf("offset %d out of range, and reading the range: %w", offset, oerr)
 			}
 			if offset < first {
-				s.log.Warn("the partition's messages before its first offset were deleted; skipping to it",
+				s.log.Warn("the messages before the partition's first offset were deleted (retention); skipping to it",
 					"topic", topic, "partition", partition, "offset", offset, "first", first)
 				offset = first
 			} else if offset > last {
@@ -327,9 +311,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen int64, to
 					return offset, progress, nil
 				}
 			}
-			if err := seek(conn, offset); err != nil {
-				return offset, progress, err
-			}
+			seek(conn, offset)
 		default:
 			return offset, progress, err
 		}
@@ -344,14 +326,10 @@ func readOffsets(conn *kafkago.Conn) (first, last int64, err error) {
 	return conn.ReadOffsets()
 }
 
-// seek sets the offset of the next fetch, which the broker checks, waiting at most readTimeout.
-func seek(conn *kafkago.Conn, offset int64) error {
-	conn.SetDeadline(time.Now().Add(readTimeout))
-	defer conn.SetDeadline(time.Time{})
-	if _, err := conn.Seek(offset, kafkago.SeekAbsolute); err != nil {
-		return fmt.Errorf("seek to %d: %w", offset, err)
-	}
-	return nil
+// seek sets the offset of the next fetch without asking the broker (its offsets were just read;
+// a fetch out of range says so, and readFrom handles it).
+func seek(conn *kafkago.Conn, offset int64) {
+	conn.Seek(offset, kafkago.SeekAbsolute|kafkago.SeekDontCheck) //nolint:errcheck // fails only for a bad whence
 }
 
 // message copies m, whose partition's end offset was hwm when it was fetched.
@@ -369,7 +347,7 @@ func message(m kafkago.Message, hwm int64) ingest.Message {
 
 // Healthy reports whether the source is in a consumer group generation and no partition reader
 // is failing to connect or fetch.
-func (s *Source) Healthy() bool { return s.genID.Load() >= 0 && s.failing.Load() == 0 }
+func (s *Source) Healthy() bool { return s.gen.Load() != nil && s.failing.Load() == 0 }
 
 // failuresReported is how many failures in a row of joining or of one partition's reader are
 // only logged; from the next on, Fetch also returns them, so that the consumer reports itself
@@ -432,7 +410,7 @@ func (s *Source) Fetch(ctx context.Context) (ingest.Message, error) {
 		if err := ctx.Err(); err != nil { // even with messages in hand: a stopping consumer stops
 			return ingest.Message{}, err
 		}
-		if s.pos < len(s.cur) && s.curGen == s.genID.Load() {
+		if s.pos < len(s.cur) && s.curGen == s.gen.Load() {
 			m := s.cur[s.pos]
 			s.pos++
 			return m, nil
@@ -479,7 +457,7 @@ func (s *Source) Commit(ctx context.Context, msgs []ingest.Message) error {
 	}
 	for {
 		s.mu.Lock()
-		gen, wait := s.gen, s.genCh
+		gen, wait := s.gen.Load(), s.genCh
 		s.mu.Unlock()
 		if gen != nil {
 			return gen.CommitOffsets(offsets)
@@ -499,9 +477,6 @@ func (s *Source) Close() error {
 	err := s.group.Close()
 	s.cancel()
 	<-s.done
-	if errors.Is(err, io.ErrClosedPipe) {
-		err = nil
-	}
 	return err
 }
 

@@ -79,7 +79,8 @@ func TestSourceFetchStopsAndDropsStale(t *testing.T) {
 	s := &Source{chunks: make(chan chunk, 2), errs: make(chan error, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	defer s.cancel()
-	s.genID.Store(7)
+	gen6, gen7 := &kafkago.Generation{ID: 6}, &kafkago.Generation{ID: 7}
+	s.gen.Store(gen7)
 	msgs := func(from, n int) []ingest.Message {
 		var out []ingest.Message
 		for i := 0; i < n; i++ {
@@ -87,8 +88,8 @@ func TestSourceFetchStopsAndDropsStale(t *testing.T) {
 		}
 		return out
 	}
-	s.chunks <- chunk{gen: 6, msgs: msgs(0, 3)} // read before the rebalance: dropped
-	s.chunks <- chunk{gen: 7, msgs: msgs(10, 3)}
+	s.chunks <- chunk{gen: gen6, msgs: msgs(0, 3)} // read before the rebalance: dropped
+	s.chunks <- chunk{gen: gen7, msgs: msgs(10, 3)}
 	ctx := context.Background()
 	if m, err := s.Fetch(ctx); err != nil || m.Offset != 10 {
 		t.Fatalf("Fetch = offset %d, %v; want 10 (generation 6's messages dropped)", m.Offset, err)
@@ -101,7 +102,7 @@ func TestSourceFetchStopsAndDropsStale(t *testing.T) {
 	if m, err := s.Fetch(ctx); err != nil || m.Offset != 11 {
 		t.Fatalf("Fetch = offset %d, %v; want 11, kept while the context was done", m.Offset, err)
 	}
-	s.genID.Store(-1) // the generation ended: what is in hand is dropped
+	s.gen.Store(nil) // the generation ended: what is in hand is dropped
 	wait, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel2()
 	if m, err := s.Fetch(wait); !errors.Is(err, context.DeadlineExceeded) {
@@ -114,11 +115,12 @@ func TestSourceRecyclesChunks(t *testing.T) {
 	s := &Source{chunks: make(chan chunk, 2), errs: make(chan error, 1), free: make(chan []ingest.Message, 2)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	defer s.cancel()
-	s.genID.Store(1)
+	gen := &kafkago.Generation{ID: 1}
+	s.gen.Store(gen)
 	first := s.newChunk()
 	first = append(first, ingest.Message{Offset: 1, Value: []byte("a")}, ingest.Message{Offset: 2, Value: []byte("b")})
-	s.chunks <- chunk{gen: 1, msgs: first}
-	s.chunks <- chunk{gen: 1, msgs: append(s.newChunk(), ingest.Message{Offset: 3})}
+	s.chunks <- chunk{gen: gen, msgs: first}
+	s.chunks <- chunk{gen: gen, msgs: append(s.newChunk(), ingest.Message{Offset: 3})}
 	for want := int64(1); want <= 3; want++ {
 		m, err := s.Fetch(context.Background())
 		if err != nil || m.Offset != want {
