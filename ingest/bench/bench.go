@@ -459,13 +459,20 @@ func (r *Result) WriteTable(w io.Writer) error {
 }
 
 // WriteJSON writes the result and its metrics as indented JSON.
-func (r *Result) WriteJSON(w io.Writer) error {
+func (r *Result) WriteJSON(w io.Writer) error { return writeJSON(w, r.withMetrics()) }
+
+// resultJSON is a Result with its metrics, as WriteJSON writes it.
+type resultJSON struct {
+	*Result
+	Metrics []Metric `json:"metrics"`
+}
+
+func (r *Result) withMetrics() resultJSON { return resultJSON{r, r.Metrics()} }
+
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		*Result
-		Metrics []Metric `json:"metrics"`
-	}{r, r.Metrics()})
+	return enc.Encode(v)
 }
 
 func num(v float64) string {

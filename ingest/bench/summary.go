@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -132,18 +131,12 @@ func (s *Summary) WriteTable(w io.Writer) error {
 
 // WriteJSON writes the summary, with every run's result and metrics, as indented JSON.
 func (s *Summary) WriteJSON(w io.Writer) error {
-	type runJSON struct {
-		*Result
-		Metrics []Metric `json:"metrics"`
-	}
-	runs := make([]runJSON, len(s.Runs))
+	runs := make([]resultJSON, len(s.Runs))
 	for i, r := range s.Runs {
-		runs[i] = runJSON{r, r.Metrics()}
+		runs[i] = r.withMetrics()
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Runs    []runJSON       `json:"runs"`
+	return writeJSON(w, struct {
+		Runs    []resultJSON    `json:"runs"`
 		Metrics []SummaryMetric `json:"metrics"`
 		Exact   bool            `json:"exact"`
 	}{runs, s.Metrics, s.Exact})
