@@ -16,7 +16,7 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	o := bench.Options{Records: 1_000_000, Seed: 1, LatencyRecords: 20000, Rate: 5000, Embedded: true}
 	jsonOut, runs := "", 1
 	cfg, fs, err := parseFlags("bench",
-		"bench [--records N] [--runs N] [--seed S] [--shuffle] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]",
+		"bench [--records N] [--runs N] [--seed S] [--shuffle] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]\n\nbench prints its progress; the pipeline's own logs show from warn up unless --log-level or ECONFLOW_LOG_LEVEL asks otherwise.",
 		args, settings{kafka: true, clickhouse: true, consume: true}, stderr, func(fs *flag.FlagSet) {
 			fs.IntVar(&o.Records, "records", o.Records, "fuel_price records to generate, publish and drain")
 			fs.IntVar(&runs, "runs", runs, "measure this many times, each run with its own ceilings, and report each metric's median, min and max")
@@ -57,7 +57,7 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	fx := cfg.FX()
 	o.Brokers, o.Security, o.Partitions, o.Topics, o.Group = cfg.Brokers, cfg.Security, cfg.Partitions, cfg.Topics, cfg.Group
 	o.ClickHouse, o.BatchSize, o.Linger, o.Reconcile, o.FX = cfg.ClickHouse, cfg.BatchSize, cfg.Linger, cfg.Reconcile, &fx
-	o.Progress, o.Logger = stderr, newLogger(cfg.LogLevel)
+	o.Progress, o.Logger = stderr, newLogger(benchLogLevel(cfg.LogLevel, set["log-level"], os.Getenv))
 	cfg.applyMemorySettings() // as consume does, so that the drain measures what consume uses
 
 	if runs == 1 {
@@ -118,4 +118,14 @@ func writeBench(res interface {
 		err = cerr
 	}
 	return err
+}
+
+// benchLogLevel is the level of the pipeline's own logs during a bench: bench reports its
+// progress itself, so the consumer's and the migrations' info lines (a group joined, a
+// migration applied, in every run) are left out unless a level was asked for.
+func benchLogLevel(level string, flagSet bool, getenv func(string) string) string {
+	if flagSet || getenv("ECONFLOW_LOG_LEVEL") != "" {
+		return level
+	}
+	return "warn"
 }

@@ -65,3 +65,30 @@ func TestBenchRunsRefusesProfiles(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want a refusal", code, errb.String())
 	}
 }
+
+// bench's own progress lines tell what happens; the pipeline's info logs join them only when a
+// level is asked for, by flag or environment.
+func TestBenchLogLevel(t *testing.T) {
+	none := func(string) string { return "" }
+	env := func(k string) string {
+		if k == "ECONFLOW_LOG_LEVEL" {
+			return "debug"
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		level   string
+		flagSet bool
+		getenv  func(string) string
+		want    string
+	}{
+		{"info", false, none, "warn"}, // the default
+		{"info", true, none, "info"},  // --log-level info
+		{"error", true, none, "error"},
+		{"debug", false, env, "debug"}, // ECONFLOW_LOG_LEVEL=debug
+	} {
+		if got := benchLogLevel(c.level, c.flagSet, c.getenv); got != c.want {
+			t.Errorf("benchLogLevel(%q, flag set %v) = %q, want %q", c.level, c.flagSet, got, c.want)
+		}
+	}
+}
