@@ -13,8 +13,10 @@
 //     the consumer's, without processing or writing anything;
 //   - the drain: the real consumer (Processor, Reconciler, Consumer, kafka Source, clickhouse
 //     Store — wired as `econflow consume` wires them) working off the backlog, timed until
-//     the rows of <db>.fuel_prices_data (its active parts' row counts, what count() returns) reach N,
-//     with the process's CPU time and peak RSS;
+//     a poll sees the rows of <db>.fuel_prices_data (its active parts' row counts, what count()
+//     returns) reach N — polls come every 200 ms, every 20 ms at the start and when the end
+//     is near — with the process's CPU time and peak RSS, and the CPU of a local ClickHouse
+//     server and Kafka broker; a check that they are N distinct records follows, untimed;
 //   - exactness: the sum of price in <db>.fuel_prices must equal the generated sum, computed
 //     with math/big, digit for digit;
 //   - latency: records published at a steady rate while the consumer runs, each timed from just
@@ -881,6 +883,34 @@ func (p *consumerRun) close() {
 	p.closers = nil
 }
 
+// Polling of the drain: every drainPoll, and every drainPollNear in its first second and once
+// the end is expected within drainNear.
+const (
+	drainPoll     = 200 * time.Millisecond
+	drainPollNear = 20 * time.Millisecond
+	drainNear     = 400 * time.Millisecond
+)
+
+// nextDrainPoll is the wait before the next poll of a drain that has c of n rows after elapsed:
+// short while the first rows may come any moment (the first second), and once the
+// rate so far puts the end within drainNear.
+func nextDrainPoll(c, n uint64, elapsed time.Duration) time.Duration {
+	if c == 0 {
+		if elapsed < time.Second {
+			return drainPollNear
+		}
+		return drainPoll
+	}
+	if c >= n {
+		return drainPoll
+	}
+	left := time.Duration(float64(elapsed) * float64(n-c) / float64(c))
+	if left < drainNear {
+		return drainPollNear
+	}
+	return drainPoll
+}
+
 // StallTimeout is how long the drain or the latency phase may go without progress before Run
 // gives up.
 const StallTimeout = 2 * time.Minute
@@ -898,7 +928,7 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	cpu0 := cpuTime()
 	others := r.localServices()
 	for i := range others {
-		others[i].cpu0, _ = localCPU(others[i].marker)
+		others[i].cpu0, _ = pidsCPU(others[i].pids)
 	}
 	if r.o.CPUProfile != "" {
 		stopProfile, err := startCPUProfile(r.o.CPUProfile)
@@ -919,24 +949,37 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	// rows in polls during a drain).
 	countQ := "SELECT sum(rows) FROM system.parts WHERE database = '" + r.db + "' AND table = 'fuel_prices_data' AND active"
 	uniqQ := "SELECT uniqExact(record_id) FROM " + r.db + ".fuel_prices_data"
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	var firstAt time.Time
+	// The drain ends when the rows are queryable: as the poll that first counts them all
+	// returns, with the CPU counters read then, before the check that they are N distinct
+	// records (a query over every record id, some 0.15 s for 1M rows). Only re-converted
+	// pending rows could be counted twice, and the bench publishes the rate first. Polls come every drainPoll, and every
+	// drainPollNear at the start and once the rate so far puts the end less than drainNear
+	// away, so that the first and the last rows are seen within drainPollNear of their arrival
+	// without polling fast all along.
+	var firstAt, end time.Time
 	var firstCount, lastCount uint64
+	var cpu time.Duration
 	lastChange, lastProgress := time.Now(), time.Now()
+	wait := time.NewTimer(drainPoll)
+	defer wait.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-p.done:
 			return fmt.Errorf("drain: the consumer stopped: %v", p.err)
-		case <-tick.C:
+		case <-wait.C:
 		}
 		var c uint64
 		if err := r.store.Conn().QueryRow(ctx, countQ).Scan(&c); err != nil {
 			return fmt.Errorf("drain: %s: %w", countQ, err)
 		}
-		now := time.Now()
+		now := time.Now() // the rows counted were queryable by now
+		cpuNow := cpuTime()
+		otherNow := make([]time.Duration, len(others))
+		for i, o := range others {
+			otherNow[i], _ = pidsCPU(o.pids)
+		}
 		if c > 0 && firstAt.IsZero() {
 			firstAt, firstCount = now, c
 		}
@@ -952,6 +995,10 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 				return fmt.Errorf("drain: %s: %w", uniqQ, err)
 			}
 			if u >= n {
+				end, cpu = now, cpuNow-cpu0
+				for i, o := range others {
+					*o.perM = (otherNow[i] - o.cpu0).Seconds() / float64(n) * 1e6
+				}
 				break
 			}
 		}
@@ -959,12 +1006,7 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 			r.progress("drain: %d of %d rows (%.0f rows/s so far)", c, n, float64(c)/now.Sub(t0).Seconds())
 			lastProgress = now
 		}
-	}
-	end := time.Now()
-	cpu := cpuTime() - cpu0
-	for _, o := range others {
-		c, _ := localCPU(o.marker)
-		*o.perM = (c - o.cpu0).Seconds() / float64(n) * 1e6
+		wait.Reset(nextDrainPoll(c, n, now.Sub(t0)))
 	}
 	if r.o.CPUProfile != "" {
 		pprof.StopCPUProfile()
@@ -1227,9 +1269,10 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 // localService is a server process on this machine whose CPU the drain reports.
 type localService struct {
-	name, marker string
-	perM         *float64
-	cpu0         time.Duration
+	name string
+	pids []int // its processes, found as the drain starts
+	perM *float64
+	cpu0 time.Duration
 }
 
 // localServices lists the local ClickHouse server and Apache Kafka broker of the run, the ones
@@ -1237,9 +1280,9 @@ type localService struct {
 func (r *run) localServices() []localService {
 	var out []localService
 	if u, err := url.Parse(r.dsn); err == nil && isLocalHost(u.Host) {
-		if _, n := localCPU("clickhouse-server"); n > 0 {
+		if pids := localPIDs("clickhouse-server"); len(pids) > 0 {
 			r.res.ServerCPUMeasured = true
-			out = append(out, localService{name: "ClickHouse server", marker: "clickhouse-server", perM: &r.res.ServerCPUSecondsPerMillion})
+			out = append(out, localService{name: "ClickHouse server", pids: pids, perM: &r.res.ServerCPUSecondsPerMillion})
 		}
 	}
 	local := !r.o.Embedded && len(r.brokers) > 0
@@ -1247,9 +1290,9 @@ func (r *run) localServices() []localService {
 		local = local && isLocalHost(b)
 	}
 	if local {
-		if _, n := localCPU("kafka.Kafka"); n > 0 {
+		if pids := localPIDs("kafka.Kafka"); len(pids) > 0 {
 			r.res.BrokerCPUMeasured = true
-			out = append(out, localService{name: "Kafka broker", marker: "kafka.Kafka", perM: &r.res.BrokerCPUSecondsPerMillion})
+			out = append(out, localService{name: "Kafka broker", pids: pids, perM: &r.res.BrokerCPUSecondsPerMillion})
 		}
 	}
 	return out

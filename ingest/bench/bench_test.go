@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -263,8 +264,14 @@ func TestStatCPU(t *testing.T) {
 	if _, ok := statCPU("garbage"); ok {
 		t.Fatal("statCPU accepted a line without fields")
 	}
-	if d, n := localCPU("no-such-process-\x00-marker"); n != 0 || d != 0 {
-		t.Fatalf("localCPU of no process = %v over %d", d, n)
+	if pids := localPIDs("no-such-process-\x00-marker"); len(pids) != 0 {
+		t.Fatalf("localPIDs of no process = %v", pids)
+	}
+	if _, n := pidsCPU([]int{os.Getpid()}); n != 1 {
+		t.Fatalf("pidsCPU read %d of 1 running process", n)
+	}
+	if d, n := pidsCPU([]int{1 << 30}); n != 0 || d != 0 {
+		t.Fatalf("pidsCPU of no process = %v over %d", d, n)
 	}
 	for host, want := range map[string]bool{"127.0.0.1:9000": true, "localhost:19092": true, "[::1]:9000": true,
 		"10.0.0.5:9000": false, "ch.example.com:9440": false, "127.0.0.1": true} {
@@ -299,6 +306,30 @@ func TestShuffle(t *testing.T) {
 	for v, k := range count {
 		if k != 0 {
 			t.Fatalf("record %s: %d more in the generated than in the shuffled set", v, k)
+		}
+	}
+}
+
+// The drain is polled fast at its start and near its expected end, slowly in between.
+func TestNextDrainPoll(t *testing.T) {
+	const n = 1_000_000
+	for _, c := range []struct {
+		rows    uint64
+		elapsed time.Duration
+		want    time.Duration
+	}{
+		{0, 100 * time.Millisecond, drainPollNear}, // the first rows may come any moment
+		{0, 3 * time.Second, drainPoll},            // a slow start: no fast polls for it
+		{100_000, 300 * time.Millisecond, drainPoll},
+		{500_000, time.Second, drainPoll},                 // 1 s left at this rate
+		{900_000, 2700 * time.Millisecond, drainPollNear}, // 0.3 s left
+		{999_999, 3 * time.Second, drainPollNear},         // one row left
+		{n, 3 * time.Second, drainPoll},                   // done: only distinct records wait
+		{800_000, 2 * time.Second, drainPoll},             // 0.5 s left
+		{850_000, 2 * time.Second, drainPollNear},         // 0.35 s left
+	} {
+		if got := nextDrainPoll(c.rows, n, c.elapsed); got != c.want {
+			t.Errorf("nextDrainPoll(%d of %d after %v) = %v, want %v", c.rows, n, c.elapsed, got, c.want)
 		}
 	}
 }

@@ -12,24 +12,35 @@ import (
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat: 100 on Linux.
 const clockTicks = 100
 
-// localCPU returns the CPU time (user + system) used so far by the processes on this machine
-// whose command line contains marker, and how many there are. It reads /proc (Linux); elsewhere
-// it finds none. The bench uses it to report the CPU of a local ClickHouse server and Kafka
-// broker during the drain next to its own.
-func localCPU(marker string) (time.Duration, int) {
+// localPIDs returns the processes on this machine, other than this one, whose command line
+// contains marker. It reads /proc (Linux); elsewhere it finds none. The bench uses it to find a
+// local ClickHouse server and Kafka broker, whose CPU it reports during the drain next to its own.
+func localPIDs(marker string) []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	self := strconv.Itoa(os.Getpid())
-	var total time.Duration
-	n := 0
+	self := os.Getpid()
+	var pids []int
 	for _, dir := range dirs {
-		if filepath.Base(dir) == self {
+		pid, err := strconv.Atoi(filepath.Base(dir))
+		if err != nil || pid == self {
 			continue
 		}
 		cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 		if err != nil || !bytes.Contains(cmd, []byte(marker)) {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// pidsCPU returns the CPU time (user + system) used so far by the processes pids, and how many
+// of them it could read. It reads only their /proc/<pid>/stat, so the drain's polls can call it
+// often.
+func pidsCPU(pids []int) (time.Duration, int) {
+	var total time.Duration
+	n := 0
+	for _, pid := range pids {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
 			continue
 		}
