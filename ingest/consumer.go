@@ -13,7 +13,7 @@ import (
 // ConsumerConfig tunes the consume loop. The zero value of a field means its default.
 type ConsumerConfig struct {
 	// BatchSize is the most messages stored and committed together: one ClickHouse insert per
-	// table, hence one part. Default 100000.
+	// table, hence one part. Default 200000.
 	BatchSize int
 	// BatchLinger is how long a batch waits to fill after its first message. Default 250ms.
 	// While a backlog of at least 10,000 messages waits in the broker, a batch fills to
@@ -29,7 +29,7 @@ type ConsumerConfig struct {
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 100000
+		c.BatchSize = 200000
 	}
 	if c.BatchLinger <= 0 {
 		c.BatchLinger = 250 * time.Millisecond

@@ -28,7 +28,7 @@ type Config struct {
 	Topics     kafka.Topics  // --topic-*, ECONFLOW_TOPIC_*
 	Partitions int           // --partitions: partitions of topics created by migrate; default 3
 	Replicas   int           // --replication: replication factor of created topics; default 1
-	BatchSize  int           // --batch-size: messages per ClickHouse insert; default 100000
+	BatchSize  int           // --batch-size: messages per ClickHouse insert; default 200000
 	Linger     time.Duration // --batch-linger: wait for a batch to fill; default 250ms
 	Reconcile  time.Duration // --reconcile-interval: re-conversion timer; default 5s
 	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY; default EUR
@@ -55,7 +55,7 @@ func DefaultConfig() Config {
 		Topics:     kafka.DefaultTopics(),
 		Partitions: 3,
 		Replicas:   1,
-		BatchSize:  100000,
+		BatchSize:  200000,
 		Linger:     250 * time.Millisecond,
 		Reconcile:  5 * time.Second,
 		Reporting:  "EUR",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -25,9 +26,9 @@ import (
 // batch is processed: every column but the strings in ClickHouse's native binary layout
 // (little-endian integers, Decimal128, a null map before nullable values); strings as an index
 // into the column's dictionary of the batch's distinct values, except record_id, kept as bytes
-// with end offsets. A price row costs about 240 bytes, nearly all without pointers, so a batch of
-// 100,000 rows is some 24 MB that the garbage collector need not scan, where Row values and
-// per-column Go slices cost several KB a row. At insert the fixed-width columns are handed to
+// with end offsets. A price row costs about 240 bytes, all of it in memory outside the Go heap
+// (see arena), so a batch of 200,000 rows is some 48 MB that the garbage collector neither scans
+// nor counts, where Row values and per-column Go slices cost several KB a row. At insert the fixed-width columns are handed to
 // clickhouse-go as native data (column.Decode) and the strings as Go strings (the dictionary's,
 // or views of the buffer; column.Append of []string), with no per-value conversion or
 // allocation.
@@ -63,7 +64,9 @@ func (p *bufferPool) put(b *rowBuffer) {
 	defer p.mu.Unlock()
 	if len(p.free) < maxFreeBuffers {
 		p.free = append(p.free, b)
+		return
 	}
+	b.free()
 }
 
 var _ ingest.RowBuffer = (*rowBuffer)(nil)
@@ -174,6 +177,53 @@ type tableBuffer struct {
 	merged []packedKey
 	runs   []int
 	ranks  []uint32
+	// mem holds the columns' data, perm and the order's scratch (see arena), with room for
+	// capRows rows in every column of fixed width per row.
+	mem     *arena
+	capRows int
+}
+
+// Slots of a table buffer's arena: four per column, then the order's.
+const (
+	slotData = iota
+	slotNulls
+	slotEnds
+	slotIDs
+	slotsPerColumn
+)
+
+func (t *tableBuffer) slot(col, kind int) int { return col*slotsPerColumn + kind }
+
+// The order's slots, after the columns'.
+func (t *tableBuffer) permSlot() int   { return len(t.cols) * slotsPerColumn }
+func (t *tableBuffer) keysSlot() int   { return len(t.cols)*slotsPerColumn + 1 }
+func (t *tableBuffer) mergedSlot() int { return len(t.cols)*slotsPerColumn + 2 }
+func (t *tableBuffer) ranksSlot() int  { return len(t.cols)*slotsPerColumn + 3 }
+
+// reserve makes room for at least as many rows again as the buffer holds (4,096 at first) in
+// every column, so that appending a row's values moves no memory. A raw string column's bytes
+// grow as values come (see str).
+func (t *tableBuffer) reserve() {
+	n := max(2*t.capRows, t.rows+1, 4096)
+	more := n - t.rows
+	for i := range t.cols {
+		c := &t.cols[i]
+		typ := t.spec.columns[i].typ
+		switch {
+		case c.index != nil:
+			c.ids = grow(t.mem, t.slot(i, slotIDs), c.ids, more)
+		case typ == tString:
+			c.ends = grow(t.mem, t.slot(i, slotEnds), c.ends, more)
+			c.data = grow(t.mem, t.slot(i, slotData), c.data, 32*more)
+		default:
+			w, nullable := typ.width()
+			c.data = grow(t.mem, t.slot(i, slotData), c.data, w*more)
+			if nullable {
+				c.nulls = grow(t.mem, t.slot(i, slotNulls), c.nulls, more)
+			}
+		}
+	}
+	t.capRows = n
 }
 
 type colBuffer struct {
@@ -205,6 +255,7 @@ func (c *colBuffer) at(i int) string {
 
 func (t *tableBuffer) init(s *tableSpec) {
 	t.spec, t.cols = s, make([]colBuffer, len(s.columns))
+	t.mem = newArena(len(s.columns)*slotsPerColumn + 4)
 	for i, col := range s.columns {
 		if col.typ == tString && !rawStrings[col.name] {
 			t.cols[i].index = map[string]uint32{}
@@ -226,6 +277,9 @@ func (t *tableBuffer) reset() {
 
 // add appends r, or nothing if r cannot be stored.
 func (t *tableBuffer) add(r *ingest.Row) error {
+	if t.rows >= t.capRows {
+		t.reserve()
+	}
 	t.next = 0
 	err := t.spec.encode(t, r)
 	if err == nil && t.next != len(t.cols) {
@@ -319,6 +373,12 @@ func (t *tableBuffer) order() {
 	if t.rows < 2 {
 		return
 	}
+	t.perm = grow(t.mem, t.permSlot(), t.perm, t.rows)
+	defer func() { // the scratch's memory goes back until the next order
+		t.mem.drop(t.keysSlot())
+		t.mem.drop(t.mergedSlot())
+		t.mem.drop(t.ranksSlot())
+	}()
 	keys, ok := t.packKeys()
 	if !ok {
 		t.orderByValues()
@@ -378,7 +438,7 @@ func (t *tableBuffer) sortKeys(keys []packedKey) []packedKey {
 		})
 		return keys
 	}
-	t.merged = slices.Grow(t.merged[:0], len(keys))[:len(keys)]
+	t.merged = grow(t.mem, t.mergedSlot(), t.merged[:0], len(keys))[:len(keys)]
 	src, dst := keys, t.merged
 	for len(runs) > 2 {
 		next := runs[:1]
@@ -412,7 +472,7 @@ func (t *tableBuffer) sortKeys(keys []packedKey) []packedKey {
 // packKeys returns every row's packed key, or false if the key needs more than 128 bits.
 func (t *tableBuffer) packKeys() ([]packedKey, bool) {
 	n := t.rows
-	t.keys = slices.Grow(t.keys[:0], n)[:n]
+	t.keys = grow(t.mem, t.keysSlot(), t.keys[:0], n)[:n]
 	keys := t.keys
 	for i := range keys {
 		keys[i] = packedKey{row: int32(i)}
@@ -472,7 +532,7 @@ func (t *tableBuffer) packKeys() ([]packedKey, bool) {
 func (t *tableBuffer) stringRanks(c *colBuffer) ([]uint32, int) {
 	n := t.rows
 	rankOf := dictRanks(c.dict)
-	t.ranks = slices.Grow(t.ranks[:0], n)[:n]
+	t.ranks = grow(t.mem, t.ranksSlot(), t.ranks[:0], n)[:n]
 	for i, id := range c.ids[:n] {
 		t.ranks[i] = rankOf[id]
 	}
@@ -541,6 +601,9 @@ func (t *tableBuffer) str(s string) {
 		}
 		c.ids = append(c.ids, id)
 		return
+	}
+	if cap(c.data)-len(c.data) < len(s) {
+		c.data = grow(t.mem, t.slot(t.next-1, slotData), c.data, len(s))
 	}
 	c.data = append(c.data, s...)
 	c.ends = append(c.ends, uint32(len(c.data)))
@@ -852,10 +915,26 @@ func NewRowBuffer() ingest.RowBuffer { return newRowBuffer(nil) }
 
 func newRowBuffer(pool *bufferPool) *rowBuffer {
 	b := &rowBuffer{pool: pool}
+	var arenas [3]*arena
 	for i, s := range [...]*tableSpec{fxSpec, fuelSpec, wageSpec} {
 		b.tables[i].init(s)
+		arenas[i] = b.tables[i].mem
 	}
+	// A buffer dropped without free (one of NewRowBuffer's, or the pool's when it is full and
+	// free is missed) gives its mappings back when it is collected.
+	runtime.AddCleanup(b, func(as [3]*arena) {
+		for _, a := range as {
+			a.free()
+		}
+	}, arenas)
 	return b
+}
+
+// free releases the buffer's memory outside the heap; the buffer must not be used again.
+func (b *rowBuffer) free() {
+	for i := range b.tables {
+		b.tables[i].mem.free()
+	}
 }
 
 func (b *rowBuffer) table(k transform.Kind) (*tableBuffer, error) {
