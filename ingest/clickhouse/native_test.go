@@ -392,6 +392,7 @@ func checkBlocks(t *testing.T, tb *tableBuffer, whole []column.Interface, size i
 func TestOrderSortsByTableKey(t *testing.T) {
 	t.Run("random", func(t *testing.T) { checkOrder(t, 500, 0) })
 	t.Run("runs", func(t *testing.T) { checkOrder(t, 500, 5) })
+	t.Run("many runs", func(t *testing.T) { checkOrder(t, 6000, 900) }) // merged in 10 passes
 	t.Run("unpacked", func(t *testing.T) {
 		defer func(b int) { maxKeyBits = b }(maxKeyBits)
 		maxKeyBits = 8
@@ -441,8 +442,12 @@ func checkOrder(t *testing.T, n, runs int) {
 	}
 	tb := &b.tables[1]
 	tb.order()
-	if runs > 0 && len(tb.runs) != runs+1 {
-		t.Fatalf("%d runs in order found as %d", runs, len(tb.runs)-1)
+	if runs > 0 {
+		// Short runs may join: one can end below where the next begins. Five long ones do not.
+		found := len(tb.runs) - 1
+		if found > runs || runs <= 5 && found != runs || runs > 256 && found <= 256 {
+			t.Fatalf("%d runs in order found as %d", runs, found)
+		}
 	}
 	if len(tb.perm) != n {
 		t.Fatalf("order of %d shuffled rows: a permutation of %d", n, len(tb.perm))
@@ -527,14 +532,14 @@ func readBackValue(t *testing.T, s string) any {
 
 // BenchmarkOrder: sorting 50,000 fuel rows per row, as they come (stretches of 2,000 rows from
 // each of three partitions, each partition in key order, as the bench generates them) and in
-// random order.
+// random order; and 200,000 rows in stretches of 512 (the Kafka source's hand-over).
 func BenchmarkOrder(b *testing.B) {
 	day := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 	price, err := transform.ParseDecimal("123.45")
 	if err != nil {
 		b.Fatal(err)
 	}
-	const n = 50000
+	n := 50000
 	at := func(i int) int { return i } // row i holds generated record at(i)
 	run := func(b *testing.B) {
 		buf := newRowBuffer(nil)
@@ -553,11 +558,19 @@ func BenchmarkOrder(b *testing.B) {
 			tb.ordered = false
 			tb.order()
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
 	}
 	b.Run("partitions", func(b *testing.B) {
 		// stretch s of 2,000 rows comes from partition s%3, whose records are p, p+3, p+6, …
 		at = func(i int) int { s, k := i/2000, i%2000; return (s/3*2000+k)*3 + s%3 }
+		run(b)
+	})
+	b.Run("chunks", func(b *testing.B) {
+		// A default batch of 200,000 rows as the Kafka source hands them over: 512 at a time
+		// from each of three partitions in turn.
+		defer func(n0 int) { n = n0 }(n)
+		n = 200000
+		at = func(i int) int { s, k := i/512, i%512; return (s/3*512+k)*3 + s%3 }
 		run(b)
 	})
 	b.Run("random", func(b *testing.B) {
@@ -622,7 +635,7 @@ func BenchmarkFill(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
 		})
 	}
 }
