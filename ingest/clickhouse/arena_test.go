@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,45 @@ func TestRowBufferReusedFromPool(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The rows of a buffer are not on the Go heap: 50,000 price rows (some 12 MB) leave the heap
+// as it was, unless the mappings fail and the heap takes them.
+func TestRowBufferRowsOffHeap(t *testing.T) {
+	if !mapMemWorks() {
+		t.Skip("no anonymous mappings on this system: the rows live on the heap")
+	}
+	heapAfter := func(heap bool) uint64 {
+		if heap {
+			onHeap(t)
+		}
+		b := newRowBuffer(nil)
+		day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := range 50_000 {
+			r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Country: "KZ", Region: "KZ-MAN",
+				Date: day.AddDate(0, 0, i%1000), Price: mustDec(t, "120.5"), ID: "0123456789abcdef0123456789abcdef"},
+				Derived: transform.Derived{PriceEUR: fixed(t, "0.25"), PricePerLitre: fixed(t, "120.5")}, Offset: int64(i)}
+			if err := b.Add(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.tables[1].order()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(b)
+		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
+	}
+	const rows = 50_000 * 240
+	grewOff, grewOn := heapAfter(false), heapAfter(true)
+	t.Logf("heap growth: %d bytes with the rows mapped, %d on the heap", grewOff, grewOn)
+	if grew := grewOff; grew > rows/8 {
+		t.Errorf("the heap grew by %d bytes for %d bytes of rows kept outside it", grew, rows)
+	}
+	if grew := grewOn; grew < rows/2 {
+		t.Errorf("the heap grew by only %d bytes for %d bytes of rows kept on it: the measure is off", grew, rows)
 	}
 }
