@@ -28,10 +28,10 @@ import (
 // into the column's dictionary of the batch's distinct values, except record_id, kept as bytes
 // with end offsets. A price row costs about 240 bytes, all of it in memory outside the Go heap
 // (see arena), so a batch of 200,000 rows is some 48 MB that the garbage collector neither scans
-// nor counts, where Row values and per-column Go slices cost several KB a row. At insert the fixed-width columns are handed to
-// clickhouse-go as native data (column.Decode) and the strings as Go strings (the dictionary's,
-// or views of the buffer; column.Append of []string), with no per-value conversion or
-// allocation.
+// nor counts, where Row values and per-column Go slices cost several KB a row. At insert the
+// fixed-width columns are handed to clickhouse-go as native data (column.Decode) and the strings
+// as Go strings (the dictionary's, or views of the buffer; column.Append of []string), with no
+// per-value conversion or allocation.
 type rowBuffer struct {
 	tables [3]tableBuffer // fx_rates_data, fuel_prices_data, wages_data: the order of insertion
 	pool   *bufferPool
@@ -921,8 +921,8 @@ func newRowBuffer(pool *bufferPool) *rowBuffer {
 		b.tables[i].init(s)
 		arenas[i] = b.tables[i].mem
 	}
-	// A buffer dropped without free (one of NewRowBuffer's, or the pool's when it is full and
-	// free is missed) gives its mappings back when it is collected.
+	// A buffer that is no longer used and was not freed (NewRowBuffer's are not) gives its
+	// mappings back when it is collected.
 	runtime.AddCleanup(b, func(as [3]*arena) {
 		for _, a := range as {
 			a.free()
