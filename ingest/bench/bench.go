@@ -952,10 +952,10 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 	// The drain ends when the rows are queryable: as the poll that first counts them all
 	// returns, with the CPU counters read then, before the check that they are N distinct
 	// records (a query over every record id, some 0.15 s for 1M rows). Only re-converted
-	// pending rows could be counted twice, and the bench publishes the rate first. Polls come every drainPoll, and every
-	// drainPollNear at the start and once the rate so far puts the end less than drainNear
-	// away, so that the first and the last rows are seen within drainPollNear of their arrival
-	// without polling fast all along.
+	// pending rows could be counted twice, and the bench publishes the rate first. Polls come
+	// every drainPoll, and every drainPollNear at the start and once the rate so far puts the
+	// end less than drainNear away, so that the first and the last rows are seen within
+	// drainPollNear of their arrival without polling fast all along.
 	var firstAt, end time.Time
 	var firstCount, lastCount uint64
 	var cpu time.Duration
@@ -975,11 +975,6 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 			return fmt.Errorf("drain: %s: %w", countQ, err)
 		}
 		now := time.Now() // the rows counted were queryable by now
-		cpuNow := cpuTime()
-		otherNow := make([]time.Duration, len(others))
-		for i, o := range others {
-			otherNow[i], _ = pidsCPU(o.pids)
-		}
 		if c > 0 && firstAt.IsZero() {
 			firstAt, firstCount = now, c
 		}
@@ -989,6 +984,11 @@ func (r *run) drainAndLatency(ctx context.Context) error {
 			return fmt.Errorf("drain: stalled at %d of %d rows for %v", c, n, StallTimeout)
 		}
 		if c >= n {
+			cpuNow := cpuTime()
+			otherNow := make([]time.Duration, len(others))
+			for i, o := range others {
+				otherNow[i], _ = pidsCPU(o.pids)
+			}
 			// Re-converted pending rows are written twice until merged: count distinct records.
 			var u uint64
 			if err := r.store.Conn().QueryRow(ctx, uniqQ).Scan(&u); err != nil {

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,15 +110,7 @@ func TestRowBufferReusedFromPool(t *testing.T) {
 				if err := tb.fill(newFiller(), cols, 0, tb.rows); err != nil {
 					t.Fatal(err)
 				}
-				idx := func(name string) int {
-					for i, c := range fuelSpec.columns {
-						if c.name == name {
-							return i
-						}
-					}
-					t.Fatalf("no column %s", name)
-					return -1
-				}
+				idx := func(name string) int { return slices.Index(fuelSpec.names, name) }
 				for r := range n {
 					i := n - 1 - r // sent in date order: the last added first
 					if got := readBack(t, cols[idx("kafka_offset")], r); got != int64(i) {

@@ -214,7 +214,7 @@ func (t *tableBuffer) reserve() {
 			c.ids = grow(t.mem, t.slot(i, slotIDs), c.ids, more)
 		case typ == tString:
 			c.ends = grow(t.mem, t.slot(i, slotEnds), c.ends, more)
-			c.data = grow(t.mem, t.slot(i, slotData), c.data, 32*more)
+			c.data = grow(t.mem, t.slot(i, slotData), c.data, rawValueBytes*more)
 		default:
 			w, nullable := typ.width()
 			c.data = grow(t.mem, t.slot(i, slotData), c.data, w*more)
@@ -244,6 +244,10 @@ type colBuffer struct {
 // Their bytes are copied: record_id must be (a dictionary keeps its strings, and the Processor
 // reuses the memory of a row's Record.ID for the next row).
 var rawStrings = map[string]bool{"record_id": true}
+
+// rawValueBytes is the room reserve makes per row for a raw string column: a record id's 32
+// bytes. Longer values grow the column as they come (see str).
+const rawValueBytes = 32
 
 // at returns string column c's row i; for a raw column, a view of the buffer (see view).
 func (c *colBuffer) at(i int) string {
