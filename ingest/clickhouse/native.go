@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -238,6 +239,7 @@ type colBuffer struct {
 	ids   []uint32
 	dict  []string
 	index map[string]uint32 // nil for other columns
+	enc   [][]byte          // dict's values in native encoding, made as an insert needs them
 }
 
 // rawStrings are the String columns not dictionary-encoded: their values are unique per row.
@@ -273,6 +275,8 @@ func (t *tableBuffer) reset() {
 		c.data, c.nulls, c.ends, c.ids = c.data[:0], c.nulls[:0], c.ends[:0], c.ids[:0]
 		clear(c.dict) // drop the references to the batch's strings
 		c.dict = c.dict[:0]
+		clear(c.enc)
+		c.enc = c.enc[:0]
 		clear(c.index)
 	}
 	t.rows, t.next = 0, 0
@@ -982,55 +986,34 @@ func (b *rowBuffer) Release() {
 	}
 }
 
-// segments is an io.Reader over a list of byte slices, read one after another.
-type segments struct{ segs [][]byte }
-
-func (s *segments) Read(p []byte) (int, error) {
-	for len(s.segs) > 0 && len(s.segs[0]) == 0 {
-		s.segs = s.segs[1:]
-	}
-	if len(s.segs) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, s.segs[0])
-	s.segs[0] = s.segs[0][n:]
-	return n, nil
-}
-
-// A filler is the scratch of fill for one insert: the native reader over the column bytes
-// (with a 128 KiB buffer), the string views and the fixed-width values put in sorted order,
-// made once and used for every block.
+// A filler is the scratch of fill for one insert: the block's native bytes and a reader over
+// them, made once and used for every block.
 type filler struct {
-	src          *segments
-	rd           *proto.Reader
-	strs         []string
-	fixed, nulls []byte
+	buf []byte
+	src bytes.Reader
+	rd  *proto.Reader
 }
 
 func newFiller() *filler {
-	src := &segments{}
-	return &filler{src: src, rd: proto.NewReader(src)}
+	f := &filler{}
+	f.rd = proto.NewReader(&f.src)
+	return f
 }
 
-// fill loads rows [from, to) of the table, in the order set by order if it ran, into the
-// columns of a prepared insert, after checking that the server's columns have the types the
-// encoding assumes. After an error, f must not be used again (its reader may hold unread
-// bytes).
-func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) error {
+// check returns an error unless the server's columns of an insert, cols, are the table's in
+// name, order and type, and every column holds the table's rows.
+func (t *tableBuffer) check(cols []column.Interface) error {
 	if len(cols) != len(t.cols) {
 		return fmt.Errorf("insert into %s: the server expects %d columns, econflow sends %d", t.spec.table, len(cols), len(t.cols))
 	}
-	n := to - from
-	var perm []int32
-	if len(t.perm) > 0 {
-		if len(t.perm) != t.rows {
-			return fmt.Errorf("insert into %s: an order of %d rows for %d rows", t.spec.table, len(t.perm), t.rows) // a bug
-		}
-		perm = t.perm[from:to]
+	if len(t.perm) > 0 && len(t.perm) != t.rows {
+		return fmt.Errorf("insert into %s: an order of %d rows for %d rows", t.spec.table, len(t.perm), t.rows) // a bug
 	}
-	src, rd := f.src, f.rd
 	for i, col := range cols {
 		want, c := t.spec.columns[i], &t.cols[i]
+		if col.Name() != want.name {
+			return fmt.Errorf("insert into %s: column %d is %s on the server, econflow writes %s", t.spec.table, i+1, col.Name(), want.name)
+		}
 		if got := string(col.Type()); got != string(want.typ) {
 			return fmt.Errorf("insert into %s: column %s is %s on the server, econflow writes %s (run econflow migrate?)",
 				t.spec.table, want.name, got, want.typ)
@@ -1039,70 +1022,93 @@ func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) err
 			if n := max(len(c.ends), len(c.ids)); n != t.rows {
 				return fmt.Errorf("insert into %s: column %s holds %d values for %d rows", t.spec.table, want.name, n, t.rows) // a bug
 			}
-			// The driver copies each value into its column: views of the buffer as strings
-			// (valid while fill runs; the buffer does not change meanwhile) spare a Go string
-			// per value, and Append([][]byte) would make one.
-			strs := f.strs[:0]
-			if c.index != nil {
-				if perm != nil {
-					for _, p := range perm {
-						strs = append(strs, c.dict[c.ids[p]])
-					}
-				} else {
-					for _, id := range c.ids[from:to] {
-						strs = append(strs, c.dict[id])
-					}
-				}
-			} else if perm != nil {
-				for _, p := range perm {
-					strs = append(strs, view(c.value(int(p))))
-				}
-			} else {
-				start := uint32(0)
-				if from > 0 {
-					start = c.ends[from-1]
-				}
-				for _, end := range c.ends[from:to] {
-					strs = append(strs, view(c.data[start:end]))
-					start = end
-				}
-			}
-			_, err := col.Append(strs)
-			clear(strs) // no views outlive fill
-			f.strs = strs[:0]
-			if err != nil {
-				return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)
-			}
 			continue
 		}
-		// Decode must consume exactly these rows' bytes, or the next column would start inside
-		// them: the lengths are checked first.
 		width, nullable := want.typ.width()
 		if len(c.data) != width*t.rows || nullable && len(c.nulls) != t.rows || !nullable && len(c.nulls) != 0 {
 			return fmt.Errorf("insert into %s: column %s holds %d+%d bytes for %d rows of %s", t.spec.table, want.name,
 				len(c.nulls), len(c.data), t.rows, want.typ) // a bug
 		}
-		data, nulls := c.data[from*width:to*width], c.nulls
-		if nullable {
-			nulls = c.nulls[from:to]
-		}
-		if perm != nil {
-			f.fixed = gather(f.fixed, c.data, perm, width)
-			data = f.fixed
-			if nullable {
-				f.nulls = gather(f.nulls, c.nulls, perm, 1)
-				nulls = f.nulls
-			}
-		}
-		src.segs = append(src.segs[:0], data)
-		if nullable {
-			src.segs = append(src.segs[:0], nulls, data)
-		}
-		if err := col.Decode(rd, n); err != nil {
-			return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, want.name, err)
-		}
 	}
 	return nil
+}
+
+// fill loads rows [from, to) of the table, in the order set by order if it ran, into the
+// driver's own columns of an insert (decoding the bytes appendNative makes), after check. It
+// is the way when the driver's block cannot be reached (see attach), and the tests' way of
+// reading what an insert sends. After an error, f must not be used again.
+func (t *tableBuffer) fill(f *filler, cols []column.Interface, from, to int) error {
+	if err := t.check(cols); err != nil {
+		return err
+	}
+	f.buf = f.buf[:0]
+	for i := range cols {
+		f.buf = t.appendNative(f.buf, i, from, to)
+	}
+	f.src.Reset(f.buf)
+	for i, col := range cols {
+		if err := col.Decode(f.rd, to-from); err != nil {
+			return fmt.Errorf("insert into %s: column %s: %w", t.spec.table, t.spec.columns[i].name, err)
+		}
+	}
+	if _, err := f.rd.ReadByte(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("insert into %s: the columns' bytes were not read to the end (%v)", t.spec.table, err) // a bug
+	}
+	return nil
+}
+
+// appendNative appends rows [from, to) of column i, in the order set by order if it ran, to dst
+// in ClickHouse's native layout: a null map before the values of a nullable column, fixed-width
+// values little-endian, strings each as a varint length and its bytes.
+func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
+	c, typ := &t.cols[i], t.spec.columns[i].typ
+	var perm []int32
+	if len(t.perm) > 0 {
+		perm = t.perm[from:to]
+	}
+	switch {
+	case c.index != nil:
+		// Each distinct value is encoded once per batch, then copied per row.
+		for _, s := range c.dict[len(c.enc):] {
+			c.enc = append(c.enc, binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(s)), uint64(len(s))))
+			c.enc[len(c.enc)-1] = append(c.enc[len(c.enc)-1], s...)
+		}
+		if perm != nil {
+			for _, p := range perm {
+				dst = append(dst, c.enc[c.ids[p]]...)
+			}
+		} else {
+			for _, id := range c.ids[from:to] {
+				dst = append(dst, c.enc[id]...)
+			}
+		}
+		return dst
+	case typ == tString:
+		if perm != nil {
+			for _, p := range perm {
+				v := c.value(int(p))
+				dst = append(binary.AppendUvarint(dst, uint64(len(v))), v...)
+			}
+		} else {
+			for r := from; r < to; r++ {
+				v := c.value(r)
+				dst = append(binary.AppendUvarint(dst, uint64(len(v))), v...)
+			}
+		}
+		return dst
+	}
+	width, nullable := typ.width()
+	if nullable {
+		if perm != nil {
+			dst = appendGather(dst, c.nulls, perm, 1)
+		} else {
+			dst = append(dst, c.nulls[from:to]...)
+		}
+	}
+	if perm != nil {
+		return appendGather(dst, c.data, perm, width)
+	}
+	return append(dst, c.data[from*width:to*width]...)
 }
 
 // view returns b's bytes as a string without copying them. The string must not be used after
@@ -1114,36 +1120,37 @@ func view(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// gather sets dst to the width-byte values of src at the positions in perm, in that order.
+// appendGather appends the width-byte values of src at the positions in perm, in that order.
 // Each width has its own loop of fixed-size moves: a copy call per value cost more than the
 // value.
-func gather(dst, src []byte, perm []int32, width int) []byte {
-	n := len(perm)
-	dst = slices.Grow(dst[:0], n*width)[:n*width]
+func appendGather(dst, src []byte, perm []int32, width int) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(perm)*width)[:n+len(perm)*width]
+	out := dst[n:]
 	switch width {
 	case 16:
 		for i, p := range perm {
-			*(*[16]byte)(dst[16*i:]) = [16]byte(src[16*int(p):])
+			*(*[16]byte)(out[16*i:]) = [16]byte(src[16*int(p):])
 		}
 	case 8:
 		for i, p := range perm {
-			*(*[8]byte)(dst[8*i:]) = [8]byte(src[8*int(p):])
+			*(*[8]byte)(out[8*i:]) = [8]byte(src[8*int(p):])
 		}
 	case 4:
 		for i, p := range perm {
-			*(*[4]byte)(dst[4*i:]) = [4]byte(src[4*int(p):])
+			*(*[4]byte)(out[4*i:]) = [4]byte(src[4*int(p):])
 		}
 	case 2:
 		for i, p := range perm {
-			*(*[2]byte)(dst[2*i:]) = [2]byte(src[2*int(p):])
+			*(*[2]byte)(out[2*i:]) = [2]byte(src[2*int(p):])
 		}
 	case 1:
 		for i, p := range perm {
-			dst[i] = src[p]
+			out[i] = src[p]
 		}
 	default:
 		for i, p := range perm {
-			copy(dst[width*i:width*(i+1)], src[width*int(p):])
+			copy(out[width*i:width*(i+1)], src[width*int(p):])
 		}
 	}
 	return dst

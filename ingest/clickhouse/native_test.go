@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"bytes"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+	chproto "github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 	"github.com/shopspring/decimal"
 
 	"github.com/econflow/econflow/ingest"
@@ -243,6 +246,7 @@ func TestRowBufferColumns(t *testing.T) {
 		if err := tb.fill(newFiller(), cols, 0, tb.rows); err != nil {
 			t.Fatalf("%s: %v", tb.spec.table, err)
 		}
+		checkAttach(t, tb, cols, 0, tb.rows)
 		want := wants[tb.spec]
 		for ci, col := range cols {
 			if col.Rows() != len(want) {
@@ -380,6 +384,28 @@ func checkBlocks(t *testing.T, tb *tableBuffer, whole []column.Interface, size i
 					t.Fatalf("block %d…%d, %s row %d = %#v, want %#v", from, to, fuelSpec.columns[ci].name, r, got, want)
 				}
 			}
+		}
+		checkAttach(t, tb, block, from, to)
+	}
+}
+
+// checkAttach checks that the block's columns, as attach makes them, encode rows [from, to) of
+// tb as the driver's own columns loaded with them by fill (cols) encode them.
+func checkAttach(t *testing.T, tb *tableBuffer, cols []column.Interface, from, to int) {
+	t.Helper()
+	direct := &chproto.Block{Columns: columnsOf(t, tb.spec)}
+	tb.attach(direct, from, to)
+	for ci, col := range direct.Columns {
+		var got, want proto.Buffer
+		col.Encode(&got)
+		cols[ci].Encode(&want)
+		if col.Name() != cols[ci].Name() || col.Type() != cols[ci].Type() || col.Rows() != cols[ci].Rows() {
+			t.Fatalf("rows %d…%d: attached column %s %s of %d rows, the driver's %s %s of %d", from, to,
+				col.Name(), col.Type(), col.Rows(), cols[ci].Name(), cols[ci].Type(), cols[ci].Rows())
+		}
+		if !bytes.Equal(got.Buf, want.Buf) {
+			t.Fatalf("rows %d…%d, column %s: attached it encodes %d bytes %x…, the driver's %d bytes %x…", from, to,
+				col.Name(), len(got.Buf), got.Buf[:min(len(got.Buf), 32)], len(want.Buf), want.Buf[:min(len(want.Buf), 32)])
 		}
 	}
 }

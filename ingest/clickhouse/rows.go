@@ -76,12 +76,25 @@ func (s *Store) insertRows(ctx context.Context, t *tableBuffer) error {
 	defer batch.Abort()
 	// The rows go in blocks of blockRows: the server gathers the blocks of one insert into one
 	// part (min_insert_block_size_rows), so a large batch costs ClickHouse one part while the
-	// driver holds only one block's columns at a time.
+	// driver's send buffer holds about one block.
 	t.order()
-	f := newFiller()
+	cols := batch.Columns()
+	if err := t.check(cols); err != nil {
+		return err
+	}
+	block := driverBlock(batch, cols)
+	var f *filler
+	if block == nil {
+		s.slowInsert.Do(func() {
+			s.log.Warn("clickhouse: the driver's batch is not laid out as econflow expects; rows are copied into its columns (slower)")
+		})
+		f = newFiller()
+	}
 	for from := 0; from < t.rows; from += blockRows {
 		to := min(from+blockRows, t.rows)
-		if err := t.fill(f, batch.Columns(), from, to); err != nil {
+		if block != nil {
+			t.attach(block, from, to)
+		} else if err := t.fill(f, cols, from, to); err != nil {
 			return err
 		}
 		if to < t.rows {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -27,6 +28,8 @@ type Store struct {
 	db      string
 	log     *slog.Logger
 	buffers *bufferPool
+	// slowInsert warns once that inserts fall back to fill (see driverBlock).
+	slowInsert sync.Once
 }
 
 var _ ingest.Store = (*Store)(nil)
