@@ -684,21 +684,17 @@ ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency
 	r.res.RawFullInsertRate = float64(len(r.data.Prices)) / d.Seconds()
 	r.progress("ceiling A2: %d rows in %.2fs = %.0f rows/s", len(r.data.Prices), d.Seconds(), r.res.RawFullInsertRate)
 
-	// The raw table's sum is checked now; then both tables go, so that their background merges
-	// do not compete with the drain for the cores.
+	// The raw table's sum is checked now. Both tables stay until the run's database is dropped:
+	// they are not merged (one part per partition), and dropping their files just before the
+	// drain made ClickHouse slower to create the drain's parts (ext4 skips recently freed
+	// inodes when it allocates one): 4 alternating runs, drain 508,000 rows/s and ClickHouse
+	// 1.30 CPU-s per M rows with the drop, 517,000 and 1.23 without.
 	var rawCount uint64
 	q := "SELECT toString(sum(price)), count() FROM " + table
 	if err := r.store.Conn().QueryRow(ctx, q).Scan(&r.res.RawStoredSum, &rawCount); err != nil {
 		return fmt.Errorf("exactness: %s: %w", q, err)
 	}
 	r.res.RawExact = r.res.RawStoredSum == r.res.ExpectedSum && rawCount == uint64(r.o.Records)
-	if !r.o.Keep {
-		for _, t := range []string{table, full} {
-			if err := r.store.Conn().Exec(ctx, "DROP TABLE "+t); err != nil {
-				return fmt.Errorf("drop %s: %w", t, err)
-			}
-		}
-	}
 	return nil
 }
 
