@@ -29,10 +29,9 @@ import (
 // into the column's dictionary of the batch's distinct values, except record_id, kept as bytes
 // with end offsets. A price row costs about 240 bytes, all of it in memory outside the Go heap
 // (see arena), so a batch of 200,000 rows is some 48 MB that the garbage collector neither scans
-// nor counts, where Row values and per-column Go slices cost several KB a row. At insert the
-// fixed-width columns are handed to clickhouse-go as native data (column.Decode) and the strings
-// as Go strings (the dictionary's, or views of the buffer; column.Append of []string), with no
-// per-value conversion or allocation.
+// nor counts, where Row values and per-column Go slices cost several KB a row. At insert each
+// column's rows are written in native layout (appendNative) straight into clickhouse-go's send
+// buffer (see attach), with no per-value conversion or allocation.
 type rowBuffer struct {
 	tables [3]tableBuffer // fx_rates_data, fuel_prices_data, wages_data: the order of insertion
 	pool   *bufferPool
@@ -169,7 +168,7 @@ type tableBuffer struct {
 	cols []colBuffer
 	rows int
 	next int
-	// perm, when not empty, is the order in which fill sends the rows (see order); ordered
+	// perm, when not empty, is the order in which inserts send the rows (see order); ordered
 	// says whether order has run since the last change.
 	perm    []int32
 	ordered bool
@@ -360,7 +359,7 @@ func (t *tableBuffer) compare(i, j int) int {
 	return 0
 }
 
-// order makes fill send the rows sorted by the table's sorting key, keeping the order of rows
+// order makes inserts send the rows sorted by the table's sorting key, keeping the order of rows
 // with equal keys (so the last of two equal rows stays last, as ReplacingMergeTree needs).
 // ClickHouse sorts every block it writes as a part, unless the block is already in order
 // (MergeTreeDataWriterBlocksAlreadySorted), and its sort compares column by column through
