@@ -17,7 +17,8 @@ type ConsumerConfig struct {
 	BatchSize int
 	// BatchLinger is how long a batch waits to fill after its first message. Default 250ms.
 	// While a backlog of at least 10,000 messages waits in the broker, a batch fills to
-	// BatchSize, for at most 8 lingers.
+	// BatchSize, for at most 8 lingers; a batch that takes in the rest of the backlog is
+	// written at once.
 	BatchLinger time.Duration
 	// RetryMin and RetryMax bound the exponential back-off between attempts to write or commit
 	// a batch while ClickHouse or Kafka is unavailable. Defaults 100ms and 10s.
@@ -62,6 +63,10 @@ type Consumer struct {
 	lastVer    uint64
 	// limit is the size the next batch fills to (see batchLimit); 0 before the first.
 	limit int
+	// lags is the backlog behind the last message fetched from each partition; lagAt indexes
+	// the last message's partition (see noteLag).
+	lags  []partitionLag
+	lagAt int
 
 	lastRejectLog     time.Time
 	suppressedRejects int
@@ -198,9 +203,9 @@ func (c *Consumer) batchLimit() int {
 	return c.limit
 }
 
-// batchDone updates the limit after a batch of n messages.
-func (c *Consumer) batchDone(n int) {
-	if n >= c.batchLimit() {
+// batchDone updates the limit after a batch of n messages that filled to limit.
+func (c *Consumer) batchDone(n, limit int) {
+	if n >= limit {
 		c.limit = min(2*c.limit, c.cfg.BatchSize)
 	} else {
 		c.limit = rampStart(c.cfg.BatchSize)
@@ -214,10 +219,12 @@ func rampStart(batchSize int) int {
 // fetchBatch fetches and processes one batch of up to batchLimit messages: it waits for the
 // first message as long as it takes, then at most BatchLinger for the rest — unless the last
 // message fetched had a backlog behind it in the broker, in which case the batch goes on
-// filling, for at most backlogLinger lingers in all. Messages are
-// processed in chunks of up to processChunk as they arrive, so only one chunk of raw messages
-// is in memory; the batch keeps its rows (encoded) and, for the commit, the last message of
-// each partition. chunk is scratch for the messages, returned for reuse.
+// filling, for at most backlogLinger lingers in all. A batch that started on a backlog ends as
+// soon as every partition's backlog is in it, and when the rest of a backlog is between one and
+// two batches, it goes in two halves. Messages are processed in chunks of up to processChunk as
+// they arrive, so only one chunk of raw messages is in memory; the batch keeps its rows
+// (encoded) and, for the commit, the last message of each partition. chunk is scratch for the
+// messages, returned for reuse.
 func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedBatch, []Message, error) {
 	var p processedBatch
 	var now time.Time
@@ -245,19 +252,31 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 		return p, chunk, err
 	}
 	chunk = append(chunk, m)
+	c.noteLag(&m)
 	behind := waiting(m)
-	limit := c.batchLimit()
-	defer func() { c.batchDone(p.n) }()
+	backlog := behind // the batch started on a backlog
+	limit, balanced := c.batchLimit(), false
+	defer func() { c.batchDone(p.n, limit) }()
 	fill := func(ctx context.Context) error {
 		for p.n+len(chunk) < limit {
 			if len(chunk) >= processChunk {
+				// Near the end of a backlog, the rest goes in two batches of half each rather
+				// than a full one and a remainder: the last insert, which nothing overlaps,
+				// is then half a batch.
+				if rest := p.n + len(chunk) + c.backlog(); backlog && !balanced && rest > limit && rest < 2*limit {
+					limit, balanced = (rest+1)/2, true
+				}
 				process()
+			}
+			if backlog && p.n+len(chunk) > 0 && c.backlog() == 0 {
+				return errBacklogDrained
 			}
 			m, err := c.src.Fetch(ctx)
 			if err != nil {
 				return err
 			}
 			chunk = append(chunk, m)
+			c.noteLag(&m)
 			behind = waiting(m)
 		}
 		return nil
@@ -266,6 +285,13 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 	for {
 		lctx, cancel := context.WithTimeout(stop, c.cfg.BatchLinger)
 		err := fill(lctx)
+		if errors.Is(err, errBacklogDrained) {
+			// Every partition's backlog is in the batch: nothing will come to fill it before
+			// the linger, so it is written now.
+			cancel()
+			process()
+			return p, chunk, nil
+		}
 		lingerOver := err != nil && lctx.Err() != nil && stop.Err() == nil
 		cancel()
 		if lingerOver && behind && time.Since(first) < backlogLinger*c.cfg.BatchLinger {
@@ -288,6 +314,45 @@ const (
 	backlogMessages = processChunk
 	backlogLinger   = 8
 )
+
+// errBacklogDrained ends the filling of a batch that took in the rest of a backlog.
+var errBacklogDrained = errors.New("backlog drained")
+
+// A partitionLag is how many messages waited behind the last one fetched from a partition.
+type partitionLag struct {
+	topic     string
+	partition int
+	lag       int64
+}
+
+// noteLag records the backlog behind m in its partition.
+func (c *Consumer) noteLag(m *Message) {
+	lag := max(m.HighWaterMark-m.Offset-1, 0) // 0: the high-water mark is not known
+	if c.lagAt < len(c.lags) {
+		if l := &c.lags[c.lagAt]; l.partition == m.Partition && l.topic == m.Topic {
+			l.lag = lag
+			return
+		}
+	}
+	for i := range c.lags {
+		if l := &c.lags[i]; l.partition == m.Partition && l.topic == m.Topic {
+			l.lag, c.lagAt = lag, i
+			return
+		}
+	}
+	c.lags = append(c.lags, partitionLag{m.Topic, m.Partition, lag})
+	c.lagAt = len(c.lags) - 1
+}
+
+// backlog is how many messages waited in the broker, in all partitions, behind the last ones
+// fetched.
+func (c *Consumer) backlog() int {
+	n := int64(0)
+	for _, l := range c.lags {
+		n += l.lag
+	}
+	return int(n)
+}
 
 // waiting reports whether at least backlogMessages waited behind m when it was fetched.
 func waiting(m Message) bool { return m.HighWaterMark-m.Offset-1 >= backlogMessages }

@@ -241,6 +241,67 @@ func TestBatchFillsWhileBacklogWaits(t *testing.T) {
 	}
 }
 
+// backlogMessagesIn returns n price messages spread over partitions partitions, as the source
+// hands them out (chunks of 512 from one partition after another), each with its partition's
+// end as the high-water mark: a backlog of n that the messages drain.
+func backlogMessagesIn(n, partitions int) []Message {
+	per := make([]int64, partitions)
+	for i := range n {
+		per[i%partitions]++
+	}
+	var msgs []Message
+	next := make([]int64, partitions)
+	for len(msgs) < n {
+		for p := range partitions {
+			for j := 0; j < 512 && next[p] < per[p]; j++ {
+				m := priceMessage(next[p])
+				m.Partition, m.HighWaterMark = p, per[p]
+				msgs = append(msgs, m)
+				next[p]++
+			}
+		}
+	}
+	return msgs
+}
+
+// TestBatchesEndWithTheBacklog: a batch that takes in the last of a backlog is written at once,
+// not after the linger; and the rest of a backlog between one and two batches goes in two
+// halves, so that the last insert is half a batch rather than a full one.
+func TestBatchesEndWithTheBacklog(t *testing.T) {
+	const batch = 8 * processChunk
+	for _, tc := range []struct {
+		name string
+		n    int
+		want []int
+	}{
+		{"less than a batch", batch / 2, []int{batch / 2}},
+		{"between one and two batches", batch + batch/2 + 1, []int{(batch + batch/2 + 2) / 2, (batch + batch/2) / 2}},
+		{"over two batches", 2*batch + 3, []int{batch, (batch + 4) / 2, (batch + 3) / 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &flakySource{msgs: backlogMessagesIn(tc.n, 3)}
+			c := NewConsumer(ConsumerConfig{BatchSize: batch, BatchLinger: time.Hour}, src, &memStore{}, &memDead{},
+				NewProcessor(transform.DefaultFXConfig()), nil, slog.New(slog.DiscardHandler), NewMetrics(nil))
+			c.limit = batch // past the ramp
+			var got []int
+			var chunk []Message
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for range tc.want {
+				var p processedBatch
+				var err error
+				if p, chunk, err = c.fetchBatch(ctx, chunk); err != nil {
+					t.Fatalf("after batches of %v: %v (a drained backlog waited for the linger)", got, err)
+				}
+				got = append(got, p.n)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("batches of %v messages, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestBatchesRampUpOnABacklog: on a backlog, batches start at BatchSize/2^rampBatches and
 // double while they fill, up to BatchSize; a batch the linger ends (the backlog is drained)
 // starts the ramp again.

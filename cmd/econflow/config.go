@@ -221,7 +221,7 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages per ClickHouse insert (env ECONFLOW_BATCH_SIZE)")
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "after the first SIGINT/SIGTERM, how long to drain before aborting without committing the batches in hand (env ECONFLOW_SHUTDOWN_TIMEOUT)")
 		fs.IntVar(&c.MemoryLimitMiB, "memory-limit-mib", c.MemoryLimitMiB, "soft limit of the Go runtime's memory in MiB, not counting the batches' rows (about 240 bytes each, kept outside the Go heap); the garbage collector works harder near it; 0: none, or GOMEMLIMIT if set (env ECONFLOW_MEMORY_LIMIT_MIB)")
-		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill; while a backlog of 10,000+ messages waits in the broker, batches fill to --batch-size for up to 8 lingers (env ECONFLOW_BATCH_LINGER)")
+		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill; while a backlog of 10,000+ messages waits in the broker, batches fill to --batch-size for up to 8 lingers, and the one that takes in the rest of the backlog is written at once (env ECONFLOW_BATCH_LINGER)")
 		fs.DurationVar(&c.Reconcile, "reconcile-interval", c.Reconcile, "how often stored rows are re-converted with newly stored rates")
 		fs.StringVar(&c.Reporting, "reporting-currency", c.Reporting, "currency of the *_eur columns (env ECONFLOW_REPORTING_CURRENCY)")
 		fs.IntVar(&c.WindowDays, "fx-window-days", c.WindowDays, "a rate dated up to this many days before an observation may convert it (env ECONFLOW_FX_WINDOW_DAYS)")
