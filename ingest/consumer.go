@@ -268,7 +268,7 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 				}
 				process()
 			}
-			if backlog && p.n+len(chunk) > 0 && c.backlog() == 0 {
+			if backlog && c.lags[c.lagAt].lag == 0 && c.backlog() == 0 {
 				return errBacklogDrained
 			}
 			m, err := c.src.Fetch(ctx)
@@ -345,7 +345,9 @@ func (c *Consumer) noteLag(m *Message) {
 }
 
 // backlog is how many messages waited in the broker, in all partitions, behind the last ones
-// fetched.
+// fetched. A partition the consumer no longer reads (after a rebalance) keeps its last lag:
+// the backlog is then overestimated, and batches end by their size or the linger, as without
+// it.
 func (c *Consumer) backlog() int {
 	n := int64(0)
 	for _, l := range c.lags {
