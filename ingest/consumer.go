@@ -254,7 +254,7 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 	chunk = append(chunk, m)
 	c.noteLag(&m)
 	behind := waiting(m)
-	backlog := behind // the batch started on a backlog
+	onBacklog := behind // the batch started on a backlog
 	limit, balanced := c.batchLimit(), false
 	defer func() { c.batchDone(p.n, limit) }()
 	fill := func(ctx context.Context) error {
@@ -263,12 +263,12 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 				// Near the end of a backlog, the rest goes in two batches of half each rather
 				// than a full one and a remainder: the last insert, which nothing overlaps,
 				// is then half a batch.
-				if rest := p.n + len(chunk) + c.backlog(); backlog && !balanced && rest > limit && rest < 2*limit {
+				if rest := p.n + len(chunk) + c.backlog(); onBacklog && !balanced && rest > limit && rest < 2*limit {
 					limit, balanced = (rest+1)/2, true
 				}
 				process()
 			}
-			if backlog && c.lags[c.lagAt].lag == 0 && c.backlog() == 0 {
+			if onBacklog && c.lags[c.lagAt].lag == 0 && c.backlog() == 0 {
 				return errBacklogDrained
 			}
 			m, err := c.src.Fetch(ctx)
@@ -327,7 +327,7 @@ type partitionLag struct {
 
 // noteLag records the backlog behind m in its partition.
 func (c *Consumer) noteLag(m *Message) {
-	lag := max(m.HighWaterMark-m.Offset-1, 0) // 0: the high-water mark is not known
+	lag := max(lagOf(m), 0) // negative: the high-water mark is not known
 	if c.lagAt < len(c.lags) {
 		if l := &c.lags[c.lagAt]; l.partition == m.Partition && l.topic == m.Topic {
 			l.lag = lag
@@ -356,8 +356,11 @@ func (c *Consumer) backlog() int {
 	return int(n)
 }
 
+// lagOf is how many messages waited behind m in its partition when it was fetched.
+func lagOf(m *Message) int64 { return m.HighWaterMark - m.Offset - 1 }
+
 // waiting reports whether at least backlogMessages waited behind m when it was fetched.
-func waiting(m Message) bool { return m.HighWaterMark-m.Offset-1 >= backlogMessages }
+func waiting(m Message) bool { return lagOf(&m) >= backlogMessages }
 
 // lastPerPartition adds to last, for each topic and partition of msgs, the message with the
 // greatest offset, with only its position kept.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +55,11 @@ func TestDirectInsertsMatchDriverColumns(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: write: %v", w.name, err)
 		}
-		db := strings.Trim(dsn[strings.LastIndex(dsn, "/"):], "/")
-		db = strings.TrimSuffix(db, "?compress=lz4")
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := strings.Trim(u.Path, "/")
 		tables := map[string][]string{}
 		for _, table := range []string{"fuel_prices_data", "wages_data", "fx_rates_data"} {
 			tables[table] = tableText(t, store, db, table)

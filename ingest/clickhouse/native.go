@@ -1069,8 +1069,8 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 	case c.index != nil:
 		// Each distinct value is encoded once per batch, then copied per row.
 		for _, s := range c.dict[len(c.enc):] {
-			c.enc = append(c.enc, binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(s)), uint64(len(s))))
-			c.enc[len(c.enc)-1] = append(c.enc[len(c.enc)-1], s...)
+			e := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(s)), uint64(len(s)))
+			c.enc = append(c.enc, append(e, s...))
 		}
 		if perm != nil {
 			for _, p := range perm {
