@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/econflow/econflow/ingest/internal/testenv"
+	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/transform"
 )
 

@@ -12,8 +12,8 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/econflow/econflow/ingest"
-	"github.com/econflow/econflow/ingest/internal/testenv"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/internal/testenv"
 )
 
 // The fault suite runs with ECONFLOW_FAULTS=1 (`make faults`): it starts and stops servers of its

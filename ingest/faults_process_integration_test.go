@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/econflow/econflow/ingest/internal/testenv"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/internal/testenv"
 )
 
 // lockedBuffer collects a process's output; it can be read while the process writes.

@@ -36,8 +36,8 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/econflow/econflow/ingest"
-	"github.com/econflow/econflow/ingest/internal/testenv"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/internal/testenv"
 )
 
 // hostileTopicMaxMessageBytes is max.message.bytes of the topics these tests create.

@@ -2,7 +2,7 @@
 // package transform, written to ClickHouse, and only then committed. It defines the small
 // interfaces the loop needs — a Source of messages, a Store of rows, a DeadLetters writer — and
 // the loop itself (Consumer), the re-conversion of observations when rates arrive late or are
-// revised (Reconciler), and the producer side (Publisher, ReadRecords). Implementations live in
+// revised (Reconciler), and the producer side (Publisher). Implementations live in
 // one subpackage per system: ingest/kafka and ingest/clickhouse.
 //
 // Delivery guarantees: a batch is committed to Kafka only after every message in it is either a

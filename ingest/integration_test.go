@@ -26,8 +26,8 @@ import (
 
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
-	"github.com/econflow/econflow/ingest/internal/testenv"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/schemas"
 )
 

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/econflow/econflow/ingest/internal/testenv"
+	"github.com/econflow/econflow/internal/testenv"
 )
 
 // tableNames returns the names of the tables and views of the test database.

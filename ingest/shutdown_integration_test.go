@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/econflow/econflow/ingest/internal/testenv"
+	"github.com/econflow/econflow/internal/testenv"
 )
 
 // buildEconflow builds the econflow binary into a temporary directory.

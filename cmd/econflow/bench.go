@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/econflow/econflow/ingest/bench"
+	"github.com/econflow/econflow/internal/bench"
 )
 
 // cmdBench wires flags to bench.Run: see package bench for what is measured.

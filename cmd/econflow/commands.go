@@ -200,7 +200,7 @@ func groupLag(ctx context.Context, cfg Config) (map[string]map[int]int64, error)
 }
 
 func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
-	opts := ingest.ReadOptions{Format: "jsonl"}
+	opts := publishers.ReadOptions{Format: "jsonl"}
 	var mappingPath, publishedAt string
 	cfg, fs, err := parseFlags("produce", "produce [--format FORMAT] [--mapping FILE] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
 		func(fs *flag.FlagSet) {
@@ -234,7 +234,7 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 		}
 		opts.Publisher.PublishedAt = t
 	}
-	if err := ingest.CheckFormat(opts); err != nil {
+	if err := publishers.CheckFormat(opts); err != nil {
 		fmt.Fprintf(stderr, "econflow produce: %v\n", err)
 		return errUsage
 	}
@@ -264,7 +264,7 @@ func formatUsage() string {
 	b.WriteString("input `format`:\n")
 	fmt.Fprintf(&b, "  %-17s %s\n", "jsonl", "one CONTRACT JSON record per line")
 	fmt.Fprintf(&b, "  %-17s %s", "csv", "header row of CONTRACT field names")
-	for _, a := range publishers.Formats() {
+	for _, a := range publishers.Adapters() {
 		fmt.Fprintf(&b, "\n  %-17s %s", a.Name(), a.Describe())
 	}
 	return b.String()
@@ -272,17 +272,17 @@ func formatUsage() string {
 
 // produceFiles publishes every valid record of the files, read in one of the formats that need
 // no options, and returns how many were sent and the invalid lines.
-func produceFiles(ctx context.Context, w *kafka.Writer, topics kafka.Topics, format string, files []string, log *slog.Logger) (int, []ingest.LineError, error) {
-	return produceFilesWith(ctx, w, topics, ingest.ReadOptions{Format: format}, files, log)
+func produceFiles(ctx context.Context, w *kafka.Writer, topics kafka.Topics, format string, files []string, log *slog.Logger) (int, []publishers.LineError, error) {
+	return produceFilesWith(ctx, w, topics, publishers.ReadOptions{Format: format}, files, log)
 }
 
 // produceFilesWith publishes every valid record of the files read as opts says, and returns how
 // many were sent and the invalid lines.
-func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics, opts ingest.ReadOptions, files []string, log *slog.Logger) (int, []ingest.LineError, error) {
+func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics, opts publishers.ReadOptions, files []string, log *slog.Logger) (int, []publishers.LineError, error) {
 	const chunk = 5000
 	var (
 		sent    int
-		bad     []ingest.LineError
+		bad     []publishers.LineError
 		pending []kafkago.Message
 		last    = time.Now()
 	)
@@ -315,7 +315,7 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		// must not leave its first part on Kafka.
 		_, whole := publishers.Lookup(opts.Format)
 		var held []kafkago.Message
-		sum, lineErrs, err := ingest.ReadRecordsWith(name, r, opts, func(o ingest.Outgoing) error {
+		sum, lineErrs, err := publishers.ReadRecordsWith(name, r, opts, func(o publishers.Outgoing) error {
 			m := kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
 			if whole {
 				held = append(held, m)

@@ -10,12 +10,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,16 +24,8 @@ import (
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
 	"github.com/econflow/econflow/ingest/pipeline"
+	"github.com/econflow/econflow/internal/testenv"
 )
-
-func randomHex(t *testing.T) string {
-	t.Helper()
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b[:])
-}
 
 // noSecrets fails the test if text holds any of the secrets.
 func noSecrets(t *testing.T, what, text string, secrets ...string) {
@@ -75,7 +64,7 @@ func TestSecretRedactDSN(t *testing.T) {
 // environment and returns the three secrets.
 func secretEnv(t *testing.T) (chPassword, kafkaPassword, brokerPassword string) {
 	t.Helper()
-	chPassword, kafkaPassword, brokerPassword = "s3cret-ch-"+randomHex(t), "s3cret-kafka-"+randomHex(t), "s3cret-broker-"+randomHex(t)
+	chPassword, kafkaPassword, brokerPassword = "s3cret-ch-"+testenv.RandomSuffix(t), "s3cret-kafka-"+testenv.RandomSuffix(t), "s3cret-broker-"+testenv.RandomSuffix(t)
 	t.Setenv("ECONFLOW_CLICKHOUSE", "clickhouse://econflow:"+chPassword+"@127.0.0.1:1/econ")
 	t.Setenv("ECONFLOW_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
 	t.Setenv("ECONFLOW_KAFKA_USERNAME", "econflow")
@@ -158,43 +147,17 @@ func TestSecretNotInInvalidSettingErrors(t *testing.T) {
 // ---------------------------------------------------------------------------------------------
 // With services.
 
-// requireServices: a missing service fails the test under CI=true or ECONFLOW_REQUIRE_SERVICES=1
-// (the rule of ingest/internal/testenv, which this package cannot import).
-func requireServices() bool {
-	return strings.EqualFold(os.Getenv("CI"), "true") || os.Getenv("ECONFLOW_REQUIRE_SERVICES") == "1"
-}
-
-// testClickHouse returns the base URL of the test ClickHouse (ECONFLOW_TEST_CLICKHOUSE or the
-// local default) and a fresh database name dropped when the test ends; it skips the test when
-// ClickHouse does not answer (fails under CI).
+// testClickHouse returns the base URL of the test ClickHouse and a fresh database (created now,
+// dropped when the test ends), with testenv's rule: skip when ClickHouse does not answer, fail
+// under CI.
 func testClickHouse(t *testing.T) (*url.URL, string) {
 	t.Helper()
-	base := os.Getenv("ECONFLOW_TEST_CLICKHOUSE")
-	if base == "" {
-		base = clickhouse.DefaultDSN
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(testenv.ClickHouseDSN(t))
 	if err != nil {
-		t.Fatalf("ECONFLOW_TEST_CLICKHOUSE: %v", err)
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: base, DialTimeout: 3 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		if requireServices() {
-			t.Fatalf("required service unavailable: ClickHouse at %s: %v", base, err)
-		}
-		t.Skipf("ClickHouse at %s does not answer, skipping (ECONFLOW_REQUIRE_SERVICES=1 makes this a failure): %v", base, err)
-	}
-	db := "econ_sec_" + randomHex(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := store.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
-			t.Errorf("drop database %s: %v", db, err)
-		}
-		store.Close()
-	})
+	db := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/"
 	return u, db
 }
 
@@ -242,7 +205,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 
 func TestSecretNotLoggedByConsume(t *testing.T) {
 	chBase, db := testClickHouse(t)
-	chPassword, kafkaPassword := "s3cret-ch-"+randomHex(t), "s3cret-kafka-"+randomHex(t)
+	chPassword, kafkaPassword := "s3cret-ch-"+testenv.RandomSuffix(t), "s3cret-kafka-"+testenv.RandomSuffix(t)
 	b, err := kafka.StartBroker(kafka.BrokerOptions{Listen: "127.0.0.1:0",
 		SASL: []kafka.SASLUser{{Mechanism: "SCRAM-SHA-256", User: "econflow", Password: kafkaPassword}}})
 	if err != nil {
@@ -251,7 +214,7 @@ func TestSecretNotLoggedByConsume(t *testing.T) {
 	t.Cleanup(b.Close)
 	goodKafka := kafka.Security{SASLMechanism: "SCRAM-SHA-256", Username: "econflow", Password: kafkaPassword}
 	badKafka := goodKafka
-	badKafka.Password = "s3cret-wrong-" + randomHex(t)
+	badKafka.Password = "s3cret-wrong-" + testenv.RandomSuffix(t)
 	secrets := []string{chPassword, kafkaPassword, badKafka.Password}
 
 	config := func(dsn string, sec kafka.Security) Config {
@@ -259,8 +222,8 @@ func TestSecretNotLoggedByConsume(t *testing.T) {
 		cfg.Brokers = []string{b.Addr()}
 		cfg.ClickHouse = dsn
 		cfg.Security = sec
-		cfg.Group = "econflow-sec-" + randomHex(t)
-		suffix := ".sec" + randomHex(t)
+		cfg.Group = "econflow-sec-" + testenv.RandomSuffix(t)
+		suffix := ".sec" + testenv.RandomSuffix(t)
 		d := kafka.DefaultTopics()
 		cfg.Topics = kafka.Topics{FuelPrices: d.FuelPrices + suffix, Wages: d.Wages + suffix, FXRates: d.FXRates + suffix, DeadLetter: d.DeadLetter + suffix}
 		cfg.Linger = 50 * time.Millisecond
@@ -356,7 +319,7 @@ func TestSecretNotLoggedByConsume(t *testing.T) {
 		defer w.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		src := "sec-" + randomHex(t)
+		src := "sec-" + testenv.RandomSuffix(t)
 		value := fmt.Sprintf(`{"kind":"fuel_price","source":%q,"date":"2024-01-02","country":"KZ","product":"lpg","price":"120.50","currency":"KZT","unit":"litre"}`, src)
 		// The writer creates the topic if consume has not yet: either way the record is read.
 		if err := w.Write(ctx, kafkago.Message{Topic: cfg.Topics.FuelPrices, Key: []byte(src), Value: []byte(value)}); err != nil {

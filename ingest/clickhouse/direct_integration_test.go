@@ -11,7 +11,7 @@ import (
 
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
-	"github.com/econflow/econflow/ingest/internal/testenv"
+	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/transform"
 )
 

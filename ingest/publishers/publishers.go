@@ -119,8 +119,8 @@ var registry = []Adapter{
 	ECBXML{}, ECBCSV{}, NBKRSS{}, FREDCSV{}, FREDJSON{}, SDMXCSV{}, OilBulletinCSV{},
 }
 
-// Formats returns every adapter, sorted by name.
-func Formats() []Adapter {
+// Adapters returns every adapter, sorted by name.
+func Adapters() []Adapter {
 	out := append([]Adapter(nil), registry...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out
@@ -139,7 +139,7 @@ func Lookup(name string) (Adapter, bool) {
 // Names returns the adapter names, sorted.
 func Names() []string {
 	var out []string
-	for _, a := range Formats() {
+	for _, a := range Adapters() {
 		out = append(out, a.Name())
 	}
 	return out

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/publishers"
 	"github.com/econflow/econflow/transform"
 )
@@ -154,7 +153,7 @@ func TestLayoutErrorsMatchErrLayout(t *testing.T) {
 	}
 }
 
-// TestProduceWiring reads publisher files through ingest.ReadRecordsWith, the path of
+// TestProduceWiring reads publisher files through publishers.ReadRecordsWith, the path of
 // `econflow produce --format X`: messages are keyed by series key and hold CONTRACT JSON the
 // consumer accepts; invalid entries become LineErrors with line and element; missing values are
 // counted.
@@ -164,9 +163,9 @@ func TestProduceWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []ingest.Outgoing
-	sum, bad, err := ingest.ReadRecordsWith("eurofxref-hist-90d.xml", f, ingest.ReadOptions{Format: "ecb-xml"},
-		func(o ingest.Outgoing) error { out = append(out, o); return nil })
+	var out []publishers.Outgoing
+	sum, bad, err := publishers.ReadRecordsWith("eurofxref-hist-90d.xml", f, publishers.ReadOptions{Format: "ecb-xml"},
+		func(o publishers.Outgoing) error { out = append(out, o); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,13 +184,13 @@ func TestProduceWiring(t *testing.T) {
 		t.Errorf("first invalid line = %s", got)
 	}
 
-	if err := ingest.CheckFormat(ingest.ReadOptions{Format: "fred-csv"}); err == nil || !strings.Contains(err.Error(), "--mapping") {
+	if err := publishers.CheckFormat(publishers.ReadOptions{Format: "fred-csv"}); err == nil || !strings.Contains(err.Error(), "--mapping") {
 		t.Errorf("fred-csv without mapping: %v", err)
 	}
-	if err := ingest.CheckFormat(ingest.ReadOptions{Format: "bundesbank"}); err == nil || !strings.Contains(err.Error(), "oil-bulletin-csv") {
+	if err := publishers.CheckFormat(publishers.ReadOptions{Format: "bundesbank"}); err == nil || !strings.Contains(err.Error(), "oil-bulletin-csv") {
 		t.Errorf("unknown format: %v", err)
 	}
-	_, _, err = ingest.ReadRecordsWith("x", strings.NewReader(""), ingest.ReadOptions{Format: "oil-bulletin-csv"}, func(ingest.Outgoing) error { return nil })
+	_, _, err = publishers.ReadRecordsWith("x", strings.NewReader(""), publishers.ReadOptions{Format: "oil-bulletin-csv"}, func(publishers.Outgoing) error { return nil })
 	if !errors.Is(err, publishers.ErrLayout) {
 		t.Errorf("empty oil bulletin file: %v, want a layout error", err)
 	}

@@ -1,4 +1,4 @@
-package ingest
+package publishers
 
 import (
 	"bufio"
@@ -9,7 +9,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/econflow/econflow/ingest/publishers"
 	"github.com/econflow/econflow/transform"
 )
 
@@ -44,7 +43,7 @@ type ReadOptions struct {
 	Format string
 	// Publisher holds the mapping and default vintage of the publisher formats; ignored by jsonl
 	// and csv.
-	Publisher publishers.Options
+	Publisher Options
 }
 
 // ReadSummary counts what ReadRecordsWith read besides the invalid lines.
@@ -57,7 +56,7 @@ type ReadSummary struct {
 
 // Formats returns the accepted --format values: jsonl, csv, then the publisher formats.
 func Formats() []string {
-	return append([]string{"jsonl", "csv"}, publishers.Names()...)
+	return append([]string{"jsonl", "csv"}, Names()...)
 }
 
 // CheckFormat returns an error naming the accepted formats if format is not one, or if it needs
@@ -67,7 +66,7 @@ func CheckFormat(opts ReadOptions) error {
 	case "jsonl", "json", "", "csv":
 		return nil
 	}
-	a, ok := publishers.Lookup(opts.Format)
+	a, ok := Lookup(opts.Format)
 	if !ok {
 		return fmt.Errorf("format %q: use one of %s", opts.Format, strings.Join(Formats(), ", "))
 	}
@@ -96,7 +95,7 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 		bad, err := readCSV(name, r, count)
 		return sum, bad, err
 	}
-	a, ok := publishers.Lookup(opts.Format)
+	a, ok := Lookup(opts.Format)
 	if !ok {
 		return sum, nil, CheckFormat(opts)
 	}
