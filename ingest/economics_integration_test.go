@@ -1,6 +1,6 @@
 package ingest_test
 
-// Economics rules of CONTRACT §2 and §5 end to end (Kafka → consumer → ClickHouse): the FX
+// Economics rules of docs/contract.md §2 and §5 end to end (Kafka → consumer → ClickHouse): the FX
 // window edges, same-date tie-breaks and source preference, triangulation through pivots with
 // NBK quantities and both orientations, units and multipliers, and the dashboard aggregates
 // following revisions. Every value is compared as the text of toString(Decimal(38, 18)) against

@@ -90,7 +90,7 @@ func abs(n int) int {
 	return n
 }
 
-// Unit sizes of CONTRACT §2, typed in again from the contract.
+// Unit sizes of docs/contract.md §2.1, typed in again from the contract.
 var (
 	oracleLitres = map[string]string{"litre": "1", "1000_litres": "1000", "us_gallon": "3.785411784",
 		"imp_gallon": "4.54609", "barrel": "158.987294928"}

@@ -2,14 +2,14 @@ package transform
 
 import "strconv"
 
-// CSVDecoder decodes CSV rows whose header names CONTRACT fields, in any subset and order. It holds
-// no state between rows and is safe for concurrent use.
+// CSVDecoder decodes CSV rows whose header names contract fields (docs/contract.md §1), in any
+// subset and order. It holds no state between rows and is safe for concurrent use.
 type CSVDecoder struct {
 	columns []fieldID
 	kindCol int
 }
 
-// NewCSVDecoder returns a decoder for rows laid out as header. Every header cell must be a CONTRACT
+// NewCSVDecoder returns a decoder for rows laid out as header. Every header cell must be a contract
 // field name (a UTF-8 byte order mark before the first one is ignored, as spreadsheets write it);
 // an unknown name is rejected with CodeUnknownField, a repeated one with CodeDuplicateField, and a
 // header without "kind" with CodeMissingField. A file may mix kinds: a row's cells for fields of

@@ -99,7 +99,7 @@ func (d *Decoder) DecodeInto(r *Record, data []byte) error {
 
 // decodeOnePass is the fast path of Decode for a message that is accepted: it reads the object in
 // one pass and sets each member on r as soon as it is read, instead of collecting the members
-// first. It reads a subset of what the general parser accepts (keys that are CONTRACT field names
+// first. It reads a subset of what the general parser accepts (keys that are contract field names
 // without escapes; strings without escapes; numbers, with the same readNumber; null; an attributes
 // object, with the same parseStringObject) and sets members exactly as setOn does (the same type
 // checks, an empty string or null is absent, the same setTyped, parseKind and string values equal
@@ -124,7 +124,7 @@ func decodeOnePass(r *Record, data []byte, dec *Decoder) bool {
 	checkUTF8 := false
 	for {
 		pos = skipSpace(data, pos+1) // after '{' or ','
-		// The key: a CONTRACT field name without escapes (others are left to the careful way).
+		// The key: a contract field name without escapes (others are left to the careful way).
 		if pos >= len(data) || data[pos] != '"' {
 			return false
 		}
@@ -254,7 +254,7 @@ func (p *pendingStrings) set(r *Record, data []byte) {
 	}
 }
 
-// matchKey reports which CONTRACT field name, followed by '"', b starts with: exactly the key
+// matchKey reports which contract field name, followed by '"', b starts with: exactly the key
 // readKey reads from a '"' before b when it names a field without escapes. It switches on the
 // first four bytes, then compares the rest.
 func matchKey(b []byte) (fieldID, bool) {
@@ -629,7 +629,7 @@ func (k jsonKind) String() string {
 	return "an array"
 }
 
-// unknownField is the fieldID of a key that names no CONTRACT field.
+// unknownField is the fieldID of a key that names no contract field.
 const unknownField = numFields
 
 // jsonField is one member of the record object.
@@ -935,7 +935,7 @@ func (p *jsonParser) readNumber() ([]byte, error) {
 }
 
 // readKey reads a record's field name and returns it with its id (unknownField if it names no
-// CONTRACT field). A CONTRACT field name written without escapes costs no allocation.
+// contract field). A contract field name written without escapes costs no allocation.
 func (p *jsonParser) readKey() (string, fieldID, error) {
 	d := p.data
 	start := p.pos + 1

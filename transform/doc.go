@@ -1,5 +1,5 @@
 // Package transform turns producer messages into validated econflow records and computes their
-// normalized (derived) columns, exactly as CONTRACT.md §1–§3 specify.
+// normalized (derived) columns, exactly as docs/contract.md §1–§3 specify.
 //
 // The package is pure: it performs no I/O, does no logging, never reads the clock and keeps no
 // global mutable state. Every function is deterministic in its arguments, which is what lets it be

@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// EncodeJSON writes r as a CONTRACT record: the fields of its kind in contract order, decimals as
-// JSON strings of their exact text, published_at only when set. DecodeJSON(EncodeJSON(r)) gives
-// back r (the derived id aside, which is left out so the consumer derives the same one).
+// EncodeJSON writes r as a contract record (docs/contract.md §1): the fields of its kind in
+// contract order, decimals as JSON strings of their exact text, published_at only when set.
+// DecodeJSON(EncodeJSON(r)) gives back r (the derived id aside, which is left out so the consumer
+// derives the same one).
 func EncodeJSON(r *Record) []byte {
 	b := make([]byte, 0, 256)
 	b = append(b, '{')

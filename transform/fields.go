@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// fieldID identifies a CONTRACT field.
+// fieldID identifies a contract field (docs/contract.md §1).
 type fieldID uint8
 
 const (
@@ -94,7 +94,7 @@ var fieldSpecs = [numFields]fieldSpec{
 	fQuantity:    {"quantity", tInt, inFX},
 }
 
-// lookupField returns the id of a CONTRACT field name.
+// lookupField returns the id of a contract field name.
 func lookupField[T string | []byte](name T) (fieldID, bool) {
 	switch string(name) {
 	case "kind":

@@ -44,7 +44,7 @@ func RateFromRecord(r *Record) Rate {
 	}
 }
 
-// FXConfig configures currency conversion (CONTRACT §2).
+// FXConfig configures currency conversion (docs/contract.md §2.2).
 type FXConfig struct {
 	// Reporting is the ISO 4217 currency everything is converted to. Default (and when empty): "EUR".
 	Reporting string
@@ -60,12 +60,13 @@ type FXConfig struct {
 	SourcePreference []string
 }
 
-// DefaultFXConfig returns the CONTRACT defaults: EUR, a 7-day window, pivot USD, no source preference.
+// DefaultFXConfig returns the defaults of docs/contract.md §2.2: EUR, a 7-day window, pivot
+// USD, no source preference.
 func DefaultFXConfig() FXConfig {
 	return FXConfig{Reporting: "EUR", WindowDays: 7, Pivots: []string{"USD"}}
 }
 
-// rateKey is the identity of a rate (CONTRACT §1) within one currency pair.
+// rateKey is the identity of a rate in the rate book (docs/contract.md §2.2) within one pair.
 type rateKey struct {
 	source, base, quote, rateType string
 	day                           int64
@@ -244,7 +245,7 @@ func (l leg) appendPath(dst []byte) []byte {
 	return appendDate(dst, l.e.Date)
 }
 
-// Convert converts currency on date to cfg.Reporting per CONTRACT §2:
+// Convert converts currency on date to cfg.Reporting per docs/contract.md §2.2:
 //
 //  1. currency == Reporting: factor 1, Path = the reporting code, no Date.
 //  2. Direct: a rate between currency and Reporting, in either orientation, dated within

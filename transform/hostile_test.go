@@ -186,7 +186,7 @@ func assertNotInBadCorpus(t *testing.T, cases []hostileCase) {
 }
 
 // TestHostileLookalikesAccepted pins the decisions on inputs that look hostile but are valid
-// under CONTRACT §1, so that tightening the decoder against the corpus cannot reject them.
+// under docs/contract.md §1, so that tightening the decoder against the corpus cannot reject them.
 func TestHostileLookalikesAccepted(t *testing.T) {
 	fuel := func(field, value string) string {
 		return `{"kind":"fuel_price","source":"stat.gov.kz","date":"2022-01-05","country":"KZ","product":"lpg",` +

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Derived holds the derived columns of CONTRACT §2. Decimal columns are integers scaled by 10^18
-// (render with FormatFixed18), each rounded once, half to even, by Round18; nil means NULL.
+// Derived holds the derived columns of docs/contract.md §2.3. Decimal columns are integers scaled
+// by 10^18 (render with FormatFixed18), each rounded once, half to even (by scaledQuo, as Round18
+// rounds); nil means NULL.
 type Derived struct {
 	// FXStatus is FXConverted or FXPending.
 	FXStatus string

@@ -11,7 +11,7 @@ import (
 // Kind names a record kind; it is the value of the "kind" field.
 type Kind string
 
-// Record kinds of CONTRACT §1.
+// Record kinds of docs/contract.md §1.
 const (
 	KindFuelPrice Kind = "fuel_price"
 	KindWage      Kind = "wage"
@@ -21,8 +21,8 @@ const (
 // CurrentVersion is the only record schema version this package knows.
 const CurrentVersion = 1
 
-// Record is one validated CONTRACT §1 record. It is a flat struct: the fields of kinds other than
-// Kind are zero.
+// Record is one validated docs/contract.md §1 record. It is a flat struct: the fields of kinds
+// other than Kind are zero.
 type Record struct {
 	Kind    Kind
 	Version int    // schema version; 1 (the default when absent)
@@ -90,10 +90,10 @@ func (r *Record) Value() Decimal {
 	return Decimal{}
 }
 
-// ApplyDefaults sets the CONTRACT defaults of absent (zero) optional fields that do not depend on
-// the transport: version 1, frequency D, status A, tax_basis incl_tax, basis gross, rate_type
-// official, quantity 1. The decoders call it before Validate; code that builds a Record by hand
-// should too.
+// ApplyDefaults sets the contract defaults (docs/contract.md §1) of absent (zero) optional fields
+// that do not depend on the transport: version 1, frequency D, status A, tax_basis incl_tax, basis
+// gross, rate_type official, quantity 1. The decoders call it before Validate; code that builds a
+// Record by hand should too.
 func (r *Record) ApplyDefaults() {
 	if r.Version == 0 {
 		r.Version = CurrentVersion
@@ -140,7 +140,7 @@ func (r *Record) finishPublished(kafkaTime time.Time) {
 	}
 }
 
-// dims returns the kind's dimension fields in CONTRACT order.
+// dims returns the kind's dimension fields in the order of docs/contract.md §1.7.
 func (r *Record) dims(buf *[6]string) []string {
 	switch r.Kind {
 	case KindFuelPrice:

@@ -13,7 +13,7 @@ const (
 	UnitTonne      = "tonne"
 )
 
-// Exact unit sizes (CONTRACT §2). Read-only; exported functions return copies.
+// Exact unit sizes (docs/contract.md §2.1). Read-only; exported functions return copies.
 var (
 	litresPerUnit = map[string]*big.Rat{
 		UnitLitre:      big.NewRat(1, 1),

@@ -31,9 +31,9 @@ var (
 	MaxDate = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
-// Validate checks every rule of CONTRACT §1 on a decoded record whose defaults have been applied
-// (see ApplyDefaults): the kind is known and the version is 1; the kind's required fields are
-// present; date is a UTC-midnight calendar date; frequency is D, W, M, Q or A; status is 1–2
+// Validate checks every rule of docs/contract.md §1 on a decoded record whose defaults have been
+// applied (see ApplyDefaults): the kind is known and the version is 1; the kind's required fields
+// are present; date is a UTC-midnight calendar date; frequency is D, W, M, Q or A; status is 1–2
 // upper-case letters (an SDMX OBS_STATUS code); unit_mult is within −18…18; country matches
 // [A-Z]{2}; region is "" or the country, '-', and 1–3 of [A-Z0-9]; product and measure match
 // [a-z0-9_]+; currencies match [A-Z]{3} and base ≠ quote; enumerations hold (unit, tax_basis, per,

@@ -46,7 +46,7 @@ type Config struct {
 	MemoryLimitMiB int
 }
 
-// DefaultConfig returns the local defaults of CONTRACT §4.
+// DefaultConfig returns the local defaults of docs/contract.md §4.2.
 func DefaultConfig() Config {
 	return Config{
 		Brokers:    []string{"127.0.0.1:9092"},

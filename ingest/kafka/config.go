@@ -26,7 +26,7 @@ type Topics struct {
 	DeadLetter string // default econ.dead_letter
 }
 
-// DefaultTopics returns the topic names of CONTRACT §1.
+// DefaultTopics returns the topic names of docs/contract.md §1.1.
 func DefaultTopics() Topics {
 	return Topics{FuelPrices: "econ.fuel_prices", Wages: "econ.wages", FXRates: "econ.fx_rates", DeadLetter: "econ.dead_letter"}
 }

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the want.jsonl and want.txt fil
 
 // TestFixtures runs every case under testdata/<format>/<case>/: the one input file there (its
 // name is the name given to Read), with mapping.json as Options.Mapping when present. want.jsonl
-// holds the exact CONTRACT JSON of every record emitted, in order; want.txt the number of
+// holds the exact contract JSON of every record emitted, in order; want.txt the number of
 // missing values skipped, every invalid entry and the error that stopped the read, if any.
 func TestFixtures(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/*/*")
@@ -95,7 +95,7 @@ func fixtureInput(t *testing.T, dir string) (string, publishers.Options) {
 	return input, opts
 }
 
-// checkConsumerAccepts checks that the record's CONTRACT JSON is what the consumer accepts: it
+// checkConsumerAccepts checks that the record's contract JSON is what the consumer accepts: it
 // decodes, validates and encodes back to the same bytes.
 func checkConsumerAccepts(t *testing.T, rec transform.Record, b []byte) {
 	t.Helper()

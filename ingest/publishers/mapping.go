@@ -32,7 +32,7 @@ type Mapping struct {
 	Series map[string]SeriesMapping `json:"series,omitempty"`
 	// Kind is the record kind of every SDMX-CSV row (sdmx-csv).
 	Kind string `json:"kind,omitempty"`
-	// Fields gives the CONTRACT fields of every SDMX-CSV row, each a constant or a column.
+	// Fields gives the contract fields of every SDMX-CSV row, each a constant or a column.
 	Fields map[string]FieldValue `json:"fields,omitempty"`
 	// Filter keeps only the SDMX-CSV rows whose column holds one of the listed codes; the other
 	// rows are skipped silently (they are not part of the series mapped).
@@ -45,7 +45,7 @@ type Mapping struct {
 type SeriesMapping struct {
 	// Kind is fuel_price, wage or fx_rate.
 	Kind string `json:"kind"`
-	// Fields are the CONTRACT fields of the kind other than date and the value, as constants;
+	// Fields are the contract fields of the kind other than date and the value, as constants;
 	// "frequency" is required, since FRED files do not state it.
 	Fields map[string]FieldValue `json:"fields"`
 }
@@ -221,7 +221,7 @@ func valueFieldOf(k transform.Kind) string {
 }
 
 // build decodes one record from a date, a value and the field texts by name (a name absent or
-// "" is an absent field), applying the CONTRACT parsing, defaults and validation.
+// "" is an absent field), applying the contract's parsing, defaults and validation.
 func (t *template) build(date, value string, fields map[string]string) (transform.Record, error) {
 	row := make([]string, len(t.header))
 	row[0], row[1], row[2], row[3] = string(t.kind), t.source, date, value

@@ -54,7 +54,7 @@ const oilExpect = "the Weekly Oil Bulletin history as CSV: a first row of column
 
 var oilColumnRE = regexp.MustCompile(`^([A-Z]{2,4}[0-9]{0,2})_(price_with_tax|price_wo_tax|price_without_tax|exchange_rate)(?:_(.+))?$`)
 
-// oilProducts maps the bulletin's product codes to CONTRACT product codes and default units.
+// oilProducts maps the bulletin's product codes to contract product codes and default units.
 var oilProducts = map[string]struct{ product, unit string }{
 	"euro95":      {"euro_super_95", "1000_litres"},
 	"diesel":      {"diesel", "1000_litres"},

@@ -1,6 +1,6 @@
 // Package publishers turns the files that central banks and statistics offices publish into
-// CONTRACT records: ECB euro reference rates, National Bank of Kazakhstan official rates,
-// FRED/ALFRED observations, generic SDMX-CSV and the EU Weekly Oil Bulletin.
+// contract records (docs/contract.md §1): ECB euro reference rates, National Bank of Kazakhstan
+// official rates, FRED/ALFRED observations, generic SDMX-CSV and the EU Weekly Oil Bulletin.
 //
 // Each format is an Adapter, found by name with Lookup. An adapter reads one file and calls emit
 // with every record it can build, in file order; each record has its defaults applied and has

@@ -154,7 +154,7 @@ func TestLayoutErrorsMatchErrLayout(t *testing.T) {
 }
 
 // TestProduceWiring reads publisher files through publishers.ReadRecordsWith, the path of
-// `econflow produce --format X`: messages are keyed by series key and hold CONTRACT JSON the
+// `econflow produce --format X`: messages are keyed by series key and hold contract JSON the
 // consumer accepts; invalid entries become LineErrors with line and element; missing values are
 // counted.
 func TestProduceWiring(t *testing.T) {

@@ -30,7 +30,7 @@ type Outgoing struct {
 
 // ReadRecords reads JSONL ("jsonl") or CSV ("csv", header row of field names) from r, validates
 // each record and calls emit for the valid ones, in order. JSONL lines are published as written;
-// CSV rows are encoded as CONTRACT JSON. Invalid lines are returned, not emitted; an error from
+// CSV rows are encoded as contract JSON. Invalid lines are returned, not emitted; an error from
 // emit or from reading stops the read. It is ReadRecordsWith for a format that needs no options.
 func ReadRecords(name string, r io.Reader, format string, emit func(Outgoing) error) ([]LineError, error) {
 	_, bad, err := ReadRecordsWith(name, r, ReadOptions{Format: format}, emit)
@@ -77,7 +77,7 @@ func CheckFormat(opts ReadOptions) error {
 }
 
 // ReadRecordsWith reads r in opts.Format and calls emit for every valid record, in order, with
-// its series key and its CONTRACT JSON. For jsonl and csv see ReadRecords. A publisher format is
+// its series key and its contract JSON. For jsonl and csv see ReadRecords. A publisher format is
 // read by its adapter (package publishers): entries that cannot become records are returned as
 // LineErrors (line, element and reason) and not emitted; a file in an unknown or changed layout
 // stops the read with an error naming the file, line and what was expected.

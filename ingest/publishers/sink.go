@@ -51,7 +51,7 @@ func (s *sink) invalid(line int, element string, err error) {
 // missing counts a value the publisher marked missing.
 func (s *sink) missing() { s.stats.Missing++ }
 
-// put adds provenance (the sink's attributes, then extra), the default vintage and the CONTRACT
+// put adds provenance (the sink's attributes, then extra), the default vintage and the contract
 // defaults to rec, validates it, rejects a second record with the same identity and published_at,
 // and emits it. Only an error from emit is returned; an invalid record is listed in Stats.
 func (s *sink) put(line int, element string, rec transform.Record, extra map[string]string) error {
