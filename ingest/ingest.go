@@ -1,9 +1,11 @@
 // Package ingest owns econflow's pipeline: messages from Kafka are decoded and normalized by
 // package transform, written to ClickHouse, and only then committed. It defines the small
 // interfaces the loop needs — a Source of messages, a Store of rows, a DeadLetters writer — and
-// the loop itself (Consumer), the re-conversion of observations when rates arrive late or are
-// revised (Reconciler), and the producer side (Publisher). Implementations live in
-// one subpackage per system: ingest/kafka and ingest/clickhouse.
+// the loop itself (Consumer), the turning of messages into rows (Processor), and the
+// re-conversion of observations when rates arrive late or are revised (Reconciler).
+// Implementations live in one subpackage per system: ingest/kafka and ingest/clickhouse;
+// ingest/pipeline wires them into a consumer, and ingest/publishers reads the files producers
+// publish (docs/internals.md).
 //
 // Delivery guarantees: a batch is committed to Kafka only after every message in it is either a
 // row in ClickHouse or a reject in both econ.rejects and the dead-letter topic. Writes are

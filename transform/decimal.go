@@ -96,7 +96,8 @@ func parseDecimal[T string | []byte](s T) (Decimal, *Error) {
 // coefficient and the number of fractional digits as the scale, and no limit can be exceeded
 // (19 significant digits ≤ 38, 19 integer digits ≤ 20, scale ≤ 18); this computes exactly that.
 // Anything else returns ok false and is left to parseDecimalSlow, which also produces every error.
-// The two are compared on random and edge-case input in decimal_fast_test.go and FuzzParseDecimal.
+// The tests check that the two agree, and equal math/big.Rat's reading, on random and edge-case
+// input, and FuzzParseDecimal on fuzzed input.
 func parseDecimalFast[T string | []byte](s T) (d Decimal, ok bool) {
 	return parseDecimalFastIn(s, nil)
 }

@@ -1,8 +1,11 @@
 // Package clickhouse is econflow's ClickHouse side: connecting, migrating the schema, writing
 // batches of rows and rejects with the native protocol, and reading back rates and observations
 // for re-conversion. It speaks to ClickHouse 18.16 and to current releases: every insert names
-// its columns, values are bound by the driver (never pasted into SQL), and exact decimals cross
-// the driver as shopspring decimals built from integers scaled by 10^18.
+// its columns and no value is ever pasted into SQL. Rows are encoded by econflow itself in the
+// native column layout (rowBuffer), exact decimals as 128-bit integers scaled by 10^18, and
+// written straight into clickhouse-go's insert block (direct.go); rejects go through the
+// driver's own columns. Decimals read back (Rates, Observations) arrive as shopspring decimals
+// and are converted exactly (toDecimal).
 package clickhouse
 
 import (

@@ -1,5 +1,5 @@
 // Package kafka is econflow's Kafka side, on segmentio/kafka-go: the consumer-group Source,
-// the Publisher used by `econflow produce`, the dead-letter writer, topic creation, and the
+// the Writer that `econflow produce` and the dead letters use, topic creation, and the
 // embedded Kafka-protocol broker (franz-go's kfake) behind `econflow broker`.
 package kafka
 
