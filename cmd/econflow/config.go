@@ -302,7 +302,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 // consumeGCPercent is the garbage collector's target for consume and bench unless GOGC is set:
 // a collection when the heap has grown by half, not doubled. The consumer's big buffers are
 // reused, so little is allocated per row and collecting more often costs little CPU, while the
-// peak RSS of a 1M-row drain falls from about 250 MB to about 215 MB.
+// peak RSS of a drain falls (docs/performance.md).
 const consumeGCPercent = 50
 
 // applyMemorySettings sets the garbage collector's target (unless GOGC is set) and the runtime's

@@ -16,8 +16,8 @@ import (
 // layout straight into the driver's send buffer when it encodes the block. The driver still
 // does everything else (the protocol, compression, TLS, errors). Filling the driver's own
 // String columns copied every value twice (into the column, then into the send buffer) and
-// allocated the columns' memory on the Go heap: about 0.35 CPU-s per million fuel rows of
-// a 2.4 CPU-s drain.
+// allocated the columns' memory on the Go heap: a sizeable share of the consumer's CPU
+// (docs/performance.md).
 //
 // clickhouse-go has no API for this, so driverBlock reaches the block inside its batch, a
 // field of an unexported struct. Its layout is checked at run time (a field named block of

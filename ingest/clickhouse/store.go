@@ -41,8 +41,8 @@ var _ ingest.Store = (*Store)(nil)
 type Options struct {
 	// DSN is clickhouse://[user[:password]@]host:port/database[?secure=true&skip_verify=true&compress=…].
 	// Data is LZ4-compressed on the wire except to a server on this machine (localhost, 127.x,
-	// ::1), where compressing costs the consumer CPU (about 0.6 CPU-s per million rows) and saves
-	// nothing; compress=lz4 or compress=false in the DSN decides instead.
+	// ::1), where compressing costs the consumer CPU and saves nothing (docs/performance.md);
+	// compress=lz4 or compress=false in the DSN decides instead.
 	// Default clickhouse://127.0.0.1:9000/econ.
 	DSN string
 	// DialTimeout bounds connecting. Default 5s.

@@ -36,8 +36,8 @@ type SourceOptions struct {
 // Source is an ingest.Source for a consumer group. kafka-go's ConsumerGroup joins the group and
 // assigns partitions; for each partition assigned, a reader of its own fetches from the
 // partition's leader and hands the messages over a chunk at a time. (kafka-go's Reader hands
-// them over one at a time through a channel and sets a socket deadline for each, which cost
-// 1.3 CPU-s per million messages against 0.45 this way.) Offsets are committed synchronously,
+// them over one at a time through a channel and sets a socket deadline for each, which costs
+// several times the CPU per message: docs/performance.md.) Offsets are committed synchronously,
 // only when Commit is called. A partition without a committed offset starts at its earliest.
 //
 // Fetch must be called from one goroutine; Commit and Close may be called from others.
