@@ -205,7 +205,7 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 	cfg, fs, err := parseFlags("produce", "produce [--format FORMAT] [--mapping FILE] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&opts.Format, "format", opts.Format, formatUsage())
-			fs.StringVar(&mappingPath, "mapping", "", "JSON `file` saying which kind and fields a series becomes; required by fred-csv, fred-json and sdmx-csv (README: Publisher formats)")
+			fs.StringVar(&mappingPath, "mapping", "", "JSON `file` saying which kind and fields a series becomes, and optionally the dates to read (\"from\", \"to\": YYYY-MM-DD; observations outside are skipped and counted); required by fred-csv, fred-json and sdmx-csv (README: Publisher formats)")
 			fs.StringVar(&publishedAt, "published-at", "", "RFC 3339 `time` given as published_at to publisher records whose file states no vintage (ecb-*, nbk-rss, oil-bulletin-csv, FRED without real-time periods); empty: the consumer uses the Kafka message time")
 		})
 	if err != nil {
@@ -244,9 +244,9 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer w.Close()
-	sent, bad, err := produceFilesWith(stop, w, cfg.Topics, opts, fs.Args(), log)
-	for _, b := range bad {
-		fmt.Fprintln(stderr, b.Error())
+	sent, bad, err := produceFilesWith(stop, w, cfg.Topics, opts, fs.Args(), log, stderr)
+	for _, line := range publishers.ReportLines(bad) {
+		fmt.Fprintln(stderr, line)
 	}
 	if err != nil {
 		return err
@@ -273,12 +273,13 @@ func formatUsage() string {
 // produceFiles publishes every valid record of the files, read in one of the formats that need
 // no options, and returns how many were sent and the invalid lines.
 func produceFiles(ctx context.Context, w *kafka.Writer, topics kafka.Topics, format string, files []string, log *slog.Logger) (int, []publishers.LineError, error) {
-	return produceFilesWith(ctx, w, topics, publishers.ReadOptions{Format: format}, files, log)
+	return produceFilesWith(ctx, w, topics, publishers.ReadOptions{Format: format}, files, log, io.Discard)
 }
 
 // produceFilesWith publishes every valid record of the files read as opts says, and returns how
-// many were sent and the invalid lines.
-func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics, opts publishers.ReadOptions, files []string, log *slog.Logger) (int, []publishers.LineError, error) {
+// many were sent and the invalid lines. What a file's mapping left out on purpose (observations
+// outside its date range) is told to notes, one line per file.
+func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics, opts publishers.ReadOptions, files []string, log *slog.Logger, notes io.Writer) (int, []publishers.LineError, error) {
 	const chunk = 5000
 	var (
 		sent    int
@@ -340,6 +341,9 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 				return fmt.Errorf("%w (nothing from this file was published)", err)
 			}
 			return err
+		}
+		if sum.Skipped.Count() > 0 {
+			fmt.Fprintf(notes, "%s: %s\n", name, sum.Skipped)
 		}
 		for len(held) > 0 {
 			n := min(chunk-len(pending), len(held))

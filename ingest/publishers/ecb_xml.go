@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/econflow/econflow/transform"
 )
@@ -55,21 +57,27 @@ func (ECBXML) Read(name string, r io.Reader, opts Options, emit func(transform.R
 		root      bool
 		day       time.Time
 		days      int
+		prolog    xmlProlog
 	)
 	for {
+		prolog.at(dec)
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
 		line, _ := dec.InputPos()
 		if err != nil {
-			return s.stats, xmlError(name, err, line, ecbXMLExpect)
+			return s.stats, xmlError(name, err, dec, ecbXMLExpect)
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
-			if !root && len(bytes.TrimSpace(t)) > 0 {
-				return s.stats, notXML(name, line, ecbXMLExpect)
+			if !root {
+				if err := prolog.text(name, t, ecbXMLExpect); err != nil {
+					return s.stats, err
+				}
 			}
+		case xml.ProcInst, xml.Directive, xml.Comment:
+			prolog.tokens++
 		case xml.StartElement:
 			if !root {
 				root = true
@@ -164,22 +172,91 @@ func utf8Only(charset string, r io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("encoding %q is not supported: convert the file to UTF-8", charset)
 }
 
-// xmlError turns an encoding/xml error into a layout *Error with its line.
-func xmlError(name string, err error, line int, expect string) error {
+// xmlError turns an encoding/xml error into a layout *Error at the place the decoder stopped:
+// the line and byte column of the last byte it read. Input that ends early is placed on its last
+// line, with no column.
+func xmlError(name string, err error, dec *xml.Decoder, expect string) error {
+	line, col := dec.InputPos()
+	// InputPos is the place of the next byte; column 1 means the last byte read ended a line.
+	col--
 	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		if se.Msg == "unexpected EOF" {
-			return layoutError(name, se.Line, "", "XML ends early (truncated file?): expected "+expect)
-		}
-		if se.Line == 1 && strings.Contains(se.Msg, "invalid character") {
-			return layoutError(name, se.Line, "", "not XML ("+se.Msg+"): expected "+expect)
-		}
-		return layoutError(name, se.Line, "", "XML is not well-formed: "+se.Msg)
+	if !errors.As(err, &se) {
+		return layoutError(name, line, "", "XML cannot be read: "+err.Error())
 	}
-	return layoutError(name, line, "", "XML cannot be read: "+err.Error())
+	if se.Msg == "unexpected EOF" {
+		if col == 0 && line > 1 {
+			line--
+		}
+		return layoutError(name, line, "", "XML ends early (truncated file?): expected "+expect)
+	}
+	var e *Error
+	if se.Line == 1 && strings.Contains(se.Msg, "invalid character") {
+		e = layoutError(name, se.Line, "", "not XML ("+se.Msg+"): expected "+expect)
+	} else {
+		e = layoutError(name, se.Line, "", "XML is not well-formed: "+se.Msg)
+	}
+	if line == se.Line {
+		e.Column = col
+	}
+	return e
 }
 
-// notXML is the layout error for text where the root element should be.
-func notXML(name string, line int, expect string) error {
-	return layoutError(name, line, "", "text before any element: this is not an XML document; expected "+expect)
+// xmlProlog watches what comes before an XML document's root element, to tell a file that is
+// not XML at all (a CSV, a JSON response, an HTML error page's text) by where its text starts.
+type xmlProlog struct {
+	line, col int // the decoder's place before the current token
+	tokens    int // processing instructions, directives and comments read
+}
+
+// at notes the decoder's place before it reads the next token.
+func (p *xmlProlog) at(dec *xml.Decoder) { p.line, p.col = dec.InputPos() }
+
+// text checks character data read before the root element: white space (and a UTF-8 byte order
+// mark at the very start) is allowed; anything else is a layout error at the place the text
+// starts, quoting its first line.
+func (p *xmlProlog) text(name string, t xml.CharData, expect string) error {
+	b := []byte(t)
+	if p.tokens == 0 && p.line == 1 && p.col == 1 {
+		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	}
+	line, col := p.line, p.col
+	for len(b) > 0 && strings.IndexByte(" \t\r\n", b[0]) >= 0 {
+		if b[0] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	e := layoutError(name, line, "", "")
+	e.Column = col
+	if p.tokens == 0 {
+		e.Err = fmt.Errorf("not an XML document: the file starts with %s; expected %s", quoteStart(b), expect)
+	} else {
+		e.Err = fmt.Errorf("not an XML document: text %s before the root element; expected %s", quoteStart(b), expect)
+	}
+	return e
+}
+
+// quoteStart quotes the first line of b, cut to 40 bytes at a character boundary: in backquotes
+// when it can be (a CSV or JSON line keeps its double quotes readable), else Go-quoted.
+func quoteStart(b []byte) string {
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		b = b[:i]
+	}
+	more := ""
+	if len(b) > 40 {
+		n := 40
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+		b, more = b[:n], "…"
+	}
+	if s := string(b); strconv.CanBackquote(s) {
+		return "`" + s + "`" + more
+	}
+	return strconv.Quote(string(b)) + more
 }

@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the want.jsonl and want.txt fil
 // TestFixtures runs every case under testdata/<format>/<case>/: the one input file there (its
 // name is the name given to Read), with mapping.json as Options.Mapping when present. want.jsonl
 // holds the exact contract JSON of every record emitted, in order; want.txt the number of
-// missing values skipped, every invalid entry and the error that stopped the read, if any.
+// missing values skipped, what the mapping's date range left out (if anything), every invalid
+// entry and the error that stopped the read, if any.
 func TestFixtures(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/*/*")
 	if err != nil {
@@ -120,6 +121,9 @@ func summarize(stats publishers.Stats, err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "records %d\n", stats.Records)
 	fmt.Fprintf(&b, "missing %d\n", stats.Missing)
+	if stats.Skipped.Count() > 0 {
+		fmt.Fprintf(&b, "%s\n", stats.Skipped)
+	}
 	for _, e := range stats.Invalid {
 		fmt.Fprintf(&b, "invalid %s\n", e)
 	}

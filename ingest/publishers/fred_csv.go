@@ -21,7 +21,9 @@ import (
 // (00:00 UTC) as published_at. Which record a series becomes is said by Options.Mapping
 // ("series"); a column the mapping does not know is a layout error. "." — FRED's mark for a
 // missing observation — "#N/A" (a date not yet observed in a vintage) and an empty cell are
-// skipped and counted, never turned into zero. Values are read exactly.
+// skipped and counted, never turned into zero. Values are read exactly. An observation dated
+// outside the mapping's "from"/"to" is skipped and counted in Stats.Skipped; one dated before
+// 1970-01-01 without such a range is invalid (an *UnstorableDateError).
 type FREDCSV struct{}
 
 var _ Adapter = FREDCSV{}
@@ -31,7 +33,7 @@ func (FREDCSV) Name() string { return "fred-csv" }
 
 // Describe says what the format reads.
 func (FREDCSV) Describe() string {
-	return "FRED/ALFRED CSV (observation_date,SERIES[_YYYYMMDD vintage]…; \".\" is missing): kind and fields from --mapping"
+	return "FRED/ALFRED CSV (observation_date,SERIES[_YYYYMMDD vintage]…; \".\" is missing): kind, fields and optional date range from --mapping"
 }
 
 // NeedsMapping returns true.
@@ -51,6 +53,9 @@ func (FREDCSV) Read(name string, r io.Reader, opts Options, emit func(transform.
 	s := newSink(name, opts, emit)
 	m, err := fredMapping(name, opts)
 	if err != nil {
+		return s.stats, err
+	}
+	if err := s.useDateRange(m); err != nil {
 		return s.stats, err
 	}
 	f, err := openCSV(name, r, fredCSVExpect)
@@ -103,6 +108,9 @@ func (FREDCSV) Read(name string, r io.Reader, opts Options, emit func(transform.
 			el := "column " + header[i+1]
 			if fredMissing(text) {
 				s.missing()
+				continue
+			}
+			if s.outsideRange(day) {
 				continue
 			}
 			if err := fredEmit(s, line, el, c, day, text, c.vintage); err != nil {
@@ -170,7 +178,7 @@ func fredEmit(s *sink, line int, el string, c fredColumn, day time.Time, value, 
 	}
 	rec, err := c.tmpl.build(day.Format(time.DateOnly), value, fields)
 	if err != nil {
-		s.invalid(line, el, err)
+		s.rejected(line, el, day, err)
 		return nil
 	}
 	return s.put(line, el, rec, map[string]string{AttrSeriesID: c.series})

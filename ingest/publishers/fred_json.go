@@ -36,7 +36,7 @@ func (FREDJSON) Name() string { return "fred-json" }
 
 // Describe says what the format reads.
 func (FREDJSON) Describe() string {
-	return "FRED/ALFRED API series/observations JSON (realtime_start → published_at; \".\" is missing): kind and fields from --mapping"
+	return "FRED/ALFRED API series/observations JSON (realtime_start → published_at; \".\" is missing): kind, fields and optional date range from --mapping"
 }
 
 // NeedsMapping returns true.
@@ -49,6 +49,9 @@ func (FREDJSON) Read(name string, r io.Reader, opts Options, emit func(transform
 	s := newSink(name, opts, emit)
 	m, err := fredMapping(name, opts)
 	if err != nil {
+		return s.stats, err
+	}
+	if err := s.useDateRange(m); err != nil {
 		return s.stats, err
 	}
 	id, err := fredSeriesOfFile(name, m)
@@ -71,10 +74,10 @@ func (FREDJSON) Read(name string, r io.Reader, opts Options, emit func(transform
 	jerr := func(err error) error {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return layoutError(name, lineAt(data, se.Offset), "", "JSON is not well-formed: "+se.Error())
+			return jsonSyntaxError(name, data, se)
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return layoutError(name, lineAt(data, int64(len(data))), "", "JSON ends early (truncated file?): expected "+fredJSONExpect)
+			return layoutError(name, lastTextLine(data), "", "JSON ends early (truncated file?): expected "+fredJSONExpect)
 		}
 		return layoutError(name, lineAt(data, dec.InputOffset()), "", "JSON cannot be read: "+err.Error())
 	}
@@ -83,7 +86,7 @@ func (FREDJSON) Read(name string, r io.Reader, opts Options, emit func(transform
 		return s.stats, jerr(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return s.stats, layoutError(name, 1, "", "the top level is not an object: expected "+fredJSONExpect)
+		return s.stats, layoutError(name, lineAt(data, skipSpace(data, 0)), "", "the top level is not an object: expected "+fredJSONExpect)
 	}
 	var (
 		found   bool
@@ -188,6 +191,9 @@ func fredObservations(s *sink, name string, data []byte, dec *json.Decoder, col 
 			s.invalid(line, el, fmt.Errorf("date: %w", err))
 			continue
 		}
+		if s.outsideRange(day) {
+			continue
+		}
 		published := ""
 		if rtStart != "" {
 			t, err := parseDate(rtStart, time.DateOnly)
@@ -205,6 +211,36 @@ func fredObservations(s *sink, name string, data []byte, dec *json.Decoder, col 
 		return jerr(err)
 	}
 	return nil
+}
+
+// jsonSyntaxError places a syntax error at its line and byte column. The offset a json.Decoder
+// reports is not always the offending byte's, so the data is scanned again from its start (the
+// scan stops at the same first error). A file whose very first character is wrong is not JSON at
+// all, and is named by how it starts.
+func jsonSyntaxError(name string, data []byte, se *json.SyntaxError) error {
+	var v json.RawMessage
+	if err := json.Unmarshal(data, &v); err != nil {
+		errors.As(err, &se)
+	}
+	// Offset counts the bytes read, the offending one included.
+	at := min(max(se.Offset-1, 0), int64(len(data)-1))
+	e := layoutError(name, lineAt(data, at), "", "JSON is not well-formed: "+se.Error())
+	e.Column = int(at) - bytes.LastIndexByte(data[:at], '\n')
+	if at == skipSpace(data, 0) {
+		what := ""
+		if data[at] == '<' {
+			what = " (XML: the FRED API answers in XML unless the request asks for file_type=json)"
+		}
+		e.Err = fmt.Errorf("not JSON: the file starts with %s%s; expected %s", quoteStart(data[at:]), what, fredJSONExpect)
+	}
+	return e
+}
+
+// lastTextLine returns the line of the last byte of data that is not white space: where a
+// truncated file ends.
+func lastTextLine(data []byte) int {
+	end := len(bytes.TrimRight(data, " \t\r\n"))
+	return lineAt(data, int64(max(end-1, 0)))
 }
 
 // skipSpace returns the offset of the first non-space byte at or after off (skipping a comma).

@@ -27,6 +27,7 @@ func FuzzAdapters(f *testing.F) {
 		for i, n := range names {
 			if n == filepath.Base(filepath.Dir(filepath.Dir(p))) {
 				f.Add(data, uint8(i))
+				f.Add(data, uint8(i)|0x80)
 			}
 		}
 	}
@@ -38,14 +39,30 @@ func FuzzAdapters(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// With a date range ("from" and "to"), chosen by the high bit of which.
+	fredRange, err := publishers.LoadMapping("testdata/fred-json/date-range/mapping.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	sdmxRange, err := publishers.LoadMapping("testdata/sdmx-csv/date-range/mapping.json")
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
-		a, _ := publishers.Lookup(names[int(which)%len(names)])
+		a, _ := publishers.Lookup(names[int(which&0x7f)%len(names)])
+		ranged := which&0x80 != 0
 		opts := publishers.Options{}
 		switch a.Name() {
 		case "fred-csv", "fred-json":
 			opts.Mapping = fred
+			if ranged {
+				opts.Mapping = fredRange
+			}
 		case "sdmx-csv":
 			opts.Mapping = sdmx
+			if ranged {
+				opts.Mapping = sdmxRange
+			}
 		}
 		a.Read("DEXUSEU.json", bytes.NewReader(data), opts, func(rec transform.Record) error { //nolint:errcheck // any outcome but a panic is fine
 			b := transform.EncodeJSON(&rec)

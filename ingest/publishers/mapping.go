@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/econflow/econflow/transform"
 )
@@ -25,6 +26,10 @@ import (
 //	 "fields": {"base": {"column": "CURRENCY_DENOM"}, "quote": {"column": "CURRENCY"}, "rate_type": "reference"},
 //	 "filter": {"EXR_TYPE": ["SP00"]},
 //	 "attributes": ["TITLE"]}
+//
+// Either layout may bound the dates read, e.g. to take a full FRED history from 1970 on:
+//
+//	{"source": "fred", "from": "1970-01-01", "series": {…}}
 type Mapping struct {
 	// Source is the publisher id every record carries, e.g. "fred"; required.
 	Source string `json:"source"`
@@ -39,6 +44,39 @@ type Mapping struct {
 	Filter map[string][]string `json:"filter,omitempty"`
 	// Attributes lists SDMX-CSV columns copied verbatim into the record's attributes.
 	Attributes []string `json:"attributes,omitempty"`
+	// From and To, if given ("YYYY-MM-DD", both inclusive), bound the dates of the observations
+	// read (not their vintages); an SDMX period is dated by its first day. An observation dated
+	// outside is left out as asked: counted in Stats.Skipped, neither a record nor invalid; a value
+	// the publisher marks missing is counted as missing wherever it falls. Empty: no bound. The
+	// CONTRACT stores dates from 1970-01-01 (transform.MinDate) on, so a full FRED history
+	// (GDP, UNRATE from the 1940s) needs "from": "1970-01-01"; without it every earlier
+	// observation is invalid.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+// dateRange returns From and To as dates; a zero time is no bound.
+func (m *Mapping) dateRange() (from, to time.Time, err error) {
+	parse := func(key, text string) (time.Time, error) {
+		if text == "" {
+			return time.Time{}, nil
+		}
+		d, err := time.Parse(time.DateOnly, text)
+		if err != nil {
+			return time.Time{}, fmt.Errorf(`%q: %q is not a date YYYY-MM-DD`, key, text)
+		}
+		return d, nil
+	}
+	if from, err = parse("from", m.From); err != nil {
+		return from, to, err
+	}
+	if to, err = parse("to", m.To); err != nil {
+		return from, to, err
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return from, to, fmt.Errorf(`"to" %s is before "from" %s: the date range is empty`, m.To, m.From)
+	}
+	return from, to, nil
 }
 
 // SeriesMapping is the record one FRED series becomes.
@@ -117,6 +155,9 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	}
 	if len(m.Series) == 0 && m.Kind == "" {
 		return nil, errors.New(`give "series" (FRED: series id → kind and fields) or "kind" and "fields" (SDMX-CSV)`)
+	}
+	if _, _, err := m.dateRange(); err != nil {
+		return nil, err
 	}
 	if len(m.Series) > 0 && (m.Kind != "" || len(m.Fields) > 0 || len(m.Filter) > 0 || len(m.Attributes) > 0) {
 		return nil, errors.New(`"series" (FRED) cannot be combined with "kind", "fields", "filter" or "attributes" (SDMX-CSV); use one mapping file per format`)

@@ -16,11 +16,14 @@
 //     on.
 //
 // A value the publisher marks as missing ("." in FRED, "N/A" in the ECB history, "NaN" in
-// SDMX-CSV, an empty cell) is skipped and counted in Stats.Missing; it never becomes a zero.
+// SDMX-CSV, an empty cell) is skipped and counted in Stats.Missing; it never becomes a zero. An
+// observation dated outside the mapping's date range ("from", "to") is left out as asked and
+// counted in Stats.Skipped; it is neither a record nor invalid.
 package publishers
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -64,8 +67,53 @@ type Stats struct {
 	Records int
 	// Missing is the number of values skipped because the publisher marked them missing.
 	Missing int
+	// Skipped counts the observations left out because their date is outside the mapping's date
+	// range (Mapping.From, Mapping.To). They are neither records nor invalid.
+	Skipped Skipped
 	// Invalid lists the entries that could not become records, in file order; none was emitted.
 	Invalid []*Error
+}
+
+// Skipped counts the observations a Read left out because their date is outside the mapping's
+// date range, and names that range.
+type Skipped struct {
+	// Before counts the observations dated before From; After those dated after To.
+	Before, After int
+	// From and To are the range applied, both inclusive; a zero time is no bound.
+	From, To time.Time
+}
+
+// Count returns the number of observations skipped.
+func (s Skipped) Count() int { return s.Before + s.After }
+
+// String says what was skipped and why in one line, e.g. "skipped 92 observations dated before
+// 1970-01-01 (outside the mapping's date range "from": "1970-01-01")"; "" if nothing was.
+func (s Skipped) String() string {
+	if s.Count() == 0 {
+		return ""
+	}
+	noun := "observations"
+	if s.Count() == 1 {
+		noun = "observation"
+	}
+	from, to := s.From.Format(time.DateOnly), s.To.Format(time.DateOnly)
+	var what string
+	switch {
+	case s.After == 0:
+		what = fmt.Sprintf("%d %s dated before %s", s.Before, noun, from)
+	case s.Before == 0:
+		what = fmt.Sprintf("%d %s dated after %s", s.After, noun, to)
+	default:
+		what = fmt.Sprintf("%d %s, %d dated before %s and %d after %s", s.Count(), noun, s.Before, from, s.After, to)
+	}
+	var bounds []string
+	if !s.From.IsZero() {
+		bounds = append(bounds, `"from": "`+from+`"`)
+	}
+	if !s.To.IsZero() {
+		bounds = append(bounds, `"to": "`+to+`"`)
+	}
+	return fmt.Sprintf("skipped %s (outside the mapping's date range %s)", what, strings.Join(bounds, ", "))
 }
 
 // ErrLayout is matched (errors.Is) by every error that means the file is not in the layout the
@@ -73,12 +121,15 @@ type Stats struct {
 var ErrLayout = errors.New("unknown or changed layout")
 
 // Error is a problem at a place in a file: "ecb.xml: element Cube at line 7: attribute "rate"
-// missing", or "fred.csv:4: column DEXUSEU: ...".
+// missing", "fred.csv:4: column DEXUSEU: ..." or "ecb.xml:3:14: XML is not well-formed: ...".
 type Error struct {
 	// File is the name given to Read.
 	File string
 	// Line is the 1-based line of the entry, 0 if unknown.
 	Line int
+	// Column is the 1-based byte column within Line where a file stops being well-formed XML,
+	// JSON or CSV; 0 if unknown or not meaningful (an element, a whole entry, the end of the file).
+	Column int
 	// Element names the XML element, JSON path or CSV column, "" if none.
 	Element string
 	// Err is the reason; for an invalid value it is usually a *transform.Error.
@@ -94,10 +145,16 @@ func (e *Error) Error() string {
 	switch {
 	case e.Element != "" && e.Line > 0:
 		b.WriteString(": " + e.Element + " at line " + strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteString(", column " + strconv.Itoa(e.Column))
+		}
 	case e.Element != "":
 		b.WriteString(": " + e.Element)
 	case e.Line > 0:
 		b.WriteString(":" + strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Column))
+		}
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())

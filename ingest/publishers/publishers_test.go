@@ -52,6 +52,9 @@ func TestParseMappingErrors(t *testing.T) {
 		{"column in FRED", `{"source": "fred", "series": {"X": {"kind": "fx_rate", "fields": {"base": {"column": "B"}, "quote": "USD", "frequency": "D"}}}}`, "has no columns"},
 		{"column object typo", `{"source": "ecb", "kind": "fx_rate", "fields": {"base": {"col": "B"}}}`, `unknown field "col"`},
 		{"sdmx bad kind", `{"source": "ecb", "kind": "fx", "fields": {}}`, `"kind" "fx"`},
+		{"from not a date", `{"source": "fred", "from": "1970", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "quote": "USD", "frequency": "D"}}}}`, `"from": "1970" is not a date YYYY-MM-DD`},
+		{"to not a date", `{"source": "ecb", "kind": "fx_rate", "to": "31.12.2020", "fields": {}}`, `"to": "31.12.2020" is not a date YYYY-MM-DD`},
+		{"empty range", `{"source": "fred", "from": "2020-01-01", "to": "2019-12-31", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "quote": "USD", "frequency": "D"}}}}`, `"to" 2019-12-31 is before "from" 2020-01-01`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,6 +149,11 @@ func TestLayoutErrorsMatchErrLayout(t *testing.T) {
 	if !errors.Is(err, publishers.ErrLayout) || !errors.As(err, &pe) || pe.File != "x.xml" || !strings.Contains(err.Error(), "not an XML document") {
 		t.Fatalf("CSV given to ecb-xml: %v", err)
 	}
+	// The place is where the text starts, not where the decoder stopped after it (line 3 of this
+	// 2-line file).
+	if pe.Line != 1 || pe.Column != 1 || !strings.HasPrefix(err.Error(), "x.xml:1:1: ") || !strings.Contains(err.Error(), "the file starts with `Date,USD`") {
+		t.Fatalf("CSV given to ecb-xml: %v at line %d column %d, want line 1 column 1 quoting the start", err, pe.Line, pe.Column)
+	}
 	s, _ := publishers.Lookup("sdmx-csv")
 	_, err = s.Read("x.csv", strings.NewReader("TIME_PERIOD,OBS_VALUE\n2024,1\n"), publishers.Options{}, func(transform.Record) error { return nil })
 	if err == nil || errors.Is(err, publishers.ErrLayout) || !strings.Contains(err.Error(), "mapping file") {
@@ -193,5 +201,100 @@ func TestProduceWiring(t *testing.T) {
 	_, _, err = publishers.ReadRecordsWith("x", strings.NewReader(""), publishers.ReadOptions{Format: "oil-bulletin-csv"}, func(publishers.Outgoing) error { return nil })
 	if !errors.Is(err, publishers.ErrLayout) {
 		t.Errorf("empty oil bulletin file: %v, want a layout error", err)
+	}
+}
+
+// TestDateRange: the mapping's "from" and "to" leave out the observations dated outside, counted
+// in Stats.Skipped and said in one line; the records kept are exactly those inside, both bounds
+// included.
+func TestDateRange(t *testing.T) {
+	csv := "observation_date,DEXUSEU\n1969-12-31,4.1\n1970-01-01,4.2\n2019-12-31,1.12\n2020-01-01,1.1\n2020-01-02,.\n2020-01-03,1.13\n"
+	cases := []struct {
+		name, from, to string
+		dates          string
+		before, after  int
+		line           string
+	}{
+		{"none", "", "", "1970-01-01 2019-12-31 2020-01-01 2020-01-03", 0, 0, ""},
+		{"from", "1970-01-01", "", "1970-01-01 2019-12-31 2020-01-01 2020-01-03", 1, 0,
+			`skipped 1 observation dated before 1970-01-01 (outside the mapping's date range "from": "1970-01-01")`},
+		{"to", "", "2019-12-31", "1970-01-01 2019-12-31", 0, 2,
+			`skipped 2 observations dated after 2019-12-31 (outside the mapping's date range "to": "2019-12-31")`},
+		{"both", "1970-01-02", "2020-01-01", "2019-12-31 2020-01-01", 2, 1,
+			`skipped 3 observations, 2 dated before 1970-01-02 and 1 after 2020-01-01 (outside the mapping's date range "from": "1970-01-02", "to": "2020-01-01")`},
+		{"one day", "2020-01-01", "2020-01-01", "2020-01-01", 3, 1,
+			`skipped 4 observations, 3 dated before 2020-01-01 and 1 after 2020-01-01 (outside the mapping's date range "from": "2020-01-01", "to": "2020-01-01")`},
+	}
+	a, _ := publishers.Lookup("fred-csv")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := publishers.ParseMapping([]byte(`{"source": "fred", "from": "` + c.from + `", "to": "` + c.to + `",
+				"series": {"DEXUSEU": {"kind": "fx_rate", "fields": {"base": "EUR", "quote": "USD", "rate_type": "market", "frequency": "D"}}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dates []string
+			stats, err := a.Read("fredgraph.csv", strings.NewReader(csv), publishers.Options{Mapping: m}, func(r transform.Record) error {
+				dates = append(dates, r.Date.Format(time.DateOnly))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(dates, " "); got != c.dates {
+				t.Errorf("records dated %s, want %s", got, c.dates)
+			}
+			if stats.Missing != 1 || stats.Skipped.Before != c.before || stats.Skipped.After != c.after || stats.Skipped.String() != c.line {
+				t.Errorf("missing %d, skipped %+v %q; want 1 missing, %d before, %d after, %q", stats.Missing, stats.Skipped, stats.Skipped.String(), c.before, c.after, c.line)
+			}
+			// 1969-12-31 cannot be stored: without a range excluding it, it is invalid, not skipped.
+			wantInvalid := 0
+			if c.from == "" {
+				wantInvalid = 1
+			}
+			if len(stats.Invalid) != wantInvalid {
+				t.Errorf("invalid %v, want %d", stats.Invalid, wantInvalid)
+			}
+		})
+	}
+}
+
+// TestReportLines: the observations of a file rejected because ClickHouse cannot store their
+// date are told in one line with their count, first and last line and date, and how to leave them
+// out; every other invalid line keeps its own line, in order.
+func TestReportLines(t *testing.T) {
+	m, err := publishers.LoadMapping("testdata/fred-csv/full-history/mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name, csv string) []publishers.LineError {
+		t.Helper()
+		_, bad, err := publishers.ReadRecordsWith(name, strings.NewReader(csv), publishers.ReadOptions{Format: "fred-csv", Publisher: publishers.Options{Mapping: m}},
+			func(publishers.Outgoing) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bad
+	}
+	var bad []publishers.LineError
+	bad = append(bad, read("a.csv", "observation_date,FEDMINNFRWG\n1938-10-01,0.25\n1938-11-01,x\n1938-12-01,0.25\n1969-12-01,1.60\n1970-01-01,1.60\n")...)
+	bad = append(bad, read("b.csv", "observation_date,FEDMINNFRWG\n1950-01-01,0.75\n1970-01-01,1.60\n")...)
+	if len(bad) != 5 {
+		t.Fatalf("%d invalid lines, want 5: %v", len(bad), bad)
+	}
+	if bad[1].Line != 3 || transform.CodeOf(bad[1].Err) != transform.CodeBadDecimal {
+		t.Fatalf("second invalid line %v, want the bad number at line 3", bad[1])
+	}
+	got := publishers.ReportLines(bad)
+	want := []string{
+		`a.csv:2: out_of_range: 3 observations dated before 1970-01-01, the first date ClickHouse stores (1938-10-01 at line 2 … 1969-12-01 at line 5), not sent; give the mapping "from": "1970-01-01" to leave such observations out`,
+		bad[1].Error(), // the bad number at line 3, as it is
+		`b.csv:2: column FEDMINNFRWG: out_of_range: field "date": 1950-01-01 is outside 1970-01-01…2105-12-31, the range ClickHouse's Date stores; give the mapping "from": "1970-01-01" to leave such observations out`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("ReportLines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := publishers.ReportLines(nil); len(got) != 0 {
+		t.Fatalf("ReportLines(nil) = %q", got)
 	}
 }

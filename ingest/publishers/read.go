@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/econflow/econflow/transform"
 )
@@ -52,6 +53,9 @@ type ReadSummary struct {
 	Records int
 	// Missing is the number of values a publisher file marked missing, skipped (never zero).
 	Missing int
+	// Skipped counts the observations of a publisher file left out as its mapping's date range
+	// asks; Skipped.String() says so in one line.
+	Skipped Skipped
 }
 
 // Formats returns the accepted --format values: jsonl, csv, then the publisher formats.
@@ -102,7 +106,7 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 	stats, err := a.Read(name, r, opts.Publisher, func(rec transform.Record) error {
 		return count(Outgoing{Kind: rec.Kind, Key: transform.SeriesKey(&rec), Value: transform.EncodeJSON(&rec)})
 	})
-	sum.Missing = stats.Missing
+	sum.Missing, sum.Skipped = stats.Missing, stats.Skipped
 	var bad []LineError
 	for _, e := range stats.Invalid {
 		reason := e.Err
@@ -112,6 +116,56 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 		bad = append(bad, LineError{File: name, Line: e.Line, Err: reason})
 	}
 	return sum, bad, err
+}
+
+// ReportLines returns the text to print for invalid lines: each LineError's own, in order, except
+// that the observations of one file rejected because their date is outside what ClickHouse stores
+// (an *UnstorableDateError: a full FRED history's years before 1970, say) are told in one line, at
+// the place of the first, with their count, their first and last line and date, and how to leave
+// them out on purpose. A file with only one such observation keeps its own line.
+func ReportLines(bad []LineError) []string {
+	type group struct {
+		at          int // index in out
+		n           int
+		first, last LineError
+		date        [2]time.Time
+		err         *UnstorableDateError
+	}
+	groups := map[string]*group{}
+	var out []string
+	for _, b := range bad {
+		var ue *UnstorableDateError
+		if !errors.As(b.Err, &ue) {
+			out = append(out, b.Error())
+			continue
+		}
+		key := fmt.Sprintf("%s|%t", b.File, ue.before())
+		g := groups[key]
+		if g == nil {
+			g = &group{at: len(out), first: b, date: [2]time.Time{ue.Date, ue.Date}, err: ue}
+			groups[key] = g
+			out = append(out, b.Error())
+		}
+		g.n++
+		g.last, g.date[1] = b, ue.Date
+	}
+	for _, g := range groups {
+		if g.n == 1 {
+			continue
+		}
+		where := "before " + transform.MinDate.Format(time.DateOnly) + ", the first date ClickHouse stores"
+		if !g.err.before() {
+			where = "after " + transform.MaxDate.Format(time.DateOnly) + ", the last date ClickHouse stores"
+		}
+		line := fmt.Sprintf("%s:%d: %s: %d observations dated %s (%s at line %d … %s at line %d), not sent",
+			g.first.File, g.first.Line, transform.CodeOutOfRange, g.n, where,
+			g.date[0].Format(time.DateOnly), g.first.Line, g.date[1].Format(time.DateOnly), g.last.Line)
+		if g.err.Mapped {
+			line += "; " + g.err.advice()
+		}
+		out[g.at] = line
+	}
+	return out
 }
 
 func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, error) {

@@ -24,7 +24,9 @@ import (
 // header lacks, or a header without TIME_PERIOD or OBS_VALUE, is a layout error. An empty or
 // "NaN" OBS_VALUE is missing: skipped and counted. Headers and codes written with labels
 // ("FREQ: Frequency", "D: Daily") are read by their ids. In a semicolon-separated file a decimal
-// comma is accepted; ACTION D (delete) rows cannot become records and are reported. DATAFLOW
+// comma is accepted; ACTION D (delete) rows cannot become records and are reported. A period
+// whose first day is outside the mapping's "from"/"to" is skipped and counted in Stats.Skipped,
+// after the filter (a row the filter drops is not counted at all). DATAFLOW
 // (or STRUCTURE_ID) is kept as attribute "dataflow" and a KEY column (the ECB's series key) as
 // "series_id".
 type SDMXCSV struct{}
@@ -36,7 +38,7 @@ func (SDMXCSV) Name() string { return "sdmx-csv" }
 
 // Describe says what the format reads.
 func (SDMXCSV) Describe() string {
-	return "generic SDMX-CSV 1.0/2.0 (TIME_PERIOD, OBS_VALUE, OBS_STATUS → status, UNIT_MULT → unit_mult): kind and fields from --mapping"
+	return "generic SDMX-CSV 1.0/2.0 (TIME_PERIOD, OBS_VALUE, OBS_STATUS → status, UNIT_MULT → unit_mult): kind, fields and optional date range from --mapping"
 }
 
 // NeedsMapping returns true.
@@ -54,6 +56,9 @@ func (SDMXCSV) Read(name string, r io.Reader, opts Options, emit func(transform.
 	tmpl, err := newTemplate(m.Source, m.Kind, m.Fields, true)
 	if err != nil {
 		return s.stats, &Error{File: name, Err: fmt.Errorf("mapping: %w", err)}
+	}
+	if err := s.useDateRange(m); err != nil {
+		return s.stats, err
 	}
 	f, err := openCSV(name, r, sdmxExpect)
 	if err != nil {
@@ -162,15 +167,18 @@ rows:
 			s.missing()
 			continue
 		}
-		value, err := parseNumber(valueText, style)
-		if err != nil {
-			s.invalid(line, "column OBS_VALUE", err)
-			continue
-		}
 		period := cell(row, "TIME_PERIOD")
 		day, periodFreq, err := sdmxPeriod(period)
 		if err != nil {
 			s.invalid(line, "column TIME_PERIOD", err)
+			continue
+		}
+		if s.outsideRange(day) {
+			continue
+		}
+		value, err := parseNumber(valueText, style)
+		if err != nil {
+			s.invalid(line, "column OBS_VALUE", err)
 			continue
 		}
 		fields := map[string]string{}
@@ -219,7 +227,7 @@ rows:
 		}
 		rec, err := tmpl.build(day.Format(time.DateOnly), value.String(), fields)
 		if err != nil {
-			s.invalid(line, "", err)
+			s.rejected(line, "", day, err)
 			continue
 		}
 		extra := map[string]string{}

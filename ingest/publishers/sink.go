@@ -1,6 +1,7 @@
 package publishers
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,41 @@ func (s *sink) invalid(line int, element string, err error) {
 	s.stats.Invalid = append(s.stats.Invalid, &Error{File: s.file, Line: line, Element: element, Err: err})
 }
 
+// rejected records an entry dated day that the CONTRACT rejected with err; a rejection of the
+// date itself as outside what ClickHouse stores becomes an *UnstorableDateError.
+func (s *sink) rejected(line int, element string, day time.Time, err error) {
+	var te *transform.Error
+	if errors.As(err, &te) && te.Code == transform.CodeOutOfRange && te.Field == "date" {
+		err = &UnstorableDateError{Date: day, Mapped: s.opts.Mapping != nil, Err: err}
+	}
+	s.invalid(line, element, err)
+}
+
+// useDateRange applies the mapping's date range to the observations read.
+func (s *sink) useDateRange(m *Mapping) error {
+	from, to, err := m.dateRange()
+	if err != nil {
+		return &Error{File: s.file, Err: fmt.Errorf("mapping: %w", err)}
+	}
+	s.stats.Skipped.From, s.stats.Skipped.To = from, to
+	return nil
+}
+
+// outsideRange reports whether day is outside the mapping's date range, counting it as skipped
+// if so.
+func (s *sink) outsideRange(day time.Time) bool {
+	sk := &s.stats.Skipped
+	switch {
+	case !sk.From.IsZero() && day.Before(sk.From):
+		sk.Before++
+	case !sk.To.IsZero() && day.After(sk.To):
+		sk.After++
+	default:
+		return false
+	}
+	return true
+}
+
 // missing counts a value the publisher marked missing.
 func (s *sink) missing() { s.stats.Missing++ }
 
@@ -73,7 +109,7 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 	}
 	rec.ApplyDefaults()
 	if err := transform.Validate(&rec); err != nil {
-		s.invalid(line, element, err)
+		s.rejected(line, element, rec.Date, err)
 		return nil
 	}
 	key := transform.IdentityKey(&rec) + "|" + rec.PublishedAt.Format(time.RFC3339Nano)
@@ -85,6 +121,41 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 	s.seen[key] = line
 	s.stats.Records++
 	return s.emit(rec)
+}
+
+// UnstorableDateError is an observation the CONTRACT rejects because its date is outside what
+// ClickHouse's Date stores (transform.MinDate…MaxDate, 1970-01-01…2105-12-31), such as the 1940s
+// of a full FRED history. It is an invalid entry like any other; ReportLines folds those of one
+// file into one line.
+type UnstorableDateError struct {
+	// Date is the observation's date.
+	Date time.Time
+	// Mapped is true when the file was read with a mapping, whose "from" and "to" can leave such
+	// observations out on purpose; the message then says so.
+	Mapped bool
+	// Err is the CONTRACT's rejection, a *transform.Error with code out_of_range.
+	Err error
+}
+
+// Error returns the CONTRACT's reason and, for a mapped file, how to leave such dates out.
+func (e *UnstorableDateError) Error() string {
+	if !e.Mapped {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + "; " + e.advice()
+}
+
+// Unwrap returns the CONTRACT's rejection.
+func (e *UnstorableDateError) Unwrap() error { return e.Err }
+
+func (e *UnstorableDateError) before() bool { return e.Date.Before(transform.MinDate) }
+
+// advice says which bound of the mapping leaves such an observation out.
+func (e *UnstorableDateError) advice() string {
+	if e.before() {
+		return `give the mapping "from": "` + transform.MinDate.Format(time.DateOnly) + `" to leave such observations out`
+	}
+	return `give the mapping "to": "` + transform.MaxDate.Format(time.DateOnly) + `" to leave such observations out`
 }
 
 // seriesLabel names a record's series for messages, e.g. "EUR/USD" or "AT euro_super_95".

@@ -241,7 +241,9 @@ func (f *csvFile) read() ([]string, int, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, 0, layoutError(f.name, pe.Line, "", "not well-formed CSV: "+pe.Err.Error())
+			e := layoutError(f.name, pe.Line, "", "not well-formed CSV: "+pe.Err.Error())
+			e.Column = pe.Column
+			return nil, 0, e
 		}
 		return nil, 0, fmt.Errorf("read %s: %w", f.name, err)
 	}
