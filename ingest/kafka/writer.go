@@ -23,6 +23,11 @@ type WriterOptions struct {
 	// Async makes WriteMessages return before acknowledgement (the producer command waits in
 	// Close). Default false.
 	Async bool
+	// KeepPartition sends each message to the partition its Partition field names, if its topic
+	// has that partition, instead of choosing one by key: `econflow replay` puts messages back
+	// where they first were. A message whose partition the topic lacks goes by key. Default
+	// false (by key).
+	KeepPartition bool
 }
 
 // Writer publishes messages with acks=all, LZ4 compression and key hashing to partitions. It
@@ -49,9 +54,13 @@ func NewWriter(o WriterOptions, deadLetterTopic string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var balancer kafkago.Balancer = &kafkago.Hash{}
+	if o.KeepPartition {
+		balancer = keepPartition{byKey: balancer}
+	}
 	return &Writer{deadLetter: deadLetterTopic, w: &kafkago.Writer{
 		Addr:                   kafkago.TCP(o.Brokers...),
-		Balancer:               &kafkago.Hash{},
+		Balancer:               balancer,
 		RequiredAcks:           kafkago.RequireAll,
 		Compression:            kafkago.Lz4,
 		BatchSize:              o.BatchSize,
@@ -66,14 +75,29 @@ func NewWriter(o WriterOptions, deadLetterTopic string) (*Writer, error) {
 	}}, nil
 }
 
+// keepPartition chooses a message's own Partition when the topic has it, else asks byKey.
+// (kafka-go overwrites Partition once the message is written; until then it is the message's.)
+type keepPartition struct{ byKey kafkago.Balancer }
+
+func (b keepPartition) Balance(msg kafkago.Message, partitions ...int) int {
+	for _, p := range partitions {
+		if p == msg.Partition {
+			return p
+		}
+	}
+	return b.byKey.Balance(msg, partitions...)
+}
+
 // Write publishes msgs, each to its own Topic.
 func (w *Writer) Write(ctx context.Context, msgs ...kafkago.Message) error {
 	return w.w.WriteMessages(ctx, msgs...)
 }
 
 // SendDeadLetters publishes each reject's original key, value and headers to the dead-letter
-// topic, adding headers with the error code, the reason and the source topic, partition and
-// offset.
+// topic, adding headers with the error code, the reason and the source topic, partition, offset
+// and timestamp. The dead letter's own Kafka timestamp is the original message's, so that
+// `econflow replay` re-publishes it with the time it first had: a record without published_at
+// then gets the same vintage as the first time.
 //
 // A dead letter the dead-letter topic cannot take (larger than the writer's 16 MiB batch limit, or
 // refused by the broker as too large for the topic's max.message.bytes) is sent again with its
@@ -124,7 +148,7 @@ func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) e
 const DeadLetterTruncatedBytes = 512 << 10
 
 func (w *Writer) deadLetterMessage(r *ingest.Reject, truncate bool) kafkago.Message {
-	h := make([]kafkago.Header, 0, len(r.Message.Headers)+6)
+	h := make([]kafkago.Header, 0, len(r.Message.Headers)+7)
 	for _, x := range r.Message.Headers {
 		h = append(h, kafkago.Header{Key: x.Key, Value: x.Value})
 	}
@@ -135,12 +159,16 @@ func (w *Writer) deadLetterMessage(r *ingest.Reject, truncate bool) kafkago.Mess
 		kafkago.Header{Key: ingest.HeaderSourcePartition, Value: []byte(strconv.Itoa(r.Message.Partition))},
 		kafkago.Header{Key: ingest.HeaderSourceOffset, Value: []byte(strconv.FormatInt(r.Message.Offset, 10))},
 	)
+	if !r.Message.Time.IsZero() {
+		h = append(h, kafkago.Header{Key: ingest.HeaderSourceTimestamp, Value: []byte(r.Message.Time.UTC().Format(ingest.SourceTimestampLayout))})
+	}
 	value := r.Message.Value
 	if truncate && len(value) > DeadLetterTruncatedBytes {
 		h = append(h, kafkago.Header{Key: ingest.HeaderValueTruncated, Value: []byte(strconv.Itoa(len(value)))})
 		value = value[:DeadLetterTruncatedBytes]
 	}
-	return kafkago.Message{Topic: w.deadLetter, Key: r.Message.Key, Value: value, Headers: h}
+	// A zero Time is stamped by kafka-go with the time of sending.
+	return kafkago.Message{Topic: w.deadLetter, Key: r.Message.Key, Value: value, Headers: h, Time: r.Message.Time}
 }
 
 // tooLarge reports whether err says a message was too large for the writer or the broker.
