@@ -337,6 +337,10 @@ func Replay(ctx context.Context, o ReplayOptions) (ReplayStats, error) {
 			return nil
 		}
 		if err := w.Write(ctx, pending...); err != nil {
+			if badTimestamp(err) {
+				return fmt.Errorf("publish %d replayed messages: a topic refuses their original timestamps "+
+					"(its message.timestamp.before.max.ms or after.max.ms): %w", len(pending), err)
+			}
 			return fmt.Errorf("publish %d replayed messages: %w", len(pending), err)
 		}
 		stats.Replayed += len(pending)

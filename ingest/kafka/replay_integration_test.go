@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,9 +72,19 @@ func testReplayDeadLetters(t *testing.T, brokers string) {
 	byKey := map[string]kafka.DeadLetter{}
 	o := opts(kafka.AllDeadLetters(), true)
 	o.OnMatch = func(d *kafka.DeadLetter, _ error) { byKey[string(d.Value)] = *d }
+	var progress []kafka.ReplayStats
+	o.OnProgress, o.ProgressInterval = func(s kafka.ReplayStats) { progress = append(progress, s) }, time.Nanosecond
 	stats, err := kafka.Replay(ctx, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, p := range progress {
+		if p.Total != 6 || p.Read < 1 || p.Read > 6 || (i > 0 && p.Read <= progress[i-1].Read) {
+			t.Errorf("progress report %d: %+v (after %+v)", i, p, progress[max(i-1, 0)])
+		}
+	}
+	if len(progress) == 0 {
+		t.Error("no progress reported with a 1ns interval")
 	}
 	if stats.Total != 6 || stats.Read != 6 || stats.NotDeadLetters != 1 || stats.Matched != 5 || stats.Replayed != 4 || stats.NoSourceTime != 1 {
 		t.Fatalf("dry run of all: %+v", stats)
@@ -196,4 +207,64 @@ func readPartition(t *testing.T, ctx context.Context, brokers, topic string, par
 		out = append(out, m)
 	}
 	return out
+}
+
+// A dead-letter topic that refuses old timestamps (message.timestamp.before.max.ms) still takes
+// the dead letter, stamped with the time of sending: econflow.source.timestamp keeps the
+// original, and the replay uses it. A source topic that refuses it makes the replay fail, saying
+// why. (The embedded broker does not check timestamps.)
+func TestDeadLetterTimestampRefusedApacheKafka(t *testing.T) {
+	t.Parallel()
+	brokers := testenv.ApacheKafka(t)
+	topics := testenv.NewTopics(t, brokers)
+	testenv.SetTopicConfig(t, brokers, topics.DeadLetter, "message.timestamp.before.max.ms", "3600000")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: []string{brokers}}, topics.DeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	orig := time.Now().Add(-5 * time.Hour).Truncate(time.Millisecond)
+	sent := time.Now()
+	rejects := []ingest.Reject{
+		{Message: ingest.Message{Topic: topics.Wages, Partition: 0, Offset: 3, Key: []byte("old"), Value: []byte(`{"n":"old"}`), Time: orig},
+			Code: transform.CodeOutOfRange, Reason: "r"},
+		{Message: ingest.Message{Topic: topics.Wages, Partition: 0, Offset: 4, Key: []byte("new"), Value: []byte(`{"n":"new"}`), Time: sent.Truncate(time.Millisecond)},
+			Code: transform.CodeOutOfRange, Reason: "r"},
+	}
+	if err := w.SendDeadLetters(ctx, rejects); err != nil {
+		t.Fatalf("send dead letters to a topic that refuses old timestamps: %v", err)
+	}
+	got := map[string]kafka.DeadLetter{}
+	stats, err := kafka.Replay(ctx, kafka.ReplayOptions{Brokers: []string{brokers}, DeadLetterTopic: topics.DeadLetter,
+		Filter: kafka.AllDeadLetters(), DryRun: true, OnMatch: func(d *kafka.DeadLetter, _ error) { got[string(d.Key)] = *d }})
+	if err != nil || stats.Matched != 2 {
+		t.Fatalf("read back: %+v, %v", stats, err)
+	}
+	if d := got["old"]; !d.SourceTime.Equal(orig) || d.Time.Before(sent.Truncate(time.Millisecond)) {
+		t.Errorf("refused timestamp: dead letter time %v, header %v; want the time of sending (after %v) and the original %v", d.Time, d.SourceTime, sent, orig)
+	}
+	if d := got["new"]; !d.Time.Equal(rejects[1].Message.Time) || !d.SourceTime.Equal(rejects[1].Message.Time) {
+		t.Errorf("accepted timestamp: dead letter time %v, header %v; want the original %v in both", d.Time, d.SourceTime, rejects[1].Message.Time)
+	}
+
+	// The replay puts the original timestamp back on a source topic that takes it...
+	stats, err = kafka.Replay(ctx, kafka.ReplayOptions{Brokers: []string{brokers}, DeadLetterTopic: topics.DeadLetter,
+		Filter: kafka.AllDeadLetters()})
+	if err != nil || stats.Replayed != 2 {
+		t.Fatalf("replay: %+v, %v", stats, err)
+	}
+	for i, m := range readPartition(t, ctx, brokers, topics.Wages, 0, 2) {
+		if !m.Time.Equal(rejects[i].Message.Time) {
+			t.Errorf("replayed %s: timestamp %v, want the original %v", m.Key, m.Time, rejects[i].Message.Time)
+		}
+	}
+	// ...and fails, saying why, on one that refuses it.
+	testenv.SetTopicConfig(t, brokers, topics.Wages, "message.timestamp.before.max.ms", "3600000")
+	_, err = kafka.Replay(ctx, kafka.ReplayOptions{Brokers: []string{brokers}, DeadLetterTopic: topics.DeadLetter,
+		Filter: kafka.AllDeadLetters()})
+	if err == nil || !strings.Contains(err.Error(), "refuses their original timestamps") {
+		t.Fatalf("replay to a topic refusing the original timestamp: %v", err)
+	}
 }

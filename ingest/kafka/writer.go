@@ -102,8 +102,10 @@ func (w *Writer) Write(ctx context.Context, msgs ...kafkago.Message) error {
 // A dead letter the dead-letter topic cannot take (larger than the writer's 16 MiB batch limit, or
 // refused by the broker as too large for the topic's max.message.bytes) is sent again with its
 // value cut to DeadLetterTruncatedBytes and a header HeaderValueTruncated giving the original
-// length; the whole value is still in econ.rejects. Without this, one big bad message would hold
-// its partition's offset back forever.
+// length; the whole value is still in econ.rejects. One whose original timestamp the topic
+// refuses (message.timestamp.before.max.ms or after.max.ms) is sent again stamped with the time
+// of sending; HeaderSourceTimestamp still gives the original. Without this, one such message
+// would hold its partition's offset back forever.
 func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) error {
 	msgs := make([]kafkago.Message, len(rejects))
 	for i := range rejects {
@@ -113,10 +115,11 @@ func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) e
 	if err == nil {
 		return nil
 	}
-	if !tooLarge(err) {
+	if !tooLarge(err) && !badTimestamp(err) {
 		return fmt.Errorf("publish %d dead letters to %s: %w", len(msgs), w.deadLetter, err)
 	}
-	// Some dead letter is too large: send the failed ones one by one, cutting those refused.
+	// Some dead letter is too large or too old or new: send the failed ones one by one, without
+	// the original timestamp or cut where refused.
 	var failed []int
 	var werrs kafkago.WriteErrors
 	if errors.As(err, &werrs) && len(werrs) == len(msgs) {
@@ -131,9 +134,19 @@ func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) e
 		}
 	}
 	for _, i := range failed {
-		err := w.w.WriteMessages(ctx, msgs[i])
+		m := msgs[i]
+		err := w.w.WriteMessages(ctx, m)
+		if err != nil && badTimestamp(err) {
+			m.Time = time.Time{}
+			err = w.w.WriteMessages(ctx, m)
+		}
 		if err != nil && tooLarge(err) {
-			err = w.w.WriteMessages(ctx, w.deadLetterMessage(&rejects[i], true))
+			cut := w.deadLetterMessage(&rejects[i], true)
+			cut.Time = m.Time
+			if err = w.w.WriteMessages(ctx, cut); err != nil && badTimestamp(err) {
+				cut.Time = time.Time{}
+				err = w.w.WriteMessages(ctx, cut)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("publish dead letter of %s/%d@%d to %s: %w", rejects[i].Message.Topic,
@@ -173,20 +186,30 @@ func (w *Writer) deadLetterMessage(r *ingest.Reject, truncate bool) kafkago.Mess
 
 // tooLarge reports whether err says a message was too large for the writer or the broker.
 func tooLarge(err error) bool {
-	var mtl kafkago.MessageTooLargeError
-	if errors.As(err, &mtl) {
-		return true
-	}
+	return anyWriteError(err, func(e error) bool {
+		var mtl kafkago.MessageTooLargeError
+		return errors.As(e, &mtl) || errors.Is(e, kafkago.MessageSizeTooLarge) || errors.Is(e, kafkago.RecordListTooLarge)
+	})
+}
+
+// badTimestamp reports whether err says the broker refused a message's timestamp.
+func badTimestamp(err error) bool {
+	return anyWriteError(err, func(e error) bool { return errors.Is(e, kafkago.InvalidTimestamp) })
+}
+
+// anyWriteError reports whether is holds for err or, if err is a kafkago.WriteErrors, for one of
+// its errors.
+func anyWriteError(err error, is func(error) bool) bool {
 	var werrs kafkago.WriteErrors
 	if errors.As(err, &werrs) {
 		for _, e := range werrs {
-			if e != nil && tooLarge(e) {
+			if e != nil && anyWriteError(e, is) {
 				return true
 			}
 		}
 		return false
 	}
-	return errors.Is(err, kafkago.MessageSizeTooLarge) || errors.Is(err, kafkago.RecordListTooLarge)
+	return is(err)
 }
 
 // Close flushes pending messages and closes the connections.
