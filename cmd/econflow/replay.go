@@ -100,7 +100,9 @@ func cmdReplay(stop, _ context.Context, args []string, stdout, stderr io.Writer)
 			log.Info("replaying", "read", s.Read, "of", s.Total, "matched", s.Matched, "replayed", s.Replayed)
 		},
 	})
-	fmt.Fprintln(stdout, replaySummary(stats, filter, dryRun, err != nil))
+	if err == nil || stats.Read > 0 {
+		fmt.Fprintln(stdout, replaySummary(stats, filter, dryRun, err != nil))
+	}
 	if err != nil {
 		if stop.Err() != nil {
 			return errors.New("stopped by a signal before the end; what was replayed is counted above")

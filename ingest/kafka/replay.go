@@ -436,13 +436,14 @@ func openDeadLetterLog(ctx context.Context, brokers []string, sec Security, topi
 			l.close()
 			return nil, fmt.Errorf("connect to the leader of %s/%d: %w", topic, id, err)
 		}
-		p := partitionLog{id: id, conn: conn, stopOnClose: context.AfterFunc(ctx, func() { conn.Close() })}
-		l.parts = append(l.parts, p)
-		if p.first, p.end, err = readOffsets(conn); err != nil {
+		first, end, err := readOffsets(conn)
+		if err != nil {
+			conn.Close()
 			l.close()
 			return nil, fmt.Errorf("read the offsets of %s/%d: %w", topic, id, err)
 		}
-		l.parts[len(l.parts)-1] = p
+		l.parts = append(l.parts, partitionLog{id: id, conn: conn, first: first, end: end,
+			stopOnClose: context.AfterFunc(ctx, func() { conn.Close() })})
 	}
 	return l, nil
 }

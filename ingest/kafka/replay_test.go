@@ -14,18 +14,21 @@ import (
 	"github.com/econflow/econflow/transform"
 )
 
-// origTime is an original message's Kafka timestamp, given in a zone other than UTC (the header
-// must say UTC) and with milliseconds, as Kafka keeps them.
-var origTime = time.Date(2024, 3, 1, 10, 20, 30, 123_000_000, time.FixedZone("UTC+1", 3600))
-
+// testReject is a reject of a message whose Kafka timestamp is origTime.
 func testReject() ingest.Reject {
 	return ingest.Reject{
 		Message: ingest.Message{Topic: "econ.wages", Partition: 2, Offset: 41, Key: []byte("k1"),
 			Value:   []byte(`{"kind":"wage","amount":"120,5"}`),
 			Headers: []ingest.Header{{Key: "trace-id", Value: []byte("abc")}, {Key: "empty", Value: nil}},
-			Time:    origTime},
+			Time:    origTime()},
 		Code: transform.CodeBadDecimal, Reason: `field "amount": "120,5" is not a decimal`,
 	}
+}
+
+// origTime is an original message's Kafka timestamp, given in a zone other than UTC (the header
+// must say UTC) and with milliseconds, as Kafka keeps them.
+func origTime() time.Time {
+	return time.Date(2024, 3, 1, 10, 20, 30, 123_000_000, time.FixedZone("UTC+1", 3600))
 }
 
 // asRead is m as a consumer of the dead-letter topic reads it back at partition 0, offset 7.
@@ -45,6 +48,7 @@ func headerMap(hs []kafkago.Header) map[string][]string {
 // A dead letter's own timestamp is the original message's, and a header says it in UTC with
 // nine fractional digits, next to the error and the source coordinates.
 func TestDeadLetterMessageKeepsSourceTimestamp(t *testing.T) {
+	origTime := origTime()
 	w := &Writer{deadLetter: "econ.dead_letter"}
 	r := testReject()
 	m := w.deadLetterMessage(&r, false)
@@ -77,6 +81,7 @@ func TestDeadLetterMessageKeepsSourceTimestamp(t *testing.T) {
 // A dead letter read back replays as the original message: same topic, partition, key, value,
 // headers (without econflow's) and timestamp, plus the provenance header.
 func TestReplayMessageRoundTrip(t *testing.T) {
+	origTime := origTime()
 	w := &Writer{deadLetter: "econ.dead_letter"}
 	r := testReject()
 	d, err := ParseDeadLetter(asRead(w.deadLetterMessage(&r, false)))
