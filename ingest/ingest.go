@@ -183,7 +183,17 @@ const (
 	HeaderSourceTopic     = "econflow.source.topic"
 	HeaderSourcePartition = "econflow.source.partition"
 	HeaderSourceOffset    = "econflow.source.offset"
+	// HeaderSourceTimestamp is the original message's Kafka timestamp, RFC 3339 in UTC with nine
+	// fractional digits (SourceTimestampLayout); the dead letter's own timestamp is the same.
+	// Absent when the original had none.
+	HeaderSourceTimestamp = "econflow.source.timestamp"
 	// HeaderValueTruncated is set, to the original length in bytes, on a dead letter whose value
 	// was cut because the dead-letter topic would not take it whole (econ.rejects has it all).
 	HeaderValueTruncated = "econflow.value.truncated"
+	// HeaderReplayedFrom is set by `econflow replay` on a message it re-publishes, to the dead
+	// letter's "<topic>/<partition>/<offset>".
+	HeaderReplayedFrom = "econflow.replayed.from"
 )
+
+// SourceTimestampLayout is the time layout of HeaderSourceTimestamp.
+const SourceTimestampLayout = "2006-01-02T15:04:05.000000000Z07:00"

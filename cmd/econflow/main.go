@@ -22,6 +22,7 @@ Commands:
   consume   run a consumer in a consumer group until SIGINT/SIGTERM, then drain and exit
   produce   validate records from JSONL or CSV files, or publishers' own files (--format), and publish them
   broker    run the embedded Kafka-protocol broker for local use and tests
+  replay    re-publish dead letters to their original topics once their cause is fixed
   demo      zero set-up: sample data end to end, then the tables an economist asks for
   bench     throughput, CPU, memory and latency of the pipeline against raw ClickHouse and Kafka ceilings
 
@@ -44,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	commands := map[string]func(context.Context, context.Context, []string, io.Writer, io.Writer) error{
 		"migrate": cmdMigrate, "consume": cmdConsume, "produce": cmdProduce, "broker": cmdBroker, "demo": cmdDemo,
-		"bench": cmdBench,
+		"bench": cmdBench, "replay": cmdReplay,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -23,6 +23,11 @@ type WriterOptions struct {
 	// Async makes WriteMessages return before acknowledgement (the producer command waits in
 	// Close). Default false.
 	Async bool
+	// KeepPartition sends each message to the partition its Partition field names, if its topic
+	// has that partition, instead of choosing one by key: `econflow replay` puts messages back
+	// where they first were. A message whose partition the topic lacks goes by key. Default
+	// false (by key).
+	KeepPartition bool
 }
 
 // Writer publishes messages with acks=all, LZ4 compression and key hashing to partitions. It
@@ -49,9 +54,13 @@ func NewWriter(o WriterOptions, deadLetterTopic string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var balancer kafkago.Balancer = &kafkago.Hash{}
+	if o.KeepPartition {
+		balancer = keepPartition{byKey: balancer}
+	}
 	return &Writer{deadLetter: deadLetterTopic, w: &kafkago.Writer{
 		Addr:                   kafkago.TCP(o.Brokers...),
-		Balancer:               &kafkago.Hash{},
+		Balancer:               balancer,
 		RequiredAcks:           kafkago.RequireAll,
 		Compression:            kafkago.Lz4,
 		BatchSize:              o.BatchSize,
@@ -66,20 +75,37 @@ func NewWriter(o WriterOptions, deadLetterTopic string) (*Writer, error) {
 	}}, nil
 }
 
+// keepPartition chooses a message's own Partition when the topic has it, else asks byKey.
+// (kafka-go overwrites Partition once the message is written; until then it is the message's.)
+type keepPartition struct{ byKey kafkago.Balancer }
+
+func (b keepPartition) Balance(msg kafkago.Message, partitions ...int) int {
+	for _, p := range partitions {
+		if p == msg.Partition {
+			return p
+		}
+	}
+	return b.byKey.Balance(msg, partitions...)
+}
+
 // Write publishes msgs, each to its own Topic.
 func (w *Writer) Write(ctx context.Context, msgs ...kafkago.Message) error {
 	return w.w.WriteMessages(ctx, msgs...)
 }
 
 // SendDeadLetters publishes each reject's original key, value and headers to the dead-letter
-// topic, adding headers with the error code, the reason and the source topic, partition and
-// offset.
+// topic, adding headers with the error code, the reason and the source topic, partition, offset
+// and timestamp. The dead letter's own Kafka timestamp is the original message's, so that
+// `econflow replay` re-publishes it with the time it first had: a record without published_at
+// then gets the same vintage as the first time.
 //
 // A dead letter the dead-letter topic cannot take (larger than the writer's 16 MiB batch limit, or
 // refused by the broker as too large for the topic's max.message.bytes) is sent again with its
 // value cut to DeadLetterTruncatedBytes and a header HeaderValueTruncated giving the original
-// length; the whole value is still in econ.rejects. Without this, one big bad message would hold
-// its partition's offset back forever.
+// length; the whole value is still in econ.rejects. One whose original timestamp the topic
+// refuses (message.timestamp.before.max.ms or after.max.ms) is sent again stamped with the time
+// of sending; HeaderSourceTimestamp still gives the original. Without this, one such message
+// would hold its partition's offset back forever.
 func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) error {
 	msgs := make([]kafkago.Message, len(rejects))
 	for i := range rejects {
@@ -89,10 +115,11 @@ func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) e
 	if err == nil {
 		return nil
 	}
-	if !tooLarge(err) {
+	if !tooLarge(err) && !badTimestamp(err) {
 		return fmt.Errorf("publish %d dead letters to %s: %w", len(msgs), w.deadLetter, err)
 	}
-	// Some dead letter is too large: send the failed ones one by one, cutting those refused.
+	// Some dead letter is too large or too old or new: send the failed ones one by one, without
+	// the original timestamp or cut where refused.
 	var failed []int
 	var werrs kafkago.WriteErrors
 	if errors.As(err, &werrs) && len(werrs) == len(msgs) {
@@ -107,9 +134,19 @@ func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) e
 		}
 	}
 	for _, i := range failed {
-		err := w.w.WriteMessages(ctx, msgs[i])
+		m := msgs[i]
+		err := w.w.WriteMessages(ctx, m)
+		if err != nil && badTimestamp(err) {
+			m.Time = time.Time{}
+			err = w.w.WriteMessages(ctx, m)
+		}
 		if err != nil && tooLarge(err) {
-			err = w.w.WriteMessages(ctx, w.deadLetterMessage(&rejects[i], true))
+			cut := w.deadLetterMessage(&rejects[i], true)
+			cut.Time = m.Time
+			if err = w.w.WriteMessages(ctx, cut); err != nil && badTimestamp(err) {
+				cut.Time = time.Time{}
+				err = w.w.WriteMessages(ctx, cut)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("publish dead letter of %s/%d@%d to %s: %w", rejects[i].Message.Topic,
@@ -124,7 +161,7 @@ func (w *Writer) SendDeadLetters(ctx context.Context, rejects []ingest.Reject) e
 const DeadLetterTruncatedBytes = 512 << 10
 
 func (w *Writer) deadLetterMessage(r *ingest.Reject, truncate bool) kafkago.Message {
-	h := make([]kafkago.Header, 0, len(r.Message.Headers)+6)
+	h := make([]kafkago.Header, 0, len(r.Message.Headers)+7)
 	for _, x := range r.Message.Headers {
 		h = append(h, kafkago.Header{Key: x.Key, Value: x.Value})
 	}
@@ -135,30 +172,44 @@ func (w *Writer) deadLetterMessage(r *ingest.Reject, truncate bool) kafkago.Mess
 		kafkago.Header{Key: ingest.HeaderSourcePartition, Value: []byte(strconv.Itoa(r.Message.Partition))},
 		kafkago.Header{Key: ingest.HeaderSourceOffset, Value: []byte(strconv.FormatInt(r.Message.Offset, 10))},
 	)
+	if !r.Message.Time.IsZero() {
+		h = append(h, kafkago.Header{Key: ingest.HeaderSourceTimestamp, Value: []byte(r.Message.Time.UTC().Format(ingest.SourceTimestampLayout))})
+	}
 	value := r.Message.Value
 	if truncate && len(value) > DeadLetterTruncatedBytes {
 		h = append(h, kafkago.Header{Key: ingest.HeaderValueTruncated, Value: []byte(strconv.Itoa(len(value)))})
 		value = value[:DeadLetterTruncatedBytes]
 	}
-	return kafkago.Message{Topic: w.deadLetter, Key: r.Message.Key, Value: value, Headers: h}
+	// A zero Time is stamped by kafka-go with the time of sending.
+	return kafkago.Message{Topic: w.deadLetter, Key: r.Message.Key, Value: value, Headers: h, Time: r.Message.Time}
 }
 
 // tooLarge reports whether err says a message was too large for the writer or the broker.
 func tooLarge(err error) bool {
-	var mtl kafkago.MessageTooLargeError
-	if errors.As(err, &mtl) {
-		return true
-	}
+	return anyWriteError(err, func(e error) bool {
+		var mtl kafkago.MessageTooLargeError
+		return errors.As(e, &mtl) || errors.Is(e, kafkago.MessageSizeTooLarge) || errors.Is(e, kafkago.RecordListTooLarge)
+	})
+}
+
+// badTimestamp reports whether err says the broker refused a message's timestamp.
+func badTimestamp(err error) bool {
+	return anyWriteError(err, func(e error) bool { return errors.Is(e, kafkago.InvalidTimestamp) })
+}
+
+// anyWriteError reports whether is holds for err or, if err is a kafkago.WriteErrors, for one of
+// its errors.
+func anyWriteError(err error, is func(error) bool) bool {
 	var werrs kafkago.WriteErrors
 	if errors.As(err, &werrs) {
 		for _, e := range werrs {
-			if e != nil && tooLarge(e) {
+			if e != nil && anyWriteError(e, is) {
 				return true
 			}
 		}
 		return false
 	}
-	return errors.Is(err, kafkago.MessageSizeTooLarge) || errors.Is(err, kafkago.RecordListTooLarge)
+	return is(err)
 }
 
 // Close flushes pending messages and closes the connections.
