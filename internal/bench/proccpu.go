@@ -2,10 +2,12 @@ package bench
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -79,4 +81,63 @@ func isLocalHost(host string) bool {
 	}
 	h = strings.Trim(h, "[]")
 	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
+}
+
+// localService is a server process on this machine whose CPU the drain reports.
+type localService struct {
+	name string
+	pids []int // its processes, found as the drain starts
+	perM *float64
+	cpu0 time.Duration
+}
+
+// localServices lists the local ClickHouse server and Apache Kafka broker of the run, the ones
+// found running on this machine.
+func (r *run) localServices() []localService {
+	var out []localService
+	if u, err := url.Parse(r.dsn); err == nil && isLocalHost(u.Host) {
+		if pids := localPIDs("clickhouse-server"); len(pids) > 0 {
+			r.res.ServerCPUMeasured = true
+			out = append(out, localService{name: "ClickHouse server", pids: pids, perM: &r.res.ServerCPUSecondsPerMillion})
+		}
+	}
+	local := !r.o.Embedded && len(r.brokers) > 0
+	for _, b := range r.brokers {
+		local = local && isLocalHost(b)
+	}
+	if local {
+		if pids := localPIDs("kafka.Kafka"); len(pids) > 0 {
+			r.res.BrokerCPUMeasured = true
+			out = append(out, localService{name: "Kafka broker", pids: pids, perM: &r.res.BrokerCPUSecondsPerMillion})
+		}
+	}
+	return out
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSMB reads VmHWM from /proc/self/status, in MB (10^6 bytes).
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest) // "123456 kB"
+			if len(f) >= 1 {
+				kb, err := strconv.ParseFloat(f[0], 64)
+				if err == nil {
+					return kb * 1024 / 1e6
+				}
+			}
+		}
+	}
+	return 0
 }
