@@ -55,9 +55,9 @@ type Options struct {
 	Seed           uint64  // generator seed; 0 is a valid seed
 	LatencyRecords int     // records of the latency phase; default 20000; negative: skip the phase
 	Rate           float64 // msgs/s of the latency phase; default 5000
-	// Shuffle publishes the records in a random order (from Seed) instead of each series in
-	// date order, as records from many unrelated producers arrive.
-	Shuffle bool
+	// Order is the order the records are published in; default OrderPublishers (days in order,
+	// every series each day).
+	Order Order
 
 	// Embedded starts the in-process broker (kafka.StartBroker on a free loopback port) and
 	// ignores Brokers.
@@ -102,6 +102,9 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.Records <= 0 {
 		o.Records = 1_000_000
+	}
+	if o.Order == "" {
+		o.Order = OrderPublishers
 	}
 	if o.LatencyRecords == 0 {
 		o.LatencyRecords = 20000
@@ -183,10 +186,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	r.progress("generating %d records (seed %d)", o.Records, o.Seed)
 	r.data = Generate(o.Records, o.Seed)
-	if o.Shuffle {
-		r.data.Shuffle(o.Seed)
+	if err := r.data.Arrange(o.Order, o.Seed); err != nil {
+		return nil, err
 	}
-	r.res = &Result{Records: o.Records, Seed: o.Seed, Shuffled: o.Shuffle, KZTRecords: r.data.KZT, AvgRecordBytes: r.data.AvgBytes(),
+	r.res = &Result{Records: o.Records, Seed: o.Seed, Order: o.Order, KZTRecords: r.data.KZT, AvgRecordBytes: r.data.AvgBytes(),
 		Database: r.db, FuelTopic: r.topics.FuelPrices, BatchSize: o.BatchSize, CPUs: runtime.NumCPU(),
 		ExpectedSum: r.data.Sum()}
 	r.progress("generated: %d KZT, avg %.0f bytes, exact sum %s", r.data.KZT, r.data.AvgBytes(), r.res.ExpectedSum)
@@ -223,6 +226,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"ceiling J (ClickHouse's JSONEachRow insert)", r.ceilingJSON},
 		{"ceiling A (raw ClickHouse insert)", r.ceilingClickHouse},
 		{"publish", r.publish},
 		{"ceiling B (raw Kafka read)", r.ceilingKafka},
@@ -245,7 +249,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 func (r *run) cleanupDatabase() {
 	if r.o.Keep {
-		r.progress("kept database %s (with raw_ceiling and raw_full_ceiling)", r.db)
+		r.progress("kept database %s (with json_ceiling, raw_ceiling and raw_full_ceiling)", r.db)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

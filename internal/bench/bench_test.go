@@ -44,9 +44,12 @@ func TestIntegrationBenchSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + table.String())
-	if !res.Exact || !res.RawExact {
-		t.Errorf("exact = %v, raw exact = %v: stored %s (%d rows), raw %s, generated %s",
-			res.Exact, res.RawExact, res.StoredSum, res.StoredCount, res.RawStoredSum, res.ExpectedSum)
+	if !res.Exact || !res.RawExact || !res.JSONExact {
+		t.Errorf("exact = %v, raw exact = %v, JSON exact = %v: stored %s (%d rows), raw %s, JSON %s, generated %s",
+			res.Exact, res.RawExact, res.JSONExact, res.StoredSum, res.StoredCount, res.RawStoredSum, res.JSONStoredSum, res.ExpectedSum)
+	}
+	if res.Order != OrderPublishers {
+		t.Errorf("order %q, want the default %q", res.Order, OrderPublishers)
 	}
 	if res.StoredSum != Generate(20000, 3).Sum() || res.StoredCount != 20000 {
 		t.Errorf("stored sum %s over %d rows, want the generator's sum over 20000", res.StoredSum, res.StoredCount)

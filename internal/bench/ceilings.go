@@ -12,6 +12,48 @@ import (
 	"github.com/econflow/econflow/ingest/kafka"
 )
 
+// jsonCeilingTable is the table of ceiling J: the fields of a generated record as its columns,
+// ordered by the record's identity.
+const jsonCeilingTable = ` (
+    kind String, source String, country String, region String, product String,
+    price Decimal(38, 18), currency String, unit String, date Date
+) ENGINE = MergeTree
+ORDER BY (country, region, product, currency, unit, source, date)`
+
+// JSONCeilingNote says what ceiling J inserts, for the table's notes.
+const JSONCeilingNote = "ceiling J: ClickHouse's own INSERT … FORMAT JSONEachRow, through clickhouse-client, of the records' own lines " +
+	"in the run's order, each with its price written as a JSON number instead of a JSON string (ClickHouse 18.16's JSONEachRow " +
+	"cannot read a Decimal from a string; it reads a number exactly), into <db>.json_ceiling: a MergeTree of the record's " +
+	"9 fields ordered by its identity. A, A2: TSV inserts of the same values (secondary)."
+
+// ceilingJSON inserts the records' lines with ClickHouse's own JSON reader: what ClickHouse alone
+// does with the same lines the consumer reads, and the drain's main ceiling.
+func (r *run) ceilingJSON(ctx context.Context) error {
+	table := r.db + ".json_ceiling"
+	if err := r.store.Conn().Exec(ctx, "CREATE TABLE "+table+jsonCeilingTable); err != nil {
+		return fmt.Errorf("create %s: %w", table, err)
+	}
+	lines := make([]byte, 0, r.data.Bytes+int64(len(r.data.Prices)))
+	for _, p := range r.data.Prices {
+		lines = appendNumberPrice(lines, p.Value)
+		lines = append(lines, '\n')
+	}
+	d, err := r.pipe(ctx, "ceiling J", "INSERT INTO "+table+" FORMAT JSONEachRow", "JSON lines", lines)
+	if err != nil {
+		return err
+	}
+	r.res.JSONInsertSeconds = d.Seconds()
+	r.res.JSONInsertRate = float64(len(r.data.Prices)) / d.Seconds()
+	r.progress("ceiling J: %d rows in %.2fs = %.0f rows/s", len(r.data.Prices), d.Seconds(), r.res.JSONInsertRate)
+	var count uint64
+	q := "SELECT toString(sum(price)), count() FROM " + table
+	if err := r.store.Conn().QueryRow(ctx, q).Scan(&r.res.JSONStoredSum, &count); err != nil {
+		return fmt.Errorf("exactness: %s: %w", q, err)
+	}
+	r.res.JSONExact = r.res.JSONStoredSum == r.res.ExpectedSum && count == uint64(r.o.Records)
+	return nil
+}
+
 var rawColumns = []string{"source", "country", "region", "product", "tax_basis", "currency", "unit", "frequency",
 	"date", "published_at", "price", "unit_mult", "status", "record_id"}
 
@@ -31,7 +73,7 @@ ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency
 		fmt.Fprintf(&tsv, "%s\tKZ\t%s\tlpg\tincl_tax\t%s\tlitre\tD\t%s\t2026-01-01 00:00:00\t%s\t0\tA\tb%d\n",
 			p.Source, p.Region, p.Currency, p.Date, p.Price, i)
 	}
-	d, err := r.pipeTSV(ctx, "ceiling A", table, rawColumns, &tsv)
+	d, err := r.pipeTSV(ctx, "ceiling A", table, rawColumns, tsv.Bytes())
 	if err != nil {
 		return err
 	}
@@ -52,7 +94,7 @@ ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency
 		fmt.Fprintf(&tsv, "%s\tKZ\t%s\tlpg\tincl_tax\t%s\tlitre\tD\t%s\t2026-01-01 00:00:00\t%s\t0\t%s\t\\N\t%s\t%s\t\\N\t1.000000000000000000\t\\N\tEUR\tconverted\tA\t\t%032x\t%s\t%d\t%d\t2026-01-01 00:00:00\t%d\n",
 			p.Source, p.Region, p.Currency, p.Date, p.Price, v, v, v, i, r.topics.FuelPrices, i%3, i, 1_800_000_000_000_000_000+i)
 	}
-	d, err = r.pipeTSV(ctx, "ceiling A2", full, fullColumns, &tsv)
+	d, err = r.pipeTSV(ctx, "ceiling A2", full, fullColumns, tsv.Bytes())
 	if err != nil {
 		return err
 	}
@@ -80,16 +122,22 @@ var fullColumns = []string{"source", "country", "region", "product", "tax_basis"
 	"price_per_litre_eur", "price_per_kg_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "status",
 	"attributes", "record_id", "kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "_version"}
 
-// pipeTSV inserts tsv into table with clickhouse-client and returns how long it took.
-func (r *run) pipeTSV(ctx context.Context, what, table string, columns []string, tsv *bytes.Buffer) (time.Duration, error) {
+// pipeTSV inserts tsv into table's columns with clickhouse-client and returns how long it took.
+func (r *run) pipeTSV(ctx context.Context, what, table string, columns []string, tsv []byte) (time.Duration, error) {
+	return r.pipe(ctx, what, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") FORMAT TabSeparated", "TSV", tsv)
+}
+
+// pipe runs the insert query with clickhouse-client, data (described by format) on its standard
+// input, and returns how long it took, the client's start included.
+func (r *run) pipe(ctx context.Context, what, query, format string, data []byte) (time.Duration, error) {
 	args, err := clientArgs(r.o.ClickHouse)
 	if err != nil {
 		return 0, err
 	}
-	args = append(args, "--query", "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") FORMAT TabSeparated")
-	r.progress("%s: piping %d rows (%.1f MB TSV) into %s with %s", what, len(r.data.Prices), float64(tsv.Len())/1e6, table, r.o.ClickHouseClient)
+	args = append(args, "--query", query)
+	r.progress("%s: piping %d rows (%.1f MB %s) with %s: %s", what, len(r.data.Prices), float64(len(data))/1e6, format, r.o.ClickHouseClient, query)
 	cmd := exec.CommandContext(ctx, r.o.ClickHouseClient, args...)
-	cmd.Stdin = tsv
+	cmd.Stdin = bytes.NewReader(data)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	t0 := time.Now()

@@ -293,7 +293,7 @@ func (r *run) checkExact(ctx context.Context) error {
 	if !res.Exact {
 		verdict = "FAIL"
 	}
-	r.progress("exactness %s: sum(price) of %s.fuel_prices = %s over %d rows; generated %s (raw_ceiling matches: %v)",
-		verdict, r.db, res.StoredSum, res.StoredCount, res.ExpectedSum, res.RawExact)
+	r.progress("exactness %s: sum(price) of %s.fuel_prices = %s over %d rows; generated %s (json_ceiling matches: %v, raw_ceiling: %v)",
+		verdict, r.db, res.StoredSum, res.StoredCount, res.ExpectedSum, res.JSONExact, res.RawExact)
 	return nil
 }

@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +18,7 @@ type Record struct {
 	Price                          string // 12 integer digits, '.', 6 fractional digits
 	Key                            string // the Kafka key: the series
 	Value                          []byte // the JSON message
+	series                         int    // the series' number in generation order (EUR series first)
 }
 
 // Dataset is what Generate makes: the rate record that lets the KZT prices convert, the price
@@ -37,6 +41,7 @@ const (
 	kztDays     = 8 // the rate's date and the 7 days its window (DefaultFXConfig) covers
 	kztPercent  = 5
 	regionCodes = 36 * 36 * 36 // KZ-000 … KZ-ZZZ
+	kztSeries   = 1 << 30      // KZT series are numbered from here, after every EUR series
 	benchSource = "bench"
 	rateText    = "492.75"
 )
@@ -63,7 +68,8 @@ func series(prefix string, i int) (source, region string) {
 // Generate returns n fuel_price records and one EUR/KZT rate, all determined by seed (math/rand/v2
 // PCG). Every price has 12 integer and 6 fractional digits and is written as a JSON string;
 // about 5% are in KZT, the rest in EUR; every record has its own identity (source, region,
-// currency, date).
+// currency, date). The records come in generation order, each series in date order with the KZT
+// records mixed in; Arrange puts them in the order to publish.
 func Generate(n int, seed uint64) *Dataset {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	d := &Dataset{Seed: seed, Prices: make([]Record, 0, n), sum: new(big.Int)}
@@ -80,10 +86,12 @@ func Generate(n int, seed uint64) *Dataset {
 		var r Record
 		if rng.IntN(100) < kztPercent {
 			r.Source, r.Region = series(benchSource, kzt/kztDays)
+			r.series = kztSeries + kzt/kztDays
 			r.Currency, r.Date = "KZT", kztBase.AddDate(0, 0, kzt%kztDays).Format(time.DateOnly)
 			kzt++
 		} else {
 			r.Source, r.Region = series(benchSource, eur/eurDays)
+			r.series = eur / eurDays
 			r.Currency, r.Date = "EUR", eurBase.AddDate(0, 0, eur%eurDays).Format(time.DateOnly)
 			eur++
 		}
@@ -98,6 +106,71 @@ func Generate(n int, seed uint64) *Dataset {
 	}
 	d.KZT = kzt
 	return d
+}
+
+// Order is the order in which the records are published.
+type Order string
+
+// The orders of Options.Order.
+const (
+	// OrderPublishers publishes as publishers do: day after day, every series each day (the
+	// records of one date in series order, the dates in order).
+	OrderPublishers Order = "publishers"
+	// OrderKey publishes in fuel_prices_data's key order: one series after another, each in
+	// date order — the one order in which ClickHouse never has to sort a part and merges are
+	// cheapest.
+	OrderKey Order = "key"
+	// OrderRandom publishes in a random order drawn from the seed, as records from many
+	// unrelated producers would arrive.
+	OrderRandom Order = "random"
+)
+
+// Describe names the order in a sentence.
+func (o Order) Describe() string {
+	switch o {
+	case OrderPublishers:
+		return "publishers' order (days in order, every series each day)"
+	case OrderKey:
+		return "key order (each series whole, in date order)"
+	}
+	return string(o) + " order"
+}
+
+// Orders lists the orders Arrange knows, the default first.
+var Orders = []Order{OrderPublishers, OrderKey, OrderRandom}
+
+// ParseOrder returns the Order named s.
+func ParseOrder(s string) (Order, error) {
+	for _, o := range Orders {
+		if string(o) == s {
+			return o, nil
+		}
+	}
+	return "", fmt.Errorf("unknown order %q: want publishers, key or random", s)
+}
+
+// Arrange puts the records in order o; the random order is drawn from seed. The records
+// themselves, their rate and their sum do not change.
+func (d *Dataset) Arrange(o Order, seed uint64) error {
+	switch o {
+	case OrderPublishers:
+		slices.SortStableFunc(d.Prices, func(a, b Record) int {
+			return cmp.Or(strings.Compare(a.Date, b.Date), cmp.Compare(a.series, b.series))
+		})
+	case OrderKey:
+		// fuel_prices_data's key is (country, region, product, tax_basis, currency, unit,
+		// source, frequency, date, published_at); the generated records differ in region,
+		// currency, source and date only.
+		slices.SortStableFunc(d.Prices, func(a, b Record) int {
+			return cmp.Or(strings.Compare(a.Region, b.Region), strings.Compare(a.Currency, b.Currency),
+				strings.Compare(a.Source, b.Source), strings.Compare(a.Date, b.Date))
+		})
+	case OrderRandom:
+		d.Shuffle(seed)
+	default:
+		return fmt.Errorf("unknown order %q", o)
+	}
+	return nil
 }
 
 // Shuffle puts the records in a random order drawn from seed (Fisher–Yates).
@@ -118,6 +191,24 @@ func appendPrice(b []byte, source, region, price, currency, date string) []byte 
 	b = append(b, `","unit":"litre","date":"`...)
 	b = append(b, date...)
 	return append(b, `"}`...)
+}
+
+// pricePrefix begins the price member of a generated message.
+var pricePrefix = []byte(`"price":"`)
+
+// appendNumberPrice appends the message value with its price written as a JSON number instead of
+// a JSON string: the line ClickHouse 18.16's JSONEachRow can read the price of exactly (it cannot
+// read a Decimal from a JSON string).
+func appendNumberPrice(b, value []byte) []byte {
+	i := bytes.Index(value, pricePrefix)
+	if i < 0 {
+		return append(b, value...)
+	}
+	j := i + len(pricePrefix)
+	k := j + bytes.IndexByte(value[j:], '"')
+	b = append(b, value[:j-1]...)
+	b = append(b, value[j:k]...)
+	return append(b, value[k+1:]...)
 }
 
 // Sum returns the exact sum of the prices as ClickHouse's toString of a Decimal(38, 18) writes

@@ -116,31 +116,122 @@ func TestFormatScaled(t *testing.T) {
 	}
 }
 
-// TestShuffle: a shuffled dataset holds the same records in another order, the same for the
-// same seed.
-func TestShuffle(t *testing.T) {
-	const n = 5000
-	a, b, c := Generate(n, 7), Generate(n, 7), Generate(n, 7)
-	b.Shuffle(7)
-	c.Shuffle(7)
-	moved := 0
-	count := map[string]int{}
-	for i := range a.Prices {
-		if !bytes.Equal(b.Prices[i].Value, c.Prices[i].Value) {
-			t.Fatalf("record %d differs between two shuffles with seed 7", i)
-		}
-		if !bytes.Equal(a.Prices[i].Value, b.Prices[i].Value) {
-			moved++
-		}
-		count[string(a.Prices[i].Value)]++
-		count[string(b.Prices[i].Value)]--
+// recordFields decodes a generated message's fields with encoding/json (numbers kept as text).
+func recordFields(t *testing.T, value []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("%s: %v", value, err)
 	}
-	if moved < n*9/10 {
-		t.Errorf("shuffling moved %d of %d records", moved, n)
+	return m
+}
+
+// TestArrange: every order holds the same records, the same for the same seed, in the order it
+// names, read back from the messages' JSON: publishers' order has the dates in order and every
+// series on the first date; key order has each series whole, in date order; the random order
+// moves nearly every record.
+func TestArrange(t *testing.T) {
+	const n = 20000 // 6 EUR series of 3650 days, the last one partial, and some KZT series
+	field := func(t *testing.T, p Record, k string) string { return recordFields(t, p.Value)[k].(string) }
+	for _, o := range Orders {
+		t.Run(string(o), func(t *testing.T) {
+			gen, a, b := Generate(n, 7), Generate(n, 7), Generate(n, 7)
+			if err := a.Arrange(o, 7); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Arrange(o, 7); err != nil {
+				t.Fatal(err)
+			}
+			count := map[string]int{}
+			moved := 0
+			for i := range gen.Prices {
+				if !bytes.Equal(a.Prices[i].Value, b.Prices[i].Value) {
+					t.Fatalf("record %d differs between two arrangements with seed 7", i)
+				}
+				if !bytes.Equal(a.Prices[i].Value, gen.Prices[i].Value) {
+					moved++
+				}
+				count[string(gen.Prices[i].Value)]++
+				count[string(a.Prices[i].Value)]--
+			}
+			for v, k := range count {
+				if k != 0 {
+					t.Fatalf("record %s: %d more in the generated than in the arranged set", v, k)
+				}
+			}
+			if a.Sum() != gen.Sum() {
+				t.Errorf("sum %s after arranging, %s before", a.Sum(), gen.Sum())
+			}
+			switch o {
+			case OrderPublishers:
+				eurSeries := map[string]bool{}
+				firstDate, onFirst := field(t, a.Prices[0], "date"), 0
+				for i, p := range a.Prices {
+					m := recordFields(t, p.Value)
+					if m["currency"] == "EUR" {
+						eurSeries[m["source"].(string)+"/"+m["region"].(string)] = true
+					}
+					if m["date"] == firstDate {
+						onFirst++
+					}
+					if i > 0 && field(t, a.Prices[i-1], "date") > m["date"].(string) {
+						t.Fatalf("record %d dated %s after one dated %s", i, m["date"], field(t, a.Prices[i-1], "date"))
+					}
+				}
+				if len(eurSeries) < 2 || onFirst != len(eurSeries) {
+					t.Errorf("%d records on the first date %s, want one of each of the %d EUR series", onFirst, firstDate, len(eurSeries))
+				}
+			case OrderKey:
+				key := func(p Record) string {
+					m := recordFields(t, p.Value)
+					return strings.Join([]string{m["region"].(string), m["currency"].(string), m["source"].(string), m["date"].(string)}, "|")
+				}
+				for i := 1; i < len(a.Prices); i++ {
+					if key(a.Prices[i-1]) >= key(a.Prices[i]) {
+						t.Fatalf("record %d: key %s after %s", i, key(a.Prices[i]), key(a.Prices[i-1]))
+					}
+				}
+			case OrderRandom:
+				if moved < n*9/10 {
+					t.Errorf("the random order moved %d of %d records", moved, n)
+				}
+			}
+		})
 	}
-	for v, k := range count {
-		if k != 0 {
-			t.Fatalf("record %s: %d more in the generated than in the shuffled set", v, k)
+	if err := Generate(10, 1).Arrange("alphabetical", 1); err == nil {
+		t.Error("Arrange accepted an unknown order")
+	}
+	if _, err := ParseOrder("shuffled"); err == nil {
+		t.Error("ParseOrder accepted an unknown order")
+	}
+}
+
+// TestAppendNumberPrice: ceiling J's line is the message with the price as a JSON number of the
+// same digits and every other field unchanged.
+func TestAppendNumberPrice(t *testing.T) {
+	d := Generate(200, 5)
+	for _, p := range d.Prices {
+		line := appendNumberPrice([]byte("prefix"), p.Value)
+		rest, ok := bytes.CutPrefix(line, []byte("prefix"))
+		if !ok || len(rest) != len(p.Value)-2 {
+			t.Fatalf("%s → %s", p.Value, line)
+		}
+		want, got := recordFields(t, p.Value), recordFields(t, rest)
+		num, ok := got["price"].(json.Number)
+		if !ok || string(num) != want["price"] {
+			t.Fatalf("%s: price %v (%T), want the number %s", rest, got["price"], got["price"], want["price"])
+		}
+		delete(want, "price")
+		delete(got, "price")
+		if len(got) != len(want) || len(got) != 8 {
+			t.Fatalf("%s: fields %v, want %v", rest, got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("%s: %s = %v, want %v", rest, k, got[k], v)
+			}
 		}
 	}
 }

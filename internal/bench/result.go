@@ -13,7 +13,7 @@ import (
 type Result struct {
 	Records        int     `json:"records"`
 	Seed           uint64  `json:"seed"`
-	Shuffled       bool    `json:"shuffled"`
+	Order          Order   `json:"order"` // the order the records were published in
 	KZTRecords     int     `json:"kzt_records"`
 	AvgRecordBytes float64 `json:"avg_record_bytes"`
 	Broker         string  `json:"broker"`
@@ -22,6 +22,12 @@ type Result struct {
 	BatchSize      int     `json:"batch_size"`
 	CPUs           int     `json:"cpus"`
 
+	// Ceiling J, the drain's: ClickHouse's own JSONEachRow insert of the records' lines (prices as
+	// JSON numbers) through clickhouse-client, into a table of the record's fields.
+	JSONInsertSeconds float64 `json:"json_insert_seconds"`
+	JSONInsertRate    float64 `json:"json_insert_rows_per_sec"`
+	JSONStoredSum     string  `json:"json_stored_sum"`
+	JSONExact         bool    `json:"json_exact"` // its stored sum and count are the generated ones
 	// Ceiling A: TSV into a plain MergeTree table through clickhouse-client.
 	RawInsertSeconds float64 `json:"raw_insert_seconds"`
 	RawInsertRate    float64 `json:"raw_insert_rows_per_sec"`
@@ -55,13 +61,12 @@ type Result struct {
 	CPUNote                    string  `json:"cpu_note"`
 
 	// Exactness, checked right after the drain (before the latency phase adds rows).
-	ExpectedSum   string `json:"expected_sum"`
-	StoredSum     string `json:"stored_sum"`
-	StoredCount   uint64 `json:"stored_count"`
-	Exact         bool   `json:"exact"`
-	RawStoredSum  string `json:"raw_stored_sum"`
-	RawExact      bool   `json:"raw_exact"`
-	ExactnessNote string `json:"exactness_note,omitempty"`
+	ExpectedSum  string `json:"expected_sum"`
+	StoredSum    string `json:"stored_sum"`
+	StoredCount  uint64 `json:"stored_count"`
+	Exact        bool   `json:"exact"`
+	RawStoredSum string `json:"raw_stored_sum"`
+	RawExact     bool   `json:"raw_exact"`
 
 	// Latency: per publication batch, from just before the write to the first query that
 	// returned all of the batch's rows.
@@ -95,17 +100,20 @@ func (m Metric) Ratio() float64 {
 	return m.Value / m.Ceiling
 }
 
-// Metrics lists the measured numbers, each with its ceiling where there is one.
+// Metrics lists the measured numbers, each with its ceiling where there is one. The drain's
+// ceiling is J; its ratios to A, A2 and B follow as secondary rows.
 func (r *Result) Metrics() []Metric {
 	ms := []Metric{
+		{Name: "ceiling J: ClickHouse's own JSONEachRow insert of the same lines", Value: r.JSONInsertRate, Unit: "rows/s"},
 		{Name: "ceiling A: raw ClickHouse insert (clickhouse-client TSV)", Value: r.RawInsertRate, Unit: "rows/s"},
 		{Name: "ceiling A2: raw insert of every stored column (TSV)", Value: r.RawFullInsertRate, Unit: "rows/s"},
 		{Name: "producer publish (kafka Writer, acks=all)", Value: r.ProduceRate, Unit: "msgs/s"},
 		{Name: "ceiling B: raw Kafka read (group reader, no processing)", Value: r.KafkaReadRate, Unit: "msgs/s"},
-		{Name: "drain end to end (start → count() = N)", Value: r.DrainRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
+		{Name: "drain end to end (start → count() = N)", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.JSONInsertRate, Of: "J"},
+		{Name: "drain steady (first rows → N)", Value: r.DrainSteadyRate, Unit: "rows/s", Ceiling: r.JSONInsertRate, Of: "J"},
+		{Name: "drain vs raw TSV insert ceiling", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.RawInsertRate, Of: "A"},
 		{Name: "drain vs full-row insert ceiling", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.RawFullInsertRate, Of: "A2"},
 		{Name: "drain vs Kafka ceiling", Value: r.DrainRate, Unit: "rows/s", Ceiling: r.KafkaReadRate, Of: "B"},
-		{Name: "drain steady (first rows → N)", Value: r.DrainSteadyRate, Unit: "rows/s", Ceiling: math.Min(r.RawInsertRate, r.KafkaReadRate), Of: r.lowerCeiling()},
 		{Name: "drain start → first rows visible", Value: r.DrainFirstRowSeconds, Unit: "s"},
 		{Name: "drain CPU (process user+sys)", Value: r.CPUSecondsPerMillion, Unit: "CPU-s/M rows"},
 	}
@@ -125,12 +133,9 @@ func (r *Result) Metrics() []Metric {
 	return ms
 }
 
-func (r *Result) lowerCeiling() string {
-	if r.RawInsertRate <= r.KafkaReadRate {
-		return "A"
-	}
-	return "B"
-}
+// AllExact reports whether the drain and every ceiling stored exactly the generated sum and
+// count.
+func (r *Result) AllExact() bool { return r.Exact && r.RawExact && r.JSONExact }
 
 // WriteTable writes the result as an aligned table: metric, value, ceiling, ratio.
 func (r *Result) WriteTable(w io.Writer) error {
@@ -144,27 +149,27 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", m.Name, num(m.Value), m.Unit, ceiling, ratio)
 	}
-	check := "PASS"
-	if !r.Exact {
-		check = "FAIL"
-	}
-	fmt.Fprintf(tw, "exact sum of price (%d rows)\t%s\t\t\n", r.StoredCount, check)
+	fmt.Fprintf(tw, "exact sum of price (%d rows)\t%s\t\t\n", r.StoredCount, passFail(r.Exact))
+	fmt.Fprintf(tw, "exact sum in ceilings J and A\t%s\t\t\n", passFail(r.JSONExact && r.RawExact))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	order := ""
-	if r.Shuffled {
-		order = " (shuffled)"
-	}
-	_, err := fmt.Fprintf(w, "\n%d records%s (%d KZT, avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
-		"expected sum %s\nstored sum   %s\n%s\n%s\n",
-		r.Records, order, r.KZTRecords, r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs,
-		r.ExpectedSum, r.StoredSum, r.CPUNote, r.PeakRSSNote)
+	_, err := fmt.Fprintf(w, "\n%d records in %s (%d KZT, avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
+		"expected sum %s\nstored sum   %s\n%s\n%s\n%s\n",
+		r.Records, r.Order.Describe(), r.KZTRecords, r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs,
+		r.ExpectedSum, r.StoredSum, JSONCeilingNote, r.CPUNote, r.PeakRSSNote)
 	if err == nil && r.LatencyRecords > 0 {
 		_, err = fmt.Fprintf(w, "latency: %d records in %d batches of %d, poll every %.0fms, max %.0fms.\n",
 			r.LatencyRecords, r.LatencyBatches, r.LatencyBatchRecords, r.LatencyPollMs, r.LatencyMaxMs)
 	}
 	return err
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
 }
 
 // WriteJSON writes the result and its metrics as indented JSON.
