@@ -305,9 +305,35 @@ func (q *queryRun) waitForMerges(ctx context.Context) error {
 		q.res.Parts[table] = int(n)
 		parts = append(parts, fmt.Sprintf("%s %d", table, n))
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	slices.Sort(parts)
 	q.progress("merges done after %.1fs; active parts: %s", q.res.MergeWaitSeconds, strings.Join(parts, ", "))
-	return rows.Err()
+	return q.checkLoaded(ctx)
+}
+
+// checkLoaded checks that the tables hold what was generated: every wage and rate, and every
+// fuel vintage (re-deliveries merged away or not yet).
+func (q *queryRun) checkLoaded(ctx context.Context) error {
+	res := q.res
+	for _, c := range []struct {
+		table    string
+		min, max int
+	}{
+		{"fuel_prices_data", res.Vintages, res.FuelRows},
+		{"wages_data", res.WageRows, res.WageRows},
+		{"fx_rates_data", res.RateRows, res.RateRows},
+	} {
+		var n uint64
+		if err := q.store.Conn().QueryRow(ctx, "SELECT count() FROM "+q.db+"."+c.table).Scan(&n); err != nil {
+			return fmt.Errorf("count %s: %w", c.table, err)
+		}
+		if n < uint64(c.min) || n > uint64(c.max) {
+			return fmt.Errorf("load: %s holds %d rows, want %d to %d", c.table, n, c.min, c.max)
+		}
+	}
+	return nil
 }
 
 // target picks what the questions ask about: the sixth country (PL, a non-EUR currency, so
