@@ -169,6 +169,9 @@ type QueryTiming struct {
 	// Same is true when the view's rows are the direct read's; Difference says otherwise.
 	Same       bool   `json:"same_rows"`
 	Difference string `json:"difference,omitempty"`
+	// Error is set when ClickHouse did not answer the view or the direct read; nothing else is
+	// then measured.
+	Error string `json:"error,omitempty"`
 }
 
 // queryTargetMs is the target of a view query whose direct read took direct ms: at most three
@@ -231,13 +234,16 @@ func RunQueries(ctx context.Context, o QueryOptions) (*QueryResult, error) {
 		return nil, err
 	}
 	q.res.Target = q.target()
-	differs := 0
+	differs, failed := 0, 0
 	for _, spec := range querySpecs(q.db, q.res.Target) {
 		t, err := q.time(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", spec.Name, err)
 		}
-		if !t.Same {
+		switch {
+		case t.Error != "":
+			failed++
+		case !t.Same:
 			differs++
 		}
 		if t.Pass {
@@ -245,12 +251,16 @@ func RunQueries(ctx context.Context, o QueryOptions) (*QueryResult, error) {
 		}
 		q.res.Queries = append(q.res.Queries, t)
 	}
-	q.res.Same = differs == 0
+	q.res.Same = differs == 0 && failed == 0
 	q.res.TotalSeconds = time.Since(q.start).Seconds()
+	var errs []error
 	if differs > 0 {
-		return q.res, fmt.Errorf("%w: %d of %d questions", ErrViewDiffers, differs, len(q.res.Queries))
+		errs = append(errs, fmt.Errorf("%w: %d of %d questions", ErrViewDiffers, differs, len(q.res.Queries)))
 	}
-	return q.res, nil
+	if failed > 0 {
+		errs = append(errs, fmt.Errorf("ClickHouse did not answer %d of %d questions", failed, len(q.res.Queries)))
+	}
+	return q.res, errors.Join(errs...)
 }
 
 // viewSettings decides the settings of the view queries: on ClickHouse 18.16 the views need
@@ -370,11 +380,11 @@ func (q *queryRun) time(ctx context.Context, spec querySpec) (QueryTiming, error
 	t := QueryTiming{Name: spec.Name, Shape: spec.Shape, View: spec.View, ViewSQL: spec.ViewSQL, DirectSQL: spec.DirectSQL}
 	view, _, err := q.http.query(ctx, spec.ViewSQL, q.res.ViewSettings)
 	if err != nil {
-		return t, fmt.Errorf("view: %w", err)
+		return q.failed(t, fmt.Errorf("view: %w", err))
 	}
 	direct, _, err := q.http.query(ctx, spec.DirectSQL, "")
 	if err != nil {
-		return t, fmt.Errorf("direct read: %w", err)
+		return q.failed(t, fmt.Errorf("direct read: %w", err))
 	}
 	t.Rows = len(view.Rows)
 	if err := compareAnswers(view, direct, spec.Approx); err != nil {
@@ -388,11 +398,11 @@ func (q *queryRun) time(ctx context.Context, spec querySpec) (QueryTiming, error
 	for len(viewMs) < q.o.Runs && (len(viewMs) == 0 || time.Since(t0) < q.o.Budget) {
 		v, vs, err := q.http.query(ctx, spec.ViewSQL, q.res.ViewSettings)
 		if err != nil {
-			return t, fmt.Errorf("view: %w", err)
+			return q.failed(t, fmt.Errorf("view: %w", err))
 		}
 		d, ds, err := q.http.query(ctx, spec.DirectSQL, "")
 		if err != nil {
-			return t, fmt.Errorf("direct read: %w", err)
+			return q.failed(t, fmt.Errorf("direct read: %w", err))
 		}
 		if len(v.Rows) != t.Rows || len(d.Rows) != len(direct.Rows) {
 			return t, fmt.Errorf("answers changed between runs: view %d then %d rows, direct read %d then %d", t.Rows, len(v.Rows), len(direct.Rows), len(d.Rows))
@@ -413,6 +423,18 @@ func (q *queryRun) time(ctx context.Context, spec querySpec) (QueryTiming, error
 	t.Pass = t.ViewMs <= t.TargetMs
 	q.progress("%s (%s): view %.1f ms, direct %.1f ms (×%.1f), %d rows; rows read %d vs %d; %s; same rows: %v",
 		spec.Name, spec.View, t.ViewMs, t.DirectMs, t.Ratio, t.Rows, t.ViewRowsRead, t.DirectRowsRead, passFail(t.Pass), t.Same)
+	return t, nil
+}
+
+// failed records a question that ClickHouse did not answer (e.g. a view that exceeds the
+// server's memory limit): the run goes on with the next question and fails at its end, unless
+// the run was cancelled.
+func (q *queryRun) failed(t QueryTiming, err error) (QueryTiming, error) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return t, err
+	}
+	t.Error = err.Error()
+	q.progress("%s: FAILED: %v", t.Name, err)
 	return t, nil
 }
 
@@ -536,6 +558,10 @@ func (r *QueryResult) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "query\tview\tview ms\tdirect ms\tratio\trows\tview rows read\tdirect rows read\ttarget ms\tverdict\tsame rows\t\n")
 	for _, t := range r.Queries {
+		if t.Error != "" {
+			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\t\tFAIL\t?\t\n", t.Name, t.View)
+			continue
+		}
 		same := "yes"
 		if !t.Same {
 			same = "NO"
@@ -556,7 +582,11 @@ func (r *QueryResult) WriteTable(w io.Writer) error {
 		return err
 	}
 	for _, t := range r.Queries {
-		if !t.Same {
+		if t.Error != "" {
+			if _, err := fmt.Fprintf(w, "\n%s failed: %s\n", t.Name, t.Error); err != nil {
+				return err
+			}
+		} else if !t.Same {
 			if _, err := fmt.Fprintf(w, "\n%s: the view answered other rows than the direct read: %s\n", t.Name, t.Difference); err != nil {
 				return err
 			}
