@@ -127,7 +127,7 @@ func cmdBenchQueries(stop context.Context, args []string, stdout, stderr io.Writ
 		args, settings{clickhouse: true}, stderr, func(fs *flag.FlagSet) {
 			fs.IntVar(&o.Rows, "rows", o.Rows, "fuel price rows to load (every vintage and re-delivery counts); wages and rates come on top")
 			fs.IntVar(&o.Runs, "runs", o.Runs, "timed runs of each query (after one untimed run whose answers are compared); the median is reported")
-			fs.DurationVar(&o.Budget, "budget", o.Budget, "time for one query's timed runs (view and direct read together), after which it stops early; at least one run is made")
+			fs.DurationVar(&o.Budget, "budget", o.Budget, "time for one query's timed runs (view and direct read together), after which it stops early; at least one run is made, and a view whose first, compared run took this long is not run again")
 			fs.IntVar(&o.BatchRows, "batch-rows", o.BatchRows, "rows per insert while loading")
 			fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the data")
 			fs.StringVar(&o.HTTP, "clickhouse-http", o.HTTP, "the same server's HTTP interface, which the queries go through; default http://<the DSN's host>:8123/")

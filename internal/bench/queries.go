@@ -43,7 +43,8 @@ type QueryOptions struct {
 	// compared; default 5. A query stops early once its timed runs took Budget.
 	Runs int
 	// Budget bounds the time spent timing one question (the view and the direct read together,
-	// after the first run); at least one timed run is made. Default 60s.
+	// after the first run); at least one timed run is made. A view whose first run alone took
+	// Budget is not run again: its first run is timed. Default 60s.
 	Budget time.Duration
 	// BatchRows is the rows per insert while loading; default 200,000.
 	BatchRows int
@@ -374,15 +375,17 @@ func (q *queryRun) target() QueryTarget {
 	return t
 }
 
-// time asks spec once untimed and compares the answers, then times it up to Runs times, the view
-// and the direct read alternately.
+// time asks spec once and compares the answers, then times it up to Runs times more, the view
+// and the direct read alternately, for at most Budget (at least once). A view whose first
+// answer alone took Budget is not asked again: that first run, with its direct read's, is its
+// one timed run.
 func (q *queryRun) time(ctx context.Context, spec querySpec) (QueryTiming, error) {
 	t := QueryTiming{Name: spec.Name, Shape: spec.Shape, View: spec.View, ViewSQL: spec.ViewSQL, DirectSQL: spec.DirectSQL}
-	view, _, err := q.http.query(ctx, spec.ViewSQL, q.res.ViewSettings)
+	view, vs, err := q.http.query(ctx, spec.ViewSQL, q.res.ViewSettings)
 	if err != nil {
 		return q.failed(t, fmt.Errorf("view: %w", err))
 	}
-	direct, _, err := q.http.query(ctx, spec.DirectSQL, "")
+	direct, ds, err := q.http.query(ctx, spec.DirectSQL, "")
 	if err != nil {
 		return q.failed(t, fmt.Errorf("direct read: %w", err))
 	}
@@ -394,6 +397,14 @@ func (q *queryRun) time(ctx context.Context, spec querySpec) (QueryTiming, error
 		t.Same = true
 	}
 	var viewMs, directMs, viewServer, directServer []float64
+	record := func(vs, ds queryStats) {
+		viewMs, directMs = append(viewMs, ms(vs.wall)), append(directMs, ms(ds.wall))
+		viewServer, directServer = append(viewServer, vs.Elapsed*1000), append(directServer, ds.Elapsed*1000)
+		t.ViewRowsRead, t.ViewBytesRead, t.DirectRowsRead, t.DirectBytesRead = vs.RowsRead, vs.BytesRead, ds.RowsRead, ds.BytesRead
+	}
+	if vs.wall >= q.o.Budget {
+		record(vs, ds)
+	}
 	t0 := time.Now()
 	for len(viewMs) < q.o.Runs && (len(viewMs) == 0 || time.Since(t0) < q.o.Budget) {
 		v, vs, err := q.http.query(ctx, spec.ViewSQL, q.res.ViewSettings)
@@ -407,9 +418,7 @@ func (q *queryRun) time(ctx context.Context, spec querySpec) (QueryTiming, error
 		if len(v.Rows) != t.Rows || len(d.Rows) != len(direct.Rows) {
 			return t, fmt.Errorf("answers changed between runs: view %d then %d rows, direct read %d then %d", t.Rows, len(v.Rows), len(direct.Rows), len(d.Rows))
 		}
-		viewMs, directMs = append(viewMs, ms(vs.wall)), append(directMs, ms(ds.wall))
-		viewServer, directServer = append(viewServer, vs.Elapsed*1000), append(directServer, ds.Elapsed*1000)
-		t.ViewRowsRead, t.ViewBytesRead, t.DirectRowsRead, t.DirectBytesRead = vs.RowsRead, vs.BytesRead, ds.RowsRead, ds.BytesRead
+		record(vs, ds)
 	}
 	t.Runs = len(viewMs)
 	t.ViewMs, _, _ = medianMinMax(viewMs)
