@@ -1,8 +1,15 @@
-// Package bench measures econflow's throughput end to end against its two ceilings, and checks
-// that what it measured was exact.
+// Package bench measures econflow end to end: the consumer's throughput against ClickHouse's
+// own insert of the same records (Run), and the SQL views against direct reads of the storage
+// tables (RunQueries); each checks that what it measured was exact.
 //
-// Run generates N fuel_price records deterministically, then measures, in order:
+// Run generates N fuel_price records deterministically and puts them in the order to publish
+// (Options.Order: publishers' order by default — days in order, every series each day; or the
+// table's key order, or a random one), then measures, in order:
 //
+//   - ceiling J, the drain's: ClickHouse's own INSERT … FORMAT JSONEachRow of the same record
+//     lines through clickhouse-client, into a table of the record's fields (<db>.json_ceiling),
+//     each price written as a JSON number (18.16's JSONEachRow cannot read a Decimal from a JSON
+//     string; it reads a number exactly);
 //   - ceiling A, raw ClickHouse insert: the same values as TSV piped into clickhouse-client,
 //     into a plain MergeTree table (<db>.raw_ceiling) — no Kafka, no decoding, no conversion;
 //   - ceiling A2, the same rows with every column econflow stores (derived values, provenance,
@@ -18,12 +25,12 @@
 //     is near — with the process's CPU time and peak RSS, and the CPU of a local ClickHouse
 //     server and Kafka broker; a check that they are N distinct records follows, untimed;
 //   - exactness: the sum of price in <db>.fuel_prices must equal the generated sum, computed
-//     with math/big, digit for digit;
+//     with math/big, digit for digit (and so must the sums of the J and A tables);
 //   - latency: records published at a steady rate while the consumer runs, each timed from just
 //     before its publication to the moment ClickHouse returns it to a query.
 //
 // Every run uses its own database (econ_bench_<unix nanoseconds>), topics and consumer group,
-// and drops them at the end unless Options.Keep is set.
+// and drops them at the end unless Options.Keep is set. RunQueries is described in queries.go.
 package bench
 
 import (
