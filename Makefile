@@ -35,12 +35,19 @@ test: services vet
 faults:
 	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m -run '^TestFault' ./ingest/
 
-## bench: throughput benchmark on 1M generated records against the same run's ceilings, 3 runs, medians
-## (RECORDS=N, RUNS=N to change), on Apache Kafka and ClickHouse as `services` starts them
+## bench: throughput benchmark on 1M generated records in publishers' order against ClickHouse's own
+## JSONEachRow insert of the same lines, 3 runs, medians (RECORDS=N, RUNS=N, ORDER=publishers|key|random);
+## then the query benchmark: views against direct primary-key reads on QUERY_ROWS fuel rows, each
+## question timed for up to QUERY_BUDGET (bench-queries.json). On Apache Kafka and ClickHouse as
+## `services` starts them
 RECORDS ?= 1000000
 RUNS ?= 3
+ORDER ?= publishers
+QUERY_ROWS ?= 10000000
+QUERY_BUDGET ?= 20s
 bench: build services
-	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
+	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
+	bin/econflow bench queries --rows $(QUERY_ROWS) --budget $(QUERY_BUDGET) --json bench-queries.json
 
 ## unit: the tests that need no services
 unit:

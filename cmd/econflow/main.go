@@ -24,7 +24,8 @@ Commands:
   broker    run the embedded Kafka-protocol broker for local use and tests
   replay    re-publish dead letters to their original topics once their cause is fixed
   demo      zero set-up: sample data end to end, then the tables an economist asks for
-  bench     throughput, CPU, memory and latency of the pipeline against raw ClickHouse and Kafka ceilings
+  bench     throughput, CPU, memory and latency of the pipeline against ClickHouse's own JSON insert and raw
+            ceilings; 'bench queries': the SQL views against direct primary-key reads
 
 Run 'econflow <command> --help' for a command's flags. Every setting can also come from the
 environment (ECONFLOW_BROKERS, ECONFLOW_CLICKHOUSE, ECONFLOW_GROUP, ECONFLOW_HTTP, …).

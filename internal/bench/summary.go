@@ -14,7 +14,8 @@ import (
 type Summary struct {
 	Runs    []*Result       `json:"runs"`
 	Metrics []SummaryMetric `json:"metrics"`
-	// Exact is true when every run stored exactly the generated sum.
+	// Exact is true when every run stored exactly the generated sum, in the drain and in the
+	// ceilings.
 	Exact bool `json:"exact"`
 }
 
@@ -25,8 +26,7 @@ type SummaryMetric struct {
 	Median float64 `json:"median"`
 	Min    float64 `json:"min"`
 	Max    float64 `json:"max"`
-	// Of names the ceiling of the ratios ("" when the metric has none). With A and B as
-	// ceilings, the lower of the two in each run.
+	// Of names the ceiling of the ratios ("" when the metric has none).
 	Of          string  `json:"ceiling_of,omitempty"`
 	RatioMedian float64 `json:"ratio_median,omitempty"`
 	RatioMin    float64 `json:"ratio_min,omitempty"`
@@ -46,12 +46,11 @@ func Summarize(runs []*Result) (*Summary, error) {
 		if len(lists[i]) != len(lists[0]) {
 			return nil, fmt.Errorf("run %d measured %d metrics, run 1 %d: not the same options", i+1, len(lists[i]), len(lists[0]))
 		}
-		s.Exact = s.Exact && r.Exact && r.RawExact
+		s.Exact = s.Exact && r.AllExact()
 	}
 	for j, first := range lists[0] {
 		m := SummaryMetric{Name: first.Name, Unit: first.Unit}
 		values, ratios := make([]float64, len(runs)), make([]float64, 0, len(runs))
-		ofs := map[string]bool{}
 		for i := range runs {
 			mi := lists[i][j]
 			if mi.Name != first.Name {
@@ -60,19 +59,12 @@ func Summarize(runs []*Result) (*Summary, error) {
 			values[i] = mi.Value
 			if mi.Ceiling > 0 {
 				ratios = append(ratios, mi.Ratio())
-				ofs[mi.Of] = true
 			}
 		}
 		m.Median, m.Min, m.Max = medianMinMax(values)
 		if len(ratios) > 0 {
 			m.RatioMedian, m.RatioMin, m.RatioMax = medianMinMax(ratios)
-			for of := range ofs {
-				if m.Of != "" {
-					m.Of = "A or B" // the lower ceiling differed between runs
-					break
-				}
-				m.Of = of
-			}
+			m.Of = first.Of
 		}
 		s.Metrics = append(s.Metrics, m)
 	}
@@ -106,7 +98,7 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}
 	exact := 0
 	for _, r := range s.Runs {
-		if r.Exact && r.RawExact {
+		if r.AllExact() {
 			exact++
 		}
 	}
@@ -119,13 +111,9 @@ func (s *Summary) WriteTable(w io.Writer) error {
 		return err
 	}
 	r := s.Runs[0]
-	order := ""
-	if r.Shuffled {
-		order = " (shuffled)"
-	}
-	_, err := fmt.Fprintf(w, "\n%d runs of %d records%s (avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
-		"Each run measures its own ceilings before its drain; each ratio is within one run.\n%s\n%s\n",
-		len(s.Runs), r.Records, order, r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs, r.CPUNote, r.PeakRSSNote)
+	_, err := fmt.Fprintf(w, "\n%d runs of %d records in %s (avg %.0f B), seed %d, broker %s, batch size %d, %d CPUs.\n"+
+		"Each run measures its own ceilings before its drain; each ratio is within one run.\n%s\n%s\n%s\n",
+		len(s.Runs), r.Records, r.Order.Describe(), r.AvgRecordBytes, r.Seed, r.Broker, r.BatchSize, r.CPUs, JSONCeilingNote, r.CPUNote, r.PeakRSSNote)
 	return err
 }
 

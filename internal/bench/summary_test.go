@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-func fakeResult(drain, ceilingA, cpu float64) *Result {
+func fakeResult(drain, ceilingJ, cpu float64) *Result {
 	return &Result{
-		Records: 1000, Seed: 1, CPUs: 2, RawInsertRate: ceilingA, RawFullInsertRate: 100, ProduceRate: 500,
+		Records: 1000, Seed: 1, CPUs: 2, Order: OrderPublishers, JSONInsertRate: ceilingJ, RawInsertRate: 900, RawFullInsertRate: 100, ProduceRate: 500,
 		KafkaReadRate: 1000, DrainRate: drain, DrainSteadyRate: drain, DrainFirstRowSeconds: 0.2,
 		CPUSecondsPerMillion: cpu, PeakRSSMB: 200, LatencyRecords: 10, LatencyTargetRate: 5000,
-		LatencyP50Ms: 100, LatencyP99Ms: 200, Exact: true, RawExact: true,
+		LatencyP50Ms: 100, LatencyP99Ms: 200, Exact: true, RawExact: true, JSONExact: true,
 	}
 }
 
@@ -43,8 +43,12 @@ func TestSummarize(t *testing.T) {
 	if drain.Median != 250 || drain.Min != 200 || drain.Max != 300 {
 		t.Errorf("drain median/min/max = %v/%v/%v, want 250/200/300", drain.Median, drain.Min, drain.Max)
 	}
-	if drain.RatioMedian != 0.5 || drain.RatioMin != 0.25 || drain.RatioMax != 0.625 || drain.Of != "A" {
-		t.Errorf("drain ratio median/min/max = %v/%v/%v of %q, want 0.5/0.25/0.625 of A", drain.RatioMedian, drain.RatioMin, drain.RatioMax, drain.Of)
+	if drain.RatioMedian != 0.5 || drain.RatioMin != 0.25 || drain.RatioMax != 0.625 || drain.Of != "J" {
+		t.Errorf("drain ratio median/min/max = %v/%v/%v of %q, want 0.5/0.25/0.625 of J", drain.RatioMedian, drain.RatioMin, drain.RatioMax, drain.Of)
+	}
+	// The secondary rows: the same drain against the TSV ceiling A (900 rows/s in every run).
+	if vsA := summaryMetric(t, s, "drain vs raw TSV"); vsA.Of != "A" || math.Abs(vsA.RatioMedian-250.0/900) > 1e-12 {
+		t.Errorf("drain vs A = %+v, want the ratio 250/900 of A", vsA)
 	}
 	if cpu := summaryMetric(t, s, "drain CPU"); cpu.Median != 3 || cpu.Of != "" || cpu.RatioMedian != 0 {
 		t.Errorf("cpu = %+v, want median 3 and no ratio", cpu)
@@ -52,6 +56,13 @@ func TestSummarize(t *testing.T) {
 	if !s.Exact {
 		t.Error("Exact = false, want true")
 	}
+
+	// A ceiling that stored an inexact sum makes the summary inexact too.
+	runs[1].JSONExact = false
+	if s, err = Summarize(runs); err != nil || s.Exact {
+		t.Errorf("Exact = %v (err %v) with an inexact ceiling J", s.Exact, err)
+	}
+	runs[1].JSONExact = true
 
 	// An even count takes the mean of the middle two; one inexact run makes the summary inexact.
 	runs = append(runs, fakeResult(260, 520, 3.2))
@@ -69,7 +80,7 @@ func TestSummarize(t *testing.T) {
 	if err := s.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"metric (4 runs)", "255.0 rows/s", "0.50 (0.25 – 0.62) of A", "FAIL", "3 of 4 runs"} {
+	for _, want := range []string{"metric (4 runs)", "255.0 rows/s", "0.50 (0.25 – 0.62) of J", "FAIL", "3 of 4 runs", "in publishers' order", "JSONEachRow"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
