@@ -856,14 +856,21 @@ cmd_clean() {
 }
 
 cmd_start_node() {
-	local name=$1 kind t0 deadline
+	local name=$1 kind t0 deadline n
 	kind=$(node_kind "$name")
 	take_lock "$ROOT/.lock"
 	need_installed
 	t0=$(now_ms)
 	deadline=$((SECONDS + START_TIMEOUT))
 	case $kind in
-	zk) zk_start ;;
+	zk)
+		zk_start
+		# The running servers' replicated tables stay read-only for a few seconds after ZooKeeper
+		# returns: the node serves once they are writable again.
+		for n in "${CH_NODES[@]}"; do
+			ch_running "$n" && ch_wait_ready "$n" "$deadline"
+		done
+		;;
 	ch)
 		zk_serving || die "$name: zookeeper is not serving; start it first ('$0 start-node zookeeper')"
 		ch_launch "$name"
