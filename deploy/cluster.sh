@@ -52,7 +52,7 @@ A local econflow test cluster on $HOST only:
   ch-s2-r1    ClickHouse shard 2 replica 1    native $((CH_TCP_BASE + 3)), HTTP $((CH_HTTP_BASE + 3)), interserver $((CH_INTERSERVER_BASE + 3))
   ch-s2-r2    ClickHouse shard 2 replica 2    native $((CH_TCP_BASE + 4)), HTTP $((CH_HTTP_BASE + 4)), interserver $((CH_INTERSERVER_BASE + 4))
   kafka-1…3   Kafka brokers (KRaft, each also a controller; quorum of 3)
-              client ports $((KAFKA_BASE + 1))–$((KAFKA_BASE + 3)), controller ports $((KAFKA_CONTROLLER_BASE + 1))–$((KAFKA_CONTROLLER_BASE + 3))
+              client ports $((KAFKA_BASE + 1)), $((KAFKA_BASE + 2)), $((KAFKA_BASE + 3)); controller ports $((KAFKA_CONTROLLER_BASE + 1)), $((KAFKA_CONTROLLER_BASE + 2)), $((KAFKA_CONTROLLER_BASE + 3))
 The ClickHouse cluster is named '$CLUSTER' (remote_servers, internal_replication=true);
 macros {shard} = 1|2 and {replica} = the node name; distributed DDL on.
 Kafka: default.replication.factor=3, min.insync.replicas=2, offsets.topic.replication.factor=3.
