@@ -29,6 +29,8 @@ CH_TCP_BASE=${CLUSTER_CH_TCP_BASE:-9100}
 CH_HTTP_BASE=${CLUSTER_CH_HTTP_BASE:-8200}
 CH_INTERSERVER_BASE=${CLUSTER_CH_INTERSERVER_BASE:-9200}
 CH_NODES=(ch-s1-r1 ch-s1-r2 ch-s2-r1 ch-s2-r2)
+# A replica further behind than this (seconds) does not count as serving.
+CH_MAX_DELAY=${CLUSTER_CH_MAX_DELAY:-86400}
 
 KAFKA_HOME=${ECONFLOW_KAFKA_HOME:-${HOME:-/root}/.cache/econflow/kafka}
 LIBS_DIR=$KAFKA_HOME/libs
@@ -54,7 +56,9 @@ A local econflow test cluster on $HOST only:
   kafka-1…3   Kafka brokers (KRaft, each also a controller; quorum of 3)
               client ports $((KAFKA_BASE + 1)), $((KAFKA_BASE + 2)), $((KAFKA_BASE + 3)); controller ports $((KAFKA_CONTROLLER_BASE + 1)), $((KAFKA_CONTROLLER_BASE + 2)), $((KAFKA_CONTROLLER_BASE + 3))
 The ClickHouse cluster is named '$CLUSTER' (remote_servers, internal_replication=true);
-macros {shard} = 1|2 and {replica} = the node name; distributed DDL on.
+macros {shard} = 1|2 and {replica} = the node name; distributed DDL on. A second cluster,
+'${CLUSTER}_shard_down', has shard 1 and a shard on port $((CH_TCP_BASE + 9)), where nothing
+listens (for tests of writes while a shard is down).
 Kafka: default.replication.factor=3, min.insync.replicas=2, offsets.topic.replication.factor=3.
 
 Commands:
@@ -368,6 +372,19 @@ EOF
 		done
 		cat <<EOF
         </$CLUSTER>
+        <!-- For tests: shard 1 of $CLUSTER and a shard 2 on a port nothing listens on. A
+             synchronous INSERT through a Distributed table over it must fail. -->
+        <${CLUSTER}_shard_down>
+            <shard>
+                <internal_replication>true</internal_replication>
+                <replica><host>$HOST</host><port>$((CH_TCP_BASE + 1))</port></replica>
+                <replica><host>$HOST</host><port>$((CH_TCP_BASE + 2))</port></replica>
+            </shard>
+            <shard>
+                <internal_replication>true</internal_replication>
+                <replica><host>$HOST</host><port>$((CH_TCP_BASE + 9))</port></replica>
+            </shard>
+        </${CLUSTER}_shard_down>
     </remote_servers>
     <zookeeper>
         <node><host>$HOST</host><port>$ZK_PORT</port></node>
@@ -470,13 +487,16 @@ ch_show_log() {
 }
 
 # ch_replicas_ready NAME: every replicated table in the node's metadata is attached (listed in
-# system.replicas) and writable. A server that met ZooKeeper before it served may come up
-# without its replicated tables and without an error: this catches it.
+# system.replicas), writable and replicating. A server that met ZooKeeper before it served may
+# come up without its replicated tables and without an error; one restarted after SIGKILL
+# within ZooKeeper's session timeout (30 s) finds its old session's "active" node and does not
+# start replicating until that session expires, while it looks writable: its queue was never
+# pulled, so its absolute_delay counts from 1970. Both are caught here.
 ch_replicas_ready() {
 	local name=$1 d want got
 	d=$(ch_dir "$name")
 	want=$(grep -l -s -E 'ENGINE = Replicated' "$d"/data/metadata/*/*.sql 2>/dev/null | wc -l)
-	got=$(ch_query "$name" 'SELECT count(), countIf(is_readonly OR is_session_expired) FROM system.replicas' 2>/dev/null) || return 1
+	got=$(ch_query "$name" "SELECT count(), countIf(is_readonly OR is_session_expired OR absolute_delay > $CH_MAX_DELAY) FROM system.replicas" 2>/dev/null) || return 1
 	[ "$got" = "$want	0" ]
 }
 
@@ -513,7 +533,7 @@ ch_why() {
 		return
 	}
 	echo "system.clusters rows for '$CLUSTER': $(ch_query "$name" "SELECT count() FROM system.clusters WHERE cluster = '$CLUSTER'" 2>&1 | head -n1);" \
-		"replicas (attached, not writable) $(ch_query "$name" 'SELECT count(), countIf(is_readonly OR is_session_expired) FROM system.replicas' 2>&1 | head -n1 | tr '\t' ' ')" \
+		"replicas (attached, not writable or not replicating) $(ch_query "$name" "SELECT count(), countIf(is_readonly OR is_session_expired OR absolute_delay > $CH_MAX_DELAY) FROM system.replicas" 2>&1 | head -n1 | tr '\t' ' ')" \
 		"of $(grep -l -s -E 'ENGINE = Replicated' "$(ch_dir "$name")"/data/metadata/*/*.sql 2>/dev/null | wc -l) in metadata"
 }
 
