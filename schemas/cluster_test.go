@@ -2,6 +2,8 @@ package schemas_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"reflect"
@@ -14,7 +16,6 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/schemas"
 )
 
@@ -547,7 +548,11 @@ var clusterTestViews = []string{"fuel_prices_history", "fuel_prices", "wages_his
 // block is stored once, and every view answers exactly as the same migrations on one server.
 func TestClusterMigrationsOnClickHouseCluster(t *testing.T) {
 	nodes, cluster := openCluster(t)
-	db := "econ_cluster_test_" + testenv.RandomSuffix(t)
+	var suffix [6]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		t.Fatal(err)
+	}
+	db := "econ_cluster_test_" + hex.EncodeToString(suffix[:])
 	oracle := db + "_single"
 	ddl := ch.Context(context.Background(), ch.WithSettings(ch.Settings{"distributed_ddl_task_timeout": 120}))
 	ctx, cancel := context.WithTimeout(ddl, 3*time.Minute)
@@ -742,7 +747,7 @@ func TestClusterMigrationsOnClickHouseCluster(t *testing.T) {
 // waitReplicated waits until both replicas of every shard hold the same rows of each table.
 func waitReplicated(t *testing.T, ctx context.Context, nodes []*clusterNode, db string, tables []string) {
 	t.Helper()
-	testenv.WaitFor(t, 60*time.Second, func() (bool, string) {
+	waitFor(t, 60*time.Second, func() (bool, string) {
 		for _, table := range tables {
 			counts := map[string]uint64{}
 			for _, n := range nodes {
@@ -758,6 +763,22 @@ func waitReplicated(t *testing.T, ctx context.Context, nodes []*clusterNode, db 
 		}
 		return true, ""
 	})
+}
+
+// waitFor polls cond until it holds or timeout passes, then fails with cond's last message.
+func waitFor(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", timeout, msg)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func countStatements(migs []schemas.Migration) int {
