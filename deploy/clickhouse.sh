@@ -105,7 +105,7 @@ show_err_log() {
 # with fd 9 closed so it never holds the lock.
 take_lock() {
 	command -v flock >/dev/null 2>&1 || return 0
-	exec 9>>"$1" 2>/dev/null || return 0
+	eval 'exec 9>>"$1"' 2>/dev/null || return 0
 	flock -w 120 9 || die "could not lock $1 within 120s (another $PROG still running?)"
 }
 
