@@ -96,23 +96,31 @@ func (s *Server) Query(ctx context.Context, sql string, settings map[string]stri
 	return body, nil
 }
 
-// RowsRead runs a SELECT and returns how many rows it answered and how many table rows the
-// server read for it (the statistics of FORMAT JSON).
-func (s *Server) RowsRead(ctx context.Context, sql string, settings map[string]string) (rows, read uint64, err error) {
+// Stats are the statistics of a SELECT on the server (those of FORMAT JSON).
+type Stats struct {
+	Rows     uint64        // rows answered
+	RowsRead uint64        // table rows read
+	Elapsed  time.Duration // server time
+}
+
+// Stats runs a SELECT and returns its statistics.
+func (s *Server) Stats(ctx context.Context, sql string, settings map[string]string) (Stats, error) {
 	body, err := s.Query(ctx, sql+" FORMAT JSON", settings)
 	if err != nil {
-		return 0, 0, err
+		return Stats{}, err
 	}
 	var out struct {
 		Rows       uint64 `json:"rows"`
 		Statistics struct {
-			RowsRead uint64 `json:"rows_read"`
+			Elapsed  float64 `json:"elapsed"`
+			RowsRead uint64  `json:"rows_read"`
 		} `json:"statistics"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return 0, 0, fmt.Errorf("statistics of %q: %w", sql, err)
+		return Stats{}, fmt.Errorf("statistics of %q: %w", sql, err)
 	}
-	return out.Rows, out.Statistics.RowsRead, nil
+	return Stats{Rows: out.Rows, RowsRead: out.Statistics.RowsRead,
+		Elapsed: time.Duration(out.Statistics.Elapsed * float64(time.Second))}, nil
 }
 
 // Chdb is a database of current ClickHouse on disk, run in-process by chdb in a Python
@@ -152,7 +160,7 @@ func (c *Chdb) Dir() string { return filepath.Dir(c.script) }
 // Result is the outcome of one query.
 type Result struct {
 	Output   []byte
-	RowsRead uint64
+	RowsRead uint64 // table rows read
 	Err      error
 }
 

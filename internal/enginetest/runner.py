@@ -4,6 +4,8 @@
 #    "queries": [{"sql": "...", "format": "TSV"}, ...]}
 # and writes one JSON array to stdout, one object per query run:
 #   {"out": "<base64 of the output>", "rows_read": N, "error": "<message>" or null}
+# where rows_read counts the table rows read (chdb's storage_rows_read; its rows_read counts
+# the rows of the result).
 import base64
 import json
 import sys
@@ -20,7 +22,7 @@ def main():
             try:
                 res = sess.query(q["sql"], q.get("format") or "TSV")
                 results.append({"out": base64.b64encode(res.bytes()).decode("ascii"),
-                                "rows_read": res.rows_read(), "error": None})
+                                "rows_read": res.storage_rows_read(), "error": None})
             except Exception as e:  # chdb raises its own error type; the message is what counts
                 results.append({"out": "", "rows_read": 0, "error": str(e)})
                 if req.get("stop_on_error"):
