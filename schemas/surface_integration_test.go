@@ -167,7 +167,7 @@ func surfaceQueries(ctx context.Context, t testing.TB, srv *enginetest.Server, d
 var cookbookShapes = []string{
 	"SELECT date, price, currency, price_per_litre_eur FROM econ.fuel_prices WHERE country = 'KZ' AND region = 'KZ-MAN' AND product = 'lpg' ORDER BY date",
 	"SELECT region, date, price FROM econ.fuel_prices WHERE country = 'KZ' AND product = 'lpg' AND date BETWEEN '2022-01-01' AND '2022-03-31' ORDER BY region, date",
-	"SELECT date, published_at, price, status FROM econ.fuel_prices_history WHERE country = 'KZ' AND region = 'KZ-MAN' AND product = 'lpg' AND date = '2022-01-04' ORDER BY published_at",
+	"SELECT date, published_at, price, status FROM econ.fuel_prices_history WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' ORDER BY published_at",
 	"SELECT country, region, product, date, price, currency FROM econ.fuel_prices_current WHERE country = 'KZ' ORDER BY region, product",
 	"SELECT month, region, observations, avg_price_per_litre_eur FROM econ.fuel_prices_monthly WHERE country = 'KZ' AND product = 'lpg' ORDER BY month, region",
 	"SELECT month, region, wage_measure, wage_region, monthly_wage, avg_price_per_litre, litres_per_monthly_wage FROM econ.fuel_affordability WHERE country = 'KZ' ORDER BY month, region, product, wage_measure",

@@ -275,6 +275,7 @@ GROUP BY month, country, region, product, tax_basis;
 -- every monthly price sum S with 0 < S < 10^12 (so average prices from far below 10^-6 up to
 -- 10^12 / n per litre) and n < 10^8; NULL, never a wrong number, when the ratio reaches 10^20
 -- (it does not fit Decimal(38, 18)), S is 0 (free fuel) or outside that range.
+-- Both sides read the *_data tables with the latest views' argMax, of the one column they need.
 -- A note for 18.16: its groupArray of a Decimal crashes the server, so the wage amounts travel
 -- through the arrays below as text and are parsed back exactly.
 CREATE VIEW IF NOT EXISTS econ.fuel_affordability AS
@@ -318,9 +319,16 @@ FROM
         FROM
         (
             SELECT toStartOfMonth(date) AS month, country, region, product, currency,
-                   sum(assumeNotNull(price_per_litre)) AS _p_sum, count() AS _p_count
-            FROM econ.fuel_prices
-            WHERE tax_basis = 'incl_tax' AND price_per_litre IS NOT NULL
+                   sum(assumeNotNull(_p_litre)) AS _p_sum, count() AS _p_count
+            FROM
+            (
+                SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
+                       argMax(price_per_litre, (published_at, _version)) AS _p_litre
+                FROM econ.fuel_prices_data
+                WHERE tax_basis = 'incl_tax'
+                GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+            )
+            WHERE _p_litre IS NOT NULL
             GROUP BY month, country, region, product, currency
         ) AS p
         ALL INNER JOIN
@@ -340,9 +348,15 @@ FROM
                     SELECT country, currency, region AS _w_region, measure AS wage_measure, basis AS wage_basis,
                            source AS _w_source, per AS _w_per, frequency AS _w_frequency,
                            arraySort(groupArray(date)) AS _w_dates,
-                           arraySort((a, d) -> d, groupArray(toString(assumeNotNull(monthly_amount))), groupArray(date)) AS _w_amounts
-                    FROM econ.wages
-                    WHERE monthly_amount IS NOT NULL
+                           arraySort((a, d) -> d, groupArray(toString(assumeNotNull(_w_monthly))), groupArray(date)) AS _w_amounts
+                    FROM
+                    (
+                        SELECT country, region, measure, basis, per, currency, source, frequency, date,
+                               argMax(monthly_amount, (published_at, _version)) AS _w_monthly
+                        FROM econ.wages_data
+                        GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+                    )
+                    WHERE _w_monthly IS NOT NULL
                     GROUP BY country, currency, _w_region, wage_measure, wage_basis, _w_source, _w_per, _w_frequency
                 )
                 ARRAY JOIN _w_dates AS _w_date, _w_amounts AS _w_amount_text, arrayEnumerate(_w_dates) AS _w_i
