@@ -163,7 +163,8 @@ func (s *Store) Close() error { return s.conn.Close() }
 
 // Migrate creates the database, the tables and the views, applying each migration not yet
 // recorded in <db>.schema_migrations. It is idempotent and safe to run concurrently: every
-// statement is CREATE … IF NOT EXISTS.
+// statement is CREATE … IF NOT EXISTS, or DROP … IF EXISTS of a view that the same migration
+// creates again (two concurrent runs both end with the newest definition).
 func (s *Store) Migrate(ctx context.Context) error {
 	migs, err := schemas.Migrations(s.db)
 	if err != nil {
