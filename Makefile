@@ -5,7 +5,7 @@ KAFKA_ADDR ?= 127.0.0.1:19092
 # "context deadline exceeded" at the deadline on a loaded machine (golang/go#75804).
 FUZZTIME  ?= 60000x
 
-.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults
+.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults chdb
 
 ## demo: the main job on local defaults (embedded broker, local ClickHouse)
 demo:
@@ -25,9 +25,20 @@ stop-services:
 	-bash deploy/kafka.sh stop
 	-bash deploy/clickhouse.sh stop
 
-## test: the whole suite on real services — unit, integration (embedded broker and Apache Kafka), fuzz smoke
-test: services vet
-	ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m ./...
+## chdb: current ClickHouse for the cross-engine tests — PyPI's chdb in a virtual environment of its
+## own (CHDB_VENV, kept between runs; the first install takes about a minute)
+CHDB_VENV ?= $(HOME)/.cache/econflow/chdb
+CHDB_VERSION ?= 4.4.0
+chdb:
+	@if ! $(CHDB_VENV)/bin/python -c 'import chdb' 2>/dev/null; then \
+		python3 -m venv $(CHDB_VENV) && $(CHDB_VENV)/bin/pip install --quiet --disable-pip-version-check chdb==$(CHDB_VERSION); \
+	fi
+	@$(CHDB_VENV)/bin/python -c 'import chdb; print("chdb", chdb.__version__, "in $(CHDB_VENV)")'
+
+## test: the whole suite on real services — unit, integration (embedded broker and Apache Kafka,
+## ClickHouse 18.16 and current ClickHouse through chdb), fuzz smoke
+test: services vet chdb
+	ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) ECONFLOW_CHDB_PYTHON=$(CHDB_VENV)/bin/python $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) faults
 	$(MAKE) fuzz-smoke
 

@@ -10,6 +10,9 @@ PROG=${0##*/}
 CH_SERVER_BIN=${CLICKHOUSE_SERVER_BIN:-/usr/sbin/clickhouse-server}
 CH_CLIENT_BIN=${CLICKHOUSE_CLIENT_BIN:-clickhouse-client}
 CH_CONFIG=${CLICKHOUSE_CONFIG:-/etc/clickhouse-server/config.xml}
+# users.d/ beside the config: ClickHouse merges its files into users.xml (the packaged config's
+# <users_config>), so econflow's profile settings need no change to a packaged file.
+CH_USERS_D=${CLICKHOUSE_USERS_D:-$(dirname "$CH_CONFIG")/users.d}
 CH_HOST=127.0.0.1
 CH_PORT=${CLICKHOUSE_PORT:-9000}
 CH_HTTP_PORT=${CLICKHOUSE_HTTP_PORT:-8123}
@@ -47,6 +50,8 @@ Commands:
 Environment:
   ECONFLOW_RUN_DIR           directory for the pid file (default /var/run/econflow)
   CLICKHOUSE_CONFIG          server config (default /etc/clickhouse-server/config.xml)
+  CLICKHOUSE_USERS_D         where start writes econflow.xml, the settings of the default
+                             profile that econflow's views need (default users.d/ beside the config)
   CLICKHOUSE_PORT            native TCP port (default 9000)
   CLICKHOUSE_HTTP_PORT       HTTP port (default 8123)
   CLICKHOUSE_INTERSERVER_PORT  interserver HTTP port (default 9009)
@@ -58,7 +63,9 @@ Environment:
 Pid file: $PID_FILE
 Logs:     $CH_LOG, $CH_ERR_LOG
 Ports, paths and listen_host are passed as command-line overrides, so the packaged
-config.xml is used unchanged.
+config.xml is used unchanged. start also writes $CH_USERS_D/econflow.xml, which sets in
+the default profile what econflow's SQL views need (see write_settings); a running server
+picks it up within seconds.
 EOF
 }
 
@@ -166,8 +173,45 @@ wait_answering() {
 	done
 }
 
+# write_settings: the default profile's settings econflow needs, as a users.d file that the
+# server merges into the packaged users.xml (and re-reads while running):
+#   enable_optimize_predicate_expression = 1: push a query's filters into the views' subqueries,
+#   so that a filter on a view reaches the table's primary key (docs/cookbook.md). Current
+#   ClickHouse has it on by default; 18.16 has it off, and every query on a view then reads
+#   the whole table.
+write_settings() {
+	local file=$CH_USERS_D/econflow.xml tmp
+	if ! is_root; then
+		[ -r "$file" ] || log "start: not root, so $file is not written: econflow's views will read whole tables (see docs/cookbook.md)"
+		return 0
+	fi
+	mkdir -p "$CH_USERS_D" || die "start: cannot create $CH_USERS_D"
+	tmp=$(mktemp "$CH_USERS_D/.econflow.xml.XXXXXX") || die "start: cannot write in $CH_USERS_D"
+	cat >"$tmp" <<'XML'
+<?xml version="1.0"?>
+<!-- Written by econflow's deploy/clickhouse.sh start: settings of the default profile that
+     econflow's SQL views need. The packaged users.xml stays as it is. -->
+<yandex>
+    <profiles>
+        <default>
+            <!-- Push filters into views' subqueries, down to the primary key (off by default in 18.16). -->
+            <enable_optimize_predicate_expression>1</enable_optimize_predicate_expression>
+        </default>
+    </profiles>
+</yandex>
+XML
+	chmod 644 "$tmp"
+	if cmp -s "$tmp" "$file"; then
+		rm -f "$tmp"
+	else
+		mv -f "$tmp" "$file" || die "start: cannot write $file"
+		log "start: wrote $file (enable_optimize_predicate_expression = 1 in the default profile)"
+	fi
+}
+
 cmd_start() {
 	if answering; then
+		write_settings
 		log "start: already answering on $CH_HOST:$CH_PORT"
 		return 0
 	fi
@@ -198,6 +242,7 @@ cmd_start() {
 	rm -f "$PID_FILE"
 
 	prepare_dirs
+	write_settings
 	local t0=$SECONDS
 	# The Debian config listens on ::1 and 127.0.0.1 (loopback only, never 0.0.0.0/::). The
 	# command-line --listen_host replaces the first <listen_host> (::1) with 127.0.0.1, so the

@@ -125,7 +125,11 @@ func TestMigrationsOrderedAndRenamed(t *testing.T) {
 			if strings.Contains(st, " econ.") || strings.Contains(st, "(econ.") {
 				t.Errorf("statement still names database econ: %s", st)
 			}
-			if !strings.Contains(st, "IF NOT EXISTS") {
+			drop, isDrop := strings.CutPrefix(st, "DROP TABLE IF EXISTS ")
+			switch {
+			case isDrop && (strings.HasSuffix(drop, "_data") || strings.HasSuffix(drop, "schema_migrations")):
+				t.Errorf("a migration drops stored data: %s", st)
+			case !isDrop && !strings.Contains(st, "IF NOT EXISTS"):
 				t.Errorf("statement is not idempotent: %s", st)
 			}
 		}

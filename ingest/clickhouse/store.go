@@ -166,7 +166,8 @@ func (s *Store) Close() error { return s.conn.Close() }
 
 // Migrate creates the database, the tables and the views, applying each migration not yet
 // recorded in <db>.schema_migrations. It is idempotent and safe to run concurrently: every
-// statement is CREATE … IF NOT EXISTS.
+// statement is CREATE … IF NOT EXISTS, or DROP … IF EXISTS of a view that the same migration
+// creates again (two concurrent runs both end with the newest definition).
 func (s *Store) Migrate(ctx context.Context) error {
 	migs, err := schemas.Migrations(s.db)
 	if err != nil {
@@ -217,7 +218,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		s.log.Info("applied migration", "database", s.db, "version", m.Version, "name", m.Name)
 	}
+	s.warnWithoutPushdown(ctx)
 	return nil
+}
+
+// warnWithoutPushdown warns when the server does not push a query's filters into views
+// (enable_optimize_predicate_expression = 0, the default of ClickHouse 18.16): the views then
+// read their whole table for every query. A server that cannot say is not warned about.
+func (s *Store) warnWithoutPushdown(ctx context.Context) {
+	var v string
+	err := s.conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'enable_optimize_predicate_expression'").Scan(&v)
+	if err == nil && v == "0" {
+		s.log.Warn("the ClickHouse server does not push filters into views (enable_optimize_predicate_expression = 0): "+
+			"every query on econflow's views reads the whole table; set it to 1 in the server's default profile "+
+			"(deploy/clickhouse.sh does; see docs/cookbook.md)", "database", s.db)
+	}
 }
 
 // AppliedMigrations returns how many migrations are recorded.

@@ -32,7 +32,7 @@ FROM
         FROM econ.fuel_prices
         WHERE tax_basis = 'incl_tax' AND price_per_litre IS NOT NULL
         GROUP BY month, country, region, product, currency
-    )
+    ) AS p
     ALL INNER JOIN
     (
         SELECT toStartOfMonth(date) AS month, country, currency, region AS w_region,
@@ -41,7 +41,7 @@ FROM
         FROM econ.wages
         WHERE monthly_amount IS NOT NULL
         GROUP BY month, country, currency, w_region, wage_measure, wage_basis
-    ) USING (month, country, currency)
+    ) AS w USING (month, country, currency)
     WHERE w_region = region OR w_region = ''
 )
 GROUP BY month, country, region, product, wage_measure, wage_basis, currency;
