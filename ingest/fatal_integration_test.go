@@ -223,7 +223,7 @@ func runConsumeUntilExit(t *testing.T, bin string, e *env, whileRunning func()) 
 	}
 	select {
 	case err := <-done:
-		return err, out.tail(1<<20)
+		return err, out.tail(1 << 20)
 	case <-time.After(waitTimeout):
 		_ = cmd.Process.Kill()
 		<-done
