@@ -72,6 +72,7 @@ type Consumer struct {
 	log        *slog.Logger
 	metrics    *Metrics
 	storeOK    atomic.Bool                // the last write to the store succeeded
+	deadOK     atomic.Bool                // the last send of dead letters succeeded
 	fetchOK    atomic.Bool                // the last fetch from Kafka succeeded
 	stopped    atomic.Pointer[FatalError] // what stopped the consumer, once it has (see FatalAttempts)
 	lastVer    uint64
@@ -103,7 +104,7 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 }
 
 // Ready reports whether the consumer has not stopped on a fatal error, the last write to the
-// store succeeded and the last fetch from Kafka did — or, for a Source that says so
+// store and the last send of dead letters succeeded, and the last fetch from Kafka did — or, for a Source that says so
 // (SourceHealth), Kafka is reachable again: after an outage, the next fetch succeeds only when
 // a message arrives, which on an idle stream can be long.
 func (c *Consumer) Ready() bool { return c.NotReady() == "" }
@@ -115,6 +116,9 @@ func (c *Consumer) NotReady() string {
 	}
 	if !c.storeOK.Load() {
 		return "writes to ClickHouse are failing"
+	}
+	if !c.deadOK.Load() {
+		return "sending dead letters to Kafka is failing"
 	}
 	if c.fetchOK.Load() {
 		return ""
@@ -136,6 +140,7 @@ func (c *Consumer) NotReady() string {
 // in order, so at most two batches are in memory.
 func (c *Consumer) Run(stop, abort context.Context) error {
 	c.storeOK.Store(true)
+	c.deadOK.Store(true)
 	c.fetchOK.Store(true)
 	c.stopped.Store(nil)
 	defer c.flushRejectLog()
@@ -185,6 +190,10 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 		var p processedBatch
 		var err error
 		p, chunk, err = c.fetchBatch(ctx, chunk)
+		if err == nil {
+			failures, fatal = 0, 0
+			c.fetchOK.Store(true) // before the batch is handed over: it may be committed at once
+		}
 		if p.n > 0 {
 			select {
 			case work <- p:
@@ -212,8 +221,6 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 			errc <- err
 			return
 		}
-		failures, fatal = 0, 0
-		c.fetchOK.Store(true)
 	}
 }
 
@@ -425,12 +432,11 @@ func (c *Consumer) nextVersion(n int) uint64 {
 func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error {
 	msgs, b := p.msgs, p.batch
 	c.metrics.Consumed.Add(float64(p.n))
-	if err := c.retry(abort, opWrite, func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
+	if err := c.retry(abort, opWrite, &c.storeOK, func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
 		return err
 	}
-	c.storeOK.Store(true)
 	if len(b.Rejects) > 0 {
-		if err := c.retry(abort, opDeadLetters, func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
+		if err := c.retry(abort, opDeadLetters, &c.deadOK, func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
 			return err
 		}
 		c.logRejects(b.Rejects)
@@ -490,18 +496,19 @@ func (op operation) what() string {
 }
 
 // retry runs f until it succeeds, abort is done, or it failed FatalAttempts times in a row with
-// a fatal error, backing off exponentially.
-func (c *Consumer) retry(abort context.Context, op operation, f func(context.Context) error) error {
+// a fatal error, backing off exponentially. ok is set to whether the last attempt succeeded.
+func (c *Consumer) retry(abort context.Context, op operation, ok *atomic.Bool, f func(context.Context) error) error {
 	fatal := 0
 	for attempt := 1; ; attempt++ {
 		err := f(abort)
 		if err == nil {
+			ok.Store(true)
 			return nil
 		}
 		if abort.Err() != nil {
 			return fmt.Errorf("%s: %w", op.label(), errors.Join(abort.Err(), err))
 		}
-		c.storeOK.Store(false)
+		ok.Store(false)
 		class, stopped := c.failed(op, &fatal, err)
 		if stopped != nil {
 			return stopped

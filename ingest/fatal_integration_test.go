@@ -20,7 +20,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/econflow/econflow/ingest"
-	"github.com/econflow/econflow/ingest/kafka"
 	"github.com/econflow/econflow/ingest/pipeline"
 	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/transform"
@@ -36,25 +35,6 @@ func publishFuelPrices(e *env, n int) {
 			`{"kind":"fuel_price","source":"fatal-test","country":"KZ","product":"lpg","price":"120.5","currency":"KZT","unit":"litre","date":"2022-01-%02d"}`, i+1)}
 	}
 	e.publish(msgs...)
-}
-
-// committedTotalOf is how many input messages the group has committed: the sum of its
-// committed offsets (a partition with none counts 0).
-func committedTotalOf(t testing.TB, e *env) int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	committed, err := kafka.CommittedOffsets(ctx, []string{e.brokers}, kafka.Security{}, e.group, e.topics.Input())
-	if err != nil {
-		t.Fatalf("committed offsets: %v", err)
-	}
-	var n int64
-	for _, parts := range committed {
-		for _, off := range parts {
-			n += max(off, 0)
-		}
-	}
-	return n
 }
 
 func exec1(t testing.TB, e *env, sql string) {
@@ -153,7 +133,7 @@ func TestIntegrationFatalSchemaStopsConsumerUncommitted(t *testing.T) {
 			if got := m.GetCounter().GetValue(); got != 3 {
 				t.Errorf("econflow_errors_total{operation=write batch,class=fatal} = %v, want 3", got)
 			}
-			if n := committedTotalOf(t, e); n != 0 {
+			if n := committedTotal(t, e); n != 0 {
 				t.Fatalf("%d offsets committed for a batch that was not stored", n)
 			}
 			if err := p.Close(); err != nil {
@@ -280,7 +260,7 @@ func TestIntegrationFatalConsumeExitsWithOneMessage(t *testing.T) {
 				}
 			}
 			t.Logf("%s", final[0])
-			if n := committedTotalOf(t, e); n != tc.wantCommitted {
+			if n := committedTotal(t, e); n != tc.wantCommitted {
 				t.Fatalf("%d offsets committed, want %d: those of the records stored before the schema broke", n, tc.wantCommitted)
 			}
 		})

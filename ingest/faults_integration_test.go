@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -328,9 +329,11 @@ func runGroupChurn(t *testing.T, e *env, name string) {
 	reportFault(t, e, name, restartRecords, recover, fmt.Sprintf("members=1-2-3-1 rows_by_member=%d/%d/%d", rows1, rows2, rows3))
 }
 
-// While the rejects table is unavailable, no offset of a batch holding a reject is committed; the
-// consumer retries, and when the table is back every good record and every reject is stored once.
-func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
+// While the rejects table is missing, the consumer tries the batch holding a reject
+// FatalAttempts times, then stops with an error naming the table and saying to run
+// `econflow migrate`, committing no offset of the batch. Once the table is back, a consumer of
+// the same group stores every good record and every reject once.
+func TestFaultEmbeddedRejectsTableMissing(t *testing.T) {
 	requireFaults(t)
 	e := newEnv(t, testenv.EmbeddedBroker(t), false)
 	db := e.db()
@@ -351,12 +354,22 @@ func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
 	}
 	e.publish(msgs...)
 	c := e.startConsumer(t, nil)
-	time.Sleep(4 * time.Second)
+	select {
+	case <-c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatalf("the consumer did not stop by itself within %v without its rejects table", waitTimeout)
+	}
+	err := c.Abort() // it has returned: Abort closes it and returns what Run returned
+	var fatal *ingest.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "rejects_data") || !strings.Contains(err.Error(), "econflow migrate") {
+		t.Fatalf("Run returned %v, want a FatalError naming rejects_data and saying to run econflow migrate", err)
+	}
 	if n := committedTotal(t, e); n != 0 {
-		t.Fatalf("%d offsets committed while the rejects table was unavailable", n)
+		t.Fatalf("%d offsets committed while the rejects table was missing", n)
 	}
 	exec("RENAME TABLE " + db + ".rejects_data_away TO " + db + ".rejects_data")
 	back := time.Now()
+	c = e.startConsumer(t, nil)
 	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
 		n := committedTotal(t, e)
 		return n == int64(len(msgs)), fmt.Sprintf("%d of %d offsets committed", n, len(msgs))
@@ -369,7 +382,7 @@ func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
 	if n := mustCount(t, e.store, "fuel_prices_history", ""); n != 30 {
 		t.Errorf("history has %d rows, want 30", n)
 	}
-	reportFault(t, e, "embedded_rejects_table_unavailable", len(msgs), recover, "rejects=10")
+	reportFault(t, e, "embedded_rejects_table_missing", len(msgs), recover, "rejects=10")
 }
 
 // faultBroker returns Apache Kafka when ECONFLOW_TEST_APACHE_KAFKA names one (as `make faults`

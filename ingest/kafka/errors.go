@@ -33,7 +33,10 @@ var _ ingest.Classifier = Classify
 // retryable).
 //
 // The embedded broker (kfake) answers bad SASL credentials by closing the connection, which
-// kafka-go reports as SASL Authentication Failed too.
+// kafka-go's Dialer (under the Source) reports as SASL Authentication Failed too. kafka-go's
+// Transport (under the Writer and the admin calls) reports a refused SASL exchange as [8]
+// Broker Not Available, which is retryable: with refused credentials the Source's fetches
+// fail first, and stop the consumer.
 func Classify(err error) (ingest.Classification, bool) {
 	var werrs kafkago.WriteErrors
 	if errors.As(err, &werrs) {
