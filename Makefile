@@ -42,9 +42,10 @@ RUNS ?= 3
 bench: build services
 	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 
-## unit: the tests that need no services
+## unit: the tests that need no services: with -short, every test that needs ClickHouse or Apache
+## Kafka skips (internal/testenv); the embedded broker runs in-process
 unit:
-	$(GO) test -count=1 ./transform/ ./schemas/ ./cmd/... ./deploy/ ./ingest/publishers/
+	$(GO) test -count=1 -short ./...
 
 ## fuzz-smoke: run each fuzz target briefly
 fuzz-smoke:

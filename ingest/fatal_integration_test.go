@@ -216,8 +216,8 @@ func runConsumeUntilExit(t *testing.T, bin string, e *env, whileRunning func()) 
 // that says what to do; nothing is committed. The schema is broken before it starts (it then
 // fails while loading the stored rates) or while it runs (a write fails).
 func TestIntegrationFatalConsumeExitsWithOneMessage(t *testing.T) {
-	bin := buildEconflow(t)
 	e := newEnv(t, testenv.EmbeddedBroker(t), false)
+	bin := buildEconflow(t)
 	dropColumn := func() { exec1(t, e, "ALTER TABLE "+e.db()+".fuel_prices_data DROP COLUMN fx_rate") }
 	for _, tc := range []struct {
 		name          string
