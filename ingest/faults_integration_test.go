@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/econflow/econflow/ingest"
@@ -41,6 +43,25 @@ func (f faultClickHouse) run(action string) {
 		f.t.Fatalf("clickhouse.sh %s: %v\n%s", action, err, out)
 	}
 	f.t.Logf("clickhouse.sh %s: %s", action, out)
+}
+
+// failedAttempts is how many attempts to write, fetch, commit or send dead letters failed.
+func failedAttempts(t *testing.T, m *ingest.Metrics) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 16)
+	go func() {
+		m.Errors.Collect(ch)
+		close(ch)
+	}()
+	n := 0.0
+	for metric := range ch {
+		var d dto.Metric
+		if err := metric.Write(&d); err != nil {
+			t.Fatal(err)
+		}
+		n += d.GetCounter().GetValue()
+	}
+	return n
 }
 
 func committedTotal(t *testing.T, e *env) int64 {
@@ -86,15 +107,19 @@ type outage struct {
 }
 
 // runOutage publishes the restart dataset, lets a consumer store 3 batches, takes the service
-// away while the 4th is on its way, and brings it back. While it is away the consumer must not
-// exit and (when the broker can be asked) must have committed nothing it has not stored; afterwards every record must be stored exactly
-// once, with exact sums, and every offset committed.
+// away while the 4th is on its way, and brings it back. While it is away — once the consumer has
+// met the outage (an attempt failed), so that the checks do not pass before it tried — the
+// consumer must not exit and (when the broker can be asked) must have committed nothing it has
+// not stored; afterwards every record must be stored exactly once, with exact sums, and every
+// offset committed.
 func runOutage(t *testing.T, e *env, o outage) {
 	t.Helper()
 	msgs, sumAll, sumLatest := restartData(t)
 	e.publish(msgs...)
 	gate := testenv.NewGate(3)
-	c := e.startConsumer(t, gate)
+	metrics := ingest.NewMetrics(nil)
+	c := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: e.brokers, DSN: e.dsn, Topics: e.topics, Group: e.group,
+		Gate: gate, Metrics: metrics})
 	select {
 	case <-gate.Held():
 	case <-time.After(waitTimeout):
@@ -104,7 +129,10 @@ func runOutage(t *testing.T, e *env, o outage) {
 	o.stop()
 	down := time.Now()
 	gate.Open() // the held batch now meets the outage
-	time.Sleep(o.down)
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		return failedAttempts(t, metrics) > 0, "no attempt of the consumer failed during the outage"
+	})
+	time.Sleep(o.down - time.Since(down)) // the outage lasts o.down in all
 	select {
 	case <-c.Done():
 		t.Fatalf("the consumer exited while %s was down; it must retry", o.what)

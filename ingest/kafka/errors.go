@@ -17,17 +17,18 @@ const (
 		"dead-letter topic and join the consumer group"
 	actionTopic = "a topic econflow uses does not exist: run `econflow migrate` (it creates the topics) or check " +
 		"the topic names"
-	actionGroup    = "the consumer group name is not valid: set another one"
-	actionTooLarge = "the broker refuses a dead letter this large: raise max.message.bytes of the dead-letter topic"
+	actionGroup = "the consumer group name is not valid: set another one"
 )
 
 var _ ingest.Classifier = Classify
 
 // Classify is the ingest.Classifier of Kafka errors, by the protocol's error codes as kafka-go
 // returns them. Fatal: authentication (SASL) refused, an authorization failure (topic, group,
-// cluster), an unknown or invalid topic, an invalid group name, a message too large for the
-// topic. Retryable: every other code, among them a broker that is not the partition's leader
-// or the group's coordinator (they move), a rebalance in progress, a request timed out. For a
+// cluster), an unknown or invalid topic, an invalid group name. Retryable: every other code,
+// among them a broker that is not the partition's leader or the group's coordinator (they
+// move), a rebalance in progress, a request timed out, and a message too large for the topic
+// (the Writer already cuts a dead letter to DeadLetterTruncatedBytes; a dead-letter topic that
+// refuses even that is waited for, like one that is unavailable, while its limit is raised). For a
 // write of several messages (kafkago.WriteErrors) the gravest class of its errors counts. It
 // does not know other errors (network errors, timeouts and EOF are ingest.Classify's,
 // retryable).
@@ -59,10 +60,6 @@ func Classify(err error) (ingest.Classification, bool) {
 	if errors.As(err, &code) {
 		return classifyCode(code), true
 	}
-	var tooLarge kafkago.MessageTooLargeError
-	if errors.As(err, &tooLarge) {
-		return ingest.Classification{Class: ingest.Fatal, Action: actionTooLarge}, true
-	}
 	return ingest.Classification{}, false
 }
 
@@ -82,8 +79,6 @@ func classifyCode(code kafkago.Error) ingest.Classification {
 		return fatal(actionTopic)
 	case kafkago.InvalidGroupId:
 		return fatal(actionGroup)
-	case kafkago.MessageSizeTooLarge, kafkago.RecordListTooLarge:
-		return fatal(actionTooLarge)
 	}
 	return ingest.Classification{Class: ingest.Retryable}
 }

@@ -42,8 +42,6 @@ func TestClassifyKafkaErrors(t *testing.T) {
 		{"unknown topic", fmt.Errorf("connect to the leader of econ.fuel_prices/0: %w", kafkago.UnknownTopicOrPartition), true, ingest.Fatal, "econflow migrate"},
 		{"invalid topic", kafkago.InvalidTopic, true, ingest.Fatal, "econflow migrate"},
 		{"invalid group", join(kafkago.InvalidGroupId), true, ingest.Fatal, "group"},
-		{"message too large", fmt.Errorf("publish dead letter: %w", kafkago.MessageSizeTooLarge), true, ingest.Fatal, "max.message.bytes"},
-		{"message too large for the writer", kafkago.MessageTooLargeError{}, true, ingest.Fatal, "max.message.bytes"},
 		// Retryable: leaders and coordinators move, groups rebalance, brokers restart.
 		{"not leader", fmt.Errorf("read econ.fuel_prices/0: %w", kafkago.NotLeaderForPartition), true, ingest.Retryable, ""},
 		{"leader not available", kafkago.LeaderNotAvailable, true, ingest.Retryable, ""},
@@ -56,6 +54,7 @@ func TestClassifyKafkaErrors(t *testing.T) {
 		{"request timed out", kafkago.RequestTimedOut, true, ingest.Retryable, ""},
 		{"broker not available", kafkago.BrokerNotAvailable, true, ingest.Retryable, ""},
 		{"not enough replicas", kafkago.NotEnoughReplicas, true, ingest.Retryable, ""},
+		{"a dead letter too large, even cut", fmt.Errorf("publish dead letter: %w", kafkago.MessageSizeTooLarge), true, ingest.Retryable, ""},
 		// Writes of several messages: the gravest error counts.
 		{"write: one not leader", kafkago.WriteErrors{nil, kafkago.NotLeaderForPartition, nil}, true, ingest.Retryable, ""},
 		{"write: not leader and unauthorized", fmt.Errorf("publish 3 dead letters: %w",
