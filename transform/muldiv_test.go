@@ -159,7 +159,7 @@ func muldivEdges() [][6]any {
 		{big.NewInt(-25), -1, nil, nil, nil, nil}, {big.NewInt(-35), -1, nil, nil, nil, nil},
 		{big.NewInt(1), 0, nil, nil, two, nil}, {big.NewInt(3), 0, nil, nil, two, nil}, {big.NewInt(-3), 0, nil, nil, two, nil},
 		{big.NewInt(7), 0, big.NewInt(3), nil, big.NewInt(6), nil}, // 3.5
-		{big.NewInt(1), -19, big.NewInt(5), nil, nil, nil},       // 5×10^-19
+		{big.NewInt(1), -19, big.NewInt(5), nil, nil, nil},         // 5×10^-19
 		{maxI64, 0, nil, nil, two, nil}, {minI64, 0, nil, nil, two, nil},
 		// Negative values that round to zero: 0, never -0.
 		{big.NewInt(-1), -1, nil, nil, nil, nil}, {big.NewInt(-5), -1, nil, nil, nil, nil}, {big.NewInt(-1), 0, nil, nil, big.NewInt(3), nil},
