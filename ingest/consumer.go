@@ -71,10 +71,11 @@ type Consumer struct {
 	reconciler *Reconciler
 	log        *slog.Logger
 	metrics    *Metrics
-	storeOK    atomic.Bool                // the last write to the store succeeded
-	deadOK     atomic.Bool                // the last send of dead letters succeeded
-	fetchOK    atomic.Bool                // the last fetch from Kafka succeeded
-	stopped    atomic.Pointer[FatalError] // what stopped the consumer, once it has (see FatalAttempts)
+	storeOK    atomic.Bool                     // the last write to the store succeeded
+	deadOK     atomic.Bool                     // the last send of dead letters succeeded
+	fetchOK    atomic.Bool                     // the last fetch from Kafka succeeded
+	stopped    atomic.Pointer[FatalError]      // what stopped the consumer, once it has (see FatalAttempts)
+	lastErr    [opCount]atomic.Pointer[string] // each operation's last failure, for NotReady
 	lastVer    uint64
 	// limit is the size the next batch fills to (see batchLimit); 0 before the first.
 	limit int
@@ -115,10 +116,10 @@ func (c *Consumer) NotReady() string {
 		return "stopped: " + fe.Error()
 	}
 	if !c.storeOK.Load() {
-		return "writes to ClickHouse are failing"
+		return "writes to ClickHouse are failing" + c.lastFailure(opWrite)
 	}
 	if !c.deadOK.Load() {
-		return "sending dead letters to Kafka is failing"
+		return "sending dead letters to Kafka is failing" + c.lastFailure(opDeadLetters)
 	}
 	if c.fetchOK.Load() {
 		return ""
@@ -126,7 +127,15 @@ func (c *Consumer) NotReady() string {
 	if h, ok := c.src.(SourceHealth); ok && h.Healthy() {
 		return ""
 	}
-	return "Kafka is unreachable (fetches are failing)"
+	return "Kafka is unreachable (fetches are failing)" + c.lastFailure(opFetch)
+}
+
+// lastFailure is ": " and op's last failure, or "" if it has not failed.
+func (c *Consumer) lastFailure(op operation) string {
+	if f := c.lastErr[op].Load(); f != nil {
+		return ": " + *f
+	}
+	return ""
 }
 
 // Run consumes until stop is done, then finishes the batches in hand — writes and commits them —
@@ -483,6 +492,7 @@ const (
 	opDeadLetters
 	opFetch
 	opCommit
+	opCount // the number of operations
 )
 
 // label is the operation's label in the metrics.
@@ -526,6 +536,11 @@ func (c *Consumer) retry(abort context.Context, op operation, ok *atomic.Bool, f
 func (c *Consumer) failed(op operation, fatal *int, err error) (Classification, *FatalError) {
 	class := Classify(err, c.cfg.Classifiers...)
 	c.metrics.Errors.WithLabelValues(op.label(), class.Class.String()).Inc()
+	failure := fmt.Sprintf("%v error: %v", class.Class, err)
+	if class.Action != "" {
+		failure += ": " + class.Action
+	}
+	c.lastErr[op].Store(&failure)
 	if class.Class == Retryable {
 		*fatal = 0
 		return class, nil

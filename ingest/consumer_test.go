@@ -627,3 +627,40 @@ func TestConsumerCommitsOnlyAfterStore(t *testing.T) {
 		})
 	}
 }
+
+// signalStore fails every write with err and signals each attempt on attempts.
+type signalStore struct {
+	memStore
+	err      error
+	attempts chan struct{}
+}
+
+func (s *signalStore) WriteBatch(context.Context, *Batch) error {
+	s.attempts <- struct{}{}
+	return s.err
+}
+
+// TestConsumerNotReadySaysWhy: while writes fail, readiness gives the last failure with its
+// class and what to do; once the consumer stops on it, the error that stopped it.
+func TestConsumerNotReadySaysWhy(t *testing.T) {
+	store := &signalStore{err: fmt.Errorf("insert: %w", errTestSchema), attempts: make(chan struct{})}
+	src := &flakySource{msgs: []Message{priceMessage(0)}}
+	c := NewConsumer(ConsumerConfig{BatchSize: 10, BatchLinger: time.Millisecond, RetryMin: time.Millisecond, RetryMax: time.Millisecond,
+		FatalAttempts: 3, Classifiers: []Classifier{testClassifier}},
+		src, store, &memDead{}, NewProcessor(transform.DefaultFXConfig()), nil, slog.New(slog.DiscardHandler), nil)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background(), context.Background()) }()
+	<-store.attempts // the first attempt is under way
+	<-store.attempts // the second: the first has failed and been accounted for
+	want := "writes to ClickHouse are failing: fatal error: insert: " + errTestSchema.Error() + ": run `econflow migrate`"
+	if why := c.NotReady(); why != want {
+		t.Errorf("NotReady() during the attempts =\n%q\nwant\n%q", why, want)
+	}
+	<-store.attempts
+	if err := <-done; !errors.Is(err, errTestSchema) {
+		t.Fatalf("Run returned %v, want the schema error", err)
+	}
+	if why := c.NotReady(); !strings.HasPrefix(why, "stopped: write to ClickHouse failed 3 times: insert: ") {
+		t.Errorf("NotReady() after the stop = %q", why)
+	}
+}
