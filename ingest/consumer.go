@@ -105,9 +105,9 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 }
 
 // Ready reports whether the consumer has not stopped on a fatal error, the last write to the
-// store and the last send of dead letters succeeded, and the last fetch from Kafka did — or, for a Source that says so
-// (SourceHealth), Kafka is reachable again: after an outage, the next fetch succeeds only when
-// a message arrives, which on an idle stream can be long.
+// store and the last send of dead letters succeeded, and the last fetch from Kafka did — or,
+// for a Source that says so (SourceHealth), Kafka is reachable again: after an outage, the next
+// fetch succeeds only when a message arrives, which on an idle stream can be long.
 func (c *Consumer) Ready() bool { return c.NotReady() == "" }
 
 // NotReady says why the consumer is not ready, or returns "" when it is (see Ready).
