@@ -26,6 +26,16 @@ type ConsumerConfig struct {
 	// CommitAttempts is how often a failed offset commit is tried before the batch is left
 	// uncommitted (it is then re-delivered and written again, idempotently). Default 5.
 	CommitAttempts int
+	// FatalAttempts is how many attempts in a row a write, fetch or commit gets while each
+	// fails with an error classified Fatal or BadValue (see ErrorClass) before the consumer
+	// stops: Run then returns a *FatalError saying what to do, Ready turns false with it as the
+	// reason, and nothing of the batch in hand is committed. A retryable failure in between
+	// starts the count again. Default 3.
+	FatalAttempts int
+	// Classifiers classify the errors of the external systems (see Classify); pipeline.Open
+	// gives ClickHouse's and Kafka's. Without any, every error is retryable except an
+	// untrusted TLS certificate.
+	Classifiers []Classifier
 }
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
@@ -44,6 +54,9 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	if c.CommitAttempts <= 0 {
 		c.CommitAttempts = 5
 	}
+	if c.FatalAttempts <= 0 {
+		c.FatalAttempts = 3
+	}
 	return c
 }
 
@@ -58,8 +71,11 @@ type Consumer struct {
 	reconciler *Reconciler
 	log        *slog.Logger
 	metrics    *Metrics
-	storeOK    atomic.Bool // the last write to the store succeeded
-	fetchOK    atomic.Bool // the last fetch from Kafka succeeded
+	storeOK    atomic.Bool                     // the last write to the store succeeded
+	deadOK     atomic.Bool                     // the last send of dead letters succeeded
+	fetchOK    atomic.Bool                     // the last fetch from Kafka succeeded
+	stopped    atomic.Pointer[FatalError]      // what stopped the consumer, once it has (see FatalAttempts)
+	lastErr    [opCount]atomic.Pointer[string] // each operation's last failure, for NotReady
 	lastVer    uint64
 	// limit is the size the next batch fills to (see batchLimit); 0 before the first.
 	limit int
@@ -88,15 +104,22 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 		reconciler: reconciler, log: log, metrics: metrics}
 }
 
-// Ready reports whether the last write to the store succeeded and the last fetch from Kafka
-// did — or, for a Source that says so (SourceHealth), Kafka is reachable again: after an outage,
-// the next fetch succeeds only when a message arrives, which on an idle stream can be long.
+// Ready reports whether the consumer has not stopped on a fatal error, the last write to the
+// store and the last send of dead letters succeeded, and the last fetch from Kafka did — or,
+// for a Source that says so (SourceHealth), Kafka is reachable again: after an outage, the next
+// fetch succeeds only when a message arrives, which on an idle stream can be long.
 func (c *Consumer) Ready() bool { return c.NotReady() == "" }
 
 // NotReady says why the consumer is not ready, or returns "" when it is (see Ready).
 func (c *Consumer) NotReady() string {
+	if fe := c.stopped.Load(); fe != nil {
+		return "stopped: " + fe.Error()
+	}
 	if !c.storeOK.Load() {
-		return "writes to ClickHouse are failing"
+		return "writes to ClickHouse are failing" + c.lastFailure(opWrite)
+	}
+	if !c.deadOK.Load() {
+		return "sending dead letters to Kafka is failing" + c.lastFailure(opDeadLetters)
 	}
 	if c.fetchOK.Load() {
 		return ""
@@ -104,19 +127,31 @@ func (c *Consumer) NotReady() string {
 	if h, ok := c.src.(SourceHealth); ok && h.Healthy() {
 		return ""
 	}
-	return "Kafka is unreachable (fetches are failing)"
+	return "Kafka is unreachable (fetches are failing)" + c.lastFailure(opFetch)
+}
+
+// lastFailure is ": " and op's last failure, or "" if it has not failed.
+func (c *Consumer) lastFailure(op operation) string {
+	if f := c.lastErr[op].Load(); f != nil {
+		return ": " + *f
+	}
+	return ""
 }
 
 // Run consumes until stop is done, then finishes the batches in hand — writes and commits them —
 // and returns nil. abort, when done, ends even that at once: batches in hand are then neither
-// written nor committed, so they are delivered again later.
+// written nor committed, so they are delivered again later. An operation that keeps failing
+// with a fatal error (see ConsumerConfig.FatalAttempts) ends Run with a *FatalError, the
+// batch in hand uncommitted.
 //
 // Fetching and processing run one batch ahead of storing: while batch N is written to ClickHouse
 // and committed, batch N+1 is fetched and processed. Batches are stored and committed strictly
 // in order, so at most two batches are in memory.
 func (c *Consumer) Run(stop, abort context.Context) error {
 	c.storeOK.Store(true)
+	c.deadOK.Store(true)
 	c.fetchOK.Store(true)
+	c.stopped.Store(nil)
 	defer c.flushRejectLog()
 	work := make(chan processedBatch)
 	fetchErr := make(chan error, 1)
@@ -135,6 +170,10 @@ func (c *Consumer) Run(stop, abort context.Context) error {
 	if stop.Err() != nil {
 		return nil
 	}
+	var fatal *FatalError
+	if errors.As(err, &fatal) {
+		return fatal
+	}
 	return fmt.Errorf("fetch: %w", err)
 }
 
@@ -150,15 +189,20 @@ type processedBatch struct {
 // fetchAndProcess fetches and processes batches in order and hands them to Run until ctx is
 // done; it then reports why on errc and closes work. A failed fetch (the broker or the group
 // coordinator unreachable) is retried with back-off for as long as it takes: the reader heals
-// by itself once the broker is back.
+// by itself once the broker is back. A fetch that keeps failing with a fatal error (refused
+// credentials, say) ends it with a *FatalError.
 func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- processedBatch, errc chan<- error) {
 	defer close(work)
-	failures := 0
+	failures, fatal := 0, 0
 	chunk := make([]Message, 0, min(c.cfg.BatchSize, processChunk))
 	for {
 		var p processedBatch
 		var err error
 		p, chunk, err = c.fetchBatch(ctx, chunk)
+		if err == nil {
+			failures, fatal = 0, 0
+			c.fetchOK.Store(true) // before the batch is handed over: it may be committed at once
+		}
 		if p.n > 0 {
 			select {
 			case work <- p:
@@ -170,9 +214,15 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 		if err != nil && ctx.Err() == nil && abort.Err() == nil && !errors.Is(err, io.EOF) {
 			failures++
 			c.fetchOK.Store(false)
-			c.metrics.Retries.WithLabelValues("fetch").Inc()
+			class, stopped := c.failed(opFetch, &fatal, err)
+			if stopped != nil {
+				errc <- stopped
+				return
+			}
+			c.metrics.Retries.WithLabelValues(opFetch.label()).Inc()
 			wait := c.backoff(failures)
-			c.log.Warn("fetch from Kafka failed; retrying", "attempt", failures, "in", wait, "err", err)
+			c.log.Warn("fetch from Kafka failed; retrying", "attempt", failures, "in", wait, "class", class.Class,
+				"err", err)
 			sleep(ctx, wait)
 			continue
 		}
@@ -180,8 +230,6 @@ func (c *Consumer) fetchAndProcess(ctx, abort context.Context, work chan<- proce
 			errc <- err
 			return
 		}
-		failures = 0
-		c.fetchOK.Store(true)
 	}
 }
 
@@ -388,29 +436,33 @@ func (c *Consumer) nextVersion(n int) uint64 {
 	return v
 }
 
-// storeAndCommit writes one processed batch and its dead letters, retrying until they succeed or abort is
-// done, then commits its offsets.
+// storeAndCommit writes one processed batch and its dead letters, retrying until they succeed,
+// abort is done or a fatal error stops the consumer, then commits its offsets.
 func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error {
 	msgs, b := p.msgs, p.batch
 	c.metrics.Consumed.Add(float64(p.n))
-	if err := c.retry(abort, "write batch", func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
+	if err := c.retry(abort, opWrite, &c.storeOK, func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
 		return err
 	}
-	c.storeOK.Store(true)
 	if len(b.Rejects) > 0 {
-		if err := c.retry(abort, "send dead letters", func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
+		if err := c.retry(abort, opDeadLetters, &c.deadOK, func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
 			return err
 		}
 		c.logRejects(b.Rejects)
 	}
 	c.metrics.observeBatch(b, time.Since(p.start))
 	var err error
+	fatal := 0
 	for attempt := 1; attempt <= c.cfg.CommitAttempts; attempt++ {
 		if err = c.src.Commit(abort, msgs); err == nil || abort.Err() != nil {
 			break
 		}
-		c.metrics.Retries.WithLabelValues("commit").Inc()
-		c.log.Warn("commit failed; retrying", "attempt", attempt, "err", err)
+		class, stopped := c.failed(opCommit, &fatal, err)
+		if stopped != nil {
+			return stopped
+		}
+		c.metrics.Retries.WithLabelValues(opCommit.label()).Inc()
+		c.log.Warn("commit failed; retrying", "attempt", attempt, "class", class.Class, "err", err)
 		sleep(abort, c.backoff(attempt))
 	}
 	if err != nil {
@@ -432,22 +484,74 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 	return nil
 }
 
-// retry runs op until it succeeds or abort is done, backing off exponentially.
-func (c *Consumer) retry(abort context.Context, what string, op func(context.Context) error) error {
+// An operation is one of the consumer's calls to the outside that can fail and be retried.
+type operation uint8
+
+const (
+	opWrite operation = iota
+	opDeadLetters
+	opFetch
+	opCommit
+	opCount // the number of operations
+)
+
+// label is the operation's label in the metrics.
+func (op operation) label() string {
+	return [...]string{"write batch", "send dead letters", "fetch", "commit"}[op]
+}
+
+// what says, in a FatalError, what failed.
+func (op operation) what() string {
+	return [...]string{"write to ClickHouse", "send dead letters to Kafka", "fetch from Kafka", "commit offsets to Kafka"}[op]
+}
+
+// retry runs f until it succeeds, abort is done, or it failed FatalAttempts times in a row with
+// a fatal error, backing off exponentially. ok is set to whether the last attempt succeeded.
+func (c *Consumer) retry(abort context.Context, op operation, ok *atomic.Bool, f func(context.Context) error) error {
+	fatal := 0
 	for attempt := 1; ; attempt++ {
-		err := op(abort)
+		err := f(abort)
 		if err == nil {
+			ok.Store(true)
 			return nil
 		}
 		if abort.Err() != nil {
-			return fmt.Errorf("%s: %w", what, errors.Join(abort.Err(), err))
+			return fmt.Errorf("%s: %w", op.label(), errors.Join(abort.Err(), err))
 		}
-		c.storeOK.Store(false)
-		c.metrics.Retries.WithLabelValues(what).Inc()
+		ok.Store(false)
+		class, stopped := c.failed(op, &fatal, err)
+		if stopped != nil {
+			return stopped
+		}
+		c.metrics.Retries.WithLabelValues(op.label()).Inc()
 		wait := c.backoff(attempt)
-		c.log.Warn(what+" failed; retrying", "attempt", attempt, "in", wait, "err", err)
+		c.log.Warn(op.label()+" failed; retrying", "attempt", attempt, "in", wait, "class", class.Class, "err", err)
 		sleep(abort, wait)
 	}
+}
+
+// failed classifies and counts a failed attempt of op. fatal counts the attempts in a row that
+// failed with a fatal error; when it reaches FatalAttempts, failed returns the FatalError that
+// stops the consumer.
+func (c *Consumer) failed(op operation, fatal *int, err error) (Classification, *FatalError) {
+	class := Classify(err, c.cfg.Classifiers...)
+	c.metrics.Errors.WithLabelValues(op.label(), class.Class.String()).Inc()
+	failure := fmt.Sprintf("%v error: %v", class.Class, err)
+	if class.Action != "" {
+		failure += ": " + class.Action
+	}
+	c.lastErr[op].Store(&failure)
+	if class.Class == Retryable {
+		*fatal = 0
+		return class, nil
+	}
+	*fatal++
+	if *fatal < c.cfg.FatalAttempts {
+		return class, nil
+	}
+	stopped := &FatalError{Op: op.what(), Attempts: *fatal, Class: class.Class, Action: class.Action, Err: err}
+	c.stopped.Store(stopped)
+	return class, stopped
 }
 
 func (c *Consumer) backoff(attempt int) time.Duration {

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/econflow/econflow/ingest"
@@ -40,6 +43,25 @@ func (f faultClickHouse) run(action string) {
 		f.t.Fatalf("clickhouse.sh %s: %v\n%s", action, err, out)
 	}
 	f.t.Logf("clickhouse.sh %s: %s", action, out)
+}
+
+// failedAttempts is how many attempts to write, fetch, commit or send dead letters failed.
+func failedAttempts(t *testing.T, m *ingest.Metrics) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 16)
+	go func() {
+		m.Errors.Collect(ch)
+		close(ch)
+	}()
+	n := 0.0
+	for metric := range ch {
+		var d dto.Metric
+		if err := metric.Write(&d); err != nil {
+			t.Fatal(err)
+		}
+		n += d.GetCounter().GetValue()
+	}
+	return n
 }
 
 func committedTotal(t *testing.T, e *env) int64 {
@@ -85,15 +107,19 @@ type outage struct {
 }
 
 // runOutage publishes the restart dataset, lets a consumer store 3 batches, takes the service
-// away while the 4th is on its way, and brings it back. While it is away the consumer must not
-// exit and (when the broker can be asked) must have committed nothing it has not stored; afterwards every record must be stored exactly
-// once, with exact sums, and every offset committed.
+// away while the 4th is on its way, and brings it back. While it is away — once the consumer has
+// met the outage (an attempt failed), so that the checks do not pass before it tried — the
+// consumer must not exit and (when the broker can be asked) must have committed nothing it has
+// not stored; afterwards every record must be stored exactly once, with exact sums, and every
+// offset committed.
 func runOutage(t *testing.T, e *env, o outage) {
 	t.Helper()
 	msgs, sumAll, sumLatest := restartData(t)
 	e.publish(msgs...)
 	gate := testenv.NewGate(3)
-	c := e.startConsumer(t, gate)
+	metrics := ingest.NewMetrics(nil)
+	c := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: e.brokers, DSN: e.dsn, Topics: e.topics, Group: e.group,
+		Gate: gate, Metrics: metrics})
 	select {
 	case <-gate.Held():
 	case <-time.After(waitTimeout):
@@ -103,7 +129,10 @@ func runOutage(t *testing.T, e *env, o outage) {
 	o.stop()
 	down := time.Now()
 	gate.Open() // the held batch now meets the outage
-	time.Sleep(o.down)
+	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+		return failedAttempts(t, metrics) > 0, "no attempt of the consumer failed during the outage"
+	})
+	time.Sleep(o.down - time.Since(down)) // the outage lasts o.down in all
 	select {
 	case <-c.Done():
 		t.Fatalf("the consumer exited while %s was down; it must retry", o.what)
@@ -328,9 +357,11 @@ func runGroupChurn(t *testing.T, e *env, name string) {
 	reportFault(t, e, name, restartRecords, recover, fmt.Sprintf("members=1-2-3-1 rows_by_member=%d/%d/%d", rows1, rows2, rows3))
 }
 
-// While the rejects table is unavailable, no offset of a batch holding a reject is committed; the
-// consumer retries, and when the table is back every good record and every reject is stored once.
-func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
+// While the rejects table is missing, the consumer tries the batch holding a reject
+// FatalAttempts times, then stops with an error naming the table and saying to run
+// `econflow migrate`, committing no offset of the batch. Once the table is back, a consumer of
+// the same group stores every good record and every reject once.
+func TestFaultEmbeddedRejectsTableMissing(t *testing.T) {
 	requireFaults(t)
 	e := newEnv(t, testenv.EmbeddedBroker(t), false)
 	db := e.db()
@@ -351,12 +382,22 @@ func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
 	}
 	e.publish(msgs...)
 	c := e.startConsumer(t, nil)
-	time.Sleep(4 * time.Second)
+	select {
+	case <-c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatalf("the consumer did not stop by itself within %v without its rejects table", waitTimeout)
+	}
+	err := c.Abort() // it has returned: Abort closes it and returns what Run returned
+	var fatal *ingest.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "rejects_data") || !strings.Contains(err.Error(), "econflow migrate") {
+		t.Fatalf("Run returned %v, want a FatalError naming rejects_data and saying to run econflow migrate", err)
+	}
 	if n := committedTotal(t, e); n != 0 {
-		t.Fatalf("%d offsets committed while the rejects table was unavailable", n)
+		t.Fatalf("%d offsets committed while the rejects table was missing", n)
 	}
 	exec("RENAME TABLE " + db + ".rejects_data_away TO " + db + ".rejects_data")
 	back := time.Now()
+	c = e.startConsumer(t, nil)
 	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
 		n := committedTotal(t, e)
 		return n == int64(len(msgs)), fmt.Sprintf("%d of %d offsets committed", n, len(msgs))
@@ -369,7 +410,7 @@ func TestFaultEmbeddedRejectsTableUnavailable(t *testing.T) {
 	if n := mustCount(t, e.store, "fuel_prices_history", ""); n != 30 {
 		t.Errorf("history has %d rows, want 30", n)
 	}
-	reportFault(t, e, "embedded_rejects_table_unavailable", len(msgs), recover, "rejects=10")
+	reportFault(t, e, "embedded_rejects_table_missing", len(msgs), recover, "rejects=10")
 }
 
 // faultBroker returns Apache Kafka when ECONFLOW_TEST_APACHE_KAFKA names one (as `make faults`

@@ -14,6 +14,7 @@ type Metrics struct {
 	Written      *prometheus.CounterVec // by table
 	Rejected     *prometheus.CounterVec // by error code
 	Retries      *prometheus.CounterVec // by operation
+	Errors       *prometheus.CounterVec // by operation and class (ErrorClass)
 	BatchSeconds prometheus.Histogram
 	Reconverted  prometheus.Counter
 	Lag          *prometheus.GaugeVec // by topic, partition: end offset − committed offset
@@ -30,6 +31,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages rejected to the dead letters, by error code."}, []string{"code"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "econflow_retries_total",
 			Help: "Failed attempts that were retried, by operation."}, []string{"operation"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "econflow_errors_total",
+			Help: "Failed attempts of an operation, by operation and error class (retryable, fatal, bad_value)."},
+			[]string{"operation", "class"}),
 		BatchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "econflow_batch_seconds",
 			Help: "Time to process, store and commit one batch.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		Reconverted: prometheus.NewCounter(prometheus.CounterOpts{Name: "econflow_rows_reconverted_total",
@@ -38,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages not yet committed: end offset minus committed offset."}, []string{"topic", "partition"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Consumed, m.Written, m.Rejected, m.Retries, m.BatchSeconds, m.Reconverted, m.Lag)
+		reg.MustRegister(m.Consumed, m.Written, m.Rejected, m.Retries, m.Errors, m.BatchSeconds, m.Reconverted, m.Lag)
 	}
 	return m
 }

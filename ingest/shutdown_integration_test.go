@@ -52,8 +52,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, within time.Durati
 // 0; everything committed is stored. A second signal exits at once, non-zero, and what it had
 // not stored is delivered again to the next consumer: at the end every record is there once.
 func TestIntegrationEmbeddedConsumeSignals(t *testing.T) {
-	bin := buildEconflow(t)
 	e := newEnv(t, testenv.EmbeddedBroker(t), false)
+	bin := buildEconflow(t)
 	msgs, sumAll, _ := restartData(t)
 	e.publish(msgs...)
 

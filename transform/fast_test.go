@@ -287,22 +287,6 @@ func TestQuoBaseMatchesBig(t *testing.T) {
 	}
 }
 
-// TestDecodeNonASCIIMatchesReference puts valid and invalid UTF-8 into every position of a message
-// (the fast path checks UTF-8 itself) and compares with the reference.
-func TestDecodeNonASCIIMatchesReference(t *testing.T) {
-	pieces := []string{"\u00e9", "\u0416\u0430", "\U0001F600", "\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf",
-		"\xef\xbf\xbd", "\u00e9\xff", "a\xf4\x90\x80\x80", "\u0085", "\u2028", "\\u00e9"}
-	msg := `{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","region":"KZ-MAN","product":"lpg","price":"120.5","currency":"KZT","unit":"litre","date":"2022-01-04","id":"abcdefghij","attributes":{"a":"bcdefgh"}}`
-	var d Decoder
-	var rd refDecoder
-	for _, piece := range pieces {
-		for i := 0; i <= len(msg); i++ {
-			m := []byte(msg[:i] + piece + msg[i:])
-			sameDecode(t, m, &d, &rd)
-		}
-	}
-}
-
 func TestAppendVarint(t *testing.T) {
 	for v := int64(-300); v <= 300; v++ {
 		for _, x := range []int64{v, v << 40, -v << 40} {

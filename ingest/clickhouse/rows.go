@@ -39,7 +39,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		for _, rows := range [][]ingest.Row{b.FXRates, b.FuelPrices, b.Wages} {
 			for i := range rows {
 				if err := rb.Add(&rows[i]); err != nil {
-					return fmt.Errorf("write batch: %s/%d@%d: %w", rows[i].Topic, rows[i].Partition, rows[i].Offset, err)
+					return fmt.Errorf("write batch: %s/%d@%d: %w", rows[i].Topic, rows[i].Partition, rows[i].Offset, &ValueError{err})
 				}
 			}
 		}
@@ -68,8 +68,8 @@ func (s *Store) insertRows(ctx context.Context, t *tableBuffer) error {
 	if t.rows == 0 {
 		return nil
 	}
-	table := t.spec.table
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+"."+table+" ("+strings.Join(t.spec.names, ", ")+")")
+	table := s.db + "." + t.spec.table
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(t.spec.names, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
@@ -80,7 +80,7 @@ func (s *Store) insertRows(ctx context.Context, t *tableBuffer) error {
 	t.order()
 	cols := batch.Columns()
 	if err := t.check(cols); err != nil {
-		return err
+		return &SchemaError{err}
 	}
 	block := driverBlock(batch, cols)
 	var f *filler
@@ -111,7 +111,8 @@ func (s *Store) insertRows(ctx context.Context, t *tableBuffer) error {
 
 // insert sends one insert of values, one slice per column in the order of columns.
 func (s *Store) insert(ctx context.Context, table string, columns []string, values []any) error {
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+"."+table+" ("+strings.Join(columns, ", ")+")")
+	table = s.db + "." + table
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}

@@ -193,7 +193,14 @@ func TestSourceWaitsOutABackedUpConsumer(t *testing.T) {
 			t.Fatalf("message %d: offset %d, value %.20q", i, m.Offset, m.Value)
 		}
 		if i == 0 {
-			time.Sleep(5 * readTimeout) // the reader fills the queue and waits mid-response
+			// The reader fills the queue and waits mid-response. Once the queue is full, five
+			// read timeouts pass, in which a reader that timed out would fail.
+			for deadline := time.Now().Add(time.Minute); len(src.chunks) < cap(src.chunks); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the reader did not fill the queue within a minute")
+				}
+			}
+			time.Sleep(5 * readTimeout)
 		}
 	}
 	if strings.Contains(logs.String(), "failed") {

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/schemas"
 	"github.com/econflow/econflow/transform"
 )
 
@@ -25,10 +27,14 @@ type Options struct {
 	Topics   kafka.Topics
 	// SessionTimeout of the group membership; default 10s.
 	SessionTimeout time.Duration
-	// ClickHouse DSN; default clickhouse.DefaultDSN. The schema must exist (Store.Migrate).
+	// ClickHouse DSN; default clickhouse.DefaultDSN. The schema must exist (Store.Migrate):
+	// Open fails, saying to run `econflow migrate`, when fewer migrations are recorded than
+	// this econflow has.
 	ClickHouse string
 	FX         transform.FXConfig
-	Consumer   ingest.ConsumerConfig
+	// Consumer configures the consume loop; ClickHouse's and Kafka's error classifiers
+	// (clickhouse.Classify, kafka.Classify) are added to its Classifiers.
+	Consumer ingest.ConsumerConfig
 	// ReconcileInterval is the reconciler's timer; default 5s.
 	ReconcileInterval time.Duration
 	Logger            *slog.Logger    // default slog.Default()
@@ -61,6 +67,10 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	if p.Store, err = clickhouse.Open(ctx, clickhouse.Options{DSN: o.ClickHouse, Logger: o.Logger}); err != nil {
 		return nil, err
 	}
+	if err := checkMigrated(ctx, p.Store); err != nil {
+		p.Close()
+		return nil, err
+	}
 	if p.src, err = kafka.NewSource(kafka.SourceOptions{Brokers: o.Brokers, Group: o.Group, Topics: o.Topics.Input(),
 		Security: o.Security, SessionTimeout: o.SessionTimeout, Logger: o.Logger}); err != nil {
 		p.Close()
@@ -74,14 +84,37 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	p.Reconciler = ingest.NewReconciler(p.Store, proc, o.ReconcileInterval, o.Logger, o.Metrics)
 	if err := p.Reconciler.Pass(ctx); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("load stored rates: %w", err)
+		return nil, withAction(fmt.Errorf("load stored rates: %w", err))
 	}
 	var store ingest.Store = p.Store
 	if o.WrapStore != nil {
 		store = o.WrapStore(store)
 	}
-	p.Consumer = ingest.NewConsumer(o.Consumer, p.src, store, p.dead, proc, p.Reconciler, o.Logger, o.Metrics)
+	cc := o.Consumer
+	cc.Classifiers = append(slices.Clone(cc.Classifiers), clickhouse.Classify, kafka.Classify)
+	p.Consumer = ingest.NewConsumer(cc, p.src, store, p.dead, proc, p.Reconciler, o.Logger, o.Metrics)
 	return p, nil
+}
+
+// checkMigrated returns an error saying to run `econflow migrate` unless the store's database
+// has every migration of this econflow recorded.
+func checkMigrated(ctx context.Context, store *clickhouse.Store) error {
+	migs, err := schemas.Migrations(store.Database())
+	if err != nil {
+		return err
+	}
+	n, err := store.AppliedMigrations(ctx)
+	if clickhouse.NotMigrated(err) {
+		return fmt.Errorf("no migrations are recorded in ClickHouse database %s (%w): run `econflow migrate`", store.Database(), err)
+	}
+	if err != nil {
+		return withAction(fmt.Errorf("read the migrations applied to ClickHouse database %s: %w", store.Database(), err))
+	}
+	if n < len(migs) {
+		return fmt.Errorf("ClickHouse database %s has %d of the %d migrations of this econflow applied: run `econflow migrate`",
+			store.Database(), n, len(migs))
+	}
+	return nil
 }
 
 // Run consumes until stop is done and the batch in hand is stored and committed (see
@@ -113,4 +146,12 @@ func (p *Pipeline) Close() error {
 		errs = append(errs, p.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// withAction adds to a ClickHouse error that needs someone to act what to do about it.
+func withAction(err error) error {
+	if c, ok := clickhouse.Classify(err); ok && c.Class != ingest.Retryable {
+		return fmt.Errorf("%w: %s", err, c.Action)
+	}
+	return err
 }

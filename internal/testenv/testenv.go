@@ -6,7 +6,8 @@
 //
 // A service that does not answer makes the test skip, except under CI (CI=true) or with
 // ECONFLOW_REQUIRE_SERVICES=1, where it is a failure: a missing service in CI must never pass as
-// a skipped test.
+// a skipped test. With -short (`make unit`), a test that needs ClickHouse or Apache Kafka is
+// skipped without trying them; the embedded broker runs in-process and needs no service.
 package testenv
 
 import (
@@ -44,6 +45,14 @@ const (
 // under CI (CI=true) or with ECONFLOW_REQUIRE_SERVICES=1.
 func RequireServices() bool {
 	return strings.EqualFold(os.Getenv("CI"), "true") || os.Getenv(EnvRequireServices) == "1"
+}
+
+// skipIfShort skips the test under -short: it needs service.
+func skipIfShort(t testing.TB, service string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: skipping a test that needs %s", service)
+	}
 }
 
 // unavailable skips the test, or fails it when services are required.
@@ -102,6 +111,7 @@ func (w *testWriter) Write(p []byte) (int, error) {
 // it, and drops it when the test ends. The schema is not created: that is Migrate's job.
 func ClickHouseDSN(t testing.TB) string {
 	t.Helper()
+	skipIfShort(t, "ClickHouse")
 	base := os.Getenv(EnvClickHouse)
 	if base == "" {
 		base = defaultClickHouseDS
@@ -168,6 +178,7 @@ func EmbeddedBroker(t testing.TB) string {
 // their own topics (NewTopics) and groups.
 func ApacheKafka(t testing.TB) string {
 	t.Helper()
+	skipIfShort(t, "Apache Kafka")
 	addr := os.Getenv(EnvApacheKafka)
 	if addr == "" {
 		unavailable(t, "%s is not set (e.g. %s=127.0.0.1:19092 after `bash deploy/kafka.sh start`)", EnvApacheKafka, EnvApacheKafka)
