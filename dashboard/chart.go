@@ -12,8 +12,10 @@ type chart struct {
 	Title  string        `json:"title"`
 	Left   string        `json:"left"`            // label of the left axis (scale "left")
 	Right  string        `json:"right,omitempty"` // label of the right axis (scale "right"), if any
-	X      []string      `json:"x"`               // dates, YYYY-MM-DD, ascending
+	X      []string      `json:"x"`               // dates, YYYY-MM-DD, ascending; or the bars' categories
 	Series []chartSeries `json:"series"`
+	// Bars draws one bar per X category (then X holds category names, not dates).
+	Bars bool `json:"bars,omitempty"`
 }
 
 // chartSeries is one line, or one set of markers, of a chart.

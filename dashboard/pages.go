@@ -30,6 +30,9 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 		{Name: "monthly_wage", Label: "monthly wage", Num: true}, {Name: "avg_price_per_litre", Label: "average price per litre", Num: true},
 		{Name: "litres_per_monthly_wage", Label: "litres per monthly wage", Num: true}}}
 	set := newSeriesSet()
+	var lastMonth string
+	latest := map[string]string{} // series label → litres, in the last month
+	var latestOrder []string
 	err := d.each(ctx, "SELECT month, region, product, wage_measure, wage_basis, currency, wage_region, toString(monthly_wage), "+
 		"toString(avg_price_per_litre), toString(litres_per_monthly_wage) FROM "+d.table("fuel_affordability")+w.sql()+
 		" ORDER BY month, region, product, wage_measure, wage_basis", w.args, func(r driver.Rows) error {
@@ -51,7 +54,15 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 		if basis != "gross" {
 			label += " (" + basis + ")"
 		}
-		set.add(strings.Join([]string{region, product, measure, basis, cur}, "|"), label, month.Format(time.DateOnly), litres)
+		m := month.Format(time.DateOnly)
+		set.add(strings.Join([]string{region, product, measure, basis, cur}, "|"), label, m, litres)
+		if m != lastMonth { // rows come by month: a new month starts the latest one afresh
+			lastMonth, latest, latestOrder = m, map[string]string{}, nil
+		}
+		if _, ok := latest[label]; !ok {
+			latestOrder = append(latestOrder, label)
+		}
+		latest[label] = litres
 		return nil
 	})
 	if err != nil {
@@ -62,7 +73,17 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 	p.Intro = "econ.fuel_affordability: a month's monthly wage divided by the month's average price per litre, both in local currency " +
 		"(prices including tax; a regional wage where one exists, else the national one). One row per region, product and wage measure."
 	if len(t.Rows) > 0 {
-		p.Charts = append(p.Charts, set.chart("litres", "Litres per monthly wage, by region and month", "litres"))
+		bars := &chart{ID: "litres", Title: "Litres per monthly wage in " + lastMonth[:7] + ", by region", Left: "litres", Bars: true, X: latestOrder}
+		vals := make([]*string, len(latestOrder))
+		for i, l := range latestOrder {
+			v := latest[l]
+			vals[i] = &v
+		}
+		bars.Series = []chartSeries{{Label: "litres per monthly wage", Scale: "left", Values: vals, Color: palette[2]}}
+		p.Charts = append(p.Charts, bars)
+		if len(set.dates) > 1 {
+			p.Charts = append(p.Charts, set.chart("litres-months", "Litres per monthly wage, by region and month", "litres"))
+		}
 	} else {
 		t.Note = "Nothing matches: affordability needs prices per litre (incl_tax) and a monthly wage in the same currency for the same months."
 	}
@@ -110,7 +131,7 @@ func (d *Dashboard) wages(ctx context.Context, v values, p *page) error {
 		{Name: "monthly_amount_eur", Label: "monthly " + rep, Num: true}, {Name: "fx_rate", Label: rep + " per unit", Num: true},
 		{Name: "fx_date", Label: "rate date"}, {Name: "fx_path", Label: "conversion path"}, {Name: "fx_status", Label: "conversion"},
 		{Name: "status", Label: "status"}, {Name: "published_at", Label: "vintage (UTC)"}}}
-	set := newSeriesSet()
+	local, eur := newSeriesSet(), newSeriesSet()
 	var pending int
 	err := d.each(ctx, "SELECT date, region, measure, basis, per, source, frequency, toString(amount), currency, toString(amount_eur), "+
 		"toString(monthly_amount), toString(monthly_amount_eur), toString(fx_rate), fx_date, fx_path, fx_status, status, published_at FROM "+
@@ -138,10 +159,10 @@ func (d *Dashboard) wages(ctx context.Context, v values, p *page) error {
 			key := strings.Join([]string{region, measure, basis, per, cur, source, freq}, "|")
 			label := fmt.Sprintf("%s %s %s", orNational(region), measure, basis)
 			if monthly != nil {
-				set.addOn("left", key, label+" ("+cur+")", day.Format(time.DateOnly), *monthly)
+				local.add(key, label+" ("+cur+")", day.Format(time.DateOnly), *monthly)
 			}
 			if monthlyEUR != nil {
-				set.addOn("right", key+"|"+rep, label+" ("+rep+")", day.Format(time.DateOnly), *monthlyEUR)
+				eur.add(key, label+" ("+rep+")", day.Format(time.DateOnly), *monthlyEUR)
 			}
 			return nil
 		})
@@ -155,10 +176,13 @@ func (d *Dashboard) wages(ctx context.Context, v values, p *page) error {
 	if pending > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d wages have no %s value yet: no rate within the conversion window.", pending, rep))
 	}
-	if len(set.order) > 0 {
-		c := set.chart("monthly", "Monthly wage, local currency (left) and "+rep+" (right)", "local currency per month")
-		c.Right = rep + " per month"
-		p.Charts = append(p.Charts, c)
+	// Two charts: a wage in local currency and in the reporting currency are proportional, so on
+	// one chart with two axes their lines would lie on top of each other.
+	if len(local.order) > 0 {
+		p.Charts = append(p.Charts, local.chart("monthly", "Monthly wage in local currency", "local currency per month"))
+	}
+	if len(eur.order) > 0 {
+		p.Charts = append(p.Charts, eur.chart("monthly-eur", "Monthly wage in "+rep, rep+" per month"))
 	}
 	if len(t.Rows) == 0 {
 		t.Note = "No wages match."

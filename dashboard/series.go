@@ -212,15 +212,21 @@ func (d *Dashboard) oneSeries(ctx context.Context, v values, p *page, id seriesI
 			pendMarks[i] = &o.price
 		}
 	}
-	c.Series = []chartSeries{
-		{Label: id.Currency, Scale: "left", Values: local, Color: palette[0]},
-		{Label: rep, Scale: "right", Values: eur, Color: palette[1]},
+	c.Series = []chartSeries{{Label: id.Currency, Scale: "left", Values: local, Color: palette[0]}}
+	if id.Currency == rep {
+		// The converted price is the price: one line.
+		c.Title, c.Right = fmt.Sprintf("Price per %s, %s", id.Unit, id.Currency), ""
+	} else {
+		c.Series = append(c.Series, chartSeries{Label: rep, Scale: "right", Values: eur, Color: palette[1]})
 	}
 	if revised > 0 {
 		c.Series = append(c.Series, chartSeries{Label: "revised", Scale: "left", Values: revMarks, Color: colorRevised, Marks: true})
 	}
 	if pending > 0 {
 		c.Series = append(c.Series, chartSeries{Label: rep + " pending", Scale: "left", Values: pendMarks, Color: colorPending, Marks: true})
+	}
+	if !hasValue(eur) && id.Currency != rep {
+		p.Notes = append(p.Notes, "No observation in range is converted yet, so the chart has no "+rep+" line.")
 	}
 	p.Charts = append(p.Charts, c)
 
@@ -281,6 +287,15 @@ func (d *Dashboard) oneSeries(ctx context.Context, v values, p *page, id seriesI
 		{Label: "other series of " + id.Country, Href: pageURL("/series", "country", id.Country)},
 	}
 	return nil
+}
+
+func hasValue(vals []*string) bool {
+	for _, v := range vals {
+		if v != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // history serves /series/history: every vintage of a series (of one date, with date=).

@@ -23,8 +23,42 @@
 
   function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); }
 
+  // bars draws one bar per category: x is the category's index.
+  function bars(el, c) {
+    var xs = c.x.map(function (_, i) { return i; });
+    var data = [xs];
+    var series = [{ label: 'category', value: function (u, i) { return i == null ? '—' : c.x[i]; } }];
+    c.series.forEach(function (s) {
+      data.push(s.values.map(number));
+      series.push({
+        label: s.label, scale: s.scale, stroke: s.color, fill: s.color + 'cc', width: 1,
+        value: function (u, v) { return legend(v); },
+        paths: uPlot.paths.bars({ size: [0.6, 120], align: 0 }), points: { show: false }
+      });
+    });
+    var axes = [
+      { values: function (u, vals) { return vals.map(function (i) { return c.x[i] === undefined ? '' : c.x[i]; }); }, splits: function () { return xs; }, grid: { show: false } },
+      { scale: 'left', label: c.left, labelSize: 22, size: 80, values: function (u, vals) { return vals.map(legend); } }
+    ];
+    var scales = {
+      x: { time: false, range: function () { return [-0.5, xs.length - 0.5]; } },
+      left: { range: function (u, min, max) { return [0, max * 1.1]; } }
+    };
+    return { scales: scales, series: series, axes: axes, data: data, n: xs.length };
+  }
+
   function draw(el) {
     var c = JSON.parse(el.getAttribute('data-chart'));
+    if (c.bars) {
+      var b = bars(el, c);
+      var w = function () { return Math.max(320, el.clientWidth); };
+      var t0 = performance.now();
+      var bp = new uPlot({ width: w(), height: 320, scales: b.scales, series: b.series, axes: b.axes, legend: { show: true } }, b.data, el);
+      el.setAttribute('data-draw-ms', String(Math.round(performance.now() - t0)));
+      el.setAttribute('data-drawn', String(b.n));
+      window.addEventListener('resize', function () { bp.setSize({ width: w(), height: 320 }); });
+      return;
+    }
     var n = c.x.length;
     var xs = c.x.map(seconds);
     var data = [xs];
