@@ -58,6 +58,11 @@ func (o serveOptions) validate() error {
 }
 
 func cmdServe(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
+	return serve(stop, args, stderr, func(u string) { fmt.Fprintf(stdout, "Dashboard: %s (Ctrl-C to stop)\n", u) })
+}
+
+// serve runs `econflow serve` until stop; ready gets the dashboard's URL once it listens.
+func serve(stop context.Context, args []string, stderr io.Writer, ready func(url string)) error {
 	so := defaultServeOptions(os.Getenv)
 	cfg, _, err := parseFlags("serve", "serve [--http ADDR] [--clickhouse DSN] [--metrics-url URL]", args, settings{dsn: true}, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&so.HTTP, "http", so.HTTP, "host:port to serve the dashboard on (env ECONFLOW_SERVE_HTTP)")
@@ -75,9 +80,7 @@ func cmdServe(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w\nThe dashboard reads ClickHouse: start it (bash deploy/clickhouse.sh start) or pass --clickhouse", err)
 	}
 	defer store.Close()
-	return serveDashboard(stop, store, cfg, so, log, func(u string) {
-		fmt.Fprintf(stdout, "Dashboard: %s (Ctrl-C to stop)\n", u)
-	})
+	return serveDashboard(stop, store, cfg, so, log, ready)
 }
 
 // serveDashboard serves the dashboard over store until ctx ends, then shuts the server down,
