@@ -101,7 +101,9 @@ func TestServeDashboardAndShutdown(t *testing.T) {
 	stop, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	urls, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- serve(stop, []string{"--http", "127.0.0.1:0", "--log-level", "warn"}, io.Discard, func(u string) { urls <- u }) }()
+	go func() {
+		done <- serve(stop, []string{"--http", "127.0.0.1:0", "--log-level", "warn"}, io.Discard, func(u string) { urls <- u })
+	}()
 	u := waitURL(t, urls, done)
 	if status, body := fetch(t, u); status != http.StatusOK || !strings.Contains(body, "What is stored") {
 		t.Fatalf("GET %s: %d\n%s", u, status, body)
