@@ -29,7 +29,7 @@ func chromiumPath(t *testing.T) string {
 	if p := os.Getenv("ECONFLOW_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, name := range []string{"chromium", "chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell", "headless_shell", "chromium-browser", "google-chrome"} {
+	for _, name := range []string{"chromium", "chromium-headless-shell", "headless_shell", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
