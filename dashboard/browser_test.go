@@ -3,6 +3,9 @@ package dashboard_test
 import (
 	"context"
 	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +15,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/econflow/econflow/dashboard"
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/ingest/kafka"
 	"github.com/econflow/econflow/internal/testenv"
 )
 
@@ -245,7 +253,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("status %d", s)
 		}
 		tab := readTable(t, ctx, "countries")
-		want := f.rows(t, "SELECT country, toString(count()) FROM econ.fuel_prices_history GROUP BY country ORDER BY country")
+		want := f.rows(t, "SELECT country, toString(count()) FROM econ.fuel_prices_data GROUP BY country ORDER BY country")
 		got := tab.column(t, "country")
 		rows := tab.column(t, "fuel_price_rows")
 		if len(got) != len(want) {
@@ -375,7 +383,6 @@ func TestBrowser(t *testing.T) {
 		if !strings.Contains(txt, "answers") {
 			t.Errorf("health page does not say ClickHouse answers:\n%s", txt)
 		}
-		screenshot(t, ctx, "health")
 	})
 
 	t.Run("a 50-year daily series draws without freezing", func(t *testing.T) {
@@ -422,6 +429,62 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("%d charts on the 503 page", n)
 		}
 		screenshot(t, ctx, "error-503")
+	})
+
+	// Last, since it stores more records: the health page with a consumer running in-process, its
+	// metrics served as `econflow consume --http` serves them.
+	t.Run("health with a running consumer", func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		metrics := ingest.NewMetrics(reg)
+		brokers := testenv.EmbeddedBroker(t)
+		topics := kafka.DefaultTopics()
+		c := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: brokers, DSN: f.dsn, Topics: topics, Group: testenv.NewGroup(t), Metrics: metrics})
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-c.Done():
+				http.Error(w, "not ready: the consume loop ended", http.StatusServiceUnavailable)
+			default:
+				fmt.Fprintln(w, "ready")
+			}
+		})
+		consumer := httptest.NewServer(mux)
+		defer consumer.Close()
+		d, err := dashboard.New(dashboard.Options{Conn: f.conn, Database: f.db, MetricsURL: consumer.URL + "/metrics", Logger: testenv.Logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(d)
+		defer srv.Close()
+		visit(t, ctx, srv.URL+"/health") // the first reading: rates need a second one
+		pub := testenv.NewPublisher(t, brokers, topics)
+		var msgs []testenv.Msg
+		for i := 0; i < 200; i++ {
+			day := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
+			msgs = append(msgs, testenv.Msg{Kind: "fuel_price", Key: "AM", Value: fmt.Appendf(nil,
+				`{"kind":"fuel_price","source":"econflow.test","country":"AM","product":"diesel","price":"1.%02d","currency":"EUR","unit":"litre","date":"%s"}`, i%100, day)})
+		}
+		pub.Publish(msgs...)
+		testenv.WaitFor(t, time.Minute, func() (bool, string) {
+			n := f.rows(t, "SELECT toString(count()) FROM econ.fuel_prices_data WHERE country = 'AM'")[0][0]
+			return n == "200", n + " of 200 rows stored"
+		})
+		// Rates are measured between two readings at least a second apart.
+		start := time.Now()
+		testenv.WaitFor(t, 10*time.Second, func() (bool, string) { return time.Since(start) > 1100*time.Millisecond, "waiting a second" })
+		visit(t, ctx, srv.URL+"/health")
+		txt := eval[string](t, ctx, `document.body.innerText`)
+		for _, w := range []string{"ready", "rows stored per second", "over the last", "fuel_prices"} {
+			if !strings.Contains(txt, w) {
+				t.Errorf("health page lacks %q:\n%s", w, txt)
+			}
+		}
+		rows := readTable(t, ctx, "rows").column(t, "rows_total")
+		if len(rows) == 0 || rows[0].Text != "200" {
+			t.Errorf("rows stored since the consumer started: %v, want 200 fuel prices", rows)
+		}
+		screenshot(t, ctx, "health")
 	})
 
 	t.Run("assets are served from the binary", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -114,7 +115,8 @@ func TestDashboardOnDemoData(t *testing.T) {
 			{"/series?country=KZ", []string{"KZ-MAN", "KZ-ALA", "KZ-AST", "Choose a fuel price series"}},
 			{"/series", []string{"KZ-MAN", "GE", "DE"}},
 			{almaty, []string{"/series/history?", "date=2022-01-04", ">revised<"}},
-			{"/affordability?country=KZ", []string{"data-chart=", "Litres of fuel one monthly wage buys in KZ", "KZ-MAN"}},
+			{"/affordability?country=KZ", []string{"data-chart=", "Litres of fuel one monthly wage buys in KZ", "KZ-MAN", "The 24 months up to the latest price (2022-01): from=2020-02-01"}},
+			{"/fx?base=EUR&quote=KZT&country=KZ&region=KZ-MAN&product=lpg", []string{"KZT&gt;EUR@nationalbank.kz:2021-12-31", "Conversions of KZ values"}},
 			{"/affordability", []string{"choose a country", "/affordability?country=KZ"}},
 			{"/fx?base=EUR&quote=KZT&country=KZ", []string{"data-chart=", "493.90", "KZT&gt;EUR@nationalbank.kz:2021-12-31"}},
 			{"/fx", []string{"choose a currency pair", "/fx?base=EUR&amp;quote=KZT"}},
@@ -291,6 +293,31 @@ func TestDashboardOnDemoData(t *testing.T) {
 		sameRows(t, "countries", got, want)
 	})
 
+	t.Run("a large table: the overview counts rows, not series", func(t *testing.T) {
+		d, err := dashboard.New(dashboard.Options{Conn: f.conn, Database: f.db, OverviewDetailRows: 100, Logger: testenv.Logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(d)
+		defer srv.Close()
+		head, recs := getCSV(t, srv, "/?format=csv")
+		got := columns(t, head, recs, "kind", "series", "latest_date")
+		want := f.rows(t, "SELECT 'fuel_price', '', toString(max(date)) FROM econ.fuel_prices_history")
+		// 18,302 fuel price rows are over the limit of 100: no series count; 1 wage and 10 rates are not.
+		if !reflect.DeepEqual(got[0], want[0]) || got[1][1] != "1" || got[2][1] == "" {
+			t.Errorf("kinds %q, want fuel prices %q uncounted, wages and rates counted", got, want[0])
+		}
+		head, recs = getCSV(t, srv, "/?format=csv&table=countries")
+		got = columns(t, head, recs, "country", "fuel_price_rows", "fuel_price_series", "latest_price_date")
+		// Rows stored: every row of the table, a re-delivered duplicate too until it is merged away.
+		want = f.rows(t, "SELECT country, toString(count()), '', '' FROM econ.fuel_prices_data GROUP BY country ORDER BY country")
+		sameRows(t, "countries of a large table", got, want)
+		_, _, body := get(t, srv, "/")
+		if !strings.Contains(body, "not counted") || !strings.Contains(body, "up to 100 rows") {
+			t.Error("the overview does not say the series are not counted")
+		}
+	})
+
 	t.Run("bad requests get a 400 page saying what is valid", func(t *testing.T) {
 		cases := []struct {
 			path string
@@ -331,6 +358,17 @@ func TestDashboardOnDemoData(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("POST /: %d, want 405", resp.StatusCode)
+		}
+	})
+
+	t.Run("the settings the queries send take effect", func(t *testing.T) {
+		d, err := dashboard.New(dashboard.Options{Conn: f.conn, Database: f.db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := d.SettingsWarning(context.Background())
+		if err != nil || w != "" {
+			t.Fatalf("SettingsWarning: %q, %v", w, err)
 		}
 	})
 

@@ -150,8 +150,12 @@ func (d *Dashboard) healthPage(ctx context.Context, v values, p *page) error {
 		}
 		rows.add(text(t), count(cur.written[t]), rate)
 	}
+	lagFact := fact{Label: "consumer lag", Value: count(lagTotal).Text + " messages", Class: map[bool]string{true: "warn"}[lagTotal > 0]}
+	if len(keys) == 0 {
+		lagFact.Value = "not measured yet"
+	}
 	p.Facts = []fact{
-		{Label: "consumer lag", Value: count(lagTotal).Text + " messages", Class: map[bool]string{true: "warn"}[lagTotal > 0]},
+		lagFact,
 		{Label: "rows stored per second", Value: delta.rows},
 		{Label: "batches", Value: delta.batches},
 		{Label: "batches since start", Value: fmt.Sprintf("%d, %.3f s each on average", cur.batches, safeDiv(cur.batchSeconds, float64(cur.batches)))},

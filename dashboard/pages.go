@@ -22,6 +22,22 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 	w.eq("region", v, "region")
 	w.eq("product", v, "product")
 	w.eq("wage_measure", v, "wage_measure")
+	window := ""
+	if !v.has("from") && !v.has("to") {
+		// Without from= and to=, the last affordabilityMonths months up to the country's latest
+		// price: a country's whole history is one aggregation over all of its prices (25 s for a
+		// country of 10M prices, against under a second for two years).
+		latest, ok, err := d.latestPriceDate(ctx, v)
+		if err != nil {
+			return err
+		}
+		if ok {
+			from := time.Date(latest.Year(), latest.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1-affordabilityMonths, 0)
+			v = with(v, "from", from.Format(time.DateOnly))
+			window = fmt.Sprintf("The %d months up to the latest price (%s): from=%s; set from= and to= for others.",
+				affordabilityMonths, latest.Format("2006-01"), v["from"])
+		}
+	}
 	w.months("month", v)
 	t := &table{ID: "affordability", Title: "Litres per monthly wage, by month and region", Columns: []column{
 		{Name: "month", Label: "month"}, {Name: "region", Label: "region"}, {Name: "product", Label: "product"},
@@ -72,6 +88,9 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 	p.Title = "Litres of fuel one monthly wage buys in " + country
 	p.Intro = "econ.fuel_affordability: a month's monthly wage divided by the month's average price per litre, both in local currency " +
 		"(prices including tax; a regional wage where one exists, else the national one). One row per region, product and wage measure."
+	if window != "" {
+		p.Notes = append(p.Notes, window)
+	}
 	if len(t.Rows) > 0 {
 		bars := &chart{ID: "litres", Title: "Litres per monthly wage in " + lastMonth[:7] + ", by region", Left: "litres", Bars: true, X: latestOrder}
 		vals := make([]*string, len(latestOrder))
@@ -93,6 +112,38 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 	return nil
 }
 
+// affordabilityMonths is how many months /affordability shows without from= and to=.
+const affordabilityMonths = 24
+
+// conversionDays is how many days before the pair's latest rate /fx's conversions cover without
+// from=, to=, region= or product=.
+const conversionDays = 92
+
+// with returns a copy of v with name set to value.
+func with(v values, name, value string) values {
+	out := values{}
+	for k, x := range v {
+		out[k] = x
+	}
+	out[name] = value
+	return out
+}
+
+// latestPriceDate is the latest date of the fuel prices of v's country (and region and product,
+// when given), from the table under the views: the Date column of those rows is read, where the
+// views would aggregate them all first.
+func (d *Dashboard) latestPriceDate(ctx context.Context, v values) (time.Time, bool, error) {
+	var w where
+	w.eq("country", v, "country")
+	w.eq("region", v, "region")
+	w.eq("product", v, "product")
+	var n uint64
+	var latest time.Time
+	err := d.each(ctx, "SELECT count(), max(date) FROM "+d.table("fuel_prices_data")+w.sql(), w.args,
+		func(r driver.Rows) error { return r.Scan(&n, &latest) })
+	return latest, n > 0, err
+}
+
 func orNational(region string) string {
 	if region == "" {
 		return "national"
@@ -102,7 +153,7 @@ func orNational(region string) string {
 
 // countryChooser lists the countries (as the overview does) for a page that needs one.
 func (d *Dashboard) countryChooser(ctx context.Context, p *page, intro string) error {
-	o, err := d.loadOverview(ctx, true, true, false, false)
+	o, err := d.loadOverview(ctx, overviewParts{fuel: true, wages: true})
 	if err != nil {
 		return err
 	}
@@ -199,7 +250,7 @@ func (d *Dashboard) wages(ctx context.Context, v values, p *page) error {
 // country's values.
 func (d *Dashboard) fx(ctx context.Context, v values, p *page) error {
 	if !v.has("base") || !v.has("quote") {
-		o, err := d.loadOverview(ctx, false, false, true, false)
+		o, err := d.loadOverview(ctx, overviewParts{pairs: true})
 		if err != nil {
 			return err
 		}
@@ -220,6 +271,7 @@ func (d *Dashboard) fx(ctx context.Context, v values, p *page) error {
 		{Name: "rate", Label: "rate", Num: true}, {Name: "quantity", Label: "per " + base, Num: true},
 		{Name: "status", Label: "status"}, {Name: "published_at", Label: "vintage (UTC)"}}}
 	set := newSeriesSet()
+	var lastRate time.Time
 	err := d.each(ctx, "SELECT date, source, rate_type, frequency, toString(rate), quantity, status, published_at FROM "+d.table("fx_rates")+w.sql()+
 		" ORDER BY source, rate_type, frequency, date", w.args, func(r driver.Rows) error {
 		var (
@@ -232,6 +284,9 @@ func (d *Dashboard) fx(ctx context.Context, v values, p *page) error {
 			return err
 		}
 		t.add(date(day), text(src), text(rt), text(freq), dec(rate), integer(qty), text(st), dateTime(pub))
+		if day.After(lastRate) {
+			lastRate = day
+		}
 		label := fmt.Sprintf("%s %s", src, rt)
 		if qty != 1 {
 			label += fmt.Sprintf(" (per %d %s)", qty, base)
@@ -253,7 +308,15 @@ func (d *Dashboard) fx(ctx context.Context, v values, p *page) error {
 	}
 	p.Tables = append(p.Tables, t)
 	if country, ok := v["country"]; ok {
-		conv, err := d.conversions(ctx, country, base, quote, v)
+		cv := v
+		if !v.has("from") && !v.has("to") && !v.has("region") && !v.has("product") && !lastRate.IsZero() {
+			// A whole country's conversions are one aggregation over all of its values: without a
+			// narrower choice, the months around the latest rate.
+			cv = with(v, "from", lastRate.AddDate(0, 0, -conversionDays).Format(time.DateOnly))
+			p.Notes = append(p.Notes, fmt.Sprintf("Conversions of values dated from %s (%d days before the latest rate); set from= and to=, or region= and product=, for others.",
+				cv["from"], conversionDays))
+		}
+		conv, err := d.conversions(ctx, country, base, quote, cv)
 		if err != nil {
 			return err
 		}
@@ -273,6 +336,10 @@ func (d *Dashboard) conversions(ctx context.Context, country, base, quote string
 		{Name: "observations", Label: "observations", Num: true}, {Name: "first_date", Label: "first"}, {Name: "last_date", Label: "last"}}}
 	for _, view := range []string{"fuel_prices", "wages"} {
 		w := where{conds: []string{"country = ?", "currency IN (?, ?)"}, args: []any{country, base, quote}}
+		if view == "fuel_prices" { // a series' conversions; wages are left whole (a national wage has no region)
+			w.eq("region", v, "region")
+			w.eq("product", v, "product")
+		}
 		w.dates("date", v)
 		err := d.each(ctx, "SELECT currency, fx_status, fx_path, fx_date, count(), min(date), max(date) FROM "+d.table(view)+w.sql()+
 			" GROUP BY currency, fx_status, fx_path, fx_date ORDER BY currency, fx_date, fx_path", w.args, func(r driver.Rows) error {

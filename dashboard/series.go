@@ -97,8 +97,11 @@ func addChooserRow(t *table, id seriesID, n string, first, last *time.Time) {
 		text(id.Source), text(id.Frequency), nc, nullDate(first), nullDate(last), link(id.url(), "chart"))
 }
 
-// seriesChooser lists the series whose identity matches the parameters given, from the history
-// view: DISTINCT with a LIMIT stops reading once it has enough.
+// seriesChooser lists the series whose identity matches the parameters given. It reads the
+// identity columns of fuel_prices_data, the table under the views: the views group by the whole
+// key, so a DISTINCT over them would aggregate every row of a country first, while over the table
+// DISTINCT with a LIMIT stops reading once it has enough (26 ms for a country of 10M prices). The
+// identities are the same: the views group the table's rows.
 func (d *Dashboard) seriesChooser(ctx context.Context, v values, p *page, note string) error {
 	p.Title = "Choose a fuel price series"
 	p.Intro = "Each line is one series: a country, region and product as one source publishes it, in one currency and unit. Add from= and to= to a series' URL to show part of it."
@@ -111,7 +114,7 @@ func (d *Dashboard) seriesChooser(ctx context.Context, v values, p *page, note s
 	}
 	var ids []seriesID
 	err := d.each(ctx, "SELECT DISTINCT country, region, product, tax_basis, currency, unit, source, frequency FROM "+
-		d.table("fuel_prices_history")+w.sql()+" LIMIT ?", append(w.args, maxPicked+1), func(r driver.Rows) error {
+		d.table("fuel_prices_data")+w.sql()+" LIMIT ?", append(w.args, maxPicked+1), func(r driver.Rows) error {
 		var i seriesID
 		if err := r.Scan(&i.Country, &i.Region, &i.Product, &i.TaxBasis, &i.Currency, &i.Unit, &i.Source, &i.Frequency); err != nil {
 			return err
@@ -275,7 +278,7 @@ func (d *Dashboard) oneSeries(ctx context.Context, v values, p *page, id seriesI
 		t.Note = fmt.Sprintf("The newest %d of %d observations; the CSV has all of them.", maxHTMLRows, len(t.Rows))
 	}
 	p.Tables = append(p.Tables, t)
-	fxPair := pageURL("/fx", "base", rep, "quote", id.Currency, "country", id.Country)
+	fxPair := pageURL("/fx", "base", rep, "quote", id.Currency, "country", id.Country, "region", id.Region, "product", id.Product)
 	if id.Currency == rep {
 		fxPair = pageURL("/fx", "country", id.Country)
 	}

@@ -92,6 +92,15 @@ func serveDashboard(ctx context.Context, store *clickhouse.Store, cfg Config, so
 	if err != nil {
 		return err
 	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	warning, err := d.SettingsWarning(cctx)
+	cancel()
+	switch {
+	case err != nil:
+		log.Warn("could not read the ClickHouse user's settings", "err", err)
+	case warning != "":
+		log.Warn(warning)
+	}
 	ln, err := net.Listen("tcp", so.HTTP)
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
