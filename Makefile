@@ -47,7 +47,7 @@ bench: build services
 ## screenshots: every dashboard page as a PNG in docs/screenshots (the browser test on the demo data;
 ## needs ClickHouse and Chromium)
 screenshots:
-	ECONFLOW_REQUIRE_SERVICES=1 $(GO) test -count=1 -run '^TestBrowser$$' ./dashboard/ -screenshots $(CURDIR)/docs/screenshots
+	ECONFLOW_REQUIRE_SERVICES=1 $(GO) test -count=1 -run '^TestDashboardInBrowser$$' ./dashboard/ -screenshots $(CURDIR)/docs/screenshots
 
 ## unit: the tests that need no services
 unit:

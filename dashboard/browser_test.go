@@ -24,9 +24,9 @@ import (
 	"github.com/econflow/econflow/internal/testenv"
 )
 
-// screenshots, when set, is the directory where TestBrowser writes a PNG of each page:
+// screenshots, when set, is the directory where TestDashboardInBrowser writes a PNG of each page:
 //
-//	go test ./dashboard/ -run TestBrowser -screenshots "$PWD/docs/screenshots"
+//	go test ./dashboard/ -run TestDashboardInBrowser -screenshots "$PWD/docs/screenshots"
 var screenshots = flag.String("screenshots", "", "directory to write a full-page PNG of each dashboard page into (e.g. $PWD/docs/screenshots)")
 
 // chromiumPath finds a Chromium for the browser test: $ECONFLOW_CHROMIUM, else Debian's chromium
@@ -34,10 +34,11 @@ var screenshots = flag.String("screenshots", "", "directory to write a full-page
 // where services are required (CI=true, ECONFLOW_REQUIRE_SERVICES=1).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	names := []string{"chromium", "chromium-headless-shell", "headless_shell", "chromium-browser", "google-chrome"}
 	if p := os.Getenv("ECONFLOW_CHROMIUM"); p != "" {
-		return p
+		names = []string{p}
 	}
-	for _, name := range []string{"chromium", "chromium-headless-shell", "headless_shell", "chromium-browser", "google-chrome"} {
+	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
@@ -243,7 +244,7 @@ func sameNumbers(t *testing.T, what string, got []domCell, want []string) {
 	}
 }
 
-func TestBrowser(t *testing.T) {
+func TestDashboardInBrowser(t *testing.T) {
 	ctx := browser(t)
 	f := newFixture(t)
 	base := f.srv.URL

@@ -149,14 +149,11 @@ type page struct {
 	// Status is the HTTP status of the page (200 unless the page itself reports a failure, as
 	// /health does).
 	Status int
-
-	def   *pageDef
-	query url.Values
 }
 
 type fact struct {
-	Label, Value, Href, Title string
-	Class                     string
+	Label, Value, Href string
+	Class              string // warn, bad, good
 }
 
 type navLink struct {
@@ -216,7 +213,7 @@ func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request, def *pageD
 		d.renderError(w, http.StatusBadRequest, "Bad request", "This page does not accept these parameters.", bad, def)
 		return http.StatusBadRequest
 	}
-	p := &page{Title: def.title, def: def, query: q, Database: d.o.Database, Status: http.StatusOK}
+	p := &page{Title: def.title, Database: d.o.Database, Status: http.StatusOK}
 	ctx, cancel := context.WithTimeout(r.Context(), d.o.QueryTimeout)
 	defer cancel()
 	if err := def.build(ctx, v, p); err != nil {

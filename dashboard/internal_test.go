@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"math/big"
 	"net/url"
 	"strings"
@@ -151,5 +153,57 @@ func TestReadyzURL(t *testing.T) {
 		if got := readyzURL(in); got != want {
 			t.Errorf("readyzURL(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestCSVIsExactAndDefusesFormulas(t *testing.T) {
+	tb := &table{Columns: []column{{Name: "key"}, {Name: "price", Num: true}, {Name: "note"}}}
+	tb.add(text("=HYPERLINK(\"http://x\")"), dec("-1.500000000000000000"), text("a, \"quoted\" note"))
+	tb.add(text("@SUM(A1)"), dec("120.000000000000000000"), cell{Null: true, Show: "pending"})
+	tb.add(text("KZ-MAN"), dec("0.101235067827495444"), text("-"))
+	var b strings.Builder
+	if err := tb.writeCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "key,price,note\n" +
+		"\"'=HYPERLINK(\"\"http://x\"\")\",-1.500000000000000000,\"a, \"\"quoted\"\" note\"\n" +
+		"'@SUM(A1),120.000000000000000000,\n" +
+		"KZ-MAN,0.101235067827495444,'-\n"
+	if b.String() != want {
+		t.Fatalf("CSV:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// TestVendoredUPlot checks that the vendored chart library is the pinned release: the files'
+// SHA-256 are those assets/uplot/README.md records for uplot@1.6.32 from npm, and the license is
+// there.
+func TestVendoredUPlot(t *testing.T) {
+	readme, err := assetFiles.ReadFile("assets/uplot/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "uPlot 1.6.32") || !strings.Contains(string(readme), "License: MIT") {
+		t.Error("assets/uplot/README.md does not name the version and license")
+	}
+	for name, sum := range map[string]string{
+		"uPlot.iife.min.js": "19c8d4c6ad88929a79f4ae49d6f7161566dfd0ba3d15cc495e974f787eb78f1f",
+		"uPlot.min.css":     "df630c6a8d6f8eeaff264b50f73ce5b114f646ffd9a0bb74f049b0a00135fa04",
+	} {
+		b, err := assetFiles.ReadFile("assets/uplot/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprintf("%x", sha256.Sum256(b))
+		if got != sum || !strings.Contains(string(readme), sum) {
+			t.Errorf("%s: sha256 %s, want %s as the README records", name, got, sum)
+		}
+	}
+	lic, err := assetFiles.ReadFile("assets/uplot/LICENSE")
+	if err != nil || !strings.Contains(string(lic), "MIT License") || !strings.Contains(string(lic), "Leon Sorokin") {
+		t.Errorf("LICENSE: %v", err)
+	}
+	layout, err := templateFiles.ReadFile("templates/layout.html")
+	if err != nil || !strings.Contains(string(layout), "uPlot 1.6.32") {
+		t.Errorf("the page footer does not name uPlot 1.6.32: %v", err)
 	}
 }

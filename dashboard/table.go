@@ -61,7 +61,10 @@ func (t *table) add(row ...cell) {
 	t.Rows = append(t.Rows, row)
 }
 
-// writeCSV writes the table with a header row of column names and every value exact.
+// writeCSV writes the table with a header row of column names and every value exact, except that
+// a text value a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a
+// carriage return: a source id or a rejected message can) gets a leading apostrophe. Numeric
+// columns are written as they are.
 func (t *table) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	head := make([]string, len(t.Columns))
@@ -75,6 +78,9 @@ func (t *table) writeCSV(w io.Writer) error {
 	for _, row := range t.Rows {
 		for i, c := range row {
 			rec[i] = c.Text
+			if i < len(t.Columns) && !t.Columns[i].Num && c.Text != "" && strings.ContainsRune("=+-@\t\r", rune(c.Text[0])) {
+				rec[i] = "'" + c.Text
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
