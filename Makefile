@@ -5,7 +5,7 @@ KAFKA_ADDR ?= 127.0.0.1:19092
 # "context deadline exceeded" at the deadline on a loaded machine (golang/go#75804).
 FUZZTIME  ?= 60000x
 
-.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults chdb
+.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults chdb screenshots
 
 ## demo: the main job on local defaults (embedded broker, local ClickHouse)
 demo:
@@ -15,10 +15,12 @@ demo:
 build:
 	$(GO) build -o bin/econflow ./cmd/econflow
 
-## services: install and start ClickHouse and Apache Kafka on loopback
+## services: install and start ClickHouse and Apache Kafka on loopback; install Chromium for the
+## dashboard's browser test
 services:
 	bash deploy/clickhouse.sh start
 	bash deploy/kafka.sh start
+	bash deploy/chromium.sh install
 
 ## stop-services: stop what `services` started
 stop-services:
@@ -59,6 +61,11 @@ QUERY_BUDGET ?= 20s
 bench: build services
 	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 	bin/econflow bench queries --rows $(QUERY_ROWS) --budget $(QUERY_BUDGET) --json bench-queries.json
+
+## screenshots: every dashboard page as a PNG in docs/screenshots (the browser test on the demo data;
+## needs ClickHouse and Chromium)
+screenshots:
+	ECONFLOW_REQUIRE_SERVICES=1 $(GO) test -count=1 -run '^TestDashboardInBrowser$$' ./dashboard/ -screenshots $(CURDIR)/docs/screenshots
 
 ## unit: the tests that need no services: with -short, every test that needs ClickHouse or Apache
 ## Kafka skips (internal/testenv); the embedded broker runs in-process

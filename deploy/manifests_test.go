@@ -35,9 +35,6 @@ type binary struct {
 // dashboard's work that are not in this branch's binary yet. A name here that the binary does
 // not know is logged, not failed; once the binary has it, the test says it can be removed.
 var pendingNames = map[string]string{
-	"command serve":                   "econflow serve, the dashboard",
-	"env ECONFLOW_SERVE_HTTP":         "econflow serve's listen address",
-	"env ECONFLOW_METRICS_URL":        "econflow serve's link to the consumer's /metrics",
 	"env ECONFLOW_CLICKHOUSE_CLUSTER": "migrate --cluster (docs/cluster.md)",
 }
 

@@ -196,6 +196,8 @@ func redactDSN(dsn string) string { return clickhouse.RedactDSN(dsn) }
 // settings registers the flags of the given groups on fs, with env values as defaults.
 type settings struct {
 	kafka, clickhouse, consume bool
+	// dsn registers --clickhouse alone, for commands that only read ClickHouse (serve).
+	dsn bool
 }
 
 func (c *Config) register(fs *flag.FlagSet, s settings) {
@@ -210,8 +212,10 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.BoolVar(&c.Security.TLS, "kafka-tls", c.Security.TLS, "connect to Kafka with TLS (env ECONFLOW_KAFKA_TLS)")
 		fs.StringVar(&c.Security.CAFile, "kafka-tls-ca", c.Security.CAFile, "PEM CA bundle for Kafka TLS (env ECONFLOW_KAFKA_TLS_CA)")
 	}
-	if s.clickhouse {
+	if s.clickhouse || s.dsn {
 		fs.Var(dsnFlag{&c.ClickHouse}, "clickhouse", "ClickHouse DSN clickhouse://[user[:password]@]host:port/database[?secure=true[&skip_verify=true]]; prefer the env ECONFLOW_CLICKHOUSE for a password (shown redacted)")
+	}
+	if s.clickhouse {
 		fs.IntVar(&c.Partitions, "partitions", c.Partitions, "partitions of topics that migrate creates")
 		fs.IntVar(&c.Replicas, "replication", c.Replicas, "replication factor of topics that migrate creates")
 	}

@@ -65,7 +65,7 @@ func listedCommands(t *testing.T) []string {
 	block, _, _ := strings.Cut(rest, "\n\n")
 	var cmds []string
 	for _, line := range strings.Split(block, "\n") {
-		if f := strings.Fields(line); len(f) > 0 {
+		if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(line, "   ") { // "   " starts a continuation
 			cmds = append(cmds, f[0])
 		}
 	}

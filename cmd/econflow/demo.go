@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,18 +27,38 @@ import (
 const demoSample = "kz_2022.jsonl"
 
 func cmdDemo(stop, abort context.Context, args []string, stdout, stderr io.Writer) error {
-	ownBroker := true
+	return demo(stop, abort, args, stdout, stderr, func(u string) {
+		fmt.Fprintf(stdout, "\nDashboard: %s  (serving until Ctrl-C; --no-serve to exit instead)\n"+
+			"  the Mangystau LPG price, 60 → 120 → 50 tenge, in tenge and euros: %sseries?country=KZ&region=KZ-MAN&product=lpg\n"+
+			"  litres of LPG one minimum wage buys, by region:                 %saffordability?country=KZ\n", u, u, u)
+	})
+}
+
+// demo runs the demo; unless --no-serve, it then serves the dashboard until stop, calling
+// dashboardReady with its URL.
+func demo(stop, abort context.Context, args []string, stdout, stderr io.Writer, dashboardReady func(url string)) error {
+	ownBroker, noServe := true, false
+	so := defaultServeOptions(os.Getenv)
 	cfg, _, err := parseFlags("demo", "demo [flags]", args, settings{kafka: true, clickhouse: true}, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&ownBroker, "embedded-broker", ownBroker, "start an embedded broker on a free loopback port instead of using --brokers")
+		fs.BoolVar(&noServe, "no-serve", noServe, "exit after printing the tables instead of serving the dashboard")
+		fs.StringVar(&so.HTTP, "http", so.HTTP, "host:port to serve the dashboard on; if the default is taken, a free port (env ECONFLOW_SERVE_HTTP)")
 	})
 	if err != nil {
 		return err
+	}
+	if err := so.validate(); err != nil {
+		return fmt.Errorf("invalid setting %w", err)
+	}
+	steps := 7
+	if noServe {
+		steps = 6
 	}
 	cfg.Group = fmt.Sprintf("econflow-demo-%d", time.Now().Unix())
 	cfg.Linger = 100 * time.Millisecond
 	cfg.Reconcile = time.Second
 	log := newLogger("warn")
-	step := func(n int, what string) { fmt.Fprintf(stderr, "[%d/6] %s\n", n, what) }
+	step := func(n int, what string) { fmt.Fprintf(stderr, "[%d/%d] %s\n", n, steps, what) }
 
 	step(1, "Kafka: starting the embedded broker")
 	if ownBroker {
@@ -107,7 +128,29 @@ func cmdDemo(stop, abort context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer store.Close()
-	return printDemoTables(stop, store, stdout)
+	if err := printDemoTables(stop, store, stdout); err != nil {
+		return err
+	}
+	if noServe {
+		return nil
+	}
+
+	step(7, "serving the dashboard")
+	if so.HTTP == defaultServeHTTP && !addrFree(so.HTTP) {
+		fmt.Fprintf(stderr, "      %s is taken; using a free port\n", so.HTTP)
+		so.HTTP = "127.0.0.1:0"
+	}
+	return serveDashboard(stop, store, cfg, so, log, dashboardReady)
+}
+
+// addrFree reports whether a listener can bind addr now.
+func addrFree(addr string) bool {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
 }
 
 // ensureClickHouse connects, or, for the local default, starts ClickHouse with the deploy script.

@@ -23,12 +23,13 @@ Commands:
   produce   validate records from JSONL or CSV files, or publishers' own files (--format), and publish them
   broker    run the embedded Kafka-protocol broker for local use and tests
   replay    re-publish dead letters to their original topics once their cause is fixed
-  demo      zero set-up: sample data end to end, then the tables an economist asks for
+  demo      zero set-up: sample data end to end, the tables an economist asks for, then the dashboard
+  serve     the web dashboard: charts and tables over the SQL views (default http://127.0.0.1:8080/)
   bench     throughput, CPU, memory and latency of the pipeline against ClickHouse's own JSON insert and raw
             ceilings; 'bench queries': the SQL views against direct primary-key reads
 
 Run 'econflow <command> --help' for a command's flags. Every setting can also come from the
-environment (ECONFLOW_BROKERS, ECONFLOW_CLICKHOUSE, ECONFLOW_GROUP, ECONFLOW_HTTP, …).
+environment (ECONFLOW_BROKERS, ECONFLOW_CLICKHOUSE, ECONFLOW_GROUP, ECONFLOW_HTTP, ECONFLOW_SERVE_HTTP, …).
 `
 
 func main() {
@@ -46,7 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	commands := map[string]func(context.Context, context.Context, []string, io.Writer, io.Writer) error{
 		"migrate": cmdMigrate, "consume": cmdConsume, "produce": cmdProduce, "broker": cmdBroker, "demo": cmdDemo,
-		"bench": cmdBench, "replay": cmdReplay,
+		"bench": cmdBench, "replay": cmdReplay, "serve": cmdServe,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
