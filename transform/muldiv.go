@@ -95,6 +95,11 @@ func (x *u256) mul(m uint64) bool {
 	return true
 }
 
+// below38 reports whether x < 10^38: whether it fits Decimal(38, 18) as an integer scaled by 10^18.
+func (x *u256) below38() bool {
+	return x.w[2] == 0 && x.w[3] == 0 && (x.w[1] < limit38Hi || x.w[1] == limit38Hi && x.w[0] < limit38Lo)
+}
+
 // divRound sets x to x/d rounded half to even (d > 0).
 func (x *u256) divRound(d uint64) {
 	if d == 1 {
@@ -211,7 +216,7 @@ func (b *quoBase) quoFast(a *fixedArena, n1, n2, d1, d2 factor) (*big.Int, bool)
 		return nil, false
 	}
 	x.divRound(d)
-	if x.w[2] != 0 || x.w[3] != 0 || x.w[1] > limit38Hi || (x.w[1] == limit38Hi && x.w[0] >= limit38Lo) {
+	if !x.below38() {
 		return nil, false // out of range: let the big path report it
 	}
 	q, words, ok := a.next()

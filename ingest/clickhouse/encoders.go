@@ -2,10 +2,8 @@ package clickhouse
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/big"
-	"math/bits"
 	"time"
 
 	"github.com/econflow/econflow/ingest"
@@ -114,9 +112,12 @@ func (t *tableBuffer) dateTime(d time.Time) error {
 
 // decimal appends d as Decimal(38, 18).
 func (t *tableBuffer) decimal(name string, d transform.Decimal) error {
-	lo, hi, err := decimal128(d)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	lo, hi, ok := d.Fixed18Int128()
+	if !ok {
+		if d.Scale < 0 || d.Scale > transform.MaxScale {
+			return fmt.Errorf("%s: %s has scale %d, not 0…18", name, d, d.Scale)
+		}
+		return fmt.Errorf("%s: %s does not fit Decimal(38, 18)", name, d)
 	}
 	c := t.col()
 	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
@@ -129,7 +130,7 @@ func (t *tableBuffer) fixed(name string, x *big.Int) error {
 	null := byte(1)
 	if x != nil {
 		var ok bool
-		if lo, hi, ok = int128(x); !ok {
+		if lo, hi, ok = transform.Fixed18Int128(x); !ok {
 			return fmt.Errorf("%s: %s×10^-18 does not fit Decimal(38, 18)", name, x)
 		}
 		null = 0
@@ -138,92 +139,6 @@ func (t *tableBuffer) fixed(name string, x *big.Int) error {
 	c.nulls = append(c.nulls, null)
 	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
 	return nil
-}
-
-// lim38 is 10^38: Decimal(38, 18) holds integers (scaled by 10^18) of absolute value below it.
-var (
-	lim38    = new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil)
-	lim38Hi  = new(big.Int).Rsh(lim38, 64).Uint64()
-	lim38Lo  = new(big.Int).And(lim38, new(big.Int).SetUint64(^uint64(0))).Uint64()
-	pow10u64 = func() (p [19]uint64) {
-		p[0] = 1
-		for i := 1; i < 19; i++ {
-			p[i] = p[i-1] * 10
-		}
-		return
-	}()
-	errDecimal128 = errors.New("does not fit Decimal(38, 18)")
-)
-
-// int128 returns x as a two's-complement 128-bit integer, if |x| < 10^38.
-func int128(x *big.Int) (lo, hi uint64, ok bool) {
-	if x.IsInt64() {
-		v := x.Int64()
-		return uint64(v), uint64(v >> 63), true
-	}
-	if bits.UintSize == 64 { // |x| from its words, least significant first
-		switch w := x.Bits(); len(w) {
-		case 1:
-			lo = uint64(w[0])
-		case 2:
-			lo, hi = uint64(w[0]), uint64(w[1])
-		default:
-			return 0, 0, false
-		}
-		if hi > lim38Hi || hi == lim38Hi && lo >= lim38Lo {
-			return 0, 0, false
-		}
-		if x.Sign() < 0 {
-			hi, lo = negate128(hi, lo)
-		}
-		return lo, hi, true
-	}
-	if x.CmpAbs(lim38) >= 0 {
-		return 0, 0, false
-	}
-	var b [16]byte
-	x.FillBytes(b[:]) // |x|, big-endian
-	hi, lo = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-	if x.Sign() < 0 {
-		hi, lo = negate128(hi, lo)
-	}
-	return lo, hi, true
-}
-
-func negate128(hi, lo uint64) (uint64, uint64) {
-	lo, borrow := bits.Sub64(0, lo, 0)
-	hi, _ = bits.Sub64(0, hi, borrow)
-	return hi, lo
-}
-
-// decimal128 returns d scaled by 10^18 as a two's-complement 128-bit integer.
-func decimal128(d transform.Decimal) (lo, hi uint64, err error) {
-	if d.Coef == nil {
-		return 0, 0, nil
-	}
-	if d.Scale < 0 || d.Scale > transform.MaxScale {
-		return 0, 0, fmt.Errorf("%s has scale %d, not 0…18", d, d.Scale)
-	}
-	if d.Coef.IsInt64() {
-		v := d.Coef.Int64()
-		abs := uint64(v)
-		if v < 0 {
-			abs = -abs
-		}
-		hi, lo = bits.Mul64(abs, pow10u64[transform.MaxScale-int(d.Scale)])
-		if hi > lim38Hi || hi == lim38Hi && lo >= lim38Lo {
-			return 0, 0, fmt.Errorf("%s %w", d, errDecimal128)
-		}
-		if v < 0 {
-			hi, lo = negate128(hi, lo)
-		}
-		return lo, hi, nil
-	}
-	var ok bool
-	if lo, hi, ok = int128(d.Fixed18()); !ok {
-		return 0, 0, fmt.Errorf("%s %w", d, errDecimal128)
-	}
-	return lo, hi, nil
 }
 
 func encodeSource(t *tableBuffer, r *ingest.Row) error {
