@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/binary"
 	"strconv"
 	"time"
 )
@@ -153,6 +154,140 @@ func lookupField[T string | []byte](name T) (fieldID, bool) {
 	return 0, false
 }
 
+// matchKey reports which CONTRACT field name, followed by '"', b starts with: exactly the key
+// readKey reads from a '"' before b when it names a field without escapes. It switches on the
+// first four bytes, then compares the rest.
+func matchKey(b []byte) (fieldID, bool) {
+	if len(b) < len(`published_at"`) { // the longest; near the end of a message
+		return matchKeyShort(b)
+	}
+	if string(b[:3]) == `id"` { // the only name shorter than four bytes with its '"'
+		return fID, true
+	}
+	switch binary.LittleEndian.Uint32(b) {
+	case 'a' | 'm'<<8 | 'o'<<16 | 'u'<<24: // amou
+		if string(b[4:7]) == `nt"` {
+			return fAmount, true
+		}
+	case 'a' | 't'<<8 | 't'<<16 | 'r'<<24: // attr
+		if string(b[4:11]) == `ibutes"` {
+			return fAttributes, true
+		}
+	case 'b' | 'a'<<8 | 's'<<16 | 'e'<<24: // base
+		if string(b[4:5]) == `"` {
+			return fBase, true
+		}
+	case 'b' | 'a'<<8 | 's'<<16 | 'i'<<24: // basi
+		if string(b[4:6]) == `s"` {
+			return fBasis, true
+		}
+	case 'c' | 'o'<<8 | 'u'<<16 | 'n'<<24: // coun
+		if string(b[4:8]) == `try"` {
+			return fCountry, true
+		}
+	case 'c' | 'u'<<8 | 'r'<<16 | 'r'<<24: // curr
+		if string(b[4:9]) == `ency"` {
+			return fCurrency, true
+		}
+	case 'd' | 'a'<<8 | 't'<<16 | 'e'<<24: // date
+		if string(b[4:5]) == `"` {
+			return fDate, true
+		}
+	case 'f' | 'r'<<8 | 'e'<<16 | 'q'<<24: // freq
+		if string(b[4:10]) == `uency"` {
+			return fFrequency, true
+		}
+	case 'k' | 'i'<<8 | 'n'<<16 | 'd'<<24: // kind
+		if string(b[4:5]) == `"` {
+			return fKind, true
+		}
+	case 'm' | 'e'<<8 | 'a'<<16 | 's'<<24: // meas
+		if string(b[4:8]) == `ure"` {
+			return fMeasure, true
+		}
+	case 'p' | 'e'<<8 | 'r'<<16 | '"'<<24: // per"
+		return fPer, true
+	case 'p' | 'r'<<8 | 'i'<<16 | 'c'<<24: // pric
+		if string(b[4:6]) == `e"` {
+			return fPrice, true
+		}
+	case 'p' | 'r'<<8 | 'o'<<16 | 'd'<<24: // prod
+		if string(b[4:8]) == `uct"` {
+			return fProduct, true
+		}
+	case 'p' | 'u'<<8 | 'b'<<16 | 'l'<<24: // publ
+		if string(b[4:13]) == `ished_at"` {
+			return fPublishedAt, true
+		}
+	case 'q' | 'u'<<8 | 'a'<<16 | 'n'<<24: // quan
+		if string(b[4:9]) == `tity"` {
+			return fQuantity, true
+		}
+	case 'q' | 'u'<<8 | 'o'<<16 | 't'<<24: // quot
+		if string(b[4:6]) == `e"` {
+			return fQuote, true
+		}
+	case 'r' | 'a'<<8 | 't'<<16 | 'e'<<24: // rate
+		if string(b[4:10]) == `_type"` {
+			return fRateType, true
+		}
+		if string(b[4:5]) == `"` {
+			return fRate, true
+		}
+	case 'r' | 'e'<<8 | 'g'<<16 | 'i'<<24: // regi
+		if string(b[4:7]) == `on"` {
+			return fRegion, true
+		}
+	case 's' | 'o'<<8 | 'u'<<16 | 'r'<<24: // sour
+		if string(b[4:7]) == `ce"` {
+			return fSource, true
+		}
+	case 's' | 't'<<8 | 'a'<<16 | 't'<<24: // stat
+		if string(b[4:7]) == `us"` {
+			return fStatus, true
+		}
+	case 't' | 'a'<<8 | 'x'<<16 | '_'<<24: // tax_
+		if string(b[4:10]) == `basis"` {
+			return fTaxBasis, true
+		}
+	case 'u' | 'n'<<8 | 'i'<<16 | 't'<<24: // unit
+		if string(b[4:10]) == `_mult"` {
+			return fUnitMult, true
+		}
+		if string(b[4:5]) == `"` {
+			return fUnit, true
+		}
+	case 'v' | 'e'<<8 | 'r'<<16 | 's'<<24: // vers
+		if string(b[4:8]) == `ion"` {
+			return fVersion, true
+		}
+	}
+	return 0, false
+}
+
+// matchKeyShort is matchKey for any b.
+func matchKeyShort(b []byte) (fieldID, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	for _, id := range keysByFirstByte[b[0]] {
+		if k := quotedNames[id]; len(b) >= len(k) && string(b[:len(k)]) == k {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// quotedNames[id] is the name of field id followed by '"'; keysByFirstByte lists the fields by
+// the first byte of their name. Read-only.
+var quotedNames, keysByFirstByte = func() (names [numFields]string, first [256][]fieldID) {
+	for id, spec := range fieldSpecs {
+		names[id] = spec.name + `"`
+		first[spec.name[0]] = append(first[spec.name[0]], fieldID(id))
+	}
+	return names, first
+}()
+
 // kindBit returns the membership bit of a known kind, or 0.
 func kindBit(k Kind) uint8 {
 	switch k {
@@ -164,30 +299,6 @@ func kindBit(k Kind) uint8 {
 		return inFX
 	}
 	return 0
-}
-
-// parseKind checks the kind field's text.
-func parseKind[T string | []byte](s T) (Kind, error) {
-	switch string(s) {
-	case "fuel_price":
-		return KindFuelPrice, nil
-	case "wage":
-		return KindWage, nil
-	case "fx_rate":
-		return KindFXRate, nil
-	case "":
-		return "", fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
-	default:
-		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
-	}
-}
-
-// parseVersion checks the version field's text (a JSON number or string).
-func parseVersion[T string | []byte](s T) (int, error) {
-	if string(s) == "1" {
-		return CurrentVersion, nil
-	}
-	return 0, fieldError(CodeUnknownVersion, "version", quote(string(s))+" is not a known schema version; this consumer knows version 1 only")
 }
 
 // notInKind explains a field that exists but not for kind k.
@@ -228,6 +339,17 @@ func setText(r *Record, id fieldID, s string) error {
 	}
 	setString(r, id, s)
 	return nil
+}
+
+// setTypedIn is setTyped with a decimal that fits the fast path stored in d's Scratch, if any.
+func (d *Decoder) setTypedIn(r *Record, id fieldID, text []byte) error {
+	if d != nil && d.scratch != nil && fieldSpecs[id].typ == tDecimal {
+		if v, ok := parseDecimalFastIn(text, &d.scratch.coef); ok {
+			setDecimalField(r, id, v)
+			return nil
+		}
+	}
+	return setTyped(r, id, text)
 }
 
 // setTyped sets field id, which is not a string field, from its non-empty text.
@@ -287,6 +409,18 @@ func setTyped[T string | []byte](r *Record, id fieldID, s T) error {
 	return nil
 }
 
+// setDecimalField sets the decimal field id (price, amount or rate) of r.
+func setDecimalField(r *Record, id fieldID, d Decimal) {
+	switch id {
+	case fPrice:
+		r.Price = d
+	case fAmount:
+		r.Amount = d
+	case fRate:
+		r.Rate = d
+	}
+}
+
 // setString sets string field id (not kind) to s.
 func setString(r *Record, id fieldID, s string) {
 	switch id {
@@ -323,6 +457,56 @@ func setString(r *Record, id fieldID, s string) {
 	case fRateType:
 		r.RateType = s
 	}
+}
+
+// str returns the string value of string field id (not kind) whose text is b, reusing a
+// string when it can (see Decoder).
+func (d *Decoder) str(id fieldID, b []byte) string {
+	if enumFields&(1<<id) != 0 {
+		if s, ok := enumString(id, b); ok {
+			return s
+		}
+	}
+	if d == nil {
+		return string(b)
+	}
+	last := &d.last[id]
+	if *last == string(b) {
+		return *last
+	}
+	if id == fID || len(b) > maxInternBytes {
+		*last = string(b)
+		return *last
+	}
+	set := &d.intern[internSet(b)]
+	for i := range set {
+		if set[i] == string(b) {
+			*last = set[i]
+			return set[i]
+		}
+	}
+	copy(set[1:], set[:internWays-1])
+	set[0] = string(b)
+	*last = set[0]
+	return set[0]
+}
+
+// internSet returns the set of the intern cache for b: a multiplicative hash of its bytes, eight
+// at a time, whose top bits select the set.
+func internSet(b []byte) uint32 {
+	const k = 0x9E3779B97F4A7C15
+	h := uint64(len(b)) * k
+	for ; len(b) >= 8; b = b[8:] {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * k
+	}
+	if len(b) > 0 {
+		var t uint64
+		for i, c := range b {
+			t |= uint64(c) << (8 * i)
+		}
+		h = (h ^ t) * k
+	}
+	return uint32(h >> (64 - internSetBits))
 }
 
 // upperLetters holds the one-letter codes (frequency, status) that enumString returns.
@@ -396,6 +580,30 @@ func enumString(id fieldID, b []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// parseKind checks the kind field's text.
+func parseKind[T string | []byte](s T) (Kind, error) {
+	switch string(s) {
+	case "fuel_price":
+		return KindFuelPrice, nil
+	case "wage":
+		return KindWage, nil
+	case "fx_rate":
+		return KindFXRate, nil
+	case "":
+		return "", fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+	default:
+		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
+	}
+}
+
+// parseVersion checks the version field's text (a JSON number or string).
+func parseVersion[T string | []byte](s T) (int, error) {
+	if string(s) == "1" {
+		return CurrentVersion, nil
+	}
+	return 0, fieldError(CodeUnknownVersion, "version", quote(string(s))+" is not a known schema version; this consumer knows version 1 only")
 }
 
 // parseInteger reads an optional '-' and 1–18 decimal digits.
@@ -543,16 +751,4 @@ func parseRFC3339[T string | []byte](s T) (t time.Time, ok bool) {
 	}
 	unix := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+sec-offset)
 	return time.Unix(unix, int64(nsec)).UTC(), true
-}
-
-// setDecimalField sets the decimal field id (price, amount or rate) of r.
-func setDecimalField(r *Record, id fieldID, d Decimal) {
-	switch id {
-	case fPrice:
-		r.Price = d
-	case fAmount:
-		r.Amount = d
-	case fRate:
-		r.Rate = d
-	}
 }

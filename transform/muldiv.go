@@ -255,12 +255,3 @@ func scaledQuoBig(coef *big.Int, e int, n1, n2, d1, d2 *big.Int) (*big.Int, erro
 	}
 	return q, nil
 }
-
-// outOfRange18 is the error for q, an integer scaled by 10^18 of magnitude 10^38 or more.
-func outOfRange18(q *big.Int) *Error {
-	digits := len(q.Text(10)) - MaxScale
-	if q.Sign() < 0 {
-		digits--
-	}
-	return &Error{Code: CodeOutOfRange, Reason: "the value has " + itoa(int64(digits)) + " integer digits; Decimal(38,18) holds at most 20 (magnitude below 10^20)"}
-}
