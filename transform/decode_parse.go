@@ -143,9 +143,6 @@ func (k jsonKind) String() string {
 	return "an array"
 }
 
-// unknownField is the fieldID of a key that names no CONTRACT field.
-const unknownField = numFields
-
 // jsonField is one member of the record object.
 type jsonField struct {
 	key  string  // the name, unescaped

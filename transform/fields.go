@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/binary"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,6 +39,9 @@ const (
 	fQuantity
 	numFields
 )
+
+// unknownField is the fieldID of a key that names no CONTRACT field.
+const unknownField = numFields
 
 // fieldType says how a field's text is read.
 type fieldType uint8
@@ -97,196 +101,116 @@ var fieldSpecs = [numFields]fieldSpec{
 
 // lookupField returns the id of a CONTRACT field name.
 func lookupField[T string | []byte](name T) (fieldID, bool) {
-	switch string(name) {
-	case "kind":
-		return fKind, true
-	case "version":
-		return fVersion, true
-	case "id":
-		return fID, true
-	case "source":
-		return fSource, true
-	case "date":
-		return fDate, true
-	case "frequency":
-		return fFrequency, true
-	case "published_at":
-		return fPublishedAt, true
-	case "status":
-		return fStatus, true
-	case "unit_mult":
-		return fUnitMult, true
-	case "attributes":
-		return fAttributes, true
-	case "country":
-		return fCountry, true
-	case "region":
-		return fRegion, true
-	case "product":
-		return fProduct, true
-	case "tax_basis":
-		return fTaxBasis, true
-	case "currency":
-		return fCurrency, true
-	case "unit":
-		return fUnit, true
-	case "price":
-		return fPrice, true
-	case "measure":
-		return fMeasure, true
-	case "per":
-		return fPer, true
-	case "basis":
-		return fBasis, true
-	case "amount":
-		return fAmount, true
-	case "base":
-		return fBase, true
-	case "quote":
-		return fQuote, true
-	case "rate_type":
-		return fRateType, true
-	case "rate":
-		return fRate, true
-	case "quantity":
-		return fQuantity, true
+	var quoted [16]byte
+	if len(name) >= len(quoted) {
+		return 0, false
 	}
-	return 0, false
+	copy(quoted[:], name)
+	quoted[len(name)] = '"'
+	id, ok := matchKey(quoted[:])
+	// A shorter name matches too when name holds a '"' after it: it does not name a field.
+	return id, ok && len(fieldSpecs[id].name) == len(name)
 }
 
 // matchKey reports which CONTRACT field name, followed by '"', b starts with: exactly the key
-// readKey reads from a '"' before b when it names a field without escapes. It switches on the
-// first four bytes, then compares the rest.
+// readKey reads from a '"' before b when it names a field without escapes. The first three bytes
+// of b pick at most two candidates (see keyTable), each compared with b in two 8-byte words.
 func matchKey(b []byte) (fieldID, bool) {
-	if len(b) < len(`published_at"`) { // the longest; near the end of a message
-		return matchKeyShort(b)
+	var w0, w1 uint64
+	if len(b) >= 16 {
+		w0, w1 = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	} else { // near the end of a message
+		var pad [16]byte
+		copy(pad[:], b)
+		w0, w1 = binary.LittleEndian.Uint64(pad[:]), binary.LittleEndian.Uint64(pad[8:])
 	}
-	if string(b[:3]) == `id"` { // the only name shorter than four bytes with its '"'
-		return fID, true
+	slot := &keyTable.slots[keySlot(w0, keyTable.mul)]
+	if c := &slot[0]; c.matches(w0, w1) {
+		return c.id, c.id != unknownField
 	}
-	switch binary.LittleEndian.Uint32(b) {
-	case 'a' | 'm'<<8 | 'o'<<16 | 'u'<<24: // amou
-		if string(b[4:7]) == `nt"` {
-			return fAmount, true
-		}
-	case 'a' | 't'<<8 | 't'<<16 | 'r'<<24: // attr
-		if string(b[4:11]) == `ibutes"` {
-			return fAttributes, true
-		}
-	case 'b' | 'a'<<8 | 's'<<16 | 'e'<<24: // base
-		if string(b[4:5]) == `"` {
-			return fBase, true
-		}
-	case 'b' | 'a'<<8 | 's'<<16 | 'i'<<24: // basi
-		if string(b[4:6]) == `s"` {
-			return fBasis, true
-		}
-	case 'c' | 'o'<<8 | 'u'<<16 | 'n'<<24: // coun
-		if string(b[4:8]) == `try"` {
-			return fCountry, true
-		}
-	case 'c' | 'u'<<8 | 'r'<<16 | 'r'<<24: // curr
-		if string(b[4:9]) == `ency"` {
-			return fCurrency, true
-		}
-	case 'd' | 'a'<<8 | 't'<<16 | 'e'<<24: // date
-		if string(b[4:5]) == `"` {
-			return fDate, true
-		}
-	case 'f' | 'r'<<8 | 'e'<<16 | 'q'<<24: // freq
-		if string(b[4:10]) == `uency"` {
-			return fFrequency, true
-		}
-	case 'k' | 'i'<<8 | 'n'<<16 | 'd'<<24: // kind
-		if string(b[4:5]) == `"` {
-			return fKind, true
-		}
-	case 'm' | 'e'<<8 | 'a'<<16 | 's'<<24: // meas
-		if string(b[4:8]) == `ure"` {
-			return fMeasure, true
-		}
-	case 'p' | 'e'<<8 | 'r'<<16 | '"'<<24: // per"
-		return fPer, true
-	case 'p' | 'r'<<8 | 'i'<<16 | 'c'<<24: // pric
-		if string(b[4:6]) == `e"` {
-			return fPrice, true
-		}
-	case 'p' | 'r'<<8 | 'o'<<16 | 'd'<<24: // prod
-		if string(b[4:8]) == `uct"` {
-			return fProduct, true
-		}
-	case 'p' | 'u'<<8 | 'b'<<16 | 'l'<<24: // publ
-		if string(b[4:13]) == `ished_at"` {
-			return fPublishedAt, true
-		}
-	case 'q' | 'u'<<8 | 'a'<<16 | 'n'<<24: // quan
-		if string(b[4:9]) == `tity"` {
-			return fQuantity, true
-		}
-	case 'q' | 'u'<<8 | 'o'<<16 | 't'<<24: // quot
-		if string(b[4:6]) == `e"` {
-			return fQuote, true
-		}
-	case 'r' | 'a'<<8 | 't'<<16 | 'e'<<24: // rate
-		if string(b[4:10]) == `_type"` {
-			return fRateType, true
-		}
-		if string(b[4:5]) == `"` {
-			return fRate, true
-		}
-	case 'r' | 'e'<<8 | 'g'<<16 | 'i'<<24: // regi
-		if string(b[4:7]) == `on"` {
-			return fRegion, true
-		}
-	case 's' | 'o'<<8 | 'u'<<16 | 'r'<<24: // sour
-		if string(b[4:7]) == `ce"` {
-			return fSource, true
-		}
-	case 's' | 't'<<8 | 'a'<<16 | 't'<<24: // stat
-		if string(b[4:7]) == `us"` {
-			return fStatus, true
-		}
-	case 't' | 'a'<<8 | 'x'<<16 | '_'<<24: // tax_
-		if string(b[4:10]) == `basis"` {
-			return fTaxBasis, true
-		}
-	case 'u' | 'n'<<8 | 'i'<<16 | 't'<<24: // unit
-		if string(b[4:10]) == `_mult"` {
-			return fUnitMult, true
-		}
-		if string(b[4:5]) == `"` {
-			return fUnit, true
-		}
-	case 'v' | 'e'<<8 | 'r'<<16 | 's'<<24: // vers
-		if string(b[4:8]) == `ion"` {
-			return fVersion, true
-		}
+	if c := &slot[1]; c.matches(w0, w1) {
+		return c.id, c.id != unknownField
 	}
 	return 0, false
 }
 
-// matchKeyShort is matchKey for any b.
-func matchKeyShort(b []byte) (fieldID, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	for _, id := range keysByFirstByte[b[0]] {
-		if k := quotedNames[id]; len(b) >= len(k) && string(b[:len(k)]) == k {
-			return id, true
-		}
-	}
-	return 0, false
+// A keyCandidate is a field's name followed by '"', as the bytes that start a key in a message:
+// word holds them little-endian, zero-padded to 16 bytes, and mask has 0xff where they are. The
+// empty candidate (id unknownField, mask 0) matches anything.
+type keyCandidate struct {
+	word, mask [2]uint64
+	id         fieldID
 }
 
-// quotedNames[id] is the name of field id followed by '"'; keysByFirstByte lists the fields by
-// the first byte of their name. Read-only.
-var quotedNames, keysByFirstByte = func() (names [numFields]string, first [256][]fieldID) {
+// matches reports whether the 16 bytes w0, w1 (little-endian) start with c's.
+func (c *keyCandidate) matches(w0, w1 uint64) bool {
+	return (w0^c.word[0])&c.mask[0]|(w1^c.word[1])&c.mask[1] == 0
+}
+
+// keySlotBits is the base-2 logarithm of the number of keyTable's slots (64 for 26 names).
+const keySlotBits = 6
+
+// keyTable finds the field of a key by a perfect hash of the key's first three bytes (every name
+// has at least two letters and its '"'): slots[keySlot(first three bytes, mul)] holds the fields
+// whose names start with those bytes (at most two: unit and unit_mult, rate and rate_type, base
+// and basis), then empty candidates. It is derived from fieldSpecs, with the first multiplier
+// that gives distinct prefixes distinct slots. Read-only.
+var keyTable = func() (t struct {
+	slots [1 << keySlotBits][2]keyCandidate
+	mul   uint32
+}) {
+	var keys [numFields]keyCandidate
 	for id, spec := range fieldSpecs {
-		names[id] = spec.name + `"`
-		first[spec.name[0]] = append(first[spec.name[0]], fieldID(id))
+		var word, mask [16]byte
+		q := spec.name + `"`
+		if len(q) > len(word) || len(q) < 3 {
+			panic("transform: field name " + spec.name + " does not fit the key table")
+		}
+		copy(word[:], q)
+		copy(mask[:], strings.Repeat("\xff", len(q)))
+		keys[id] = keyCandidate{
+			word: [2]uint64{binary.LittleEndian.Uint64(word[:]), binary.LittleEndian.Uint64(word[8:])},
+			mask: [2]uint64{binary.LittleEndian.Uint64(mask[:]), binary.LittleEndian.Uint64(mask[8:])},
+			id:   fieldID(id),
+		}
 	}
-	return names, first
+	for mul := uint32(0x9E3779B1); ; mul += 2 {
+		owner := map[uint32]uint64{} // slot → the prefix that has it
+		distinct := true
+		for _, k := range keys {
+			s := keySlot(k.word[0], mul)
+			if p, taken := owner[s]; taken && p != k.word[0]&0xffffff {
+				distinct = false
+				break
+			}
+			owner[s] = k.word[0] & 0xffffff
+		}
+		if distinct {
+			t.mul = mul
+			break
+		}
+	}
+	for s := range t.slots {
+		t.slots[s] = [2]keyCandidate{{id: unknownField}, {id: unknownField}}
+	}
+	for _, k := range keys {
+		slot := &t.slots[keySlot(k.word[0], t.mul)]
+		switch {
+		case slot[0].id == unknownField:
+			slot[0] = k
+		case slot[1].id == unknownField:
+			slot[1] = k
+		default:
+			panic("transform: more than two field names start with " + fieldSpecs[k.id].name[:3])
+		}
+	}
+	return t
 }()
+
+// keySlot hashes the first three bytes of w (little-endian) to a slot of keyTable.
+func keySlot(w uint64, mul uint32) uint32 {
+	return uint32(w&0xffffff) * mul >> (32 - keySlotBits)
+}
 
 // kindBit returns the membership bit of a known kind, or 0.
 func kindBit(k Kind) uint8 {
