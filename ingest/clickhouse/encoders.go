@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"time"
@@ -10,14 +11,53 @@ import (
 	"github.com/econflow/econflow/transform"
 )
 
-func (t *tableBuffer) col() *colBuffer {
-	c := &t.cols[t.next]
-	t.next++
-	return c
+// encode appends r's values to the table's columns, one per column, each taken from the Row field
+// the table declares for it (see columns.go). It stops at the first value the column cannot hold.
+func (t *tableBuffer) encode(r *ingest.Row) error {
+	for i := range t.spec.columns {
+		c := &t.spec.columns[i]
+		f := c.fieldOf(r)
+		var err error
+		switch c.value {
+		case vString:
+			t.str(i, *(*string)(f))
+		case vAttributes:
+			t.str(i, attributesJSON(*(*map[string]string)(f)))
+		case vDecimal:
+			err = t.decimal(i, c.name, *(*transform.Decimal)(f))
+		case vDerived:
+			err = t.fixed(i, c.name, *(**big.Int)(f))
+		case vDate:
+			err = t.date(i, *(*time.Time)(f))
+		case vOptDate:
+			err = t.optDate(i, *(*time.Time)(f))
+		case vDateTime:
+			err = t.dateTime(i, *(*time.Time)(f))
+		case vInt8:
+			t.int8(i, int8(*(*int)(f)))
+		case vInt32:
+			t.int32(i, int32(*(*int)(f)))
+		case vInt64:
+			t.int64(i, *(*int64)(f))
+		case vUnsigned:
+			t.uint64(i, uint64(*(*int64)(f)))
+		case vUInt64:
+			t.uint64(i, *(*uint64)(f))
+		default:
+			err = fmt.Errorf("%s: column %s of unknown kind %d", t.spec.table, c.name, c.value) // a bug
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (t *tableBuffer) str(s string) {
-	c := t.col()
+// The appenders add one value to column i.
+
+// str appends a String: to the column's dictionary, or its bytes for a column of unique values.
+func (t *tableBuffer) str(i int, s string) {
+	c := &t.cols[i]
 	if c.index != nil {
 		// Rows of a series come together: most values are the previous row's, often the very
 		// same string (the decoder reuses them), which == finds at once.
@@ -37,39 +77,39 @@ func (t *tableBuffer) str(s string) {
 		return
 	}
 	if cap(c.data)-len(c.data) < len(s) {
-		c.data = grow(t.mem, t.slot(t.next-1, slotData), c.data, len(s))
+		c.data = grow(t.mem, t.slot(i, slotData), c.data, len(s))
 	}
 	c.data = append(c.data, s...)
 	c.ends = append(c.ends, uint32(len(c.data)))
 }
 
-func (t *tableBuffer) int8(v int8) { c := t.col(); c.data = append(c.data, byte(v)) }
-func (t *tableBuffer) int32(v int32) {
-	c := t.col()
+func (t *tableBuffer) int8(i int, v int8) { c := &t.cols[i]; c.data = append(c.data, byte(v)) }
+func (t *tableBuffer) int32(i int, v int32) {
+	c := &t.cols[i]
 	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(v))
 }
-func (t *tableBuffer) int64(v int64) {
-	c := t.col()
+func (t *tableBuffer) int64(i int, v int64) {
+	c := &t.cols[i]
 	c.data = binary.LittleEndian.AppendUint64(c.data, uint64(v))
 }
-func (t *tableBuffer) uint64(v uint64) {
-	c := t.col()
+func (t *tableBuffer) uint64(i int, v uint64) {
+	c := &t.cols[i]
 	c.data = binary.LittleEndian.AppendUint64(c.data, v)
 }
 
 // date appends a Date: days since 1970-01-01 of d's calendar date in UTC.
-func (t *tableBuffer) date(d time.Time) error {
+func (t *tableBuffer) date(i int, d time.Time) error {
 	days, err := dayNumber(d)
 	if err != nil {
 		return err
 	}
-	c := t.col()
+	c := &t.cols[i]
 	c.data = binary.LittleEndian.AppendUint16(c.data, days)
 	return nil
 }
 
 // optDate appends a Nullable(Date); the zero time is NULL.
-func (t *tableBuffer) optDate(d time.Time) error {
+func (t *tableBuffer) optDate(i int, d time.Time) error {
 	var days uint16
 	null := byte(1)
 	if !d.IsZero() {
@@ -79,7 +119,7 @@ func (t *tableBuffer) optDate(d time.Time) error {
 		}
 		null = 0
 	}
-	c := t.col()
+	c := &t.cols[i]
 	c.nulls = append(c.nulls, null)
 	c.data = binary.LittleEndian.AppendUint16(c.data, days)
 	return nil
@@ -97,7 +137,7 @@ func dayNumber(d time.Time) (uint16, error) {
 }
 
 // dateTime appends a DateTime: seconds since the epoch; the zero time is 0, as in clickhouse-go.
-func (t *tableBuffer) dateTime(d time.Time) error {
+func (t *tableBuffer) dateTime(i int, d time.Time) error {
 	var s int64
 	if !d.IsZero() {
 		s = d.Unix()
@@ -105,13 +145,13 @@ func (t *tableBuffer) dateTime(d time.Time) error {
 			return fmt.Errorf("time %s is outside what ClickHouse's DateTime stores", d.Format(time.RFC3339))
 		}
 	}
-	c := t.col()
+	c := &t.cols[i]
 	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(s))
 	return nil
 }
 
 // decimal appends d as Decimal(38, 18).
-func (t *tableBuffer) decimal(name string, d transform.Decimal) error {
+func (t *tableBuffer) decimal(i int, name string, d transform.Decimal) error {
 	lo, hi, ok := d.Fixed18Int128()
 	if !ok {
 		if d.Scale < 0 || d.Scale > transform.MaxScale {
@@ -119,13 +159,13 @@ func (t *tableBuffer) decimal(name string, d transform.Decimal) error {
 		}
 		return fmt.Errorf("%s: %s does not fit Decimal(38, 18)", name, d)
 	}
-	c := t.col()
+	c := &t.cols[i]
 	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
 	return nil
 }
 
 // fixed appends x, an integer scaled by 10^18, as Nullable(Decimal(38, 18)); nil is NULL.
-func (t *tableBuffer) fixed(name string, x *big.Int) error {
+func (t *tableBuffer) fixed(i int, name string, x *big.Int) error {
 	var lo, hi uint64
 	null := byte(1)
 	if x != nil {
@@ -135,127 +175,20 @@ func (t *tableBuffer) fixed(name string, x *big.Int) error {
 		}
 		null = 0
 	}
-	c := t.col()
+	c := &t.cols[i]
 	c.nulls = append(c.nulls, null)
 	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
 	return nil
 }
 
-func encodeSource(t *tableBuffer, r *ingest.Row) error {
-	t.str(r.Topic)
-	t.int32(int32(r.Partition))
-	t.int64(r.Offset)
-	if err := t.dateTime(r.IngestedAt); err != nil {
-		return err
+// attributesJSON is the text of an attributes column: JSON with sorted keys, "" when empty.
+func attributesJSON(a map[string]string) string {
+	if len(a) == 0 {
+		return ""
 	}
-	t.uint64(r.Version)
-	return nil
-}
-
-func encodeDerivedTail(t *tableBuffer, r *ingest.Row) error {
-	d := &r.Derived
-	if err := t.fixed("fx_rate", d.FXRate); err != nil {
-		return err
+	b, err := json.Marshal(a) // keys sorted: the same attributes give the same text
+	if err != nil {
+		return ""
 	}
-	if err := t.optDate(d.FXDate); err != nil {
-		return err
-	}
-	t.str(d.FXPath)
-	t.str(d.FXStatus)
-	t.str(r.Record.Status)
-	t.str(attributesJSON(r.Record.Attributes))
-	t.str(r.Record.ID)
-	return nil
-}
-
-// dateAndPublished appends date and published_at.
-func dateAndPublished(t *tableBuffer, rec *transform.Record) error {
-	if err := t.date(rec.Date); err != nil {
-		return err
-	}
-	return t.dateTime(rec.PublishedAt)
-}
-
-func encodeFuelRow(t *tableBuffer, r *ingest.Row) error {
-	rec, d := &r.Record, &r.Derived
-	t.str(rec.Source)
-	t.str(rec.Country)
-	t.str(rec.Region)
-	t.str(rec.Product)
-	t.str(rec.TaxBasis)
-	t.str(rec.Currency)
-	t.str(rec.Unit)
-	t.str(rec.Frequency)
-	if err := dateAndPublished(t, rec); err != nil {
-		return err
-	}
-	if err := t.decimal("price", rec.Price); err != nil {
-		return err
-	}
-	t.int8(int8(rec.UnitMult))
-	for _, f := range [...]struct {
-		name string
-		x    *big.Int
-	}{{"price_per_litre", d.PricePerLitre}, {"price_per_kg", d.PricePerKg}, {"price_eur", d.PriceEUR},
-		{"price_per_litre_eur", d.PricePerLitreEUR}, {"price_per_kg_eur", d.PricePerKgEUR}} {
-		if err := t.fixed(f.name, f.x); err != nil {
-			return err
-		}
-	}
-	if err := encodeDerivedTail(t, r); err != nil {
-		return err
-	}
-	return encodeSource(t, r)
-}
-
-func encodeWageRow(t *tableBuffer, r *ingest.Row) error {
-	rec, d := &r.Record, &r.Derived
-	t.str(rec.Source)
-	t.str(rec.Country)
-	t.str(rec.Region)
-	t.str(rec.Measure)
-	t.str(rec.Basis)
-	t.str(rec.Per)
-	t.str(rec.Currency)
-	t.str(rec.Frequency)
-	if err := dateAndPublished(t, rec); err != nil {
-		return err
-	}
-	if err := t.decimal("amount", rec.Amount); err != nil {
-		return err
-	}
-	t.int8(int8(rec.UnitMult))
-	for _, f := range [...]struct {
-		name string
-		x    *big.Int
-	}{{"amount_eur", d.AmountEUR}, {"monthly_amount", d.MonthlyAmount}, {"monthly_amount_eur", d.MonthlyAmountEUR}} {
-		if err := t.fixed(f.name, f.x); err != nil {
-			return err
-		}
-	}
-	if err := encodeDerivedTail(t, r); err != nil {
-		return err
-	}
-	return encodeSource(t, r)
-}
-
-func encodeFXRow(t *tableBuffer, r *ingest.Row) error {
-	rec := &r.Record
-	t.str(rec.Source)
-	t.str(rec.Base)
-	t.str(rec.Quote)
-	t.str(rec.RateType)
-	t.str(rec.Frequency)
-	if err := dateAndPublished(t, rec); err != nil {
-		return err
-	}
-	if err := t.decimal("rate", rec.Rate); err != nil {
-		return err
-	}
-	t.uint64(uint64(rec.Quantity))
-	t.int8(int8(rec.UnitMult))
-	t.str(rec.Status)
-	t.str(attributesJSON(rec.Attributes))
-	t.str(rec.ID)
-	return encodeSource(t, r)
+	return string(b)
 }

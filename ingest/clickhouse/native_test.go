@@ -578,3 +578,42 @@ func BenchmarkFill(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAdd: encoding 10,000 fuel rows (converted, with derived values) and 10,000 wage rows
+// into a row buffer, per row.
+func BenchmarkAdd(b *testing.B) {
+	day := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 10000
+	rows := make([]ingest.Row, 0, 2*n)
+	for j := range n {
+		price, err := transform.ParseDecimal(fmt.Sprintf("%d.%06d", 100+j%1000, j%1000000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "bench", Country: "KZ",
+			Region: fmt.Sprintf("KZ-%03d", j/400), Product: "lpg", TaxBasis: "incl_tax", Currency: "KZT", Unit: "litre",
+			Frequency: "D", Date: day.AddDate(0, 0, j%400), PublishedAt: day, Price: price, Status: "A", ID: fmt.Sprintf("%032x", j)},
+			Topic: "econ.fuel_prices", Offset: int64(j), IngestedAt: day, Version: uint64(j)}
+		r.Derived = transform.Derived{FXStatus: "converted", FXPath: "KZT>EUR", FXDate: day, FXRate: price.Fixed18(),
+			PricePerLitre: price.Fixed18(), PriceEUR: price.Fixed18(), PricePerLitreEUR: price.Fixed18()}
+		rows = append(rows, r)
+		w := r
+		w.Record = transform.Record{Kind: transform.KindWage, Source: "bench", Country: "KZ", Region: r.Record.Region,
+			Measure: "average", Basis: "gross", Per: "month", Currency: "KZT", Frequency: "M", Date: r.Record.Date,
+			PublishedAt: day, Amount: price, Status: "A", ID: r.Record.ID}
+		w.Derived = transform.Derived{FXStatus: "converted", FXPath: "KZT>EUR", FXDate: day, FXRate: price.Fixed18(),
+			AmountEUR: price.Fixed18(), MonthlyAmount: price.Fixed18(), MonthlyAmountEUR: price.Fixed18()}
+		rows = append(rows, w)
+	}
+	buf := newRowBuffer(nil)
+	b.ResetTimer()
+	for range b.N {
+		for i := range rows {
+			if err := buf.Add(&rows[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		buf.Release()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+}

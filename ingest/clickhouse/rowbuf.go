@@ -20,7 +20,7 @@ import (
 // column's rows are written in native layout (appendNative) straight into clickhouse-go's send
 // buffer (see attach), with no per-value conversion or allocation.
 type rowBuffer struct {
-	tables [3]tableBuffer // fx_rates_data, fuel_prices_data, wages_data: the order of insertion
+	tables [len(dataTables)]tableBuffer // one per table of dataTables, in its order
 	pool   *bufferPool
 }
 
@@ -58,13 +58,11 @@ func (p *bufferPool) put(b *rowBuffer) {
 
 var _ ingest.RowBuffer = (*rowBuffer)(nil)
 
-// tableBuffer is one table's columns. Row encoders append one value per column, in order; next
-// is the column the next value goes to.
+// tableBuffer is one table's columns: encode appends a row's values, one per column.
 type tableBuffer struct {
 	spec *tableSpec
 	cols []colBuffer
 	rows int
-	next int
 	// perm, when not empty, is the order in which inserts send the rows (see order); ordered
 	// says whether order has run since the last change.
 	perm    []int32
@@ -138,11 +136,6 @@ type colBuffer struct {
 	enc   [][]byte          // dict's values in native encoding, made as an insert needs them
 }
 
-// rawStrings are the String columns not dictionary-encoded: their values are unique per row.
-// Their bytes are copied: record_id must be (a dictionary keeps its strings, and the Processor
-// reuses the memory of a row's Record.ID for the next row).
-var rawStrings = map[string]bool{"record_id": true}
-
 // rawValueBytes is the room reserve makes per row for a raw string column: a record id's 32
 // bytes. Longer values grow the column as they come (see str).
 const rawValueBytes = 32
@@ -159,7 +152,7 @@ func (t *tableBuffer) init(s *tableSpec) {
 	t.spec, t.cols = s, make([]colBuffer, len(s.columns))
 	t.mem = newArena(len(s.columns)*slotsPerColumn + 4)
 	for i, col := range s.columns {
-		if col.typ == tString && !rawStrings[col.name] {
+		if col.typ == tString && !col.unique {
 			t.cols[i].index = map[string]uint32{}
 		}
 	}
@@ -175,7 +168,7 @@ func (t *tableBuffer) reset() {
 		c.enc = c.enc[:0]
 		clear(c.index)
 	}
-	t.rows, t.next = 0, 0
+	t.rows = 0
 	t.perm, t.ordered = t.perm[:0], false
 }
 
@@ -184,12 +177,7 @@ func (t *tableBuffer) add(r *ingest.Row) error {
 	if t.rows >= t.capRows {
 		t.reserve()
 	}
-	t.next = 0
-	err := t.spec.encode(t, r)
-	if err == nil && t.next != len(t.cols) {
-		err = fmt.Errorf("%s: %d values for %d columns", t.spec.table, t.next, len(t.cols)) // a bug
-	}
-	if err != nil {
+	if err := t.encode(r); err != nil {
 		t.truncate()
 		return err
 	}
@@ -241,14 +229,14 @@ func NewRowBuffer() ingest.RowBuffer { return newRowBuffer(nil) }
 
 func newRowBuffer(pool *bufferPool) *rowBuffer {
 	b := &rowBuffer{pool: pool}
-	var arenas [3]*arena
-	for i, s := range [...]*tableSpec{fxSpec, fuelSpec, wageSpec} {
+	var arenas [len(dataTables)]*arena
+	for i, s := range dataTables {
 		b.tables[i].init(s)
 		arenas[i] = b.tables[i].mem
 	}
 	// A buffer that is no longer used and was not freed (NewRowBuffer's are not) gives its
 	// mappings back when it is collected.
-	runtime.AddCleanup(b, func(as [3]*arena) {
+	runtime.AddCleanup(b, func(as [len(dataTables)]*arena) {
 		for _, a := range as {
 			a.free()
 		}
@@ -264,13 +252,10 @@ func (b *rowBuffer) free() {
 }
 
 func (b *rowBuffer) table(k transform.Kind) (*tableBuffer, error) {
-	switch k {
-	case transform.KindFXRate:
-		return &b.tables[0], nil
-	case transform.KindFuelPrice:
-		return &b.tables[1], nil
-	case transform.KindWage:
-		return &b.tables[2], nil
+	for i := range b.tables {
+		if t := &b.tables[i]; t.spec.kind == k {
+			return t, nil
+		}
 	}
 	return nil, fmt.Errorf("no table for records of kind %q", k)
 }
