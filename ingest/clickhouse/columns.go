@@ -21,34 +21,34 @@ var (
 	fxSpec = spec("fx_rates_data", transform.KindFXRate,
 		orderBy("base", "quote", "rate_type", "source", "frequency", "date", "published_at"),
 		columns(
-			text("source", func(r *ingest.Row) *string { return &r.Record.Source }),
+			colSource,
 			text("base", func(r *ingest.Row) *string { return &r.Record.Base }),
 			text("quote", func(r *ingest.Row) *string { return &r.Record.Quote }),
 			text("rate_type", func(r *ingest.Row) *string { return &r.Record.RateType }),
-			text("frequency", func(r *ingest.Row) *string { return &r.Record.Frequency }),
-			date("date", func(r *ingest.Row) *time.Time { return &r.Record.Date }),
-			dateTime("published_at", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt }),
+			colFrequency,
+			colDate,
+			colPublishedAt,
 			value("rate", func(r *ingest.Row) *transform.Decimal { return &r.Record.Rate }),
 			unsigned("quantity", func(r *ingest.Row) *int64 { return &r.Record.Quantity }),
-			unitMult,
+			colUnitMult,
 		),
 		recordTailColumns, sourceColumns)
 
 	fuelSpec = spec("fuel_prices_data", transform.KindFuelPrice,
 		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"),
 		columns(
-			text("source", func(r *ingest.Row) *string { return &r.Record.Source }),
-			text("country", func(r *ingest.Row) *string { return &r.Record.Country }),
-			text("region", func(r *ingest.Row) *string { return &r.Record.Region }),
+			colSource,
+			colCountry,
+			colRegion,
 			text("product", func(r *ingest.Row) *string { return &r.Record.Product }),
 			text("tax_basis", func(r *ingest.Row) *string { return &r.Record.TaxBasis }),
-			text("currency", func(r *ingest.Row) *string { return &r.Record.Currency }),
+			colCurrency,
 			text("unit", func(r *ingest.Row) *string { return &r.Record.Unit }),
-			text("frequency", func(r *ingest.Row) *string { return &r.Record.Frequency }),
-			date("date", func(r *ingest.Row) *time.Time { return &r.Record.Date }),
-			dateTime("published_at", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt }),
+			colFrequency,
+			colDate,
+			colPublishedAt,
 			value("price", func(r *ingest.Row) *transform.Decimal { return &r.Record.Price }),
-			unitMult,
+			colUnitMult,
 			derived("price_per_litre", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitre }),
 			derived("price_per_kg", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerKg }),
 			derived("price_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PriceEUR }),
@@ -60,18 +60,18 @@ var (
 	wageSpec = spec("wages_data", transform.KindWage,
 		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at"),
 		columns(
-			text("source", func(r *ingest.Row) *string { return &r.Record.Source }),
-			text("country", func(r *ingest.Row) *string { return &r.Record.Country }),
-			text("region", func(r *ingest.Row) *string { return &r.Record.Region }),
+			colSource,
+			colCountry,
+			colRegion,
 			text("measure", func(r *ingest.Row) *string { return &r.Record.Measure }),
 			text("basis", func(r *ingest.Row) *string { return &r.Record.Basis }),
 			text("per", func(r *ingest.Row) *string { return &r.Record.Per }),
-			text("currency", func(r *ingest.Row) *string { return &r.Record.Currency }),
-			text("frequency", func(r *ingest.Row) *string { return &r.Record.Frequency }),
-			date("date", func(r *ingest.Row) *time.Time { return &r.Record.Date }),
-			dateTime("published_at", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt }),
+			colCurrency,
+			colFrequency,
+			colDate,
+			colPublishedAt,
 			value("amount", func(r *ingest.Row) *transform.Decimal { return &r.Record.Amount }),
-			unitMult,
+			colUnitMult,
 			derived("amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.AmountEUR }),
 			derived("monthly_amount", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmount }),
 			derived("monthly_amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmountEUR }),
@@ -101,10 +101,19 @@ var rejectsSpec = rejectTable{
 	},
 }
 
-// Columns that several tables share, in the same place of each.
+// Columns that several tables share.
 var (
-	unitMult = smallInt("unit_mult", tInt8, func(r *ingest.Row) *int { return &r.Record.UnitMult })
-	// conversionColumns follow an observation's derived values.
+	colSource      = text("source", func(r *ingest.Row) *string { return &r.Record.Source })
+	colCountry     = text("country", func(r *ingest.Row) *string { return &r.Record.Country })
+	colRegion      = text("region", func(r *ingest.Row) *string { return &r.Record.Region })
+	colCurrency    = text("currency", func(r *ingest.Row) *string { return &r.Record.Currency })
+	colFrequency   = text("frequency", func(r *ingest.Row) *string { return &r.Record.Frequency })
+	colDate        = date("date", func(r *ingest.Row) *time.Time { return &r.Record.Date })
+	colPublishedAt = dateTime("published_at", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt })
+	colUnitMult    = smallInt("unit_mult", tInt8, func(r *ingest.Row) *int { return &r.Record.UnitMult })
+
+	// The groups of columns that end the tables: an observation's conversion (after its derived
+	// values), the record's status, attributes and id, and where the row comes from.
 	conversionColumns = columns(
 		derived("fx_rate", func(r *ingest.Row) **big.Int { return &r.Derived.FXRate }),
 		optDate("fx_date", func(r *ingest.Row) *time.Time { return &r.Derived.FXDate }),
@@ -116,7 +125,7 @@ var (
 		attributes("attributes", func(r *ingest.Row) *map[string]string { return &r.Record.Attributes }),
 		uniqueText("record_id", func(r *ingest.Row) *string { return &r.Record.ID }),
 	)
-	// sourceColumns say where a row comes from and which write of it wins.
+	// sourceColumns also hold which write of a row wins (_version).
 	sourceColumns = columns(
 		text("kafka_topic", func(r *ingest.Row) *string { return &r.Topic }),
 		smallInt("kafka_partition", tInt32, func(r *ingest.Row) *int { return &r.Partition }),
