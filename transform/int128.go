@@ -8,7 +8,7 @@ import (
 
 // Decimal(38, 18) is stored by ClickHouse as Decimal128: the value scaled by 10^18, a
 // two's-complement 128-bit integer. These functions give a value in that form, with the same
-// fixed-width arithmetic and the same 10^38 limit as the fast path of scaledQuo.
+// 10^38 limit (below38) as the fast path of scaledQuo.
 
 // Fixed18Int128 returns d scaled by 10^18 as a two's-complement 128-bit integer (lo holds the
 // least significant 64 bits), the value Fixed18 returns, without allocating when the coefficient
@@ -25,16 +25,14 @@ func (d Decimal) Fixed18Int128() (lo, hi uint64, ok bool) {
 		return Fixed18Int128(d.Fixed18())
 	}
 	c := d.Coef.Int64()
-	x := u256{n: 1}
-	x.w[0] = uint64(c)
+	abs := uint64(c)
 	if c < 0 {
-		x.w[0] = -x.w[0] // -MinInt64 wraps to 1<<63, its magnitude
+		abs = -abs // -MinInt64 wraps to 1<<63, its magnitude
 	}
-	x.mul(pow10u64[MaxScale-int(d.Scale)]) // < 2^63 × 10^18: never beyond two words
-	if !x.below38() {
+	hi, lo = bits.Mul64(abs, pow10u64[MaxScale-int(d.Scale)])
+	if !below38(hi, lo) {
 		return 0, 0, false
 	}
-	lo, hi = x.w[0], x.w[1]
 	if c < 0 {
 		lo, hi = negate128(lo, hi)
 	}
@@ -50,19 +48,17 @@ func Fixed18Int128(x *big.Int) (lo, hi uint64, ok bool) {
 		return uint64(v), uint64(v >> 63), true
 	}
 	if bits.UintSize == 64 { // |x| from its words, least significant first
-		m := u256{n: 2}
 		switch w := x.Bits(); len(w) {
 		case 1:
-			m.w[0] = uint64(w[0])
+			lo = uint64(w[0])
 		case 2:
-			m.w[0], m.w[1] = uint64(w[0]), uint64(w[1])
+			lo, hi = uint64(w[0]), uint64(w[1])
 		default:
 			return 0, 0, false
 		}
-		if !m.below38() {
+		if !below38(hi, lo) {
 			return 0, 0, false
 		}
-		lo, hi = m.w[0], m.w[1]
 	} else {
 		if x.CmpAbs(fixed18Limit) >= 0 {
 			return 0, 0, false

@@ -97,7 +97,12 @@ func (x *u256) mul(m uint64) bool {
 
 // below38 reports whether x < 10^38: whether it fits Decimal(38, 18) as an integer scaled by 10^18.
 func (x *u256) below38() bool {
-	return x.w[2] == 0 && x.w[3] == 0 && (x.w[1] < limit38Hi || x.w[1] == limit38Hi && x.w[0] < limit38Lo)
+	return x.w[2] == 0 && x.w[3] == 0 && below38(x.w[1], x.w[0])
+}
+
+// below38 reports whether hi·2^64 + lo < 10^38.
+func below38(hi, lo uint64) bool {
+	return hi < limit38Hi || hi == limit38Hi && lo < limit38Lo
 }
 
 // divRound sets x to x/d rounded half to even (d > 0).

@@ -276,11 +276,13 @@ type tableSpec struct {
 	names   []string
 	// key is the table's sorting key (its ORDER BY in schemas/migrations), as indexes into
 	// columns.
-	key []int
+	key  []int
+	plan encodePlan
 }
 
 func spec(table string, kind transform.Kind, key []string, groups ...[]columnSpec) *tableSpec {
 	s := &tableSpec{table: table, kind: kind, columns: slices.Concat(groups...)}
+	s.plan = newEncodePlan(s.columns)
 	for _, c := range s.columns {
 		s.names = append(s.names, c.name)
 	}

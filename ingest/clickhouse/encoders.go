@@ -6,51 +6,126 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+	"unsafe"
 
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/transform"
 )
 
 // encode appends r's values to the table's columns, one per column, each taken from the Row field
-// the table declares for it (see columns.go). It stops at the first value the column cannot hold.
+// the table declares for it (see columns.go). On error, some values may have been appended (add
+// truncates them); the error is that of the first column, in the table's order, that cannot hold
+// its value.
+//
+// The columns are encoded by kind, a loop per kind (see encodePlan): a row then costs a few
+// instructions per column besides its value's, as hand-written code per table did.
 func (t *tableBuffer) encode(r *ingest.Row) error {
-	for i := range t.spec.columns {
-		c := &t.spec.columns[i]
-		f := c.fieldOf(r)
-		var err error
-		switch c.value {
-		case vString:
-			t.str(i, *(*string)(f))
-		case vAttributes:
-			t.str(i, attributesJSON(*(*map[string]string)(f)))
-		case vDecimal:
-			err = t.decimal(i, c.name, *(*transform.Decimal)(f))
-		case vDerived:
-			err = t.fixed(i, c.name, *(**big.Int)(f))
-		case vDate:
-			err = t.date(i, *(*time.Time)(f))
-		case vOptDate:
-			err = t.optDate(i, *(*time.Time)(f))
-		case vDateTime:
-			err = t.dateTime(i, *(*time.Time)(f))
-		case vInt8:
-			t.int8(i, int8(*(*int)(f)))
-		case vInt32:
-			t.int32(i, int32(*(*int)(f)))
-		case vInt64:
-			t.int64(i, *(*int64)(f))
-		case vUnsigned:
-			t.uint64(i, uint64(*(*int64)(f)))
-		case vUInt64:
-			t.uint64(i, *(*uint64)(f))
-		default:
-			err = fmt.Errorf("%s: column %s of unknown kind %d", t.spec.table, c.name, c.value) // a bug
+	row, e := unsafe.Pointer(r), &t.spec.plan
+	for _, s := range e.strings {
+		v := *(*string)(unsafe.Add(row, s.field))
+		// Most values are the previous row's, often the very same string (see str): that case
+		// is taken here, without a call.
+		if c := &t.cols[s.col]; c.index != nil && len(c.ids) > 0 {
+			last := c.ids[len(c.ids)-1]
+			if d := c.dict[last]; len(d) == len(v) && unsafe.StringData(d) == unsafe.StringData(v) {
+				c.ids = append(c.ids, last)
+				continue
+			}
 		}
-		if err != nil {
-			return err
+		t.str(s.col, v)
+	}
+	for _, s := range e.attributes {
+		t.str(s.col, attributesJSON(*(*map[string]string)(unsafe.Add(row, s.field))))
+	}
+	for _, s := range e.int8s {
+		t.int8(s.col, int8(*(*int)(unsafe.Add(row, s.field))))
+	}
+	for _, s := range e.int32s {
+		t.int32(s.col, int32(*(*int)(unsafe.Add(row, s.field))))
+	}
+	for _, s := range e.int64s {
+		t.int64(s.col, *(*int64)(unsafe.Add(row, s.field)))
+	}
+	for _, s := range e.unsigned {
+		t.uint64(s.col, uint64(*(*int64)(unsafe.Add(row, s.field))))
+	}
+	for _, s := range e.uint64s {
+		t.uint64(s.col, *(*uint64)(unsafe.Add(row, s.field)))
+	}
+	// The kinds whose values may not fit: each loop stops at its first failure.
+	var fail firstFailure
+	for _, s := range e.decimals {
+		if err := t.decimal(s.col, t.spec.columns[s.col].name, *(*transform.Decimal)(unsafe.Add(row, s.field))); err != nil {
+			fail.note(s.col, err)
+			break
 		}
 	}
-	return nil
+	for _, s := range e.derived {
+		if err := t.fixed(s.col, t.spec.columns[s.col].name, *(**big.Int)(unsafe.Add(row, s.field))); err != nil {
+			fail.note(s.col, err)
+			break
+		}
+	}
+	for _, s := range e.dates {
+		if err := t.date(s.col, *(*time.Time)(unsafe.Add(row, s.field))); err != nil {
+			fail.note(s.col, err)
+			break
+		}
+	}
+	for _, s := range e.optDates {
+		if err := t.optDate(s.col, *(*time.Time)(unsafe.Add(row, s.field))); err != nil {
+			fail.note(s.col, err)
+			break
+		}
+	}
+	for _, s := range e.dateTimes {
+		if err := t.dateTime(s.col, *(*time.Time)(unsafe.Add(row, s.field))); err != nil {
+			fail.note(s.col, err)
+			break
+		}
+	}
+	return fail.err
+}
+
+// firstFailure keeps the error of the first column, in table order, that failed.
+type firstFailure struct {
+	col int
+	err error
+}
+
+func (f *firstFailure) note(col int, err error) {
+	if f.err == nil || col < f.col {
+		f.col, f.err = col, err
+	}
+}
+
+// encodePlan is a table's columns grouped by value kind, in table order within each kind: what
+// encode loops over.
+type encodePlan struct {
+	strings, attributes, int8s, int32s, int64s, unsigned, uint64s []encodeStep
+	decimals, derived, dates, optDates, dateTimes                 []encodeStep
+}
+
+// An encodeStep is a column and where its field is in an ingest.Row.
+type encodeStep struct {
+	col   int
+	field uintptr
+}
+
+// newEncodePlan groups columns by kind.
+func newEncodePlan(columns []columnSpec) encodePlan {
+	var p encodePlan
+	for i, c := range columns {
+		kinds := map[valueKind]*[]encodeStep{vString: &p.strings, vAttributes: &p.attributes, vInt8: &p.int8s,
+			vInt32: &p.int32s, vInt64: &p.int64s, vUnsigned: &p.unsigned, vUInt64: &p.uint64s, vDecimal: &p.decimals,
+			vDerived: &p.derived, vDate: &p.dates, vOptDate: &p.optDates, vDateTime: &p.dateTimes}
+		steps, ok := kinds[c.value]
+		if !ok {
+			panic("clickhouse: column " + c.name + " of a kind encode does not know") // a bug
+		}
+		*steps = append(*steps, encodeStep{col: i, field: c.field})
+	}
+	return p
 }
 
 // The appenders add one value to column i.

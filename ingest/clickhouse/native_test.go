@@ -617,3 +617,17 @@ func BenchmarkAdd(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
 }
+
+// TestRowBufferTableOfKind: a row goes to the table declared for its record's kind.
+func TestRowBufferTableOfKind(t *testing.T) {
+	b := newRowBuffer(nil)
+	for _, s := range dataTables {
+		tb, err := b.table(s.kind)
+		if err != nil || tb.spec != s {
+			t.Errorf("rows of kind %s go to %v (%v), not to %s", s.kind, tb, err, s.table)
+		}
+	}
+	if _, err := b.table("fx_rates"); err == nil {
+		t.Error("rows of an unknown kind have a table")
+	}
+}

@@ -251,13 +251,25 @@ func (b *rowBuffer) free() {
 	}
 }
 
+// table returns the buffer of the table that holds records of kind k.
 func (b *rowBuffer) table(k transform.Kind) (*tableBuffer, error) {
+	var s *tableSpec
+	switch k { // constants: compared inline, without a call
+	case transform.KindFXRate:
+		s = fxSpec
+	case transform.KindFuelPrice:
+		s = fuelSpec
+	case transform.KindWage:
+		s = wageSpec
+	default:
+		return nil, fmt.Errorf("no table for records of kind %q", k)
+	}
 	for i := range b.tables {
-		if t := &b.tables[i]; t.spec.kind == k {
-			return t, nil
+		if b.tables[i].spec == s {
+			return &b.tables[i], nil
 		}
 	}
-	return nil, fmt.Errorf("no table for records of kind %q", k)
+	return nil, fmt.Errorf("no table for records of kind %q", k) // a bug: s is not in dataTables
 }
 
 // Add appends r to its kind's table; on error nothing of r is kept.
