@@ -115,10 +115,10 @@ type encodeStep struct {
 // newEncodePlan groups columns by kind.
 func newEncodePlan(columns []columnSpec) encodePlan {
 	var p encodePlan
+	kinds := map[valueKind]*[]encodeStep{vString: &p.strings, vAttributes: &p.attributes, vInt8: &p.int8s,
+		vInt32: &p.int32s, vInt64: &p.int64s, vUnsigned: &p.unsigned, vUInt64: &p.uint64s, vDecimal: &p.decimals,
+		vDerived: &p.derived, vDate: &p.dates, vOptDate: &p.optDates, vDateTime: &p.dateTimes}
 	for i, c := range columns {
-		kinds := map[valueKind]*[]encodeStep{vString: &p.strings, vAttributes: &p.attributes, vInt8: &p.int8s,
-			vInt32: &p.int32s, vInt64: &p.int64s, vUnsigned: &p.unsigned, vUInt64: &p.uint64s, vDecimal: &p.decimals,
-			vDerived: &p.derived, vDate: &p.dates, vOptDate: &p.optDates, vDateTime: &p.dateTimes}
 		steps, ok := kinds[c.value]
 		if !ok {
 			panic("clickhouse: column " + c.name + " of a kind encode does not know") // a bug

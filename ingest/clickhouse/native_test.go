@@ -631,3 +631,19 @@ func TestRowBufferTableOfKind(t *testing.T) {
 		t.Error("rows of an unknown kind have a table")
 	}
 }
+
+// TestRowBufferReportsFirstFailingColumn: of several values a row's columns cannot hold, the
+// error names the first in the table's order (date comes before price_eur in fuel_prices_data).
+func TestRowBufferReportsFirstFailingColumn(t *testing.T) {
+	r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "a",
+		Date: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), Price: mustDec(t, "1.5")},
+		Derived: transform.Derived{PriceEUR: new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil)}}
+	err := newRowBuffer(nil).Add(&r)
+	if err == nil || !strings.Contains(err.Error(), "date 1969-12-31 is outside") {
+		t.Fatalf("a row with a date before 1970 and a price_eur of 10^20: %v", err)
+	}
+	r.Record.Date = time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	if err := newRowBuffer(nil).Add(&r); err == nil || !strings.HasPrefix(err.Error(), "price_eur: ") {
+		t.Fatalf("a row with a price_eur of 10^20: %v", err)
+	}
+}
