@@ -1,5 +1,5 @@
 // Package dashboard serves econflow's web dashboard: HTML pages with charts and tables over the SQL
-// surface of CONTRACT §5 (econ.fuel_prices, econ.fuel_prices_history, econ.wages, econ.fx_rates,
+// surface of docs/contract.md §5 (econ.fuel_prices, econ.fuel_prices_history, econ.wages, econ.fx_rates,
 // econ.fuel_affordability, econ.rejects, …), plus the consumer's health from its Prometheus
 // endpoint.
 //

@@ -54,7 +54,7 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// seriesID is the identity of a fuel price series (CONTRACT §1 without the date).
+// seriesID is the identity of a fuel price series (docs/contract.md §1 without the date).
 type seriesID struct {
 	Country, Region, Product, TaxBasis, Currency, Unit, Source, Frequency string
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/econflow/econflow/schemas"
 )
 
-// The expected sharding keys, written out from the identities of CONTRACT §5: every vintage
+// The expected sharding keys, written out from the identities of docs/contract.md §5: every vintage
 // (published_at) and every re-delivery of one observation hashes alike; rejects by Kafka offset.
 var wantShardingKeys = map[string]string{
 	"fuel_prices_data": "cityHash64(country, region, product, tax_basis, currency, unit, source, frequency, date)",

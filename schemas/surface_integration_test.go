@@ -22,7 +22,7 @@ import (
 	"github.com/econflow/econflow/schemas"
 )
 
-// surfaceViews are the views of CONTRACT §5 that the migrations create.
+// surfaceViews are the views of docs/contract.md §5 that the migrations create.
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current"}
 

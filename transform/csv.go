@@ -23,7 +23,7 @@ func NewCSVDecoder(header []string) (*CSVDecoder, error) {
 		}
 		id, ok := lookupField(name)
 		if !ok {
-			return nil, fieldError(CodeUnknownField, name, "header column "+strconv.Itoa(i+1)+" is not a CONTRACT field name")
+			return nil, fieldError(CodeUnknownField, name, "header column "+strconv.Itoa(i+1)+" is not a field name of the record contract (docs/contract.md §1)")
 		}
 		if seen&(1<<id) != 0 {
 			return nil, fieldError(CodeDuplicateField, name, "header names column "+quote(name)+" more than once")

@@ -5,7 +5,6 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Limits of Decimal(38, 18), the ClickHouse type every decimal is stored in.
@@ -28,34 +27,6 @@ const (
 type Decimal struct {
 	Coef  *big.Int
 	Scale int32
-}
-
-// pow10Int[i] = 10^i for 0 ≤ i ≤ 2*MaxPrecision. Read-only.
-var pow10Int = func() []*big.Int {
-	t := make([]*big.Int, 2*MaxPrecision+1)
-	t[0] = big.NewInt(1)
-	ten := big.NewInt(10)
-	for i := 1; i < len(t); i++ {
-		t[i] = new(big.Int).Mul(t[i-1], ten)
-	}
-	return t
-}()
-
-// pow10 returns 10^n for 0 ≤ n; the result for n ≤ 76 is shared and must not be modified.
-func pow10(n int) *big.Int {
-	if n < len(pow10Int) {
-		return pow10Int[n]
-	}
-	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
-}
-
-var bigZero = new(big.Int)
-
-func (d Decimal) coef() *big.Int {
-	if d.Coef == nil {
-		return bigZero
-	}
-	return d.Coef
 }
 
 // ParseDecimal reads s exactly.
@@ -145,6 +116,21 @@ func parseDecimalFastIn[T string | []byte](s T, box *coefBox) (d Decimal, ok boo
 		return Decimal{Coef: new(big.Int), Scale: int32(scale)}, true
 	}
 	return Decimal{Coef: newCoef(u, neg), Scale: int32(scale)}, true
+}
+
+// coefIn returns −u (neg) or u as a big.Int stored in b, as newCoef does without allocating.
+func coefIn(b *coefBox, u uint64, neg bool) *big.Int {
+	if bits.UintSize != 64 {
+		if u == 0 {
+			return new(big.Int)
+		}
+		return newCoef(u, neg)
+	}
+	if u == 0 {
+		b.x = big.Int{} // as new(big.Int): no words
+		return &b.x
+	}
+	return setCoef(b, u, neg)
 }
 
 // coefBox is a big.Int with room for a coefficient below 2^128 in the same allocation.
@@ -311,8 +297,6 @@ func parseDecimalSlow[T string | []byte](s T) (Decimal, *Error) {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
 func expNote(exp int64) string {
 	if exp == 0 {
 		return ""
@@ -326,19 +310,6 @@ func badDecimal(s, why string) *Error {
 
 func outOfRangeDecimal(s, why string) *Error {
 	return &Error{Code: CodeOutOfRange, Reason: quote(s) + " is out of range: " + why}
-}
-
-// quote returns s as a Go string literal, shortened to about 64 bytes.
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "…"
-	}
-	return strconv.Quote(s)
 }
 
 // diagnose explains why s is not an accepted decimal, suggesting a fix where it can.
@@ -477,33 +448,6 @@ func (d Decimal) appendText(dst []byte) []byte {
 	return append(dst, digits[k:]...)
 }
 
-// formatScaled writes digits (no sign) as a decimal with scale fractional digits.
-func formatScaled(neg bool, digits []byte, scale int) string {
-	if scale <= 0 {
-		if neg {
-			return "-" + string(digits)
-		}
-		return string(digits)
-	}
-	pad := scale + 1 - len(digits)
-	if pad < 0 {
-		pad = 0
-	}
-	out := make([]byte, 0, len(digits)+pad+2)
-	if neg {
-		out = append(out, '-')
-	}
-	for i := 0; i < pad; i++ {
-		out = append(out, '0')
-	}
-	out = append(out, digits...)
-	k := len(out) - scale
-	out = append(out, 0)
-	copy(out[k+1:], out[k:])
-	out[k] = '.'
-	return string(out)
-}
-
 // Rat returns the exact value of d as a new big.Rat.
 func (d Decimal) Rat() *big.Rat {
 	if d.Scale < 0 {
@@ -542,4 +486,13 @@ func (d Decimal) Fixed18() *big.Int {
 		return roundHalfEven(d.coef(), pow10(s-MaxScale))
 	}
 	return new(big.Int).Mul(d.coef(), pow10(MaxScale-s))
+}
+
+var bigZero = new(big.Int)
+
+func (d Decimal) coef() *big.Int {
+	if d.Coef == nil {
+		return bigZero
+	}
+	return d.Coef
 }

@@ -1,6 +1,10 @@
 package transform
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
 
 // Code classifies why a record was rejected. Codes are stable strings that end up in the
 // econ.rejects table and in dead-letter headers.
@@ -67,4 +71,17 @@ func newError(code Code, field, reason string) *Error {
 // fieldError builds an *Error whose reason starts with `field "<name>": `.
 func fieldError(code Code, field, reason string) *Error {
 	return &Error{Code: code, Field: field, Reason: "field " + quote(field) + ": " + reason}
+}
+
+// quote returns s as a Go string literal, shortened to about 64 bytes.
+func quote(s string) string {
+	const max = 64
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
 }

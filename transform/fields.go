@@ -1,7 +1,9 @@
 package transform
 
 import (
+	"encoding/binary"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,6 +39,9 @@ const (
 	fQuantity
 	numFields
 )
+
+// unknownField is the fieldID of a key that names no contract field.
+const unknownField = numFields
 
 // fieldType says how a field's text is read.
 type fieldType uint8
@@ -96,61 +101,115 @@ var fieldSpecs = [numFields]fieldSpec{
 
 // lookupField returns the id of a contract field name.
 func lookupField[T string | []byte](name T) (fieldID, bool) {
-	switch string(name) {
-	case "kind":
-		return fKind, true
-	case "version":
-		return fVersion, true
-	case "id":
-		return fID, true
-	case "source":
-		return fSource, true
-	case "date":
-		return fDate, true
-	case "frequency":
-		return fFrequency, true
-	case "published_at":
-		return fPublishedAt, true
-	case "status":
-		return fStatus, true
-	case "unit_mult":
-		return fUnitMult, true
-	case "attributes":
-		return fAttributes, true
-	case "country":
-		return fCountry, true
-	case "region":
-		return fRegion, true
-	case "product":
-		return fProduct, true
-	case "tax_basis":
-		return fTaxBasis, true
-	case "currency":
-		return fCurrency, true
-	case "unit":
-		return fUnit, true
-	case "price":
-		return fPrice, true
-	case "measure":
-		return fMeasure, true
-	case "per":
-		return fPer, true
-	case "basis":
-		return fBasis, true
-	case "amount":
-		return fAmount, true
-	case "base":
-		return fBase, true
-	case "quote":
-		return fQuote, true
-	case "rate_type":
-		return fRateType, true
-	case "rate":
-		return fRate, true
-	case "quantity":
-		return fQuantity, true
+	var quoted [16]byte
+	if len(name) >= len(quoted) {
+		return 0, false
+	}
+	copy(quoted[:], name)
+	quoted[len(name)] = '"'
+	id, ok := matchKey(quoted[:])
+	// A shorter name matches too when name holds a '"' after it: it does not name a field.
+	return id, ok && len(fieldSpecs[id].name) == len(name)
+}
+
+// matchKey reports which contract field name, followed by '"', b starts with: exactly the key
+// readKey reads from a '"' before b when it names a field without escapes. The first three bytes
+// of b pick at most two candidates (see keyTable), each compared with b in two 8-byte words.
+func matchKey(b []byte) (fieldID, bool) {
+	var w0, w1 uint64
+	if len(b) >= 16 {
+		w0, w1 = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	} else { // near the end of a message
+		var pad [16]byte
+		copy(pad[:], b)
+		w0, w1 = binary.LittleEndian.Uint64(pad[:]), binary.LittleEndian.Uint64(pad[8:])
+	}
+	slot := &keyTable.slots[keySlot(w0, keyTable.mul)]
+	if c := &slot[0]; c.matches(w0, w1) {
+		return c.id, c.id != unknownField
+	}
+	if c := &slot[1]; c.matches(w0, w1) {
+		return c.id, c.id != unknownField
 	}
 	return 0, false
+}
+
+// A keyCandidate is a field's name followed by '"', as the bytes that start a key in a message:
+// word holds them little-endian, zero-padded to 16 bytes, and mask has 0xff where they are. The
+// empty candidate (id unknownField, mask 0) matches anything.
+type keyCandidate struct {
+	word, mask [2]uint64
+	id         fieldID
+}
+
+// matches reports whether the 16 bytes w0, w1 (little-endian) start with c's.
+func (c *keyCandidate) matches(w0, w1 uint64) bool {
+	return (w0^c.word[0])&c.mask[0]|(w1^c.word[1])&c.mask[1] == 0
+}
+
+// keySlotBits is the base-2 logarithm of the number of keyTable's slots (64 for 26 names).
+const keySlotBits = 6
+
+// keyTable finds the field of a key by a perfect hash of the key's first three bytes (every name
+// has at least two letters and its '"'): slots[keySlot(first three bytes, mul)] holds the fields
+// whose names start with those bytes (at most two: unit and unit_mult, rate and rate_type, base
+// and basis), then empty candidates. It is derived from fieldSpecs, with the first multiplier
+// that gives distinct prefixes distinct slots. Read-only.
+var keyTable = func() (t struct {
+	slots [1 << keySlotBits][2]keyCandidate
+	mul   uint32
+}) {
+	var keys [numFields]keyCandidate
+	for id, spec := range fieldSpecs {
+		var word, mask [16]byte
+		q := spec.name + `"`
+		if len(q) > len(word) || len(q) < 3 {
+			panic("transform: field name " + spec.name + " does not fit the key table")
+		}
+		copy(word[:], q)
+		copy(mask[:], strings.Repeat("\xff", len(q)))
+		keys[id] = keyCandidate{
+			word: [2]uint64{binary.LittleEndian.Uint64(word[:]), binary.LittleEndian.Uint64(word[8:])},
+			mask: [2]uint64{binary.LittleEndian.Uint64(mask[:]), binary.LittleEndian.Uint64(mask[8:])},
+			id:   fieldID(id),
+		}
+	}
+	for mul := uint32(0x9E3779B1); ; mul += 2 {
+		owner := map[uint32]uint64{} // slot → the prefix that has it
+		distinct := true
+		for _, k := range keys {
+			s := keySlot(k.word[0], mul)
+			if p, taken := owner[s]; taken && p != k.word[0]&0xffffff {
+				distinct = false
+				break
+			}
+			owner[s] = k.word[0] & 0xffffff
+		}
+		if distinct {
+			t.mul = mul
+			break
+		}
+	}
+	for s := range t.slots {
+		t.slots[s] = [2]keyCandidate{{id: unknownField}, {id: unknownField}}
+	}
+	for _, k := range keys {
+		slot := &t.slots[keySlot(k.word[0], t.mul)]
+		switch {
+		case slot[0].id == unknownField:
+			slot[0] = k
+		case slot[1].id == unknownField:
+			slot[1] = k
+		default:
+			panic("transform: more than two field names start with " + fieldSpecs[k.id].name[:3])
+		}
+	}
+	return t
+}()
+
+// keySlot hashes the first three bytes of w (little-endian) to a slot of keyTable.
+func keySlot(w uint64, mul uint32) uint32 {
+	return uint32(w&0xffffff) * mul >> (32 - keySlotBits)
 }
 
 // kindBit returns the membership bit of a known kind, or 0.
@@ -164,30 +223,6 @@ func kindBit(k Kind) uint8 {
 		return inFX
 	}
 	return 0
-}
-
-// parseKind checks the kind field's text.
-func parseKind[T string | []byte](s T) (Kind, error) {
-	switch string(s) {
-	case "fuel_price":
-		return KindFuelPrice, nil
-	case "wage":
-		return KindWage, nil
-	case "fx_rate":
-		return KindFXRate, nil
-	case "":
-		return "", fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
-	default:
-		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
-	}
-}
-
-// parseVersion checks the version field's text (a JSON number or string).
-func parseVersion[T string | []byte](s T) (int, error) {
-	if string(s) == "1" {
-		return CurrentVersion, nil
-	}
-	return 0, fieldError(CodeUnknownVersion, "version", quote(string(s))+" is not a known schema version; this consumer knows version 1 only")
 }
 
 // notInKind explains a field that exists but not for kind k.
@@ -228,6 +263,17 @@ func setText(r *Record, id fieldID, s string) error {
 	}
 	setString(r, id, s)
 	return nil
+}
+
+// setTypedIn is setTyped with a decimal that fits the fast path stored in d's Scratch, if any.
+func (d *Decoder) setTypedIn(r *Record, id fieldID, text []byte) error {
+	if d != nil && d.scratch != nil && fieldSpecs[id].typ == tDecimal {
+		if v, ok := parseDecimalFastIn(text, &d.scratch.coef); ok {
+			setDecimalField(r, id, v)
+			return nil
+		}
+	}
+	return setTyped(r, id, text)
 }
 
 // setTyped sets field id, which is not a string field, from its non-empty text.
@@ -287,6 +333,18 @@ func setTyped[T string | []byte](r *Record, id fieldID, s T) error {
 	return nil
 }
 
+// setDecimalField sets the decimal field id (price, amount or rate) of r.
+func setDecimalField(r *Record, id fieldID, d Decimal) {
+	switch id {
+	case fPrice:
+		r.Price = d
+	case fAmount:
+		r.Amount = d
+	case fRate:
+		r.Rate = d
+	}
+}
+
 // setString sets string field id (not kind) to s.
 func setString(r *Record, id fieldID, s string) {
 	switch id {
@@ -323,6 +381,56 @@ func setString(r *Record, id fieldID, s string) {
 	case fRateType:
 		r.RateType = s
 	}
+}
+
+// str returns the string value of string field id (not kind) whose text is b, reusing a
+// string when it can (see Decoder).
+func (d *Decoder) str(id fieldID, b []byte) string {
+	if enumFields&(1<<id) != 0 {
+		if s, ok := enumString(id, b); ok {
+			return s
+		}
+	}
+	if d == nil {
+		return string(b)
+	}
+	last := &d.last[id]
+	if *last == string(b) {
+		return *last
+	}
+	if id == fID || len(b) > maxInternBytes {
+		*last = string(b)
+		return *last
+	}
+	set := &d.intern[internSet(b)]
+	for i := range set {
+		if set[i] == string(b) {
+			*last = set[i]
+			return set[i]
+		}
+	}
+	copy(set[1:], set[:internWays-1])
+	set[0] = string(b)
+	*last = set[0]
+	return set[0]
+}
+
+// internSet returns the set of the intern cache for b: a multiplicative hash of its bytes, eight
+// at a time, whose top bits select the set.
+func internSet(b []byte) uint32 {
+	const k = 0x9E3779B97F4A7C15
+	h := uint64(len(b)) * k
+	for ; len(b) >= 8; b = b[8:] {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * k
+	}
+	if len(b) > 0 {
+		var t uint64
+		for i, c := range b {
+			t |= uint64(c) << (8 * i)
+		}
+		h = (h ^ t) * k
+	}
+	return uint32(h >> (64 - internSetBits))
 }
 
 // upperLetters holds the one-letter codes (frequency, status) that enumString returns.
@@ -396,6 +504,30 @@ func enumString(id fieldID, b []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// parseKind checks the kind field's text.
+func parseKind[T string | []byte](s T) (Kind, error) {
+	switch string(s) {
+	case "fuel_price":
+		return KindFuelPrice, nil
+	case "wage":
+		return KindWage, nil
+	case "fx_rate":
+		return KindFXRate, nil
+	case "":
+		return "", fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+	default:
+		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
+	}
+}
+
+// parseVersion checks the version field's text (a JSON number or string).
+func parseVersion[T string | []byte](s T) (int, error) {
+	if string(s) == "1" {
+		return CurrentVersion, nil
+	}
+	return 0, fieldError(CodeUnknownVersion, "version", quote(string(s))+" is not a known schema version; this consumer knows version 1 only")
 }
 
 // parseInteger reads an optional '-' and 1–18 decimal digits.
@@ -543,16 +675,4 @@ func parseRFC3339[T string | []byte](s T) (t time.Time, ok bool) {
 	}
 	unix := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+sec-offset)
 	return time.Unix(unix, int64(nsec)).UTC(), true
-}
-
-// setDecimalField sets the decimal field id (price, amount or rate) of r.
-func setDecimalField(r *Record, id fieldID, d Decimal) {
-	switch id {
-	case fPrice:
-		r.Price = d
-	case fAmount:
-		r.Amount = d
-	case fRate:
-		r.Rate = d
-	}
 }

@@ -95,6 +95,16 @@ func (x *u256) mul(m uint64) bool {
 	return true
 }
 
+// below38 reports whether x < 10^38: whether it fits Decimal(38, 18) as an integer scaled by 10^18.
+func (x *u256) below38() bool {
+	return x.w[2] == 0 && x.w[3] == 0 && below38(x.w[1], x.w[0])
+}
+
+// below38 reports whether hi·2^64 + lo < 10^38.
+func below38(hi, lo uint64) bool {
+	return hi < limit38Hi || hi == limit38Hi && lo < limit38Lo
+}
+
 // divRound sets x to x/d rounded half to even (d > 0).
 func (x *u256) divRound(d uint64) {
 	if d == 1 {
@@ -211,7 +221,7 @@ func (b *quoBase) quoFast(a *fixedArena, n1, n2, d1, d2 factor) (*big.Int, bool)
 		return nil, false
 	}
 	x.divRound(d)
-	if x.w[2] != 0 || x.w[3] != 0 || x.w[1] > limit38Hi || (x.w[1] == limit38Hi && x.w[0] >= limit38Lo) {
+	if !x.below38() {
 		return nil, false // out of range: let the big path report it
 	}
 	q, words, ok := a.next()
@@ -249,13 +259,4 @@ func scaledQuoBig(coef *big.Int, e int, n1, n2, d1, d2 *big.Int) (*big.Int, erro
 		return nil, outOfRange18(q)
 	}
 	return q, nil
-}
-
-// outOfRange18 is the error for q, an integer scaled by 10^18 of magnitude 10^38 or more.
-func outOfRange18(q *big.Int) *Error {
-	digits := len(q.Text(10)) - MaxScale
-	if q.Sign() < 0 {
-		digits--
-	}
-	return &Error{Code: CodeOutOfRange, Reason: "the value has " + itoa(int64(digits)) + " integer digits; Decimal(38,18) holds at most 20 (magnitude below 10^20)"}
 }

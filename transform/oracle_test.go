@@ -1,6 +1,6 @@
 package transform
 
-// Oracles written from the contract (CONTRACT §1, the doc comments of ParseDecimal and
+// Oracles written from the contract (docs/contract.md §1, the doc comments of ParseDecimal and
 // RecordID), independently of the code they check: a decimal's value and form from a regular
 // expression and math/big.Rat, its text from big.Rat.FloatString, dates and times from package
 // time, the record id from encoding/binary, crypto/sha256 and the oracles above. The parsers,

@@ -7,6 +7,39 @@ import (
 	"unicode/utf8"
 )
 
+// ApplyDefaults sets the contract defaults of absent (zero) optional fields that do not depend on
+// the transport: version 1, frequency D, status A, tax_basis incl_tax, basis gross, rate_type
+// official, quantity 1. The decoders call it before Validate; code that builds a Record by hand
+// should too.
+func (r *Record) ApplyDefaults() {
+	if r.Version == 0 {
+		r.Version = CurrentVersion
+	}
+	if r.Frequency == "" {
+		r.Frequency = "D"
+	}
+	if r.Status == "" {
+		r.Status = "A"
+	}
+	switch r.Kind {
+	case KindFuelPrice:
+		if r.TaxBasis == "" {
+			r.TaxBasis = "incl_tax"
+		}
+	case KindWage:
+		if r.Basis == "" {
+			r.Basis = "gross"
+		}
+	case KindFXRate:
+		if r.RateType == "" {
+			r.RateType = "official"
+		}
+		if r.Quantity == 0 {
+			r.Quantity = 1
+		}
+	}
+}
+
 // Limits on free-text fields.
 const (
 	// MaxSourceBytes is the longest accepted source id, in bytes.

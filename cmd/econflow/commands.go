@@ -262,8 +262,8 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 func formatUsage() string {
 	var b strings.Builder
 	b.WriteString("input `format`:\n")
-	fmt.Fprintf(&b, "  %-17s %s\n", "jsonl", "one CONTRACT JSON record per line")
-	fmt.Fprintf(&b, "  %-17s %s", "csv", "header row of CONTRACT field names")
+	fmt.Fprintf(&b, "  %-17s %s\n", "jsonl", "one JSON record per line (docs/contract.md §1)")
+	fmt.Fprintf(&b, "  %-17s %s", "csv", "header row of the records' field names")
 	for _, a := range publishers.Adapters() {
 		fmt.Fprintf(&b, "\n  %-17s %s", a.Name(), a.Describe())
 	}

@@ -1,6 +1,9 @@
 package clickhouse
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // SetDirectColumns turns the direct insert columns (see driverBlock) on or off; the returned
 // function restores the setting.
@@ -18,4 +21,29 @@ func (s *Store) DriverBlockFound(ctx context.Context, table string) (bool, error
 	}
 	defer batch.Abort()
 	return driverBlock(batch, batch.Columns()) != nil, nil
+}
+
+// DeclaredTable is a table as columns.go declares it: its columns as "name type" in insert
+// order, and its sorting key as system.tables shows it.
+type DeclaredTable struct {
+	Name       string
+	Columns    []string
+	SortingKey string
+}
+
+// DeclaredTables returns the declaration of every table econflow writes.
+func DeclaredTables() []DeclaredTable {
+	var out []DeclaredTable
+	for _, s := range dataTables {
+		d := DeclaredTable{Name: s.table, SortingKey: s.sortingKey()}
+		for _, c := range s.columns {
+			d.Columns = append(d.Columns, c.name+" "+string(c.typ))
+		}
+		out = append(out, d)
+	}
+	d := DeclaredTable{Name: rejectsSpec.table, SortingKey: strings.Join(rejectsSpec.key, ", ")}
+	for _, c := range rejectsSpec.columns {
+		d.Columns = append(d.Columns, c.name+" "+string(c.typ))
+	}
+	return append(out, d)
 }

@@ -19,93 +19,6 @@ import (
 	"github.com/econflow/econflow/transform"
 )
 
-// fromInt128 is the oracle's reading of a two's-complement 128-bit integer.
-func fromInt128(lo, hi uint64) *big.Int {
-	x := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
-	x.Or(x, new(big.Int).SetUint64(lo))
-	if hi>>63 == 1 {
-		x.Sub(x, new(big.Int).Lsh(big.NewInt(1), 128))
-	}
-	return x
-}
-
-func randBig(r *rand.Rand, digits int) *big.Int {
-	var sb strings.Builder
-	for range digits {
-		sb.WriteByte(byte('0' + r.IntN(10)))
-	}
-	x, _ := new(big.Int).SetString(sb.String(), 10)
-	if r.IntN(2) == 0 {
-		x.Neg(x)
-	}
-	return x
-}
-
-func TestInt128(t *testing.T) {
-	one := big.NewInt(1)
-	lim := new(big.Int).Set(lim38)
-	edges := []*big.Int{new(big.Int), one, big.NewInt(-1), new(big.Int).Sub(lim, one), new(big.Int).Neg(new(big.Int).Sub(lim, one)),
-		new(big.Int).Lsh(one, 63), new(big.Int).Neg(new(big.Int).Lsh(one, 63)), new(big.Int).Sub(new(big.Int).Lsh(one, 63), one),
-		new(big.Int).Lsh(one, 64), new(big.Int).Neg(new(big.Int).Lsh(one, 64)), new(big.Int).Sub(new(big.Int).Lsh(one, 64), one)}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 20000 {
-		edges = append(edges, randBig(r, 1+r.IntN(38)))
-	}
-	for _, x := range edges {
-		lo, hi, ok := int128(x)
-		if !ok {
-			t.Fatalf("int128(%s) refused", x)
-		}
-		if got := fromInt128(lo, hi); got.Cmp(x) != 0 {
-			t.Fatalf("int128(%s) = %s", x, got)
-		}
-	}
-	for _, x := range []*big.Int{lim, new(big.Int).Neg(lim), new(big.Int).Add(lim, one), new(big.Int).Lsh(one, 127), new(big.Int).Lsh(one, 128),
-		new(big.Int).Sub(new(big.Int).Lsh(one, 128), one), new(big.Int).Lsh(one, 200)} {
-		if _, _, ok := int128(x); ok {
-			t.Errorf("int128(%s) accepted: it does not fit Decimal(38, 18)", x)
-		}
-	}
-}
-
-func TestDecimal128(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	var cases []transform.Decimal
-	for _, s := range []string{"0", "1", "-1", "0.000000000000000001", "-0.000000000000000001", "99999999999999999999.999999999999999999",
-		"-99999999999999999999.999999999999999999", "9223372036854775807", "-9223372036854775808", "922337203685477580.7",
-		"18446744073709551616", "123456789012.123456", "120.50", "100000000000000000000", "-100000000000000000000"} {
-		coef, scale := strings.ReplaceAll(s, ".", ""), 0
-		if i := strings.IndexByte(s, '.'); i >= 0 {
-			scale = len(s) - i - 1
-		}
-		c, _ := new(big.Int).SetString(coef, 10)
-		cases = append(cases, transform.Decimal{Coef: c, Scale: int32(scale)})
-	}
-	for range 20000 {
-		cases = append(cases, transform.Decimal{Coef: randBig(r, 1+r.IntN(40)), Scale: int32(r.IntN(19))})
-	}
-	cases = append(cases, transform.Decimal{}) // nil Coef: 0
-	for _, d := range cases {
-		lo, hi, err := decimal128(d)
-		want := d.Fixed18()
-		if fits := want.CmpAbs(lim38) < 0; !fits {
-			if err == nil {
-				t.Fatalf("decimal128(%s) accepted although %s×10^-18 does not fit Decimal(38, 18)", d, want)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("decimal128(%s): %v", d, err)
-		}
-		if got := fromInt128(lo, hi); got.Cmp(want) != 0 {
-			t.Fatalf("decimal128(%s) = %s×10^-18, want %s", d, got, want)
-		}
-	}
-	if _, _, err := decimal128(transform.Decimal{Coef: big.NewInt(1), Scale: 19}); err == nil {
-		t.Error("a scale of 19 was accepted")
-	}
-}
-
 func mustDec(t *testing.T, s string) transform.Decimal {
 	t.Helper()
 	d, err := transform.ParseDecimal(s)
@@ -663,5 +576,74 @@ func BenchmarkFill(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
 		})
+	}
+}
+
+// BenchmarkAdd: encoding 10,000 fuel rows (converted, with derived values) and 10,000 wage rows
+// into a row buffer, per row.
+func BenchmarkAdd(b *testing.B) {
+	day := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 10000
+	rows := make([]ingest.Row, 0, 2*n)
+	for j := range n {
+		price, err := transform.ParseDecimal(fmt.Sprintf("%d.%06d", 100+j%1000, j%1000000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "bench", Country: "KZ",
+			Region: fmt.Sprintf("KZ-%03d", j/400), Product: "lpg", TaxBasis: "incl_tax", Currency: "KZT", Unit: "litre",
+			Frequency: "D", Date: day.AddDate(0, 0, j%400), PublishedAt: day, Price: price, Status: "A", ID: fmt.Sprintf("%032x", j)},
+			Topic: "econ.fuel_prices", Offset: int64(j), IngestedAt: day, Version: uint64(j)}
+		r.Derived = transform.Derived{FXStatus: "converted", FXPath: "KZT>EUR", FXDate: day, FXRate: price.Fixed18(),
+			PricePerLitre: price.Fixed18(), PriceEUR: price.Fixed18(), PricePerLitreEUR: price.Fixed18()}
+		rows = append(rows, r)
+		w := r
+		w.Record = transform.Record{Kind: transform.KindWage, Source: "bench", Country: "KZ", Region: r.Record.Region,
+			Measure: "average", Basis: "gross", Per: "month", Currency: "KZT", Frequency: "M", Date: r.Record.Date,
+			PublishedAt: day, Amount: price, Status: "A", ID: r.Record.ID}
+		w.Derived = transform.Derived{FXStatus: "converted", FXPath: "KZT>EUR", FXDate: day, FXRate: price.Fixed18(),
+			AmountEUR: price.Fixed18(), MonthlyAmount: price.Fixed18(), MonthlyAmountEUR: price.Fixed18()}
+		rows = append(rows, w)
+	}
+	buf := newRowBuffer(nil)
+	b.ResetTimer()
+	for range b.N {
+		for i := range rows {
+			if err := buf.Add(&rows[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		buf.Release()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+}
+
+// TestRowBufferTableOfKind: a row goes to the table declared for its record's kind.
+func TestRowBufferTableOfKind(t *testing.T) {
+	b := newRowBuffer(nil)
+	for _, s := range dataTables {
+		tb, err := b.table(s.kind)
+		if err != nil || tb.spec != s {
+			t.Errorf("rows of kind %s go to %v (%v), not to %s", s.kind, tb, err, s.table)
+		}
+	}
+	if _, err := b.table("fx_rates"); err == nil {
+		t.Error("rows of an unknown kind have a table")
+	}
+}
+
+// TestRowBufferReportsFirstFailingColumn: of several values a row's columns cannot hold, the
+// error names the first in the table's order (date comes before price_eur in fuel_prices_data).
+func TestRowBufferReportsFirstFailingColumn(t *testing.T) {
+	r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "a",
+		Date: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), Price: mustDec(t, "1.5")},
+		Derived: transform.Derived{PriceEUR: new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil)}}
+	err := newRowBuffer(nil).Add(&r)
+	if err == nil || !strings.Contains(err.Error(), "date 1969-12-31 is outside") {
+		t.Fatalf("a row with a date before 1970 and a price_eur of 10^20: %v", err)
+	}
+	r.Record.Date = time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	if err := newRowBuffer(nil).Add(&r); err == nil || !strings.HasPrefix(err.Error(), "price_eur: ") {
+		t.Fatalf("a row with a price_eur of 10^20: %v", err)
 	}
 }

@@ -2,20 +2,13 @@ package clickhouse
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/econflow/econflow/ingest"
 	"github.com/econflow/econflow/transform"
 )
-
-var rejectColumns = []string{"received_at", "kafka_topic", "kafka_partition", "kafka_offset", "key", "value",
-	"error_code", "error", "_version"}
 
 // NewRowBuffer returns an empty buffer for a batch's rows (ingest.RowBufferStore).
 func (s *Store) NewRowBuffer() ingest.RowBuffer {
@@ -45,7 +38,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		}
 		bufs = append(bufs, rb)
 	}
-	for t := range 3 {
+	for t := range dataTables {
 		for _, rb := range bufs {
 			if err := s.insertRows(ctx, &rb.tables[t]); err != nil {
 				return err
@@ -53,7 +46,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		}
 	}
 	if len(b.Rejects) > 0 {
-		if err := s.insert(ctx, "rejects_data", rejectColumns, rejectColumnValues(b.Rejects, uint64(time.Now().UnixNano()))); err != nil {
+		if err := s.insert(ctx, rejectsSpec.table, rejectsSpec.names(), rejectsSpec.values(b.Rejects, uint64(time.Now().UnixNano()))); err != nil {
 			return err
 		}
 	}
@@ -128,108 +121,22 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, valu
 	return nil
 }
 
-// column helpers: each returns one column of n values taken from rows by get.
-
-func strCol(n int, get func(i int) string) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = get(i)
-	}
-	return out
-}
-
-func timeCol(n int, get func(i int) time.Time) []time.Time {
-	out := make([]time.Time, n)
-	for i := range out {
-		out[i] = get(i)
-	}
-	return out
-}
-
-func rejectColumnValues(rejects []ingest.Reject, version uint64) []any {
-	n := len(rejects)
-	partition, offset, versions := make([]int32, n), make([]int64, n), make([]uint64, n)
-	for i := range rejects {
-		partition[i], offset[i], versions[i] = int32(rejects[i].Message.Partition), rejects[i].Message.Offset, version+uint64(i)
-	}
-	return []any{
-		timeCol(n, func(i int) time.Time { return rejects[i].ReceivedAt.UTC() }),
-		strCol(n, func(i int) string { return rejects[i].Message.Topic }),
-		partition, offset,
-		strCol(n, func(i int) string { return string(rejects[i].Message.Key) }),
-		strCol(n, func(i int) string { return string(rejects[i].Message.Value) }),
-		strCol(n, func(i int) string { return string(rejects[i].Code) }),
-		strCol(n, func(i int) string { return rejects[i].Reason }),
-		versions,
-	}
-}
-
-func attributesJSON(a map[string]string) string {
-	if len(a) == 0 {
-		return ""
-	}
-	b, err := json.Marshal(a) // keys sorted: the same attributes give the same text
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
-// toDecimal converts a driver decimal read from ClickHouse back to an exact transform.Decimal.
-func toDecimal(d decimal.Decimal) transform.Decimal {
-	coef, exp := d.Coefficient(), d.Exponent()
-	if exp > 0 {
-		coef.Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil))
-		exp = 0
-	}
-	return transform.Decimal{Coef: coef, Scale: -exp}
-}
-
-func toFixed(d *decimal.Decimal) *big.Int {
-	if d == nil {
-		return nil
-	}
-	return toDecimal(*d).Fixed18()
-}
-
-func fromDate(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return dateUTC(*t)
-}
-
-func dateUTC(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
 func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
-	q := "SELECT source, base, quote, rate_type, date, rate, quantity, unit_mult, published_at, ingested_at FROM " +
-		s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
+	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at")
+	q := "SELECT " + sc.selectList() + " FROM " + s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
 	rows, err := s.conn.Query(ctx, q, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("read rates: %w", err)
 	}
 	defer rows.Close()
 	var out []ingest.StoredRate
+	var r ingest.Row
 	for rows.Next() {
-		var (
-			r        ingest.StoredRate
-			rate     decimal.Decimal
-			quantity uint64
-			mult     int8
-		)
-		if err := rows.Scan(&r.Source, &r.Base, &r.Quote, &r.RateType, &r.Date, &rate, &quantity, &mult,
-			&r.PublishedAt, &r.IngestedAt); err != nil {
+		if err := sc.scan(rows, &r); err != nil {
 			return nil, fmt.Errorf("read rates: %w", err)
 		}
-		rec := transform.Record{Kind: transform.KindFXRate, Source: r.Source, Base: r.Base, Quote: r.Quote,
-			RateType: r.RateType, Date: dateUTC(r.Date), Rate: toDecimal(rate), Quantity: int64(quantity),
-			UnitMult: int(mult), PublishedAt: r.PublishedAt.UTC()}
-		r.Rate = transform.RateFromRecord(&rec)
-		r.IngestedAt = r.IngestedAt.UTC()
-		out = append(out, r)
+		out = append(out, ingest.StoredRate{Rate: transform.RateFromRecord(&r.Record), IngestedAt: r.IngestedAt})
 	}
 	return out, rows.Err()
 }
@@ -268,58 +175,21 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 }
 
 func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where string, args []any) ([]ingest.Row, error) {
-	table, cols := "fuel_prices_data", fuelColumns
+	spec := fuelSpec
 	if kind == transform.KindWage {
-		table, cols = "wages_data", wageColumns
+		spec = wageSpec
 	}
-	rows, err := s.conn.Query(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+s.db+"."+table+" FINAL WHERE "+where, args...)
+	sc := spec.scanner()
+	rows, err := s.conn.Query(ctx, "SELECT "+sc.selectList()+" FROM "+s.db+"."+spec.table+" FINAL WHERE "+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", table, err)
+		return nil, fmt.Errorf("read %s: %w", spec.table, err)
 	}
 	defer rows.Close()
 	var out []ingest.Row
 	for rows.Next() {
-		var (
-			r                       ingest.Row
-			rec                     = &r.Record
-			d                       = &r.Derived
-			value                   decimal.Decimal
-			mult                    int8
-			partition               int32
-			fxDate                  *time.Time
-			attrs                   string
-			a, b2, c, e, f, g, h, k *decimal.Decimal
-		)
-		rec.Kind = kind
-		var err error
-		if kind == transform.KindFuelPrice {
-			err = rows.Scan(&rec.Source, &rec.Country, &rec.Region, &rec.Product, &rec.TaxBasis, &rec.Currency, &rec.Unit,
-				&rec.Frequency, &rec.Date, &rec.PublishedAt, &value, &mult, &a, &b2, &c, &e, &f, &g, &fxDate, &d.FXPath,
-				&d.FXStatus, &rec.Status, &attrs, &rec.ID, &r.Topic, &partition, &r.Offset, &r.IngestedAt, &r.Version)
-			rec.Price = toDecimal(value)
-			d.PricePerLitre, d.PricePerKg, d.PriceEUR, d.PricePerLitreEUR, d.PricePerKgEUR = toFixed(a), toFixed(b2), toFixed(c), toFixed(e), toFixed(f)
-		} else {
-			err = rows.Scan(&rec.Source, &rec.Country, &rec.Region, &rec.Measure, &rec.Basis, &rec.Per, &rec.Currency,
-				&rec.Frequency, &rec.Date, &rec.PublishedAt, &value, &mult, &a, &h, &k, &g, &fxDate, &d.FXPath,
-				&d.FXStatus, &rec.Status, &attrs, &rec.ID, &r.Topic, &partition, &r.Offset, &r.IngestedAt, &r.Version)
-			rec.Amount = toDecimal(value)
-			d.AmountEUR, d.MonthlyAmount, d.MonthlyAmountEUR = toFixed(a), toFixed(h), toFixed(k)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", table, err)
-		}
-		d.FXRate = toFixed(g)
-		d.FXDate = fromDate(fxDate)
-		rec.Date = dateUTC(rec.Date)
-		rec.PublishedAt = rec.PublishedAt.UTC()
-		rec.UnitMult = int(mult)
-		rec.Version = 1
-		r.Partition = int(partition)
-		r.IngestedAt = r.IngestedAt.UTC()
-		if attrs != "" {
-			if err := json.Unmarshal([]byte(attrs), &rec.Attributes); err != nil {
-				return nil, fmt.Errorf("read %s: attributes %q: %w", table, attrs, err)
-			}
+		var r ingest.Row
+		if err := sc.scan(rows, &r); err != nil {
+			return nil, fmt.Errorf("read %s: %w", spec.table, err)
 		}
 		out = append(out, r)
 	}

@@ -48,7 +48,7 @@ type Mapping struct {
 	// read (not their vintages); an SDMX period is dated by its first day. An observation dated
 	// outside is left out as asked: counted in Stats.Skipped, neither a record nor invalid; a value
 	// the publisher marks missing is counted as missing wherever it falls. Empty: no bound. The
-	// CONTRACT stores dates from 1970-01-01 (transform.MinDate) on, so a full FRED history
+	// contract stores dates from 1970-01-01 (transform.MinDate) on, so a full FRED history
 	// (GDP, UNRATE from the 1940s) needs "from": "1970-01-01"; without it every earlier
 	// observation is invalid.
 	From string `json:"from,omitempty"`
@@ -232,7 +232,7 @@ func newTemplate(source, kind string, fields map[string]FieldValue, allowColumns
 	if err != nil {
 		var te *transform.Error
 		if errors.As(err, &te) && te.Code == transform.CodeUnknownField {
-			return nil, fmt.Errorf("field %q is not a CONTRACT field name", te.Field)
+			return nil, fmt.Errorf("field %q is not a field name of the record contract (docs/contract.md §1)", te.Field)
 		}
 		return nil, err
 	}

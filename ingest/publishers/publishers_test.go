@@ -43,7 +43,7 @@ func TestParseMappingErrors(t *testing.T) {
 		{"nothing mapped", `{"source": "fred"}`, `give "series"`},
 		{"both layouts", `{"source": "fred", "kind": "wage", "series": {"X": {"kind": "wage"}}}`, "cannot be combined"},
 		{"bad kind", `{"source": "fred", "series": {"X": {"kind": "price", "fields": {}}}}`, `"kind" "price" is not a record kind`},
-		{"unknown field", `{"source": "fred", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "qoute": "USD", "frequency": "D"}}}}`, `field "qoute" is not a CONTRACT field name`},
+		{"unknown field", `{"source": "fred", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "qoute": "USD", "frequency": "D"}}}}`, `field "qoute" is not a field name of the record contract`},
 		{"field of another kind", `{"source": "fred", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "quote": "USD", "unit": "litre", "frequency": "D"}}}}`, `"unit"`},
 		{"reserved field", `{"source": "fred", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "quote": "USD", "rate": "1", "frequency": "D"}}}}`, `field "rate" cannot be mapped`},
 		{"missing required", `{"source": "fred", "series": {"X": {"kind": "fx_rate", "fields": {"base": "EUR", "frequency": "D"}}}}`, `series X: missing_field: field "quote"`},

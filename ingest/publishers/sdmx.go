@@ -207,7 +207,7 @@ rows:
 		if !mapped["frequency"] {
 			if fq := cell(row, "FREQ"); fq != "" {
 				if !strings.Contains("DWMQA", fq) || len(fq) != 1 {
-					s.invalid(line, "column FREQ", fmt.Errorf("FREQ %q has no CONTRACT frequency (D, W, M, Q, A); map it in \"fields\": {\"frequency\": {\"column\": \"FREQ\", \"codes\": {…}}}", fq))
+					s.invalid(line, "column FREQ", fmt.Errorf("FREQ %q has no contract frequency (D, W, M, Q, A); map it in \"fields\": {\"frequency\": {\"column\": \"FREQ\", \"codes\": {…}}}", fq))
 					continue
 				}
 				fields["frequency"] = fq
@@ -300,7 +300,7 @@ func sdmxPeriod(p string) (time.Time, string, error) {
 			return bad("names a week the year does not have")
 		}
 	case strings.HasPrefix(rest, "-S") || strings.HasPrefix(rest, "-H"):
-		return bad("is a half-year; CONTRACT frequencies are D, W, M, Q and A")
+		return bad("is a half-year; the contract's frequencies are D, W, M, Q and A")
 	case strings.Contains(rest, "T"):
 		return bad("has a time of day; dates only")
 	}

@@ -49,7 +49,7 @@ func (s *sink) invalid(line int, element string, err error) {
 	s.stats.Invalid = append(s.stats.Invalid, &Error{File: s.file, Line: line, Element: element, Err: err})
 }
 
-// rejected records an entry dated day that the CONTRACT rejected with err; a rejection of the
+// rejected records an entry dated day that the contract rejected with err; a rejection of the
 // date itself as outside what ClickHouse stores becomes an *UnstorableDateError.
 func (s *sink) rejected(line int, element string, day time.Time, err error) {
 	var te *transform.Error
@@ -123,7 +123,7 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 	return s.emit(rec)
 }
 
-// UnstorableDateError is an observation the CONTRACT rejects because its date is outside what
+// UnstorableDateError is an observation the contract rejects because its date is outside what
 // ClickHouse's Date stores (transform.MinDate…MaxDate, 1970-01-01…2105-12-31), such as the 1940s
 // of a full FRED history. It is an invalid entry like any other; ReportLines folds those of one
 // file into one line.
@@ -133,11 +133,11 @@ type UnstorableDateError struct {
 	// Mapped is true when the file was read with a mapping, whose "from" and "to" can leave such
 	// observations out on purpose; the message then says so.
 	Mapped bool
-	// Err is the CONTRACT's rejection, a *transform.Error with code out_of_range.
+	// Err is the contract's rejection, a *transform.Error with code out_of_range.
 	Err error
 }
 
-// Error returns the CONTRACT's reason and, for a mapped file, how to leave such dates out.
+// Error returns the contract's reason and, for a mapped file, how to leave such dates out.
 func (e *UnstorableDateError) Error() string {
 	if !e.Mapped {
 		return e.Err.Error()
@@ -145,7 +145,7 @@ func (e *UnstorableDateError) Error() string {
 	return e.Err.Error() + "; " + e.advice()
 }
 
-// Unwrap returns the CONTRACT's rejection.
+// Unwrap returns the contract's rejection.
 func (e *UnstorableDateError) Unwrap() error { return e.Err }
 
 func (e *UnstorableDateError) before() bool { return e.Date.Before(transform.MinDate) }
