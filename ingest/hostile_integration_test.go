@@ -471,8 +471,9 @@ func runRejectFlood(t *testing.T, e *env) {
 	checkDeadLetters(t, e, want, nil)
 }
 
-// rejectLogCounter is a slog.Handler that counts the consumer's log records — all of them, and
-// those about rejected messages with the number of rejects they report — and passes them on.
+// rejectLogCounter is a slog.Handler that counts the consumer's log records — all of them, the
+// warnings and errors, and those about rejected messages with the number of rejects they report —
+// and passes them on.
 type rejectLogCounter struct {
 	next slog.Handler
 	s    *rejectLogState // shared with the handlers derived by WithAttrs and WithGroup
@@ -481,6 +482,7 @@ type rejectLogCounter struct {
 type rejectLogState struct {
 	mu                    sync.Mutex
 	lines, total, rejects int
+	warnings              int
 }
 
 func newRejectLogCounter(next slog.Handler) *rejectLogCounter {
@@ -493,6 +495,9 @@ func (h *rejectLogCounter) Handle(ctx context.Context, r slog.Record) error {
 	h.s.mu.Lock()
 	if r.Level >= slog.LevelInfo {
 		h.s.total++
+	}
+	if r.Level >= slog.LevelWarn {
+		h.s.warnings++
 	}
 	if strings.Contains(r.Message, "reject") {
 		h.s.lines++
@@ -516,6 +521,14 @@ func (h *rejectLogCounter) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h *rejectLogCounter) WithGroup(name string) slog.Handler {
 	return &rejectLogCounter{next: h.next.WithGroup(name), s: h.s}
+}
+
+// warningCount is the number of warnings and errors logged so far: each failed attempt of the
+// consumer or its Kafka source (a read, a reconnection, a join) logs one.
+func (h *rejectLogCounter) warningCount() int {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	return h.s.warnings
 }
 
 func (h *rejectLogCounter) snapshot() (lines, total, rejects int) {
