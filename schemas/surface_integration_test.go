@@ -24,10 +24,11 @@ import (
 
 // surfaceViews are the views of docs/contract.md §5 that the migrations create.
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
-	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current"}
+	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
+	"indicators", "indicators_history"}
 
 // dataTables hold what econflow stores; the views read only these.
-var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data"}
+var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -242,12 +243,12 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 			continue
 		}
 		kind := "fuel_price"
-		for _, k := range []string{"wage", "fx_rate"} {
+		for _, k := range []string{"wage", "fx_rate", "indicator"} {
 			if strings.Contains(line, `"kind": "`+k+`"`) {
 				kind = k
 			}
 		}
-		want[map[string]string{"fuel_price": "fuel_prices_history", "wage": "wages_history", "fx_rate": "fx_rates_history"}[kind]]++
+		want[map[string]string{"fuel_price": "fuel_prices_history", "wage": "wages_history", "fx_rate": "fx_rates_history", "indicator": "indicators_history"}[kind]]++
 		msgs = append(msgs, testenv.Msg{Kind: kind, Key: kind, Value: []byte(line)})
 	}
 	for _, c := range crafted {
