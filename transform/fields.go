@@ -62,8 +62,8 @@ const (
 
 // Kind membership bits.
 const (
-	inFuel   = 1 << 0
-	inWage   = 1 << 1
+	inFuel      = 1 << 0
+	inWage      = 1 << 1
 	inFX        = 1 << 2
 	inIndicator = 1 << 3
 	inCommon    = inFuel | inWage | inFX | inIndicator
