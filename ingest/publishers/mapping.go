@@ -187,7 +187,7 @@ func ParseMapping(data []byte) (*Mapping, error) {
 var reservedFields = map[string]string{
 	"kind": `is given by "kind"`, "source": `is given by "source"`, "date": "comes from the data",
 	"price": "is the observation value", "amount": "is the observation value", "rate": "is the observation value",
-	"value": "is the observation value",
+	"value":      "is the observation value",
 	"attributes": `is built from "attributes" and provenance`, "id": "is derived by the consumer", "version": "is always 1",
 }
 
