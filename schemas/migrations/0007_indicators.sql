@@ -205,7 +205,7 @@ FROM
     (
         SELECT source, country, region, product, tax_basis, frequency, date, price, currency, unit, unit_mult, price_per_litre, price_per_kg, status, published_at, record_id, toStartOfMonth(date) AS month
         FROM econ.fuel_prices
-    )
+    ) AS _s1
     ANY LEFT JOIN
     (
         SELECT country, month, cpi_source, cpi_series, base_month, cpi_value, cpi_published_at,
@@ -219,7 +219,7 @@ FROM
                        argMax(base_month, _version) AS base_month, argMax(active, _version) AS _active
                 FROM econ.deflators
                 GROUP BY country
-            )
+            ) AS _s2
             ALL INNER JOIN
             (
                 SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
@@ -227,9 +227,9 @@ FROM
                 FROM econ.indicators_data
                 WHERE unit = 'index' AND region = ''
                 GROUP BY country, source, series, month
-            ) USING (country, cpi_source, cpi_series)
+            ) AS _s3 USING (country, cpi_source, cpi_series)
             WHERE _active = 1
-        )
+        ) AS _s4
         ANY LEFT JOIN
         (
             SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS base_month,
@@ -238,8 +238,8 @@ FROM
             FROM econ.indicators_data
             WHERE unit = 'index' AND region = ''
             GROUP BY country, source, series, base_month
-        ) USING (country, cpi_source, cpi_series, base_month)
-    ) USING (country, month)
+        ) AS _s5 USING (country, cpi_source, cpi_series, base_month)
+    ) AS _s6 USING (country, month)
 );
 
 CREATE VIEW IF NOT EXISTS econ.wages_real AS
@@ -301,7 +301,7 @@ FROM
     (
         SELECT source, country, region, measure, basis, per, frequency, date, amount, currency, unit_mult, monthly_amount, status, published_at, record_id, toStartOfMonth(date) AS month
         FROM econ.wages
-    )
+    ) AS _s7
     ANY LEFT JOIN
     (
         SELECT country, month, cpi_source, cpi_series, base_month, cpi_value, cpi_published_at,
@@ -315,7 +315,7 @@ FROM
                        argMax(base_month, _version) AS base_month, argMax(active, _version) AS _active
                 FROM econ.deflators
                 GROUP BY country
-            )
+            ) AS _s8
             ALL INNER JOIN
             (
                 SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
@@ -323,9 +323,9 @@ FROM
                 FROM econ.indicators_data
                 WHERE unit = 'index' AND region = ''
                 GROUP BY country, source, series, month
-            ) USING (country, cpi_source, cpi_series)
+            ) AS _s9 USING (country, cpi_source, cpi_series)
             WHERE _active = 1
-        )
+        ) AS _s10
         ANY LEFT JOIN
         (
             SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS base_month,
@@ -334,8 +334,8 @@ FROM
             FROM econ.indicators_data
             WHERE unit = 'index' AND region = ''
             GROUP BY country, source, series, base_month
-        ) USING (country, cpi_source, cpi_series, base_month)
-    ) USING (country, month)
+        ) AS _s11 USING (country, cpi_source, cpi_series, base_month)
+    ) AS _s12 USING (country, month)
 );
 
 -- Change of every index series (unit 'index'), from the latest vintages: mom_percent against
@@ -430,22 +430,22 @@ FROM
                                         SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, value, published_at
                                         FROM econ.indicators
                                         WHERE unit = 'index'
-                                    )
+                                    ) AS _s13
                                     ANY LEFT JOIN
                                     (
                                         SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addMonths(date, 1) AS date, value AS prev_month_value,
                                                published_at AS prev_month_published_at, toUInt8(1) AS _has_m
                                         FROM econ.indicators
                                         WHERE unit = 'index' AND frequency = 'M'
-                                    ) USING (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)
-                                    )
+                                    ) AS _s14 USING (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)
+                                    ) AS _s15
                                     ANY LEFT JOIN
                                     (
                                         SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addYears(date, 1) AS date, value AS year_ago_value,
                                                published_at AS year_ago_published_at, toUInt8(1) AS _has_y
                                         FROM econ.indicators
                                         WHERE unit = 'index'
-                                    ) USING (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)
+                                    ) AS _s16 USING (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)
                                 )
                             )
                         )
