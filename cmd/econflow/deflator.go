@@ -21,7 +21,7 @@ func cmdDeflator(stop, _ context.Context, args []string, stdout, stderr io.Write
 	const synopsis = "deflator set COUNTRY --source SOURCE --series SERIES --base-month YYYY-MM [flags]\n" +
 		"       econflow deflator unset COUNTRY [flags]\n       econflow deflator list [flags]"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, "Usage: econflow %s\n\nThe deflator of a country is the consumer price index series (source and series of econ.indicators,\n"+
+		fmt.Fprintf(stderr, "Usage: econflow %s\n\nThe deflator of a country is the consumer price index series (source and series of econ.indicators,\n"+
 			"unit index) that econ.fuel_prices_real and econ.wages_real divide by, and the month whose prices real\n"+
 			"values are in: real = nominal × CPI(base month) / CPI(observation's month). Run 'econflow deflator set --help' for flags.\n", synopsis)
 		return nil
