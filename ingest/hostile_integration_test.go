@@ -67,7 +67,7 @@ func hostileTopics(t *testing.T, brokers string) kafka.Topics {
 	t.Helper()
 	s := ".t" + testenv.RandomSuffix(t)
 	d := kafka.DefaultTopics()
-	topics := kafka.Topics{FuelPrices: d.FuelPrices + s, Wages: d.Wages + s, FXRates: d.FXRates + s, DeadLetter: d.DeadLetter + s}
+	topics := kafka.Topics{FuelPrices: d.FuelPrices + s, Wages: d.Wages + s, FXRates: d.FXRates + s, DeadLetter: d.DeadLetter + s, Indicators: d.Indicators + s}
 	req := &kafkago.CreateTopicsRequest{}
 	for _, name := range topics.All() {
 		req.Topics = append(req.Topics, kafkago.TopicConfig{Topic: name, NumPartitions: 3, ReplicationFactor: 1,

@@ -74,12 +74,13 @@ type Reject struct {
 }
 
 // Batch is what one consumer step writes: rows of each kind and the rejects. Rows are either
-// Row values (FXRates, FuelPrices, Wages) or, from a Processor given a store's RowBuffer,
+// Row values (FXRates, FuelPrices, Wages, Indicators) or, from a Processor given a store's RowBuffer,
 // already encoded in Encoded; a batch may have both.
 type Batch struct {
 	FXRates    []Row
 	FuelPrices []Row
 	Wages      []Row
+	Indicators []Row
 	Encoded    RowBuffer
 	Rejects    []Reject
 }
@@ -97,13 +98,15 @@ func (b *Batch) Rows(kind transform.Kind) int {
 		n += len(b.FuelPrices)
 	case transform.KindWage:
 		n += len(b.Wages)
+	case transform.KindIndicator:
+		n += len(b.Indicators)
 	}
 	return n
 }
 
 // Len is the number of rows and rejects in the batch.
 func (b *Batch) Len() int {
-	return b.Rows(transform.KindFXRate) + b.Rows(transform.KindFuelPrice) + b.Rows(transform.KindWage) + len(b.Rejects)
+	return b.Rows(transform.KindFXRate) + b.Rows(transform.KindFuelPrice) + b.Rows(transform.KindWage) + b.Rows(transform.KindIndicator) + len(b.Rejects)
 }
 
 // RowBuffer holds a batch's rows in a store's own compact form. A Processor adds each row as
@@ -150,7 +153,7 @@ type Store interface {
 	// Rates returns the rate rows stored since the given time (ingested_at ≥ since); the zero
 	// time means all of them.
 	Rates(ctx context.Context, since time.Time) ([]StoredRate, error)
-	// Observations returns the stored fuel price and wage rows (latest write of every vintage)
+	// Observations returns the stored fuel price, wage and currency-unit indicator rows (latest write of every vintage)
 	// that match q.
 	Observations(ctx context.Context, q ObservationQuery) ([]Row, error)
 	// Ping reports whether the store answers.

@@ -52,6 +52,7 @@ func (m *Metrics) observeBatch(b *Batch, d time.Duration) {
 	m.Written.WithLabelValues("fx_rates").Add(float64(b.Rows(transform.KindFXRate)))
 	m.Written.WithLabelValues("fuel_prices").Add(float64(b.Rows(transform.KindFuelPrice)))
 	m.Written.WithLabelValues("wages").Add(float64(b.Rows(transform.KindWage)))
+	m.Written.WithLabelValues("indicators").Add(float64(b.Rows(transform.KindIndicator)))
 	for _, r := range b.Rejects {
 		m.Rejected.WithLabelValues(string(r.Code)).Inc()
 	}

@@ -116,6 +116,8 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			b.FXRates = append(b.FXRates, *row)
 		case transform.KindFuelPrice:
 			b.FuelPrices = append(b.FuelPrices, *row)
+		case transform.KindIndicator:
+			b.Indicators = append(b.Indicators, *row)
 		default:
 			b.Wages = append(b.Wages, *row)
 		}

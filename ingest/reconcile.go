@@ -157,9 +157,12 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		// delivery stored after that read, whose version (its write time in nanoseconds) is
 		// far greater.
 		row.Derived, row.IngestedAt, row.Version = d, now, row.Version+1
-		if row.Record.Kind == transform.KindFuelPrice {
+		switch row.Record.Kind {
+		case transform.KindFuelPrice:
 			b.FuelPrices = append(b.FuelPrices, row)
-		} else {
+		case transform.KindIndicator:
+			b.Indicators = append(b.Indicators, row)
+		default:
 			b.Wages = append(b.Wages, row)
 		}
 	}

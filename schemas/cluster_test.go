@@ -26,6 +26,8 @@ var wantShardingKeys = map[string]string{
 	"wages_data":       "cityHash64(country, region, measure, basis, per, currency, source, frequency, date)",
 	"fx_rates_data":    "cityHash64(base, quote, rate_type, source, frequency, date)",
 	"rejects_data":     "cityHash64(kafka_topic, kafka_partition, kafka_offset)",
+	"indicators_data":  "cityHash64(country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)",
+	"deflators":        "cityHash64(country)",
 }
 
 var (

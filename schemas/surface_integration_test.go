@@ -24,10 +24,11 @@ import (
 
 // surfaceViews are the views of docs/contract.md §5 that the migrations create.
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
-	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current"}
+	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
+	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change"}
 
 // dataTables hold what econflow stores; the views read only these.
-var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data"}
+var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -242,12 +243,12 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 			continue
 		}
 		kind := "fuel_price"
-		for _, k := range []string{"wage", "fx_rate"} {
+		for _, k := range []string{"wage", "fx_rate", "indicator"} {
 			if strings.Contains(line, `"kind": "`+k+`"`) {
 				kind = k
 			}
 		}
-		want[map[string]string{"fuel_price": "fuel_prices_history", "wage": "wages_history", "fx_rate": "fx_rates_history"}[kind]]++
+		want[map[string]string{"fuel_price": "fuel_prices_history", "wage": "wages_history", "fx_rate": "fx_rates_history", "indicator": "indicators_history"}[kind]]++
 		msgs = append(msgs, testenv.Msg{Kind: kind, Key: kind, Value: []byte(line)})
 	}
 	for _, c := range crafted {
@@ -272,6 +273,10 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 		return done, strings.Join(got, "; ")
 	})
 	consumer.Stop() // nothing changes the data from here on
+	// Kazakhstan's prices and wages deflated by the sample CPI at December 2021 prices.
+	if _, err := srv.Query(ctx, "INSERT INTO "+db+".deflators VALUES ('KZ', 'econflow.sample', 'KZ_CPI_M', '2021-12-01', 1, '2026-12-01 00:00:00', 1)", nil); err != nil {
+		t.Fatal(err)
+	}
 
 	migrateChdb(ctx, t, ch, db)
 	copyToChdb(ctx, t, srv, ch, db, dataTables...)

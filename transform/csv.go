@@ -52,7 +52,7 @@ func (d *CSVDecoder) Decode(row []string) (Record, error) {
 		return Record{}, err
 	}
 	if r.Kind == "" {
-		return Record{}, fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+		return Record{}, fieldError(CodeMissingField, "kind", "is required; accepted: "+acceptedKinds)
 	}
 	for i, id := range d.columns {
 		if id == fVersion {

@@ -197,7 +197,7 @@ func (p *pendingStrings) set(r *Record, data []byte) {
 }
 
 // kindFields[bit] is the set (1 << fieldID) of the fields of the kind with membership bit bit.
-var kindFields = func() (t [inFX + 1]uint32) {
+var kindFields = func() (t [inIndicator + 1]uint32) {
 	for id, spec := range fieldSpecs {
 		for bit := range t {
 			if spec.kinds&uint8(bit) != 0 {

@@ -27,13 +27,13 @@ func decodeFields(r *Record, fields []jsonField, dec *Decoder) error {
 		}
 	}
 	if kindAt < 0 {
-		return fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+		return fieldError(CodeMissingField, "kind", "is required; accepted: "+acceptedKinds)
 	}
 	if err := fields[kindAt].setOn(r, fKind, dec); err != nil {
 		return err
 	}
 	if r.Kind == "" {
-		return fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+		return fieldError(CodeMissingField, "kind", "is required; accepted: "+acceptedKinds)
 	}
 	if versionAt >= 0 {
 		if err := fields[versionAt].setOn(r, fVersion, dec); err != nil {

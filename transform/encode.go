@@ -74,6 +74,16 @@ func EncodeJSON(r *Record) []byte {
 		field("rate", r.Rate.String())
 		raw("quantity", strconv.FormatInt(r.Quantity, 10))
 		field("rate_type", r.RateType)
+	case KindIndicator:
+		field("series", r.Series)
+		field("country", r.Country)
+		for _, f := range [...][2]string{{"region", r.Region}, {"measure", r.Measure}, {"unit", r.Unit},
+			{"currency", r.Currency}, {"base_period", r.BasePeriod}, {"adjustment", r.Adjustment}} {
+			if f[1] != "" { // an absent optional field, as the JSON Schema wants it
+				field(f[0], f[1])
+			}
+		}
+		field("value", r.IndicatorValue.String())
 	}
 	if len(r.Attributes) > 0 {
 		keys := make([]string, 0, len(r.Attributes))

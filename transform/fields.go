@@ -37,6 +37,10 @@ const (
 	fRateType
 	fRate
 	fQuantity
+	fSeries
+	fBasePeriod
+	fAdjustment
+	fValue
 	numFields
 )
 
@@ -58,10 +62,11 @@ const (
 
 // Kind membership bits.
 const (
-	inFuel   = 1 << 0
-	inWage   = 1 << 1
-	inFX     = 1 << 2
-	inCommon = inFuel | inWage | inFX
+	inFuel      = 1 << 0
+	inWage      = 1 << 1
+	inFX        = 1 << 2
+	inIndicator = 1 << 3
+	inCommon    = inFuel | inWage | inFX | inIndicator
 )
 
 type fieldSpec struct {
@@ -81,14 +86,14 @@ var fieldSpecs = [numFields]fieldSpec{
 	fStatus:      {"status", tString, inCommon},
 	fUnitMult:    {"unit_mult", tInt, inCommon},
 	fAttributes:  {"attributes", tAttrs, inCommon},
-	fCountry:     {"country", tString, inFuel | inWage},
-	fRegion:      {"region", tString, inFuel | inWage},
+	fCountry:     {"country", tString, inFuel | inWage | inIndicator},
+	fRegion:      {"region", tString, inFuel | inWage | inIndicator},
 	fProduct:     {"product", tString, inFuel},
 	fTaxBasis:    {"tax_basis", tString, inFuel},
-	fCurrency:    {"currency", tString, inFuel | inWage},
-	fUnit:        {"unit", tString, inFuel},
+	fCurrency:    {"currency", tString, inFuel | inWage | inIndicator},
+	fUnit:        {"unit", tString, inFuel | inIndicator},
 	fPrice:       {"price", tDecimal, inFuel},
-	fMeasure:     {"measure", tString, inWage},
+	fMeasure:     {"measure", tString, inWage | inIndicator},
 	fPer:         {"per", tString, inWage},
 	fBasis:       {"basis", tString, inWage},
 	fAmount:      {"amount", tDecimal, inWage},
@@ -97,6 +102,10 @@ var fieldSpecs = [numFields]fieldSpec{
 	fRateType:    {"rate_type", tString, inFX},
 	fRate:        {"rate", tDecimal, inFX},
 	fQuantity:    {"quantity", tInt, inFX},
+	fSeries:      {"series", tString, inIndicator},
+	fBasePeriod:  {"base_period", tString, inIndicator},
+	fAdjustment:  {"adjustment", tString, inIndicator},
+	fValue:       {"value", tDecimal, inIndicator},
 }
 
 // lookupField returns the id of a contract field name.
@@ -114,7 +123,7 @@ func lookupField[T string | []byte](name T) (fieldID, bool) {
 
 // matchKey reports which contract field name, followed by '"', b starts with: exactly the key
 // readKey reads from a '"' before b when it names a field without escapes. The first three bytes
-// of b pick at most two candidates (see keyTable), each compared with b in two 8-byte words.
+// of b pick at most three candidates (see keyTable), each compared with b in two 8-byte words.
 func matchKey(b []byte) (fieldID, bool) {
 	var w0, w1 uint64
 	if len(b) >= 16 {
@@ -129,6 +138,9 @@ func matchKey(b []byte) (fieldID, bool) {
 		return c.id, c.id != unknownField
 	}
 	if c := &slot[1]; c.matches(w0, w1) {
+		return c.id, c.id != unknownField
+	}
+	if c := &slot[2]; c.matches(w0, w1) {
 		return c.id, c.id != unknownField
 	}
 	return 0, false
@@ -147,16 +159,16 @@ func (c *keyCandidate) matches(w0, w1 uint64) bool {
 	return (w0^c.word[0])&c.mask[0]|(w1^c.word[1])&c.mask[1] == 0
 }
 
-// keySlotBits is the base-2 logarithm of the number of keyTable's slots (64 for 26 names).
+// keySlotBits is the base-2 logarithm of the number of keyTable's slots (64 for 30 names).
 const keySlotBits = 6
 
 // keyTable finds the field of a key by a perfect hash of the key's first three bytes (every name
 // has at least two letters and its '"'): slots[keySlot(first three bytes, mul)] holds the fields
-// whose names start with those bytes (at most two: unit and unit_mult, rate and rate_type, base
-// and basis), then empty candidates. It is derived from fieldSpecs, with the first multiplier
+// whose names start with those bytes (at most three: unit and unit_mult, rate and rate_type,
+// base, basis and base_period), then empty candidates. It is derived from fieldSpecs, with the first multiplier
 // that gives distinct prefixes distinct slots. Read-only.
 var keyTable = func() (t struct {
-	slots [1 << keySlotBits][2]keyCandidate
+	slots [1 << keySlotBits][3]keyCandidate
 	mul   uint32
 }) {
 	var keys [numFields]keyCandidate
@@ -191,7 +203,7 @@ var keyTable = func() (t struct {
 		}
 	}
 	for s := range t.slots {
-		t.slots[s] = [2]keyCandidate{{id: unknownField}, {id: unknownField}}
+		t.slots[s] = [3]keyCandidate{{id: unknownField}, {id: unknownField}, {id: unknownField}}
 	}
 	for _, k := range keys {
 		slot := &t.slots[keySlot(k.word[0], t.mul)]
@@ -200,8 +212,10 @@ var keyTable = func() (t struct {
 			slot[0] = k
 		case slot[1].id == unknownField:
 			slot[1] = k
+		case slot[2].id == unknownField:
+			slot[2] = k
 		default:
-			panic("transform: more than two field names start with " + fieldSpecs[k.id].name[:3])
+			panic("transform: more than three field names start with " + fieldSpecs[k.id].name[:3])
 		}
 	}
 	return t
@@ -221,6 +235,8 @@ func kindBit(k Kind) uint8 {
 		return inWage
 	case KindFXRate:
 		return inFX
+	case KindIndicator:
+		return inIndicator
 	}
 	return 0
 }
@@ -232,7 +248,7 @@ func notInKind(id fieldID, k Kind) error {
 	for _, o := range [...]struct {
 		bit  uint8
 		name string
-	}{{inFuel, "fuel_price"}, {inWage, "wage"}, {inFX, "fx_rate"}} {
+	}{{inFuel, "fuel_price"}, {inWage, "wage"}, {inFX, "fx_rate"}, {inIndicator, "indicator"}} {
 		if spec.kinds&o.bit != 0 {
 			if owners != "" {
 				owners += " and "
@@ -333,7 +349,7 @@ func setTyped[T string | []byte](r *Record, id fieldID, s T) error {
 	return nil
 }
 
-// setDecimalField sets the decimal field id (price, amount or rate) of r.
+// setDecimalField sets the decimal field id (price, amount, rate or value) of r.
 func setDecimalField(r *Record, id fieldID, d Decimal) {
 	switch id {
 	case fPrice:
@@ -342,6 +358,8 @@ func setDecimalField(r *Record, id fieldID, d Decimal) {
 		r.Amount = d
 	case fRate:
 		r.Rate = d
+	case fValue:
+		r.IndicatorValue = d
 	}
 }
 
@@ -380,6 +398,12 @@ func setString(r *Record, id fieldID, s string) {
 		r.Quote = s
 	case fRateType:
 		r.RateType = s
+	case fSeries:
+		r.Series = s
+	case fBasePeriod:
+		r.BasePeriod = s
+	case fAdjustment:
+		r.Adjustment = s
 	}
 }
 
@@ -515,10 +539,12 @@ func parseKind[T string | []byte](s T) (Kind, error) {
 		return KindWage, nil
 	case "fx_rate":
 		return KindFXRate, nil
+	case "indicator":
+		return KindIndicator, nil
 	case "":
-		return "", fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+		return "", fieldError(CodeMissingField, "kind", "is required; accepted: "+acceptedKinds)
 	default:
-		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
+		return "", fieldError(CodeUnknownKind, "kind", quote(string(s))+" is not a known kind; accepted: "+acceptedKinds)
 	}
 }
 

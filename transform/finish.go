@@ -66,6 +66,9 @@ func recordID(id *[32]byte, r *Record) {
 	case KindFXRate:
 		b = appendLP(appendLP(appendLP(b, r.Base), r.Quote), r.RateType)
 		b = appendVarint(b, r.Quantity)
+	case KindIndicator:
+		b = appendLP(appendLP(appendLP(appendLP(b, r.Series), r.Country), r.Region), r.Measure)
+		b = appendLP(appendLP(appendLP(appendLP(b, r.Unit), r.Currency), r.BasePeriod), r.Adjustment)
 	}
 	b = appendLP(b, r.Frequency)
 	from := len(b)

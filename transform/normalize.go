@@ -35,11 +35,15 @@ type Derived struct {
 	MonthlyAmount *big.Int
 	// MonthlyAmountEUR is the exact monthly amount × F (wage, converted only).
 	MonthlyAmountEUR *big.Int
+
+	// ValueEUR is v·F (indicator with unit currency, converted only).
+	ValueEUR *big.Int
 }
 
-// Normalize computes every derived column of r (fuel_price or wage) given conv, the result of
-// RateBook.Convert for r's currency and date; for fx_rate records it returns a zero Derived and no
-// error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
+// Normalize computes every derived column of r (fuel_price, wage, or indicator with unit
+// currency) given conv, the result of RateBook.Convert for r's currency and date; for fx_rate
+// records and indicators of other units (which have no currency) it returns a zero Derived (an
+// empty fx_status) and no error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
 // only when its Status is FXConverted and its Factor is non-nil; otherwise the row is pending and
 // every *_eur column is nil.
 //
@@ -60,13 +64,16 @@ func NormalizeIn(s *Scratch, r *Record, conv Conversion) (Derived, error) {
 }
 
 func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
-	if r.Kind != KindFuelPrice && r.Kind != KindWage {
+	if r.Kind != KindFuelPrice && r.Kind != KindWage && (r.Kind != KindIndicator || r.Unit != IndicatorUnitCurrency) {
 		return Derived{}, nil
 	}
 	var d Derived
 	field := "price"
-	if r.Kind == KindWage {
+	switch r.Kind {
+	case KindWage:
 		field = "amount"
+	case KindIndicator:
+		field = "value"
 	}
 	num := r.Value()
 	coef := num.coef()
@@ -156,6 +163,12 @@ func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
 				if err := col(&d.MonthlyAmountEUR, "monthly_amount_eur", fn, factorOne, fd, months); err != nil {
 					return Derived{}, err
 				}
+			}
+		}
+	case KindIndicator:
+		if converted {
+			if err := col(&d.ValueEUR, "value_eur", fn, factorOne, fd, factorOne); err != nil {
+				return Derived{}, err
 			}
 		}
 	}

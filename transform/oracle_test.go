@@ -340,6 +340,10 @@ func specRecordID(r *Record) string {
 			str(s)
 		}
 		num(r.Quantity)
+	case KindIndicator:
+		for _, s := range []string{r.Series, r.Country, r.Region, r.Measure, r.Unit, r.Currency, r.BasePeriod, r.Adjustment} {
+			str(s)
+		}
 	}
 	str(r.Frequency)
 	str(r.Date.Format("2006-01-02"))

@@ -13,7 +13,11 @@ const (
 	KindFuelPrice Kind = "fuel_price"
 	KindWage      Kind = "wage"
 	KindFXRate    Kind = "fx_rate"
+	KindIndicator Kind = "indicator"
 )
+
+// acceptedKinds lists the kinds for error reasons.
+const acceptedKinds = "fuel_price, wage, fx_rate, indicator"
 
 // CurrentVersion is the only record schema version this package knows.
 const CurrentVersion = 1
@@ -72,9 +76,21 @@ type Record struct {
 	Rate Decimal
 	// Quantity is the number of Base units Rate prices, ≥ 1, default 1 (fx_rate).
 	Quantity int64
+
+	// Series is the publisher's series code, e.g. a FRED id or an SDMX series key (indicator).
+	// An indicator also has Country, Region, Measure (a code such as cpi), Unit (an indicator
+	// unit: index, percent, currency, …), Currency (iff Unit is currency).
+	Series string
+	// BasePeriod is the reference period of an index, e.g. "2015=100" (indicator, unit index only).
+	BasePeriod string
+	// Adjustment is nsa (default), sa, wda, swda, trend or cal (indicator).
+	Adjustment string
+	// IndicatorValue is the published value, as sent (indicator; the field "value").
+	IndicatorValue Decimal
 }
 
-// Value returns Price, Amount or Rate depending on Kind (the zero Decimal for an unknown kind).
+// Value returns Price, Amount, Rate or IndicatorValue depending on Kind (the zero Decimal for an
+// unknown kind).
 func (r *Record) Value() Decimal {
 	switch r.Kind {
 	case KindFuelPrice:
@@ -83,19 +99,24 @@ func (r *Record) Value() Decimal {
 		return r.Amount
 	case KindFXRate:
 		return r.Rate
+	case KindIndicator:
+		return r.IndicatorValue
 	}
 	return Decimal{}
 }
 
 // dims returns the kind's dimension fields in the order of docs/contract.md §1.7.
-func (r *Record) dims(buf *[6]string) []string {
+func (r *Record) dims(buf *[8]string) []string {
 	switch r.Kind {
 	case KindFuelPrice:
-		*buf = [6]string{r.Country, r.Region, r.Product, r.TaxBasis, r.Currency, r.Unit}
+		*buf = [8]string{r.Country, r.Region, r.Product, r.TaxBasis, r.Currency, r.Unit}
 		return buf[:6]
 	case KindWage:
-		*buf = [6]string{r.Country, r.Region, r.Measure, r.Basis, r.Currency, r.Per}
+		*buf = [8]string{r.Country, r.Region, r.Measure, r.Basis, r.Currency, r.Per}
 		return buf[:6]
+	case KindIndicator:
+		*buf = [8]string{r.Series, r.Country, r.Region, r.Measure, r.Unit, r.Currency, r.BasePeriod, r.Adjustment}
+		return buf[:8]
 	case KindFXRate:
 		buf[0], buf[1], buf[2] = r.Base, r.Quote, r.RateType
 		return buf[:3]
@@ -107,7 +128,8 @@ func (r *Record) dims(buf *[6]string) []string {
 // kind|source|<dimensions…>|frequency, e.g.
 // "fuel_price|stat.gov.kz|KZ|KZ-MAN|lpg|incl_tax|KZT|litre|D". The dimensions are, in order,
 // fuel_price: country, region, product, tax_basis, currency, unit; wage: country, region, measure,
-// basis, currency, per; fx_rate: base, quote, rate_type. Only source may contain '|' or '\'; there
+// basis, currency, per; fx_rate: base, quote, rate_type; indicator: series, country, region,
+// measure, unit, currency, base_period, adjustment. Only source and series may contain '|' or '\'; there
 // they are escaped with '\' so that distinct identities never share a key.
 func SeriesKey(r *Record) string {
 	var b strings.Builder
@@ -116,7 +138,7 @@ func SeriesKey(r *Record) string {
 }
 
 func writeSeriesKey(b *strings.Builder, r *Record) {
-	var buf [6]string
+	var buf [8]string
 	dims := r.dims(&buf)
 	n := len(r.Kind) + len(r.Source) + len(r.Frequency) + 2 + 16
 	for _, d := range dims {

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -10,7 +11,7 @@ import (
 // ApplyDefaults sets the contract defaults of absent (zero) optional fields that do not depend on
 // the transport: version 1, frequency D, status A, tax_basis incl_tax, basis gross, rate_type
 // official, quantity 1. The decoders call it before Validate; code that builds a Record by hand
-// should too.
+// should too. An indicator's adjustment defaults to nsa.
 func (r *Record) ApplyDefaults() {
 	if r.Version == 0 {
 		r.Version = CurrentVersion
@@ -36,6 +37,10 @@ func (r *Record) ApplyDefaults() {
 		}
 		if r.Quantity == 0 {
 			r.Quantity = 1
+		}
+	case KindIndicator:
+		if r.Adjustment == "" {
+			r.Adjustment = "nsa"
 		}
 	}
 }
@@ -77,11 +82,19 @@ var (
 // It returns the first violation as an *Error naming the field and the accepted values.
 func Validate(r *Record) error {
 	switch r.Kind {
-	case KindFuelPrice, KindWage, KindFXRate:
+	case KindFuelPrice, KindWage, KindFXRate, KindIndicator:
 	case "":
-		return fieldError(CodeMissingField, "kind", "is required; accepted: fuel_price, wage, fx_rate")
+		return fieldError(CodeMissingField, "kind", "is required; accepted: "+acceptedKinds)
 	default:
-		return fieldError(CodeUnknownKind, "kind", quote(string(r.Kind))+" is not a known kind; accepted: fuel_price, wage, fx_rate")
+		return fieldError(CodeUnknownKind, "kind", quote(string(r.Kind))+" is not a known kind; accepted: "+acceptedKinds)
+	}
+	if r.Kind != KindIndicator {
+		if err := notApplicable(r, "series", r.Series, "base_period", r.BasePeriod, "adjustment", r.Adjustment); err != nil {
+			return err
+		}
+		if r.IndicatorValue.Coef != nil {
+			return fieldError(CodeUnknownField, "value", "does not apply to kind "+string(r.Kind))
+		}
 	}
 	if r.Version != CurrentVersion {
 		return fieldError(CodeUnknownVersion, "version", strconv.Itoa(r.Version)+" is not a known schema version; this consumer knows version 1")
@@ -132,6 +145,8 @@ func Validate(r *Record) error {
 		err = validateWage(r)
 	case KindFXRate:
 		err = validateFXRate(r)
+	case KindIndicator:
+		err = validateIndicator(r)
 	}
 	if err != nil {
 		return err
@@ -232,6 +247,127 @@ func validateFXRate(r *Record) error {
 	return checkDecimal("rate", r.Rate, 1)
 }
 
+// Indicator units and adjustments (docs/contract.md, kind indicator).
+const (
+	// IndicatorUnitIndex is an index level relative to a base period (base_period required, value > 0).
+	IndicatorUnitIndex = "index"
+	// IndicatorUnitPercent is a rate or share in percent (no currency).
+	IndicatorUnitPercent = "percent"
+	// IndicatorUnitCurrency is an amount of money in the record's currency, converted to EUR.
+	IndicatorUnitCurrency = "currency"
+	// IndicatorUnitPersons is a count of people (employed, unemployed, population).
+	IndicatorUnitPersons = "persons"
+	// IndicatorUnitNumber is any other count (dwellings, vehicles, enterprises).
+	IndicatorUnitNumber = "number"
+	// IndicatorUnitRatio is a plain ratio, not in percent (e.g. a debt-to-GDP ratio of 0.85).
+	IndicatorUnitRatio = "ratio"
+
+	acceptedIndicatorUnits = "index, percent, currency, persons, number, ratio"
+	acceptedAdjustments    = "nsa (not adjusted), sa (seasonally), saar (seasonally, annual rate), ca (calendar), sca (seasonally and calendar), wda (working-day), swda (seasonally and working-day), trend (trend-cycle)"
+)
+
+func validateIndicator(r *Record) error {
+	if r.Product != "" || r.TaxBasis != "" || r.Per != "" || r.Basis != "" || r.Base != "" || r.Quote != "" || r.RateType != "" {
+		return notApplicable(r, "product", r.Product, "tax_basis", r.TaxBasis, "per", r.Per, "basis", r.Basis, "base", r.Base, "quote", r.Quote, "rate_type", r.RateType)
+	}
+	if r.Price.Coef != nil || r.Amount.Coef != nil || r.Rate.Coef != nil || r.Quantity != 0 {
+		return fieldError(CodeUnknownField, "price", "price, amount, rate and quantity do not apply to kind indicator; the number goes in \"value\"")
+	}
+	if r.Series == "" {
+		return fieldError(CodeMissingField, "series", "is required: the publisher's series code, e.g. CPIAUCSL (FRED) or M.HICP.DE.CP00.INX (an SDMX series key)")
+	}
+	if err := checkText("series", r.Series, MaxSourceBytes); err != nil {
+		return err
+	}
+	if err := checkCountryRegion(r); err != nil {
+		return err
+	}
+	if err := checkCode("measure", r.Measure, "e.g. cpi, ppi, unemployment_rate, gdp"); err != nil {
+		return err
+	}
+	switch r.Unit {
+	case IndicatorUnitIndex, IndicatorUnitPercent, IndicatorUnitCurrency, IndicatorUnitPersons, IndicatorUnitNumber, IndicatorUnitRatio:
+	case "":
+		return fieldError(CodeMissingField, "unit", "is required; accepted: "+acceptedIndicatorUnits)
+	default:
+		return fieldError(CodeInvalidField, "unit", quote(r.Unit)+" is not an indicator unit; accepted: "+acceptedIndicatorUnits)
+	}
+	if r.Unit == IndicatorUnitCurrency {
+		if r.Currency == "" {
+			return fieldError(CodeMissingField, "currency", "is required when unit is currency: the ISO 4217 code of the amounts, e.g. KZT")
+		}
+		if err := checkCurrency("currency", r.Currency); err != nil {
+			return err
+		}
+	} else if r.Currency != "" {
+		return fieldError(CodeInvalidField, "currency", quote(r.Currency)+" is set but unit is "+r.Unit+", which has no currency; remove currency, or set unit to currency if the values are amounts of money")
+	}
+	if r.Unit == IndicatorUnitIndex {
+		if r.BasePeriod == "" {
+			return fieldError(CodeMissingField, "base_period", "is required when unit is index: the period the index equals its base value in, e.g. 2015=100, 2021-12=100 or 1982-1984=100")
+		}
+		if !isBasePeriod(r.BasePeriod) {
+			return fieldError(CodeInvalidField, "base_period", quote(r.BasePeriod)+" is not a base period; write PERIOD=VALUE with PERIOD YYYY, YYYY-MM, YYYY-Qn or YYYY-YYYY and VALUE a positive integer, e.g. 2015=100, 2021-12=100, 1982-1984=100")
+		}
+	} else if r.BasePeriod != "" {
+		return fieldError(CodeInvalidField, "base_period", quote(r.BasePeriod)+" is set but unit is "+r.Unit+"; base_period applies to unit index only: remove it, or set unit to index")
+	}
+	switch r.Adjustment {
+	case "nsa", "sa", "saar", "ca", "sca", "wda", "swda", "trend":
+	case "":
+		return fieldError(CodeMissingField, "adjustment", "is empty; accepted: "+acceptedAdjustments)
+	default:
+		return fieldError(CodeInvalidField, "adjustment", quote(r.Adjustment)+" is not an accepted adjustment; accepted: "+acceptedAdjustments)
+	}
+	if r.Unit == IndicatorUnitIndex {
+		if err := checkDecimal("value", r.IndicatorValue, 2); err != nil {
+			return err
+		}
+		if r.IndicatorValue.Sign() <= 0 {
+			return fieldError(CodeOutOfRange, "value", r.IndicatorValue.String()+" is not an index level: an index (a "+r.Measure+" of "+r.BasePeriod+") is > 0; check the column mapped to value (a change in percent has unit percent)")
+		}
+		return nil
+	}
+	return checkDecimal("value", r.IndicatorValue, 2)
+}
+
+// isBasePeriod reports whether s is PERIOD=VALUE: PERIOD is YYYY, YYYY-MM (01–12), YYYY-Qn
+// (1–4) or YYYY-YYYY (the second year after the first), VALUE 1–9 digits without a leading 0.
+func isBasePeriod(s string) bool {
+	eq := strings.IndexByte(s, '=')
+	if eq < 0 {
+		return false
+	}
+	p, v := s[:eq], s[eq+1:]
+	if len(v) == 0 || len(v) > 9 || v[0] == '0' || !allDigits(v) {
+		return false
+	}
+	if len(p) < 4 || !allDigits(p[:4]) || p[0] == '0' {
+		return false
+	}
+	switch rest := p[4:]; {
+	case rest == "":
+		return true
+	case len(rest) == 3 && rest[0] == '-' && allDigits(rest[1:]):
+		m := int(rest[1]-'0')*10 + int(rest[2]-'0')
+		return m >= 1 && m <= 12
+	case len(rest) == 3 && rest[0] == '-' && rest[1] == 'Q':
+		return rest[2] >= '1' && rest[2] <= '4'
+	case len(rest) == 5 && rest[0] == '-' && allDigits(rest[1:]):
+		return rest[1:] > p[:4]
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // dayAfter returns t.AddDate(0, 0, 1), computed without the calendar when t is in UTC (where a day
 // is always 24 hours).
 func dayAfter(t time.Time) time.Time {
@@ -251,7 +387,8 @@ func notApplicable(r *Record, pairs ...string) error {
 	return nil
 }
 
-// checkDecimal checks presence, sign (min 0: ≥ 0; min 1: > 0) and that d fits Decimal(38, 18).
+// checkDecimal checks presence, sign (min 0: ≥ 0; min 1: > 0; min 2: any sign) and that d fits
+// Decimal(38, 18).
 func checkDecimal(field string, d Decimal, min int) error {
 	if d.Coef == nil {
 		return fieldError(CodeMissingField, field, "is required: a decimal such as 120.5")

@@ -98,7 +98,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for name, t := range map[string]string{"topic-fuel-prices": c.Topics.FuelPrices, "topic-wages": c.Topics.Wages,
-		"topic-fx-rates": c.Topics.FXRates, "topic-dead-letter": c.Topics.DeadLetter} {
+		"topic-fx-rates": c.Topics.FXRates, "topic-dead-letter": c.Topics.DeadLetter, "topic-indicators": c.Topics.Indicators} {
 		if t == "" {
 			return fmt.Errorf("%s: must not be empty", name)
 		}
@@ -207,6 +207,7 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.StringVar(&c.Topics.Wages, "topic-wages", c.Topics.Wages, "wage topic (env ECONFLOW_TOPIC_WAGES)")
 		fs.StringVar(&c.Topics.FXRates, "topic-fx-rates", c.Topics.FXRates, "exchange rate topic (env ECONFLOW_TOPIC_FX_RATES)")
 		fs.StringVar(&c.Topics.DeadLetter, "topic-dead-letter", c.Topics.DeadLetter, "dead-letter topic (env ECONFLOW_TOPIC_DEAD_LETTER)")
+		fs.StringVar(&c.Topics.Indicators, "topic-indicators", c.Topics.Indicators, "economic indicator topic (env ECONFLOW_TOPIC_INDICATORS)")
 		fs.StringVar(&c.Security.SASLMechanism, "kafka-sasl-mechanism", c.Security.SASLMechanism, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (env ECONFLOW_KAFKA_SASL_MECHANISM); password from env ECONFLOW_KAFKA_PASSWORD only")
 		fs.StringVar(&c.Security.Username, "kafka-username", c.Security.Username, "SASL username (env ECONFLOW_KAFKA_USERNAME)")
 		fs.BoolVar(&c.Security.TLS, "kafka-tls", c.Security.TLS, "connect to Kafka with TLS (env ECONFLOW_KAFKA_TLS)")
@@ -265,6 +266,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	str("ECONFLOW_TOPIC_WAGES", &c.Topics.Wages)
 	str("ECONFLOW_TOPIC_FX_RATES", &c.Topics.FXRates)
 	str("ECONFLOW_TOPIC_DEAD_LETTER", &c.Topics.DeadLetter)
+	str("ECONFLOW_TOPIC_INDICATORS", &c.Topics.Indicators)
 	str("ECONFLOW_REPORTING_CURRENCY", &c.Reporting)
 	list("ECONFLOW_FX_PIVOTS", &c.Pivots)
 	list("ECONFLOW_FX_SOURCE_PREFERENCE", &c.SourcePref)

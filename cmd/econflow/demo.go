@@ -303,8 +303,12 @@ func printDemoTables(ctx context.Context, store *clickhouse.Store, out io.Writer
 	}
 	rows.Close()
 	tw.Flush()
+	if err := demoRealTerms(ctx, store, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nEverything above is queryable in ClickHouse database %q: econ.fuel_prices, econ.wages, econ.fx_rates,\n"+
-		"their *_history views, econ.fuel_prices_monthly, econ.fuel_affordability, econ.fuel_prices_current\nand econ.rejects.\n", db)
+		"their *_history views, econ.fuel_prices_monthly, econ.fuel_affordability, econ.fuel_prices_current,\n"+
+		"econ.indicators, econ.indicators_change, econ.fuel_prices_real, econ.wages_real and econ.rejects.\n", db)
 	return nil
 }
 

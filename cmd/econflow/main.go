@@ -24,6 +24,7 @@ Commands:
   broker    run the embedded Kafka-protocol broker for local use and tests
   replay    re-publish dead letters to their original topics once their cause is fixed
   demo      zero set-up: sample data end to end, the tables an economist asks for, then the dashboard
+  deflator  set, unset or list the consumer price index each country's real terms are deflated by
   serve     the web dashboard: charts and tables over the SQL views (default http://127.0.0.1:8080/)
   bench     throughput, CPU, memory and latency of the pipeline against ClickHouse's own JSON insert and raw
             ceilings; 'bench queries': the SQL views against direct primary-key reads
@@ -47,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	commands := map[string]func(context.Context, context.Context, []string, io.Writer, io.Writer) error{
 		"migrate": cmdMigrate, "consume": cmdConsume, "produce": cmdProduce, "broker": cmdBroker, "demo": cmdDemo,
-		"bench": cmdBench, "replay": cmdReplay, "serve": cmdServe,
+		"bench": cmdBench, "replay": cmdReplay, "serve": cmdServe, "deflator": cmdDeflator,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -225,7 +225,7 @@ func TestSecretNotLoggedByConsume(t *testing.T) {
 		cfg.Group = "econflow-sec-" + testenv.RandomSuffix(t)
 		suffix := ".sec" + testenv.RandomSuffix(t)
 		d := kafka.DefaultTopics()
-		cfg.Topics = kafka.Topics{FuelPrices: d.FuelPrices + suffix, Wages: d.Wages + suffix, FXRates: d.FXRates + suffix, DeadLetter: d.DeadLetter + suffix}
+		cfg.Topics = kafka.Topics{FuelPrices: d.FuelPrices + suffix, Wages: d.Wages + suffix, FXRates: d.FXRates + suffix, DeadLetter: d.DeadLetter + suffix, Indicators: d.Indicators + suffix}
 		cfg.Linger = 50 * time.Millisecond
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("config: %v", err)

@@ -78,9 +78,30 @@ var (
 		),
 		conversionColumns, recordTailColumns, sourceColumns)
 
+	indicatorSpec = spec("indicators_data", transform.KindIndicator,
+		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
+		columns(
+			colSource,
+			text("series", func(r *ingest.Row) *string { return &r.Record.Series }),
+			colCountry,
+			colRegion,
+			text("measure", func(r *ingest.Row) *string { return &r.Record.Measure }),
+			text("unit", func(r *ingest.Row) *string { return &r.Record.Unit }),
+			colCurrency,
+			text("base_period", func(r *ingest.Row) *string { return &r.Record.BasePeriod }),
+			text("adjustment", func(r *ingest.Row) *string { return &r.Record.Adjustment }),
+			colFrequency,
+			colDate,
+			colPublishedAt,
+			value("value", func(r *ingest.Row) *transform.Decimal { return &r.Record.IndicatorValue }),
+			colUnitMult,
+			derived("value_eur", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
+		),
+		conversionColumns, recordTailColumns, sourceColumns)
+
 	// dataTables are the tables of rows, in the order a batch inserts them: rates first, so that
 	// a reconciler that sees an observation also sees the rates it was converted with.
-	dataTables = [...]*tableSpec{fxSpec, fuelSpec, wageSpec}
+	dataTables = [...]*tableSpec{fxSpec, fuelSpec, wageSpec, indicatorSpec}
 )
 
 // rejectsSpec is rejects_data: one row per rejected message, inserted with the driver's own

@@ -261,6 +261,8 @@ func (b *rowBuffer) table(k transform.Kind) (*tableBuffer, error) {
 		s = fuelSpec
 	case transform.KindWage:
 		s = wageSpec
+	case transform.KindIndicator:
+		s = indicatorSpec
 	default:
 		return nil, fmt.Errorf("no table for records of kind %q", k)
 	}

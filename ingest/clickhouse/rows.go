@@ -26,10 +26,10 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		}
 		bufs = append(bufs, rb)
 	}
-	if len(b.FXRates)+len(b.FuelPrices)+len(b.Wages) > 0 {
+	if len(b.FXRates)+len(b.FuelPrices)+len(b.Wages)+len(b.Indicators) > 0 {
 		rb := s.buffers.get()
 		defer rb.Release()
-		for _, rows := range [][]ingest.Row{b.FXRates, b.FuelPrices, b.Wages} {
+		for _, rows := range [][]ingest.Row{b.FXRates, b.FuelPrices, b.Wages, b.Indicators} {
 			for i := range rows {
 				if err := rb.Add(&rows[i]); err != nil {
 					return fmt.Errorf("write batch: %s/%d@%d: %w", rows[i].Topic, rows[i].Partition, rows[i].Offset, &ValueError{err})
@@ -148,7 +148,8 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
-// Observations returns stored fuel price and wage rows for re-conversion.
+// Observations returns stored fuel price, wage and currency-unit indicator rows for
+// re-conversion.
 func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]ingest.Row, error) {
 	var conds []string
 	var args []any
@@ -171,13 +172,20 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 	if err != nil {
 		return nil, err
 	}
-	return append(fuel, wages...), nil
+	indicators, err := s.readObservations(ctx, transform.KindIndicator, "unit = 'currency' AND ("+where+")", args)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(fuel, wages...), indicators...), nil
 }
 
 func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where string, args []any) ([]ingest.Row, error) {
 	spec := fuelSpec
-	if kind == transform.KindWage {
+	switch kind {
+	case transform.KindWage:
 		spec = wageSpec
+	case transform.KindIndicator:
+		spec = indicatorSpec
 	}
 	sc := spec.scanner()
 	rows, err := s.conn.Query(ctx, "SELECT "+sc.selectList()+" FROM "+s.db+"."+spec.table+" FINAL WHERE "+where, args...)

@@ -24,15 +24,17 @@ type Topics struct {
 	Wages      string // default econ.wages
 	FXRates    string // default econ.fx_rates
 	DeadLetter string // default econ.dead_letter
+	Indicators string // default econ.indicators
 }
 
 // DefaultTopics returns the topic names of docs/contract.md §1.1.
 func DefaultTopics() Topics {
-	return Topics{FuelPrices: "econ.fuel_prices", Wages: "econ.wages", FXRates: "econ.fx_rates", DeadLetter: "econ.dead_letter"}
+	return Topics{FuelPrices: "econ.fuel_prices", Wages: "econ.wages", FXRates: "econ.fx_rates", DeadLetter: "econ.dead_letter",
+		Indicators: "econ.indicators"}
 }
 
 // Input is the list of topics a consumer subscribes to.
-func (t Topics) Input() []string { return []string{t.FuelPrices, t.Wages, t.FXRates} }
+func (t Topics) Input() []string { return []string{t.FuelPrices, t.Wages, t.FXRates, t.Indicators} }
 
 // All is every topic, the dead-letter topic included.
 func (t Topics) All() []string { return append(t.Input(), t.DeadLetter) }
@@ -44,6 +46,8 @@ func (t Topics) ForKind(kind string) string {
 		return t.Wages
 	case "fx_rate":
 		return t.FXRates
+	case "indicator":
+		return t.Indicators
 	default:
 		return t.FuelPrices
 	}

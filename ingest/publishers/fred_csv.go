@@ -150,12 +150,13 @@ func fredColumnFor(m *Mapping, h string) (fredColumn, error) {
 	if !ok {
 		return fredColumn{}, fmt.Errorf("series %q is not in the mapping file (it maps %s); add it there", h, strings.Join(sortedKeys(m.Series), ", "))
 	}
-	t, err := newTemplate(m.Source, sm.Kind, sm.Fields, false)
+	fields := sm.fieldsOf(id)
+	t, err := newTemplate(m.Source, sm.Kind, fields, false)
 	if err != nil {
 		return fredColumn{}, fmt.Errorf("mapping for series %s: %w", id, err)
 	}
-	consts := make(map[string]string, len(sm.Fields))
-	for k, v := range sm.Fields {
+	consts := make(map[string]string, len(fields))
+	for k, v := range fields {
 		consts[k] = v.Value
 	}
 	return fredColumn{series: id, vintage: vintage, tmpl: t, consts: consts}, nil

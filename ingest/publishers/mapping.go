@@ -19,7 +19,11 @@ import (
 //	{"source": "fred",
 //	 "series": {
 //	   "DEXUSEU": {"kind": "fx_rate", "fields": {"base": "EUR", "quote": "USD", "rate_type": "market", "frequency": "D"}},
-//	   "FEDMINNFRWG": {"kind": "wage", "fields": {"country": "US", "measure": "minimum", "currency": "USD", "per": "hour", "frequency": "M"}}}}
+//	   "FEDMINNFRWG": {"kind": "wage", "fields": {"country": "US", "measure": "minimum", "currency": "USD", "per": "hour", "frequency": "M"}},
+//	   "CPIAUCSL": {"kind": "indicator", "fields": {"country": "US", "measure": "cpi", "unit": "index", "base_period": "1982-1984=100", "adjustment": "sa", "frequency": "M"}}}}
+//
+// An indicator's "series" defaults to the FRED series id; an SDMX-CSV mapping names it, as a
+// constant or a column (e.g. {"column": "KEY"}).
 //
 //	{"source": "ecb",
 //	 "kind": "fx_rate",
@@ -81,7 +85,7 @@ func (m *Mapping) dateRange() (from, to time.Time, err error) {
 
 // SeriesMapping is the record one FRED series becomes.
 type SeriesMapping struct {
-	// Kind is fuel_price, wage or fx_rate.
+	// Kind is fuel_price, wage, fx_rate or indicator.
 	Kind string `json:"kind"`
 	// Fields are the contract fields of the kind other than date and the value, as constants;
 	// "frequency" is required, since FRED files do not state it.
@@ -164,7 +168,7 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	}
 	for _, id := range sortedKeys(m.Series) {
 		s := m.Series[id]
-		if _, err := newTemplate(m.Source, s.Kind, s.Fields, false); err != nil {
+		if _, err := newTemplate(m.Source, s.Kind, s.fieldsOf(id), false); err != nil {
 			return nil, fmt.Errorf("series %s: %w", id, err)
 		}
 		if _, ok := s.Fields["frequency"]; !ok {
@@ -183,6 +187,7 @@ func ParseMapping(data []byte) (*Mapping, error) {
 var reservedFields = map[string]string{
 	"kind": `is given by "kind"`, "source": `is given by "source"`, "date": "comes from the data",
 	"price": "is the observation value", "amount": "is the observation value", "rate": "is the observation value",
+	"value":      "is the observation value",
 	"attributes": `is built from "attributes" and provenance`, "id": "is derived by the consumer", "version": "is always 1",
 }
 
@@ -204,7 +209,7 @@ func newTemplate(source, kind string, fields map[string]FieldValue, allowColumns
 	k := transform.Kind(kind)
 	valueField := valueFieldOf(k)
 	if valueField == "" {
-		return nil, fmt.Errorf(`"kind" %q is not a record kind; accepted: fuel_price, wage, fx_rate`, kind)
+		return nil, fmt.Errorf(`"kind" %q is not a record kind; accepted: fuel_price, wage, fx_rate, indicator`, kind)
 	}
 	t := &template{source: source, kind: k}
 	header := []string{"kind", "source", "date", valueField}
@@ -257,8 +262,27 @@ func valueFieldOf(k transform.Kind) string {
 		return "amount"
 	case transform.KindFXRate:
 		return "rate"
+	case transform.KindIndicator:
+		return "value"
 	}
 	return ""
+}
+
+// fieldsOf returns the series' fields; an indicator without a "series" field gets the FRED
+// series id.
+func (s SeriesMapping) fieldsOf(id string) map[string]FieldValue {
+	if transform.Kind(s.Kind) != transform.KindIndicator {
+		return s.Fields
+	}
+	if _, ok := s.Fields["series"]; ok {
+		return s.Fields
+	}
+	out := make(map[string]FieldValue, len(s.Fields)+1)
+	for k, v := range s.Fields {
+		out[k] = v
+	}
+	out["series"] = FieldValue{Value: id}
+	return out
 }
 
 // build decodes one record from a date, a value and the field texts by name (a name absent or

@@ -167,6 +167,8 @@ func seriesLabel(r *transform.Record) string {
 		return joinNonEmpty(r.Country, r.Region, r.Product, r.TaxBasis, r.Currency+"/"+r.Unit)
 	case transform.KindWage:
 		return joinNonEmpty(r.Country, r.Region, r.Measure, r.Basis, r.Currency+"/"+r.Per)
+	case transform.KindIndicator:
+		return joinNonEmpty(r.Country, r.Region, r.Measure, r.Series)
 	}
 	return string(r.Kind)
 }

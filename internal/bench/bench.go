@@ -182,7 +182,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.db = "econ_bench_" + stamp
 	sfx := ".bench" + stamp
 	r.topics = kafka.Topics{FuelPrices: o.Topics.FuelPrices + sfx, Wages: o.Topics.Wages + sfx,
-		FXRates: o.Topics.FXRates + sfx, DeadLetter: o.Topics.DeadLetter + sfx}
+		FXRates: o.Topics.FXRates + sfx, DeadLetter: o.Topics.DeadLetter + sfx, Indicators: o.Topics.Indicators + sfx}
 	r.group = o.Group + "-bench-" + stamp
 	u, err := url.Parse(o.ClickHouse)
 	if err != nil {

@@ -198,7 +198,7 @@ func NewTopics(t testing.TB, brokers string) kafka.Topics {
 	t.Helper()
 	s := ".t" + RandomSuffix(t)
 	d := kafka.DefaultTopics()
-	topics := kafka.Topics{FuelPrices: d.FuelPrices + s, Wages: d.Wages + s, FXRates: d.FXRates + s, DeadLetter: d.DeadLetter + s}
+	topics := kafka.Topics{FuelPrices: d.FuelPrices + s, Wages: d.Wages + s, FXRates: d.FXRates + s, DeadLetter: d.DeadLetter + s, Indicators: d.Indicators + s}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	DeleteTopicsAtEnd(t, brokers, topics.All()...)
