@@ -472,6 +472,9 @@ ch_launch() {
 		ch_show_log "$name"
 		die "$name: clickhouse-server --daemon failed to launch"
 	fi
+	# The launcher returns before the daemon has written its pid: until it has, the node would
+	# look as if it had exited during startup.
+	wait_pid_file "$pidfile" || die "$name: clickhouse-server wrote no pid to $pidfile"
 }
 
 ch_show_log() {

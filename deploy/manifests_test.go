@@ -31,12 +31,10 @@ type binary struct {
 	commands, flags, env map[string]bool
 }
 
-// pendingNames are names the deployment files use for features announced in issue 18 and the
-// dashboard's work that are not in this branch's binary yet. A name here that the binary does
+// pendingNames are names the deployment files use for features that are not in this branch's
+// binary yet (none at present). A name here that the binary does
 // not know is logged, not failed; once the binary has it, the test says it can be removed.
-var pendingNames = map[string]string{
-	"env ECONFLOW_CLICKHOUSE_CLUSTER": "migrate --cluster (docs/cluster.md)",
-}
+var pendingNames = map[string]string{}
 
 var envNameRE = regexp.MustCompile(`^ECONFLOW_[A-Z0-9_]+$`)
 

@@ -184,6 +184,7 @@ type processedBatch struct {
 	batch        *Batch
 	ratesChanged bool
 	start        time.Time
+	learned      uint64 // Reconciler.Learned when the batch's processing began
 }
 
 // fetchAndProcess fetches and processes batches in order and hands them to Run until ctx is
@@ -284,6 +285,9 @@ func (c *Consumer) fetchBatch(stop context.Context, chunk []Message) (processedB
 			p.start = time.Now()
 			now = p.start.UTC().Truncate(time.Second)
 			p.batch = &Batch{}
+			if c.reconciler != nil {
+				p.learned = c.reconciler.Learned()
+			}
 		}
 		if c.proc.ProcessInto(p.batch, chunk, now, c.nextVersion(len(chunk))) {
 			p.ratesChanged = true
@@ -443,6 +447,9 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 	c.metrics.Consumed.Add(float64(p.n))
 	if err := c.retry(abort, opWrite, &c.storeOK, func(ctx context.Context) error { return c.store.WriteBatch(ctx, b) }); err != nil {
 		return err
+	}
+	if c.reconciler != nil {
+		c.reconciler.Written(p.learned)
 	}
 	if len(b.Rejects) > 0 {
 		if err := c.retry(abort, opDeadLetters, &c.deadOK, func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {

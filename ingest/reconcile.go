@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"math/big"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/econflow/econflow/transform"
@@ -38,7 +40,30 @@ type Reconciler struct {
 	// already re-derived for; the margin makes later passes load them again, and they need not
 	// be handled twice. Entries older than since are dropped.
 	handled map[storedRateKey]struct{}
+
+	// learned counts the passes that changed the book with rates other consumers stored (see
+	// Learned); windows are the dates those rates can affect, kept until every batch processed
+	// before them is written and re-derived after (see Written).
+	learned atomic.Uint64
+	mu      sync.Mutex
+	windows []learnedWindow
+	written uint64 // the greatest Learned of a written batch
 }
+
+// learnedWindow is the dates of the rates one pass learned from the store, with that pass's
+// Learned count.
+type learnedWindow struct {
+	learned  uint64
+	from, to time.Time
+	// passes is how many passes are still to re-derive the window's dates: two after a batch
+	// processed before it was written (the second covers a read that did not yet see a row just
+	// written, on a cluster replica a moment behind).
+	passes int
+}
+
+// maxLearnedWindows bounds the windows kept; beyond it the oldest two are merged into one that
+// covers both.
+const maxLearnedWindows = 32
 
 // storedRateKey identifies one stored rate row.
 type storedRateKey struct {
@@ -105,15 +130,93 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
+// Learned counts the passes that changed the rate book with rates stored by other consumers.
+// The consume loop notes it when it begins processing a batch and hands it to Written once the
+// batch is stored.
+func (r *Reconciler) Learned() uint64 { return r.learned.Load() }
+
+// Written tells the reconciler that a batch whose processing began at Learned() == learned is
+// stored. Its rows were converted with the book as it was then: if a pass has since learned
+// rates from the store, that pass may have re-derived the stored rows before these were
+// written, so the dates those rates affect are re-derived again at the next pass, which
+// Written asks for. Batches are written in the order they were processed.
+func (r *Reconciler) Written(learned uint64) {
+	r.mu.Lock()
+	r.written = max(r.written, learned)
+	again := false
+	for i := range r.windows {
+		if w := &r.windows[i]; w.learned > learned {
+			w.passes, again = 2, true
+		}
+	}
+	r.mu.Unlock()
+	if again {
+		r.Trigger()
+	}
+}
+
+// recheck returns the dates that batches written since earlier passes ask this pass to
+// re-derive (zero times: none), and forgets the windows no batch can ask for any more: learned
+// before the last written batch began processing, and re-derived as often as asked.
+func (r *Reconciler) recheck() (from, to time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := r.windows[:0]
+	for _, w := range r.windows {
+		if w.passes > 0 {
+			w.passes--
+			if from.IsZero() || w.from.Before(from) {
+				from = w.from
+			}
+			if to.IsZero() || w.to.After(to) {
+				to = w.to
+			}
+		}
+		if w.passes > 0 || w.learned > r.written {
+			kept = append(kept, w)
+		}
+	}
+	r.windows = kept
+	return from, to
+}
+
+// noteLearned records that this pass changed the book with stored rates dated from … to.
+func (r *Reconciler) noteLearned(from, to time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.windows) >= maxLearnedWindows {
+		a, b := r.windows[0], r.windows[1]
+		if b.from.After(a.from) {
+			b.from = a.from
+		}
+		if b.to.Before(a.to) {
+			b.to = a.to
+		}
+		b.passes = max(a.passes, b.passes)
+		r.windows = append(r.windows[:0], r.windows[1:]...)
+		r.windows[0] = b
+	}
+	r.windows = append(r.windows, learnedWindow{learned: r.learned.Add(1), from: from, to: to})
+}
+
 // Pass loads newly stored rates and re-derives the observations they can affect.
-func (r *Reconciler) Pass(ctx context.Context) error {
+func (r *Reconciler) Pass(ctx context.Context) (err error) {
 	started := time.Now()
+	againFrom, againTo := r.recheck()
+	defer func() {
+		if err != nil && !againFrom.IsZero() { // to be re-derived by a later pass
+			r.mu.Lock()
+			r.windows = append(r.windows, learnedWindow{learned: r.learned.Load(), from: againFrom, to: againTo, passes: 2})
+			r.mu.Unlock()
+		}
+	}()
 	rates, err := r.store.Rates(ctx, r.since)
 	if err != nil {
 		return err
 	}
 	first := r.since.IsZero()
 	fresh := 0
+	var learnedFrom, learnedTo time.Time
 	for _, rt := range rates {
 		// A rate this consumer stored itself is already in the book, so it counts as changed
 		// whenever it was stored since the last pass: the observations stored before it by
@@ -122,7 +225,14 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		// loaded again only because of the margin was handled by an earlier pass: the
 		// consumers that stored observations with an older rate since then learn this one in
 		// their own next pass (or, if they stopped, their successor's first pass does).
-		r.proc.Book.Add(rt.Rate)
+		if r.proc.Book.Add(rt.Rate) {
+			if learnedFrom.IsZero() || rt.Date.Before(learnedFrom) {
+				learnedFrom = rt.Date
+			}
+			if learnedTo.IsZero() || rt.Date.After(learnedTo) {
+				learnedTo = rt.Date
+			}
+		}
 		if _, done := r.handled[keyOf(rt)]; done {
 			continue
 		}
@@ -131,7 +241,14 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			r.widen(rt.Date)
 		}
 	}
-	if !first && fresh == 0 {
+	if !learnedFrom.IsZero() {
+		r.noteLearned(learnedFrom, learnedTo)
+	}
+	if !againFrom.IsZero() {
+		r.widen(againFrom)
+		r.widen(againTo)
+	}
+	if !first && fresh == 0 && againFrom.IsZero() {
 		// No rate was stored since the last pass: no stored conversion can have changed.
 		r.since = started.Add(-ReconcileMargin)
 		return nil

@@ -96,9 +96,18 @@ type clusterConverter struct {
 
 var clusterNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
-func newClusterConverter(cluster string) (*clusterConverter, error) {
+// CheckClusterName returns an error unless cluster can name a cluster in the statements of
+// ClusterMigrations: letters, digits, '_', '-' and '.', not starting with '-' or '.'.
+func CheckClusterName(cluster string) error {
 	if !clusterNameRE.MatchString(cluster) {
-		return nil, fmt.Errorf("cluster name %q: use letters, digits, '_', '-' and '.'", cluster)
+		return fmt.Errorf("cluster name %q: use letters, digits, '_', '-' and '.'", cluster)
+	}
+	return nil
+}
+
+func newClusterConverter(cluster string) (*clusterConverter, error) {
+	if err := CheckClusterName(cluster); err != nil {
+		return nil, err
 	}
 	name := cluster
 	if !validIdentifier(cluster) {

@@ -28,7 +28,7 @@ import (
 )
 
 func cmdMigrate(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseFlags("migrate", "migrate [flags]", args, settings{kafka: true, clickhouse: true}, stderr, nil)
+	cfg, _, err := parseFlags("migrate", "migrate [flags]", args, settings{kafka: true, clickhouse: true, cluster: true}, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func cmdMigrate(stop, _ context.Context, args []string, stdout, stderr io.Writer
 }
 
 func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
-	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: cfg.ClickHouse, Logger: log})
+	store, err := clickhouse.Open(ctx, clickhouse.Options{DSN: cfg.ClickHouse, Cluster: cfg.Cluster, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -52,12 +52,12 @@ func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("schema and topics ready", "database", store.Database(), "migrations", n, "topics", cfg.Topics.All())
+	log.Info("schema and topics ready", "database", store.Database(), "cluster", cfg.Cluster, "migrations", n, "topics", cfg.Topics.All())
 	return nil
 }
 
 func cmdConsume(stop, abort context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseFlags("consume", "consume [flags]", args, settings{kafka: true, clickhouse: true, consume: true}, stderr, nil)
+	cfg, _, err := parseFlags("consume", "consume [flags]", args, settings{kafka: true, clickhouse: true, consume: true, cluster: true}, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func consume(stop, abort context.Context, cfg Config, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(reg)
 	p, err := pipeline.Open(stop, pipeline.Options{Brokers: cfg.Brokers, Security: cfg.Security, Group: cfg.Group,
-		Topics: cfg.Topics, ClickHouse: cfg.ClickHouse, FX: cfg.FX(),
+		Topics: cfg.Topics, ClickHouse: cfg.ClickHouse, ClickHouseCluster: cfg.Cluster, FX: cfg.FX(),
 		Consumer:          ingest.ConsumerConfig{BatchSize: cfg.BatchSize, BatchLinger: cfg.Linger},
 		ReconcileInterval: cfg.Reconcile, Logger: log, Metrics: metrics})
 	if err != nil {
@@ -94,7 +94,7 @@ func consume(stop, abort context.Context, cfg Config, log *slog.Logger) error {
 		log.Info("serving metrics and health", "addr", cfg.HTTP)
 	}
 	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics.Input(),
-		"clickhouse", p.Store.Database(), "batch_size", cfg.BatchSize)
+		"clickhouse", p.Store.Database(), "cluster", cfg.Cluster, "batch_size", cfg.BatchSize)
 	// Draining is bounded: if the batches in hand cannot be stored within ShutdownTimeout of the
 	// stop (ClickHouse or the dead-letter topic down), abort; they are delivered again later.
 	abort, abortCancel := context.WithCancel(abort)

@@ -15,14 +15,18 @@ import (
 
 	"github.com/econflow/econflow/ingest/clickhouse"
 	"github.com/econflow/econflow/ingest/kafka"
+	"github.com/econflow/econflow/schemas"
 	"github.com/econflow/econflow/transform"
 )
 
 // Config is every setting of the econflow commands. Each field can be set by flag and by the
 // environment variable named in its flag's help; flags win.
 type Config struct {
-	Brokers    []string      // --brokers, ECONFLOW_BROKERS; default 127.0.0.1:9092
-	ClickHouse string        // --clickhouse, ECONFLOW_CLICKHOUSE; default clickhouse://127.0.0.1:9000/econ
+	Brokers    []string // --brokers, ECONFLOW_BROKERS; default 127.0.0.1:9092
+	ClickHouse string   // --clickhouse, ECONFLOW_CLICKHOUSE; default clickhouse://127.0.0.1:9000/econ
+	// Cluster (--cluster, ECONFLOW_CLICKHOUSE_CLUSTER; migrate and consume) is the ClickHouse
+	// cluster the tables are spread over (clickhouse.Options.Cluster); default "": one server.
+	Cluster    string
 	Group      string        // --group, ECONFLOW_GROUP; default econflow
 	HTTP       string        // --http, ECONFLOW_HTTP; default "" (no HTTP server); e.g. 127.0.0.1:9464
 	Topics     kafka.Topics  // --topic-*, ECONFLOW_TOPIC_*
@@ -88,6 +92,11 @@ func (c Config) Validate() error {
 	if _, err := url.Parse(c.ClickHouse); err != nil {
 		// url.Parse's error quotes the whole DSN, password included: name the problem only.
 		return fmt.Errorf("clickhouse: %q is not a valid URL; percent-encode special characters in the user and password (e.g. %%40 for @)", redactDSN(c.ClickHouse))
+	}
+	if c.Cluster != "" {
+		if err := schemas.CheckClusterName(c.Cluster); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
 	}
 	if c.Group == "" {
 		return errors.New("group: must not be empty")
@@ -198,6 +207,9 @@ type settings struct {
 	kafka, clickhouse, consume bool
 	// dsn registers --clickhouse alone, for commands that only read ClickHouse (serve).
 	dsn bool
+	// cluster registers --cluster, for the commands that create or write the tables (migrate,
+	// consume).
+	cluster bool
 }
 
 func (c *Config) register(fs *flag.FlagSet, s settings) {
@@ -215,6 +227,10 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 	}
 	if s.clickhouse || s.dsn {
 		fs.Var(dsnFlag{&c.ClickHouse}, "clickhouse", "ClickHouse DSN clickhouse://[user[:password]@]host:port/database[?secure=true[&skip_verify=true]]; prefer the env ECONFLOW_CLICKHOUSE for a password (shown redacted)")
+	}
+	if s.cluster {
+		fs.StringVar(&c.Cluster, "cluster", c.Cluster, "ClickHouse cluster (a <remote_servers> name) the tables are spread over: "+
+			"replicated tables, Distributed tables under the usual names, synchronous inserts; empty: one server (env ECONFLOW_CLICKHOUSE_CLUSTER; see docs/cluster.md)")
 	}
 	if s.clickhouse {
 		fs.IntVar(&c.Partitions, "partitions", c.Partitions, "partitions of topics that migrate creates")
@@ -260,6 +276,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	list("ECONFLOW_BROKERS", &c.Brokers)
 	str("ECONFLOW_CLICKHOUSE", &c.ClickHouse)
+	str("ECONFLOW_CLICKHOUSE_CLUSTER", &c.Cluster)
 	str("ECONFLOW_GROUP", &c.Group)
 	str("ECONFLOW_HTTP", &c.HTTP)
 	str("ECONFLOW_TOPIC_FUEL_PRICES", &c.Topics.FuelPrices)

@@ -15,6 +15,8 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"brokers", func(c *Config) { c.Brokers = []string{"nohostport"} }, "brokers"},
 		{"clickhouse", func(c *Config) { c.ClickHouse = "http://x" }, "clickhouse"},
 		{"group", func(c *Config) { c.Group = "" }, "group"},
+		{"cluster", func(c *Config) { c.Cluster = "econ flow" }, "cluster"},
+		{"cluster quote", func(c *Config) { c.Cluster = "x') ENGINE" }, "cluster"},
 		{"batch", func(c *Config) { c.BatchSize = 0 }, "batch-size"},
 		{"memory", func(c *Config) { c.MemoryLimitMiB = -1 }, "memory-limit-mib"},
 		{"shutdown", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
@@ -42,12 +44,14 @@ func TestValidateNamesTheBadField(t *testing.T) {
 
 func TestEnvironmentThenFlags(t *testing.T) {
 	env := map[string]string{"ECONFLOW_BROKERS": "10.0.0.1:9092,10.0.0.2:9092", "ECONFLOW_GROUP": "g-env",
-		"ECONFLOW_BATCH_SIZE": "7", "ECONFLOW_KAFKA_PASSWORD": "secret", "ECONFLOW_MEMORY_LIMIT_MIB": "512"}
+		"ECONFLOW_BATCH_SIZE": "7", "ECONFLOW_KAFKA_PASSWORD": "secret", "ECONFLOW_MEMORY_LIMIT_MIB": "512",
+		"ECONFLOW_CLICKHOUSE_CLUSTER": "econflow"}
 	c := DefaultConfig()
 	if err := c.fromEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Brokers) != 2 || c.Group != "g-env" || c.BatchSize != 7 || c.Security.Password != "secret" || c.MemoryLimitMiB != 512 {
+	if len(c.Brokers) != 2 || c.Group != "g-env" || c.BatchSize != 7 || c.Security.Password != "secret" || c.MemoryLimitMiB != 512 ||
+		c.Cluster != "econflow" {
 		t.Fatalf("env not applied: %+v", c)
 	}
 	if err := c.fromEnv(func(k string) string { return map[string]string{"ECONFLOW_BATCH_SIZE": "many"}[k] }); err == nil {
@@ -103,5 +107,48 @@ func TestProduceReportsInvalidLinesWithoutServices(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "mixed.jsonl:2:") || !strings.Contains(errb.String(), "bad_decimal") {
 		t.Fatalf("invalid line not reported with its number and code: %s", errb.String())
+	}
+}
+
+// --cluster (env ECONFLOW_CLICKHOUSE_CLUSTER) belongs to the commands that create or write the
+// tables; a flag wins over the environment, and without either the store is one server's.
+func TestClusterSetting(t *testing.T) {
+	cases := []struct {
+		name, env string
+		args      []string
+		want      string
+	}{
+		{"default", "", nil, ""},
+		{"env", "econflow", nil, "econflow"},
+		{"flag wins", "econflow", []string{"--cluster", "other"}, "other"},
+		{"flag empties", "econflow", []string{"--cluster="}, ""},
+	}
+	for _, cmd := range []string{"migrate", "consume"} {
+		for _, tc := range cases {
+			t.Run(cmd+"/"+tc.name, func(t *testing.T) {
+				t.Setenv("ECONFLOW_CLICKHOUSE_CLUSTER", tc.env)
+				var errb bytes.Buffer
+				cfg, _, err := parseFlags(cmd, cmd, tc.args, settings{kafka: true, clickhouse: true, consume: cmd == "consume", cluster: true}, &errb, nil)
+				if err != nil {
+					t.Fatalf("parse: %v %s", err, errb.String())
+				}
+				if cfg.Cluster != tc.want {
+					t.Errorf("cluster %q, want %q", cfg.Cluster, tc.want)
+				}
+			})
+		}
+		var out, errb bytes.Buffer
+		run([]string{cmd, "--help"}, &out, &errb)
+		if !strings.Contains(errb.String(), "-cluster") || !strings.Contains(errb.String(), "ECONFLOW_CLICKHOUSE_CLUSTER") {
+			t.Errorf("%s --help does not show --cluster and its variable:\n%s", cmd, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	run([]string{"serve", "--help"}, &out, &errb)
+	if strings.Contains(errb.String(), "-cluster") {
+		t.Errorf("serve --help shows --cluster; serve only reads the views, which need no cluster setting")
+	}
+	if code := run([]string{"migrate", "--cluster", "a b"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "cluster") {
+		t.Errorf("migrate --cluster 'a b' exited %d: %s", code, errb.String())
 	}
 }

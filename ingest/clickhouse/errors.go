@@ -72,9 +72,11 @@ func classifyCode(code chcodes.Error) ingest.Classification {
 		chcodes.ErrIncorrectData:
 		return ingest.Classification{Class: ingest.BadValue, Action: actionValue}
 	}
-	// Retryable, among others: too many parts, a read-only table (its replica lost ZooKeeper or
-	// Keeper), the memory limit, no space, timeouts, network errors, too many queries, an insert
-	// of unknown status, a server shutting down.
+	// Retryable, among others: too many parts, a read-only table (242: its replica lost
+	// ZooKeeper or Keeper), ZooKeeper errors (225, 999), every replica of a shard unreachable
+	// through a Distributed table (279), no active replicas (254, 415), the memory limit, no
+	// space, timeouts, network errors, too many queries, an insert of unknown status (319), a
+	// server shutting down.
 	return ingest.Classification{Class: ingest.Retryable}
 }
 

@@ -89,6 +89,13 @@ func TestClassifyClickHouseErrors(t *testing.T) {
 		{"memory limit (241)", insert(serverException(t, 241, "Memory limit (for query) exceeded")), true, ingest.Retryable, ""},
 		{"no ZooKeeper (225)", insert(serverException(t, 225, "Cannot get ZooKeeper")), true, ingest.Retryable, ""},
 		{"Keeper (999)", insert(serverException(t, 999, "Coordination::Exception: Connection loss")), true, ingest.Retryable, ""},
+		// Retryable on a cluster: a shard none of whose replicas answers, a replica that lost
+		// ZooKeeper, an insert whose outcome is unknown (its identical retry is deduplicated).
+		{"every replica of a shard down (279)", insert(serverException(t, 279, "All connection tries failed. Log: Code: 210, e.displayText() = DB::NetException: Connection refused (127.0.0.1:9103)")), true, ingest.Retryable, ""},
+		{"no active replicas (254)", insert(serverException(t, 254, "No active replicas")), true, ingest.Retryable, ""},
+		{"all replicas lost (415)", insert(serverException(t, 415, "All replicas are lost")), true, ingest.Retryable, ""},
+		{"unknown status of insert (319)", insert(serverException(t, 319, "Unknown status, client must retry. Reason: Connection loss")), true, ingest.Retryable, ""},
+		{"ZooKeeper session expired (999)", insert(serverException(t, 999, "Coordination::Exception: Session expired")), true, ingest.Retryable, ""},
 		{"timeout (159)", insert(serverException(t, 159, "Timeout exceeded")), true, ingest.Retryable, ""},
 		{"network error on the server (210)", insert(serverException(t, 210, "Connection reset by peer")), true, ingest.Retryable, ""},
 		{"an unlisted code", insert(serverException(t, 9999, "something new")), true, ingest.Retryable, ""},

@@ -29,6 +29,7 @@ import (
 type Store struct {
 	conn    driver.Conn
 	db      string
+	cluster string // Options.Cluster
 	log     *slog.Logger
 	buffers *bufferPool
 	// slowInsert warns once that inserts fall back to fill (see driverBlock).
@@ -49,6 +50,13 @@ type Options struct {
 	DialTimeout time.Duration
 	// Logger receives the driver's warnings. Default slog.Default().
 	Logger *slog.Logger
+	// Cluster, when not empty, is the ClickHouse cluster (a <remote_servers> name whose shards
+	// set internal_replication) that econflow's tables are spread over: Migrate applies
+	// schemas.ClusterMigrations (replicated tables on every node, Distributed tables under the
+	// usual names), and every insert on this store's connections is synchronous
+	// (insert_distributed_sync=1): it returns only once each shard has stored its rows, and
+	// fails if one cannot. Default "": one server, schemas.Migrations (docs/cluster.md).
+	Cluster string
 }
 
 // DefaultDSN is the local ClickHouse of `deploy/clickhouse.sh start`.
@@ -70,6 +78,23 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Cluster != "" {
+		if err := schemas.CheckClusterName(o.Cluster); err != nil {
+			return nil, err
+		}
+		if opts.Settings == nil {
+			opts.Settings = ch.Settings{}
+		}
+		// A Distributed table otherwise acknowledges an insert once it is queued on the
+		// initiator's disk, before any shard has it: the consumer would commit offsets of rows
+		// not stored. Synchronous, a failed shard fails the insert (code 279 when no replica
+		// of it answers) and the consumer retries the identical block. This holds for blocks
+		// the client sends, as the consumer's are; INSERT … SELECT stays asynchronous on 18.16.
+		opts.Settings["insert_distributed_sync"] = 1
+		// Reads (the reconciler's) skip a replica more than a second behind its shard, such as
+		// one catching up after a restart, while another replica of the shard is current.
+		opts.Settings["max_replica_delay_for_distributed_queries"] = 1
+	}
 	opts.DialTimeout = o.DialTimeout
 	opts.Logger = slog.New(quietVersionWarning{o.Logger.Handler()}).With("component", "clickhouse-driver")
 	opts.MaxOpenConns = 8
@@ -77,7 +102,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", RedactDSN(o.DSN), err)
 	}
-	s := &Store{conn: conn, db: db, log: o.Logger, buffers: &bufferPool{}}
+	s := &Store{conn: conn, db: db, cluster: o.Cluster, log: o.Logger, buffers: &bufferPool{}}
 	if err := s.Ping(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("connect to clickhouse %s: %w", RedactDSN(o.DSN), err)
@@ -155,6 +180,10 @@ func RedactDSN(dsn string) string {
 // Database is the econflow database name.
 func (s *Store) Database() string { return s.db }
 
+// Cluster is the ClickHouse cluster the tables are spread over (Options.Cluster); "" for one
+// server.
+func (s *Store) Cluster() string { return s.cluster }
+
 // Conn is the underlying driver connection, for queries outside the Store's methods.
 func (s *Store) Conn() driver.Conn { return s.conn }
 
@@ -168,33 +197,47 @@ func (s *Store) Close() error { return s.conn.Close() }
 // recorded in <db>.schema_migrations. It is idempotent and safe to run concurrently: every
 // statement is CREATE … IF NOT EXISTS, or DROP … IF EXISTS of a view that the same migration
 // creates again (two concurrent runs both end with the newest definition).
+//
+// On a cluster (Options.Cluster) the statements are schemas.ClusterMigrations' and the record
+// is itself replicated and distributed; every statement runs ON CLUSTER, which waits for every
+// node (distributed_ddl_task_timeout, 180 s by default). So when every migration is already
+// recorded Migrate runs no DDL at all: a consumer restarting while a replica is down starts at
+// once.
 func (s *Store) Migrate(ctx context.Context) error {
 	migs, err := schemas.Migrations(s.db)
 	if err != nil {
 		return err
 	}
-	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
-		return fmt.Errorf("create database %s: %w", s.db, err)
-	}
-	if err := s.conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+s.db+".schema_migrations "+
-		"(version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version"); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	applied := map[uint32]bool{}
-	rows, err := s.conn.Query(ctx, "SELECT version FROM "+s.db+".schema_migrations")
-	if err != nil {
-		return fmt.Errorf("read schema_migrations: %w", err)
-	}
-	for rows.Next() {
-		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
+	setup := []string{"CREATE DATABASE IF NOT EXISTS " + s.db,
+		"CREATE TABLE IF NOT EXISTS " + s.db + ".schema_migrations " +
+			"(version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version"}
+	if s.cluster != "" {
+		if migs, err = schemas.ClusterMigrations(s.db, s.cluster); err != nil {
 			return err
 		}
-		applied[v] = true
+		if setup, err = schemas.ClusterStatements(s.cluster, setup); err != nil {
+			return err
+		}
+		applied, err := s.appliedVersions(ctx)
+		if err != nil && !NotMigrated(err) {
+			return err
+		}
+		if allApplied(migs, applied) {
+			s.warnWithoutPushdown(ctx)
+			return nil
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	for i, stmt := range setup {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			what := "create database " + s.db
+			if i > 0 {
+				what = "create schema_migrations"
+			}
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	applied, err := s.appliedVersions(ctx)
+	if err != nil {
 		return err
 	}
 	for _, m := range migs {
@@ -216,10 +259,41 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := b.Send(); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
-		s.log.Info("applied migration", "database", s.db, "version", m.Version, "name", m.Name)
+		s.log.Info("applied migration", "database", s.db, "cluster", s.cluster, "version", m.Version, "name", m.Name)
 	}
 	s.warnWithoutPushdown(ctx)
 	return nil
+}
+
+// appliedVersions returns the versions recorded in schema_migrations.
+func (s *Store) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
+	applied := map[uint32]bool{}
+	rows, err := s.conn.Query(ctx, "SELECT version FROM "+s.db+".schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return applied, nil
+}
+
+// allApplied reports whether every migration of migs is recorded in applied.
+func allApplied(migs []schemas.Migration, applied map[uint32]bool) bool {
+	for _, m := range migs {
+		if !applied[uint32(m.Version)] {
+			return false
+		}
+	}
+	return true
 }
 
 // warnWithoutPushdown warns when the server does not push a query's filters into views

@@ -31,7 +31,10 @@ type Options struct {
 	// Open fails, saying to run `econflow migrate`, when fewer migrations are recorded than
 	// this econflow has.
 	ClickHouse string
-	FX         transform.FXConfig
+	// ClickHouseCluster is clickhouse.Options.Cluster: the cluster the tables are spread over,
+	// written through Distributed tables synchronously; default "" (one server).
+	ClickHouseCluster string
+	FX                transform.FXConfig
 	// Consumer configures the consume loop; ClickHouse's and Kafka's error classifiers
 	// (clickhouse.Classify, kafka.Classify) are added to its Classifiers.
 	Consumer ingest.ConsumerConfig
@@ -64,7 +67,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	}
 	p := &Pipeline{}
 	var err error
-	if p.Store, err = clickhouse.Open(ctx, clickhouse.Options{DSN: o.ClickHouse, Logger: o.Logger}); err != nil {
+	if p.Store, err = clickhouse.Open(ctx, clickhouse.Options{DSN: o.ClickHouse, Cluster: o.ClickHouseCluster, Logger: o.Logger}); err != nil {
 		return nil, err
 	}
 	if err := checkMigrated(ctx, p.Store); err != nil {
