@@ -38,10 +38,11 @@ chdb:
 	@$(CHDB_VENV)/bin/python -c 'import chdb; print("chdb", chdb.__version__, "in $(CHDB_VENV)")'
 
 ## test: the whole suite on real services — unit, integration (embedded broker and Apache Kafka,
-## ClickHouse 18.16 and current ClickHouse through chdb), fuzz smoke
+## ClickHouse 18.16 and current ClickHouse through chdb), browser, faults, the cluster, fuzz smoke
 test: services vet chdb
 	ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) ECONFLOW_CHDB_PYTHON=$(CHDB_VENV)/bin/python $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) faults
+	$(MAKE) cluster-test
 	$(MAKE) fuzz-smoke
 
 ## faults: fault injection on real services (a ClickHouse of its own on port 19000, stopped mid-stream)
@@ -53,8 +54,8 @@ faults:
 ## every Cluster test against it — the schema, the store, and three consume processes riding out
 ## a SIGKILL, a stopped replica, a stopped broker and a shard down — one package at a time, as
 ## they stop and start nodes — and stops the cluster. The
-## consumers' single-server oracle uses the local ClickHouse of `services`. Not part of `test`:
-## it took 3 min 5 s here (cluster start 23 s, tests 2 min 25 s, stop 8 s)
+## consumers' single-server oracle uses the local ClickHouse of `services`. About 3 minutes
+## (cluster start 23 s, tests 2 min 25 s, stop 8 s, on a loaded machine)
 cluster-test:
 	bash deploy/cluster.sh start
 	ECONFLOW_TEST_CLUSTER=1 ECONFLOW_REQUIRE_SERVICES=1 $(GO) test -p 1 -count=1 -timeout 20m -run Cluster \
