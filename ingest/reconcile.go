@@ -42,12 +42,12 @@ type Reconciler struct {
 
 // storedRateKey identifies one stored rate row.
 type storedRateKey struct {
-	source, base, quote, rateType string
+	source, base, quote, rateType, frequency string
 	date, publishedAt, ingestedAt int64
 }
 
 func keyOf(rt StoredRate) storedRateKey {
-	return storedRateKey{rt.Source, rt.Base, rt.Quote, rt.RateType, rt.Date.Unix(), rt.PublishedAt.UnixNano(), rt.IngestedAt.UnixNano()}
+	return storedRateKey{rt.Source, rt.Base, rt.Quote, rt.RateType, rt.Frequency, rt.Date.Unix(), rt.PublishedAt.UnixNano(), rt.IngestedAt.UnixNano()}
 }
 
 // ReconcileMargin is how far before its last pass a reconciler looks for newly stored rates, to

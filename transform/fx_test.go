@@ -13,7 +13,7 @@ import (
 var t0 = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func mkRate(t testing.TB, source, base, quote, date, rate string, qty int64, pub int) Rate {
-	return Rate{Source: source, Base: base, Quote: quote, RateType: "official", Date: day(date),
+	return Rate{Source: source, Base: base, Quote: quote, RateType: "official", Frequency: "D", Date: day(date),
 		Rate: dec(t, rate), Quantity: qty, PublishedAt: t0.Add(time.Duration(pub) * time.Hour)}
 }
 
@@ -155,12 +155,20 @@ func TestRateBookAdd(t *testing.T) {
 		t.Error("same vintage, different value: last added should win")
 	}
 	old := mkRate(t, "a", "EUR", "KZT", "2022-01-09", "400", 1, 0)
-	if b.Add(old) {
-		t.Error("older vintage changed the book")
+	if !b.Add(old) || b.Len() != 1 {
+		t.Error("an older vintage is kept (conversions as known earlier use it), as a vintage of the same identity")
+	}
+	if c := b.Convert(DefaultFXConfig(), "KZT", r.Date); c.Factor.Cmp(big.NewRat(1, 501)) != 0 {
+		t.Errorf("an older vintage replaced the latest: factor %s", c.Factor.RatString())
+	}
+	monthly := r
+	monthly.Frequency = "M"
+	if !b.Add(monthly) || b.Len() != 2 {
+		t.Error("another frequency is another identity")
 	}
 	other := r
 	other.RateType = "market"
-	if !b.Add(other) || b.Len() != 2 {
+	if !b.Add(other) || b.Len() != 3 {
 		t.Error("other rate_type is another identity")
 	}
 }
@@ -172,14 +180,20 @@ type oracleRate struct {
 }
 
 // oracleBook resolves vintages by brute force over every rate ever added.
-func oracleBook(all []Rate) []Rate {
+func oracleBook(all []Rate) []Rate { return oracleBookAsOf(all, time.Time{}) }
+
+// oracleBookAsOf is oracleBook over the rates published by asOf (zero: all).
+func oracleBookAsOf(all []Rate, asOf time.Time) []Rate {
 	type id struct {
-		s, b, q, t string
-		d          time.Time
+		s, b, q, t, f string
+		d             time.Time
 	}
 	best := map[id]oracleRate{}
 	for i, r := range all {
-		k := id{r.Source, r.Base, r.Quote, r.RateType, r.Date}
+		if !asOf.IsZero() && r.PublishedAt.After(asOf) {
+			continue
+		}
+		k := id{r.Source, r.Base, r.Quote, r.RateType, r.Frequency, r.Date}
 		if cur, ok := best[k]; !ok || !r.PublishedAt.Before(cur.PublishedAt) {
 			best[k] = oracleRate{r, i}
 		}
@@ -234,6 +248,12 @@ func oracleDirect(rates []Rate, cfg FXConfig, from, to string, d time.Time) (ora
 		if typeRank[a.RateType] != typeRank[b.RateType] {
 			return typeRank[a.RateType] < typeRank[b.RateType]
 		}
+		if (a.Frequency == "D") != (b.Frequency == "D") {
+			return a.Frequency == "D"
+		}
+		if a.Frequency != b.Frequency {
+			return a.Frequency < b.Frequency
+		}
 		return a.Base == from && b.Base != from
 	})
 	return oracleLeg{cands[0], from, to}, true
@@ -256,7 +276,7 @@ func oracleConvert(rates []Rate, cfg FXConfig, c string, d time.Time) Conversion
 		return Conversion{Status: FXConverted, Factor: big.NewRat(1, 1), Path: c}
 	}
 	if l, ok := oracleDirect(rates, cfg, c, cfg.Reporting, d); ok {
-		return Conversion{Status: FXConverted, Factor: l.factor(), Date: l.r.Date, Path: l.path()}
+		return Conversion{Status: FXConverted, Factor: l.factor(), Date: l.r.Date, Path: l.path(), KnownFrom: l.r.PublishedAt}
 	}
 	for _, p := range cfg.Pivots {
 		if p == c || p == cfg.Reporting {
@@ -269,7 +289,11 @@ func oracleConvert(rates []Rate, cfg FXConfig, c string, d time.Time) Conversion
 			if l2.r.Date.Before(date) {
 				date = l2.r.Date
 			}
-			return Conversion{Status: FXConverted, Factor: new(big.Rat).Mul(l1.factor(), l2.factor()), Date: date, Path: l1.path() + ";" + l2.path()}
+			known := l1.r.PublishedAt
+			if l2.r.PublishedAt.After(known) {
+				known = l2.r.PublishedAt
+			}
+			return Conversion{Status: FXConverted, Factor: new(big.Rat).Mul(l1.factor(), l2.factor()), Date: date, Path: l1.path() + ";" + l2.path(), KnownFrom: known}
 		}
 	}
 	return Conversion{Status: FXPending}
@@ -289,7 +313,7 @@ func TestConvertProperty(t *testing.T) {
 			qi := (bi + 1 + rng.IntN(len(currencies)-1)) % len(currencies)
 			r := Rate{
 				Source: sources[rng.IntN(len(sources))], Base: currencies[bi], Quote: currencies[qi],
-				RateType: types[rng.IntN(len(types))], Date: t0.AddDate(0, 0, rng.IntN(20)),
+				RateType: types[rng.IntN(len(types))], Frequency: []string{"D", "M"}[rng.IntN(2)], Date: t0.AddDate(0, 0, rng.IntN(20)),
 				Rate:     Decimal{Coef: big.NewInt(rng.Int64N(999999) + 1), Scale: int32(rng.IntN(5))},
 				Quantity: []int64{1, 10, 100}[rng.IntN(3)], PublishedAt: t0.Add(time.Duration(rng.IntN(3)) * time.Hour),
 			}
@@ -329,5 +353,87 @@ func TestConvertProperty(t *testing.T) {
 	}
 	if cases < 2000 || pending < 100 || direct < 100 || triangulated < 50 {
 		t.Fatalf("weak coverage: %d cases, %d pending, %d direct, %d triangulated", cases, pending, direct, triangulated)
+	}
+}
+
+// oracleChain is Chain by brute force: the conversion known at published and at every later
+// publication of any rate, each known from the greatest of published and its rates' PublishedAt,
+// keeping one per distinct time.
+func oracleChain(all []Rate, cfg FXConfig, c string, d, published time.Time) []Known {
+	times := []time.Time{published}
+	for _, r := range all {
+		if r.PublishedAt.After(published) {
+			times = append(times, r.PublishedAt)
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	var out []Known
+	for _, t := range times {
+		conv := oracleConvert(oracleBookAsOf(all, t), cfg, c, d)
+		from := published
+		if conv.KnownFrom.After(from) {
+			from = conv.KnownFrom
+		}
+		if n := len(out); n > 0 && out[n-1].From.Equal(from) {
+			continue
+		}
+		out = append(out, Known{Conversion: conv, From: from})
+	}
+	return out
+}
+
+func TestChainProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	currencies := []string{"EUR", "USD", "KZT", "RUB"}
+	sources := []string{"ecb", "nationalbank.kz", "a"}
+	cases, changes := 0, 0
+	for trial := 0; trial < 300; trial++ {
+		var all []Rate
+		for i := rng.IntN(25); i > 0; i-- {
+			bi := rng.IntN(len(currencies))
+			qi := (bi + 1 + rng.IntN(len(currencies)-1)) % len(currencies)
+			all = append(all, Rate{
+				Source: sources[rng.IntN(len(sources))], Base: currencies[bi], Quote: currencies[qi],
+				RateType: "official", Frequency: []string{"D", "M"}[rng.IntN(2)], Date: t0.AddDate(0, 0, rng.IntN(10)),
+				Rate:     Decimal{Coef: big.NewInt(rng.Int64N(9999) + 1), Scale: int32(rng.IntN(3))},
+				Quantity: 1, PublishedAt: t0.Add(time.Duration(rng.IntN(12)) * time.Hour),
+			})
+		}
+		// The same rates added in two orders give the same chains.
+		b1, b2 := NewRateBook(), NewRateBook()
+		for _, r := range all {
+			b1.Add(r)
+		}
+		for _, i := range rng.Perm(len(all)) {
+			b2.Add(all[i])
+		}
+		cfg := FXConfig{Reporting: "EUR", WindowDays: rng.IntN(5), Pivots: []string{"USD"}}
+		for q := 0; q < 10; q++ {
+			c := currencies[rng.IntN(len(currencies))]
+			d := t0.AddDate(0, 0, rng.IntN(12))
+			pub := t0.Add(time.Duration(rng.IntN(12)) * time.Hour)
+			want := oracleChain(all, cfg, c, d, pub)
+			for _, b := range []*RateBook{b1, b2} {
+				got := b.Chain(cfg, c, d, pub)
+				cases++
+				if len(got) != len(want) {
+					t.Fatalf("trial %d: Chain(%s, %s, %s): %d conversions, oracle %d\n got %+v\nwant %+v", trial, c, d, pub, len(got), len(want), got, want)
+				}
+				for i := range got {
+					g, w := got[i], want[i]
+					if !g.From.Equal(w.From) || g.Status != w.Status || g.Path != w.Path || !g.Date.Equal(w.Date) ||
+						(g.Factor == nil) != (w.Factor == nil) || (g.Factor != nil && g.Factor.Cmp(w.Factor) != 0) {
+						t.Fatalf("trial %d: Chain(%s, %s, %s)[%d]\n got %+v\nwant %+v", trial, c, d, pub, i, g, w)
+					}
+				}
+				if last := got[len(got)-1]; last.Path != b.Convert(cfg, c, d).Path {
+					t.Fatalf("trial %d: the chain does not end with Convert's conversion", trial)
+				}
+			}
+			changes += len(want) - 1
+		}
+	}
+	if cases < 5000 || changes < 300 {
+		t.Fatalf("weak coverage: %d cases, %d changes of knowledge", cases, changes)
 	}
 }
