@@ -32,6 +32,10 @@ import (
 	"github.com/econflow/econflow/transform"
 )
 
+// FXVoid is the fx_status of a stored earlier conversion that is no longer knowledge: one made
+// before a rate published earlier had arrived, which the rates as published never gave.
+const FXVoid = "void"
+
 // Header is a Kafka record header.
 type Header struct {
 	Key   string
@@ -82,6 +86,9 @@ type Batch struct {
 	Wages      []Row
 	Encoded    RowBuffer
 	Rejects    []Reject
+	// Known are earlier conversions of fuel prices and wages (docs/contract.md §5.4), each keyed
+	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
+	Known []Row
 }
 
 // Rows is the number of rows of kind in the batch.
@@ -153,6 +160,9 @@ type Store interface {
 	// Observations returns the stored fuel price and wage rows (latest write of every vintage)
 	// that match q.
 	Observations(ctx context.Context, q ObservationQuery) ([]Row, error)
+	// Known returns the stored earlier conversions (Batch.Known; latest write of each, 'void'
+	// ones included) of fuel prices and wages dated from through to.
+	Known(ctx context.Context, from, to time.Time) ([]Row, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

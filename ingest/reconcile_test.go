@@ -36,6 +36,8 @@ func (s *rateStore) Observations(context.Context, ObservationQuery) ([]Row, erro
 	return nil, nil
 }
 
+func (s *rateStore) Known(context.Context, time.Time, time.Time) ([]Row, error) { return nil, nil }
+
 func (s *rateStore) add(rate string, ingested time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -16,6 +16,14 @@ const (
 	FXPending   = "pending"
 )
 
+// Conversion bases (the fx_basis column): which rate converts an observation.
+const (
+	// FXBasisPoint is a rate dated on or before the observation's date, within the window.
+	FXBasisPoint = "point"
+	// FXBasisPeriodAverage is the publisher's average rate over the observation's period.
+	FXBasisPeriodAverage = "period_average"
+)
+
 // Rate is one fx_rate observation as the RateBook keeps it: Quantity units of Base cost Rate units
 // of Quote on Date (UTC midnight), published at PublishedAt (the vintage).
 type Rate struct {
@@ -240,6 +248,8 @@ type Conversion struct {
 	// KnownFrom is the greatest PublishedAt of the rates used; zero when no rate is used (the
 	// reporting currency itself, or pending).
 	KnownFrom time.Time
+	// Basis is FXBasisPoint or FXBasisPeriodAverage; empty means FXBasisPoint.
+	Basis string
 
 	// prep, when set (by ConvCache), holds what Normalize derives from Factor alone.
 	prep *convPrep
