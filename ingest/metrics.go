@@ -19,7 +19,7 @@ type Metrics struct {
 	Reconverted  prometheus.Counter
 	// ReconvertFailed counts stored observations the reconciler could not re-derive (retried).
 	ReconvertFailed prometheus.Counter
-	Lag          *prometheus.GaugeVec // by topic, partition: end offset − committed offset
+	Lag             *prometheus.GaugeVec // by topic, partition: end offset − committed offset
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).

@@ -47,7 +47,7 @@ type Reconciler struct {
 // storedRateKey identifies one stored rate row.
 type storedRateKey struct {
 	source, base, quote, rateType, frequency string
-	date, publishedAt, ingestedAt int64
+	date, publishedAt, ingestedAt            int64
 }
 
 func keyOf(rt StoredRate) storedRateKey {

@@ -32,9 +32,9 @@ type Rate struct {
 	// its identity, so a monthly average and a daily rate of one date are two rates.
 	Frequency   string
 	Date        time.Time
-	Rate                          Decimal
-	Quantity                      int64
-	PublishedAt                   time.Time
+	Rate        Decimal
+	Quantity    int64
+	PublishedAt time.Time
 }
 
 // RateFromRecord returns the Rate of an fx_rate record.
