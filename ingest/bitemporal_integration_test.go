@@ -212,3 +212,48 @@ func runBitemporalArrivalOrder(t *testing.T, brokers string) {
 		}
 	}
 }
+
+func TestIntegrationEmbeddedPeriodAverageBasis(t *testing.T) {
+	t.Parallel()
+	runPeriodAverageBasis(t, testenv.EmbeddedBroker(t))
+}
+
+func TestIntegrationApacheKafkaPeriodAverageBasis(t *testing.T) {
+	t.Parallel()
+	runPeriodAverageBasis(t, testenv.ApacheKafka(t))
+}
+
+// runPeriodAverageBasis: a monthly wage is converted at the publisher's monthly average rate of
+// its month, not at the last daily rate before its date; a price of the same day, and a monthly
+// wage of a month without an average rate, at the point rate.
+func runPeriodAverageBasis(t *testing.T, brokers string) {
+	e := newEnv(t, brokers, false)
+	c := e.startConsumer(t, nil)
+	defer c.Stop()
+	rate := func(date, freq, value string) testenv.Msg {
+		return testenv.Msg{Kind: "fx_rate", Key: "r", Value: []byte(fmt.Sprintf(`{"kind":"fx_rate","source":"nationalbank.kz","date":%q,"frequency":%q,"base":"EUR","quote":"KZT","rate":%q,"published_at":"2022-02-01T06:00:00Z"}`, date, freq, value))}
+	}
+	wage := func(date, amount string) testenv.Msg {
+		return testenv.Msg{Kind: "wage", Key: "w", Value: []byte(fmt.Sprintf(`{"kind":"wage","source":"stat.gov.kz","date":%q,"frequency":"M","country":"KZ","measure":"average","amount":%q,"currency":"KZT","per":"month","published_at":"2022-03-01T00:00:00Z"}`, date, amount))}
+	}
+	e.publish(rate("2021-12-31", "D", "492.43"), rate("2022-01-01", "M", "493.1"), rate("2022-02-01", "D", "480.5"))
+	waitCount(t, e.store, 3, "fx_rates_history", "")
+	e.publish(wage("2022-01-01", "250000"), wage("2022-02-01", "260000"),
+		testenv.Msg{Kind: "fuel_price", Key: "p", Value: []byte(kzPrice("2022-01-01", "KZ-MAN", "120"))})
+	for _, w := range []struct{ view, where, value, rate, date, basis string }{
+		{"wages", "date = '2022-01-01'", "250000", "493.1", "2022-01-01", "period_average"},
+		{"wages", "date = '2022-02-01'", "260000", "480.5", "2022-02-01", "point"},
+		{"fuel_prices", "date = '2022-01-01'", "120", "492.43", "2021-12-31", "point"},
+	} {
+		col := "amount_eur"
+		if w.view == "fuel_prices" {
+			col = "price_eur"
+		}
+		want := round18(new(big.Rat).Quo(rat(t, w.value), rat(t, w.rate)))
+		testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+			rows := queryText(t, e.store, "SELECT "+textCols(col, "fx_path", "fx_basis")+" FROM "+e.db()+"."+w.view+" WHERE "+w.where)
+			ok := len(rows) == 1 && rows[0][col] == want && rows[0]["fx_basis"] == w.basis && rows[0]["fx_path"] == "KZT>EUR@nationalbank.kz:"+w.date
+			return ok, fmt.Sprintf("%s %s: %v, want %s %s, basis %s, rate of %s", w.view, w.where, rows, col, want, w.basis, w.date)
+		})
+	}
+}

@@ -106,7 +106,13 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			if p.convs == nil || p.convs.Book() != p.Book {
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
-			d, err := transform.NormalizeIn(scratch, rec, p.convs.Convert(rec.Currency, rec.Date))
+			var conv transform.Conversion
+			if rec.Kind == transform.KindWage {
+				conv = p.Book.ConvertRecord(p.FX, rec, time.Time{}) // may take the period-average rate
+			} else {
+				conv = p.convs.Convert(rec.Currency, rec.Date)
+			}
+			d, err := transform.NormalizeIn(scratch, rec, conv)
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue
@@ -160,7 +166,7 @@ func (p *Processor) takeChains() (from, to time.Time, ok bool) {
 // Derive converts and derives one observation with the current rate book. Process does the
 // same through a ConvCache; Derive, used concurrently by the reconciler, does not.
 func (p *Processor) Derive(rec *transform.Record) (transform.Derived, error) {
-	conv := p.Book.Convert(p.FX, rec.Currency, rec.Date)
+	conv := p.Book.ConvertRecord(p.FX, rec, time.Time{})
 	return transform.Normalize(rec, conv)
 }
 

@@ -224,7 +224,7 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 	for i := range rows {
 		row := rows[i]
 		rec := &row.Record
-		chain := r.proc.Book.Chain(r.proc.FX, rec.Currency, rec.Date, rec.PublishedAt)
+		chain := r.proc.Book.Chain(r.proc.FX, rec)
 		ds := make([]transform.Derived, len(chain))
 		var err error
 		for j := range chain {

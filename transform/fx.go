@@ -70,12 +70,36 @@ type FXConfig struct {
 	// SourcePreference breaks ties between rates of the same date: listed sources first, earlier
 	// entries preferred, then unlisted sources in lexicographic order. Default none.
 	SourcePreference []string
+	// PeriodAverage lists the frequencies of wages (flows) converted at the period-average rate:
+	// a rate of the same frequency dated the first day of the wage's period (month, quarter or
+	// year), directly or through a pivot, when one exists; otherwise at the point rate. Default
+	// ["M", "A"]; empty converts every wage at the point rate.
+	PeriodAverage []string
+}
+
+// periodOf returns the frequency whose period-average rate converts r under cfg, and the first
+// day of r's period; "" when r is converted at the point rate.
+func periodOf(cfg FXConfig, r *Record) (string, time.Time) {
+	if r.Kind != KindWage || !slices.Contains(cfg.PeriodAverage, r.Frequency) {
+		return "", time.Time{}
+	}
+	y, m, _ := r.Date.Date()
+	switch r.Frequency {
+	case "M":
+	case "Q":
+		m = (m-1)/3*3 + 1
+	case "A":
+		m = 1
+	default:
+		return "", time.Time{}
+	}
+	return r.Frequency, time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // DefaultFXConfig returns the defaults of docs/contract.md §2.2: EUR, a 7-day window, pivot
-// USD, no source preference.
+// USD, no source preference, monthly and yearly wages at the period-average rate.
 func DefaultFXConfig() FXConfig {
-	return FXConfig{Reporting: "EUR", WindowDays: 7, Pivots: []string{"USD"}}
+	return FXConfig{Reporting: "EUR", WindowDays: 7, Pivots: []string{"USD"}, PeriodAverage: []string{"M", "A"}}
 }
 
 // pairKey is an unordered currency pair (a < b).
@@ -360,6 +384,68 @@ func (b *RateBook) ConvertAsOf(cfg FXConfig, currency string, date, asOf time.Ti
 	return Conversion{Status: FXPending}
 }
 
+// ConvertRecord converts the observation r (fuel_price or wage) as known at asOf (zero: now):
+// at the period-average rate when cfg.PeriodAverage names its frequency and that rate exists
+// (Basis FXBasisPeriodAverage), else as ConvertAsOf (Basis FXBasisPoint).
+func (b *RateBook) ConvertRecord(cfg FXConfig, r *Record, asOf time.Time) Conversion {
+	if freq, start := periodOf(cfg, r); freq != "" {
+		if c := b.convertPeriod(cfg, r.Currency, freq, start, asOf); c.Status == FXConverted {
+			return c
+		}
+	}
+	c := b.ConvertAsOf(cfg, r.Currency, r.Date, asOf)
+	c.Basis = FXBasisPoint
+	return c
+}
+
+// convertPeriod converts currency at the average rates of frequency freq of the period that
+// starts on start: rates of that frequency dated start, chosen among themselves as rule 2 does
+// (directly, else through a pivot); pending when there are none.
+func (b *RateBook) convertPeriod(cfg FXConfig, currency, freq string, start, asOf time.Time) Conversion {
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	if currency == reporting {
+		return Conversion{Status: FXPending}
+	}
+	day := dayNumber(start)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	pick := func(from, to string) (leg, bool) {
+		var chosen *bookEntry
+		list := b.list(from, to)
+		i := sort.Search(len(list), func(i int) bool { return list[i].day >= day })
+		for ; i < len(list) && list[i].day == day; i++ {
+			if e := list[i]; e.Frequency == freq && e.current(asOf) && (chosen == nil || better(cfg, from, e, chosen)) {
+				chosen = e
+			}
+		}
+		return leg{e: chosen, from: from, to: to}, chosen != nil
+	}
+	if l, ok := pick(currency, reporting); ok {
+		return Conversion{Status: FXConverted, Factor: cloneRat(l.factor()), Date: l.e.Date, Path: l.path(),
+			KnownFrom: l.e.PublishedAt, Basis: FXBasisPeriodAverage}
+	}
+	for _, p := range cfg.Pivots {
+		if p == currency || p == reporting {
+			continue
+		}
+		l1, ok1 := pick(currency, p)
+		l2, ok2 := pick(p, reporting)
+		if !ok1 || !ok2 {
+			continue
+		}
+		known := l1.e.PublishedAt
+		if l2.e.PublishedAt.After(known) {
+			known = l2.e.PublishedAt
+		}
+		return Conversion{Status: FXConverted, Factor: mulRat(l1.factor(), l2.factor()), Date: l1.e.Date,
+			Path: l1.path() + ";" + l2.path(), KnownFrom: known, Basis: FXBasisPeriodAverage}
+	}
+	return Conversion{Status: FXPending}
+}
+
 // A Known is one conversion of an observation as it was known from a time on.
 type Known struct {
 	Conversion
@@ -368,15 +454,15 @@ type Known struct {
 	From time.Time
 }
 
-// Chain returns the conversions of an observation in currency on date, published at published,
-// as they were known over time, oldest first: the conversion known at published, then each
-// different one that the publication of a later rate vintage made known, each with the time it
-// became known (docs/contract.md §5.4). The last one is Convert's. Every element's From is
+// Chain returns the conversions of the observation r (fuel_price or wage) as they were known
+// over time, oldest first: the conversion known at r's published_at, then each different one
+// that the publication of a later rate vintage made known, each with the time it became known
+// (docs/contract.md §5.4). The last one is ConvertRecord's now. Every element's From is
 // greater than the previous one's; the result depends only on the rates held, not on the order
 // in which they were added.
-func (b *RateBook) Chain(cfg FXConfig, currency string, date, published time.Time) []Known {
-	published = published.UTC()
-	times := b.publications(cfg, currency, date, published)
+func (b *RateBook) Chain(cfg FXConfig, r *Record) []Known {
+	published := r.PublishedAt.UTC()
+	times := b.publications(cfg, r, published)
 	out := make([]Known, 0, 1+len(times))
 	add := func(c Conversion) {
 		from := published
@@ -389,21 +475,22 @@ func (b *RateBook) Chain(cfg FXConfig, currency string, date, published time.Tim
 		}
 		out = append(out, Known{Conversion: c, From: from})
 	}
-	add(b.ConvertAsOf(cfg, currency, date, published))
+	add(b.ConvertRecord(cfg, r, published))
 	for _, t := range times {
-		add(b.ConvertAsOf(cfg, currency, date, t))
+		add(b.ConvertRecord(cfg, r, t))
 	}
 	return out
 }
 
 // publications returns, sorted and without repeats, the PublishedAt values after published of
-// the vintages of every rate the conversion of currency on date could use: the times at which
-// what is known of that conversion can change.
-func (b *RateBook) publications(cfg FXConfig, currency string, date, published time.Time) []time.Time {
+// the vintages of every rate the conversion of r could use: the times at which what is known of
+// that conversion can change.
+func (b *RateBook) publications(cfg FXConfig, r *Record, published time.Time) []time.Time {
 	reporting := cfg.Reporting
 	if reporting == "" {
 		reporting = "EUR"
 	}
+	currency := r.Currency
 	if currency == reporting {
 		return nil
 	}
@@ -411,7 +498,11 @@ func (b *RateBook) publications(cfg FXConfig, currency string, date, published t
 	if window < 0 {
 		window = 0
 	}
-	day := dayNumber(date)
+	day := dayNumber(r.Date)
+	days := [][2]int64{{day - window, day}}
+	if freq, start := periodOf(cfg, r); freq != "" {
+		days = append(days, [2]int64{dayNumber(start), dayNumber(start)})
+	}
 	pairs := [][2]string{{currency, reporting}}
 	for _, p := range cfg.Pivots {
 		if p != currency && p != reporting {
@@ -422,10 +513,12 @@ func (b *RateBook) publications(cfg FXConfig, currency string, date, published t
 	b.mu.RLock()
 	for _, pr := range pairs {
 		list := b.list(pr[0], pr[1])
-		i := sort.Search(len(list), func(i int) bool { return list[i].day >= day-window })
-		for ; i < len(list) && list[i].day <= day; i++ {
-			if t := list[i].PublishedAt; t.After(published) {
-				times = append(times, t.UTC())
+		for _, span := range days {
+			i := sort.Search(len(list), func(i int) bool { return list[i].day >= span[0] })
+			for ; i < len(list) && list[i].day <= span[1]; i++ {
+				if t := list[i].PublishedAt; t.After(published) {
+					times = append(times, t.UTC())
+				}
 			}
 		}
 	}
@@ -434,8 +527,8 @@ func (b *RateBook) publications(cfg FXConfig, currency string, date, published t
 	return slices.CompactFunc(times, func(a, b time.Time) bool { return a.Equal(b) })
 }
 
-// best chooses the rate for from→to on day per rule 2, among the vintages known at asOf. The
-// caller holds the read lock.
+// best chooses the rate for from→to on day per rule 2, among the vintages known at asOf and not
+// period averages. The caller holds the read lock.
 func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64, asOf time.Time) (leg, bool) {
 	list := b.list(from, to)
 	// Last entry with e.day <= day.
@@ -447,7 +540,7 @@ func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64, asOf t
 		if chosen != nil && e.day < latest {
 			break
 		}
-		if !e.current(asOf) {
+		if !e.current(asOf) || periodAverageRate(e.Frequency) {
 			continue
 		}
 		if chosen == nil || better(cfg, from, e, chosen) {
@@ -458,6 +551,12 @@ func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64, asOf t
 		return leg{}, false
 	}
 	return leg{e: chosen, from: from, to: to}, true
+}
+
+// periodAverageRate reports whether a rate of frequency freq is a period average (monthly,
+// quarterly, yearly): it converts at the period-average basis only, never as a point rate.
+func periodAverageRate(freq string) bool {
+	return freq == "M" || freq == "Q" || freq == "A"
 }
 
 // better reports whether a beats b among same-day rates for conversion out of from.

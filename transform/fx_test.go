@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -212,13 +213,16 @@ type oracleLeg struct {
 
 func oracleDirect(rates []Rate, cfg FXConfig, from, to string, d time.Time) (oracleLeg, bool) {
 	var cands []Rate
-	lo := d.AddDate(0, 0, -cfg.WindowDays)
+	lo := d.AddDate(0, 0, -max(cfg.WindowDays, 0))
 	for _, r := range rates {
 		if !((r.Base == from && r.Quote == to) || (r.Base == to && r.Quote == from)) {
 			continue
 		}
 		if r.Date.Before(lo) || r.Date.After(d) {
 			continue
+		}
+		if (r.Frequency == "M" || r.Frequency == "Q" || r.Frequency == "A") && cfg.WindowDays >= 0 {
+			continue // a period average is no point rate
 		}
 		cands = append(cands, r)
 	}
@@ -356,20 +360,48 @@ func TestConvertProperty(t *testing.T) {
 	}
 }
 
+// oracleConvertRecord is ConvertRecord by brute force over the rates known: for a wage whose
+// frequency cfg.PeriodAverage names, the rates of that frequency dated the first day of its
+// period, converted as on that day with a same-day window; else oracleConvert.
+func oracleConvertRecord(rates []Rate, cfg FXConfig, r *Record) Conversion {
+	if r.Kind == KindWage && slices.Contains(cfg.PeriodAverage, r.Frequency) && r.Currency != cfg.Reporting {
+		start := time.Date(r.Date.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		if r.Frequency == "M" {
+			start = time.Date(r.Date.Year(), r.Date.Month(), 1, 0, 0, 0, 0, time.UTC)
+		}
+		var period []Rate
+		for _, x := range rates {
+			if x.Frequency == r.Frequency && x.Date.Equal(start) {
+				period = append(period, x)
+			}
+		}
+		pcfg := cfg
+		pcfg.WindowDays = -1 // the same day, period averages allowed (see oracleDirect)
+		if c := oracleConvert(period, pcfg, r.Currency, start); c.Status == FXConverted {
+			c.Basis = FXBasisPeriodAverage
+			return c
+		}
+	}
+	c := oracleConvert(rates, cfg, r.Currency, r.Date)
+	c.Basis = FXBasisPoint
+	return c
+}
+
 // oracleChain is Chain by brute force: the conversion known at published and at every later
 // publication of any rate, each known from the greatest of published and its rates' PublishedAt,
 // keeping one per distinct time.
-func oracleChain(all []Rate, cfg FXConfig, c string, d, published time.Time) []Known {
+func oracleChain(all []Rate, cfg FXConfig, r *Record) []Known {
+	published := r.PublishedAt
 	times := []time.Time{published}
-	for _, r := range all {
-		if r.PublishedAt.After(published) {
-			times = append(times, r.PublishedAt)
+	for _, x := range all {
+		if x.PublishedAt.After(published) {
+			times = append(times, x.PublishedAt)
 		}
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	var out []Known
 	for _, t := range times {
-		conv := oracleConvert(oracleBookAsOf(all, t), cfg, c, d)
+		conv := oracleConvertRecord(oracleBookAsOf(all, t), cfg, r)
 		from := published
 		if conv.KnownFrom.After(from) {
 			from = conv.KnownFrom
@@ -386,18 +418,29 @@ func TestChainProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	currencies := []string{"EUR", "USD", "KZT", "RUB"}
 	sources := []string{"ecb", "nationalbank.kz", "a"}
-	cases, changes := 0, 0
-	for trial := 0; trial < 300; trial++ {
+	freqs := []string{"D", "D", "M", "A"}
+	cases, changes, periodAverage := 0, 0, 0
+	for trial := 0; trial < 400; trial++ {
 		var all []Rate
 		for i := rng.IntN(25); i > 0; i-- {
 			bi := rng.IntN(len(currencies))
 			qi := (bi + 1 + rng.IntN(len(currencies)-1)) % len(currencies)
 			all = append(all, Rate{
 				Source: sources[rng.IntN(len(sources))], Base: currencies[bi], Quote: currencies[qi],
-				RateType: "official", Frequency: []string{"D", "M"}[rng.IntN(2)], Date: t0.AddDate(0, 0, rng.IntN(10)),
+				RateType: "official", Frequency: freqs[rng.IntN(len(freqs))], Date: t0.AddDate(0, 0, rng.IntN(10)/3*3),
 				Rate:     Decimal{Coef: big.NewInt(rng.Int64N(9999) + 1), Scale: int32(rng.IntN(3))},
 				Quantity: 1, PublishedAt: t0.Add(time.Duration(rng.IntN(12)) * time.Hour),
 			})
+			// Two different vintages published at the same time: the one stored last wins,
+			// which depends on the order; keep only the first.
+			last := all[len(all)-1]
+			for _, x := range all[:len(all)-1] {
+				if x.Source == last.Source && x.Base == last.Base && x.Quote == last.Quote && x.Frequency == last.Frequency &&
+					x.Date.Equal(last.Date) && x.PublishedAt.Equal(last.PublishedAt) {
+					all = all[:len(all)-1]
+					break
+				}
+			}
 		}
 		// The same rates added in two orders give the same chains.
 		b1, b2 := NewRateBook(), NewRateBook()
@@ -408,32 +451,46 @@ func TestChainProperty(t *testing.T) {
 			b2.Add(all[i])
 		}
 		cfg := FXConfig{Reporting: "EUR", WindowDays: rng.IntN(5), Pivots: []string{"USD"}}
+		if rng.IntN(2) == 0 {
+			cfg.PeriodAverage = []string{"M", "A"}
+		}
 		for q := 0; q < 10; q++ {
-			c := currencies[rng.IntN(len(currencies))]
-			d := t0.AddDate(0, 0, rng.IntN(12))
-			pub := t0.Add(time.Duration(rng.IntN(12)) * time.Hour)
-			want := oracleChain(all, cfg, c, d, pub)
+			rec := &Record{Kind: KindFuelPrice, Frequency: "D", Currency: currencies[rng.IntN(len(currencies))],
+				Date: t0.AddDate(0, 0, rng.IntN(12)), PublishedAt: t0.Add(time.Duration(rng.IntN(12)) * time.Hour)}
+			if rng.IntN(2) == 0 {
+				rec.Kind, rec.Frequency = KindWage, freqs[rng.IntN(len(freqs))]
+			}
+			want := oracleChain(all, cfg, rec)
 			for _, b := range []*RateBook{b1, b2} {
-				got := b.Chain(cfg, c, d, pub)
+				got := b.Chain(cfg, rec)
 				cases++
 				if len(got) != len(want) {
-					t.Fatalf("trial %d: Chain(%s, %s, %s): %d conversions, oracle %d\n got %+v\nwant %+v", trial, c, d, pub, len(got), len(want), got, want)
+					t.Fatalf("trial %d: Chain(%+v): %d conversions, oracle %d\n got %+v\nwant %+v", trial, rec, len(got), len(want), got, want)
 				}
 				for i := range got {
 					g, w := got[i], want[i]
-					if !g.From.Equal(w.From) || g.Status != w.Status || g.Path != w.Path || !g.Date.Equal(w.Date) ||
+					if !g.From.Equal(w.From) || g.Status != w.Status || g.Path != w.Path || !g.Date.Equal(w.Date) || g.Basis != w.Basis ||
 						(g.Factor == nil) != (w.Factor == nil) || (g.Factor != nil && g.Factor.Cmp(w.Factor) != 0) {
-						t.Fatalf("trial %d: Chain(%s, %s, %s)[%d]\n got %+v\nwant %+v", trial, c, d, pub, i, g, w)
+						t.Errorf("trial %d: Chain(%+v)[%d]\n got %+v\nwant %+v", trial, rec, i, g, w)
+					}
+					if t.Failed() {
+						for _, x := range all {
+							t.Logf("%s %s>%s %s %s %s published %s", x.Source, x.Base, x.Quote, x.Frequency, x.Date.Format("01-02"), x.Rate.String(), x.PublishedAt.Format("15:04"))
+						}
+						t.FailNow()
+					}
+					if g.Basis == FXBasisPeriodAverage && g.Status == FXConverted {
+						periodAverage++
 					}
 				}
-				if last := got[len(got)-1]; last.Path != b.Convert(cfg, c, d).Path {
-					t.Fatalf("trial %d: the chain does not end with Convert's conversion", trial)
+				if last, now := got[len(got)-1], b.ConvertRecord(cfg, rec, time.Time{}); last.Path != now.Path || last.Basis != now.Basis {
+					t.Fatalf("trial %d: the chain does not end with ConvertRecord's conversion", trial)
 				}
 			}
 			changes += len(want) - 1
 		}
 	}
-	if cases < 5000 || changes < 300 {
-		t.Fatalf("weak coverage: %d cases, %d changes of knowledge", cases, changes)
+	if cases < 5000 || changes < 300 || periodAverage < 100 {
+		t.Fatalf("weak coverage: %d cases, %d changes of knowledge, %d period-average conversions", cases, changes, periodAverage)
 	}
 }

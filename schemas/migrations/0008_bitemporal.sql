@@ -88,6 +88,147 @@ CREATE TABLE IF NOT EXISTS econ.wages_known (
 ) ENGINE = ReplacingMergeTree(_version)
 ORDER BY (country, region, measure, basis, per, currency, source, frequency, date, published_at, known_from);
 
+-- The latest and history views of 0005 again, with fx_basis after fx_status; unchanged
+-- otherwise (fuel_prices_monthly reads fuel_prices, so it is dropped first and created again
+-- as it was).
+DROP TABLE IF EXISTS econ.fuel_prices_monthly;
+DROP TABLE IF EXISTS econ.fuel_prices;
+DROP TABLE IF EXISTS econ.fuel_prices_history;
+DROP TABLE IF EXISTS econ.wages;
+DROP TABLE IF EXISTS econ.wages_history;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices AS
+SELECT source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status,
+       _published_at AS published_at, _record_id AS record_id, _attributes AS attributes
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
+           argMax(price, (published_at, _version)) AS _price,
+           argMax(unit_mult, (published_at, _version)) AS _unit_mult,
+           argMax(price_per_litre, (published_at, _version)) AS _price_per_litre,
+           argMax(price_per_kg, (published_at, _version)) AS _price_per_kg,
+           argMax(price_eur, (published_at, _version)) AS _price_eur,
+           argMax(price_per_litre_eur, (published_at, _version)) AS _price_per_litre_eur,
+           argMax(price_per_kg_eur, (published_at, _version)) AS _price_per_kg_eur,
+           argMax(fx_rate, (published_at, _version)) AS _fx_rate,
+           argMax(fx_date, (published_at, _version)) AS _fx_date,
+           argMax(fx_path, (published_at, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, _version)) AS _fx_basis,
+           argMax(status, (published_at, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(record_id, (published_at, _version)) AS _record_id,
+           argMax(attributes, (published_at, _version)) AS _attributes
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+);
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_history AS
+SELECT source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status,
+       published_at, _record_id AS record_id, _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at,
+           argMax(price, _version) AS _price,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(price_per_litre, _version) AS _price_per_litre,
+           argMax(price_per_kg, _version) AS _price_per_kg,
+           argMax(price_eur, _version) AS _price_eur,
+           argMax(price_per_litre_eur, _version) AS _price_per_litre_eur,
+           argMax(price_per_kg_eur, _version) AS _price_per_kg_eur,
+           argMax(fx_rate, _version) AS _fx_rate,
+           argMax(fx_date, _version) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(fx_basis, _version) AS _fx_basis,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at
+);
+
+CREATE VIEW IF NOT EXISTS econ.wages AS
+SELECT source, country, region, measure, basis, per, frequency, date, _amount AS amount, currency,
+       _unit_mult AS unit_mult, _amount_eur AS amount_eur, _monthly_amount AS monthly_amount,
+       _monthly_amount_eur AS monthly_amount_eur, _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path,
+       _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status, _published_at AS published_at, _record_id AS record_id,
+       _attributes AS attributes
+FROM
+(
+    SELECT country, region, measure, basis, per, currency, source, frequency, date,
+           argMax(amount, (published_at, _version)) AS _amount,
+           argMax(unit_mult, (published_at, _version)) AS _unit_mult,
+           argMax(amount_eur, (published_at, _version)) AS _amount_eur,
+           argMax(monthly_amount, (published_at, _version)) AS _monthly_amount,
+           argMax(monthly_amount_eur, (published_at, _version)) AS _monthly_amount_eur,
+           argMax(fx_rate, (published_at, _version)) AS _fx_rate,
+           argMax(fx_date, (published_at, _version)) AS _fx_date,
+           argMax(fx_path, (published_at, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, _version)) AS _fx_basis,
+           argMax(status, (published_at, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(record_id, (published_at, _version)) AS _record_id,
+           argMax(attributes, (published_at, _version)) AS _attributes
+    FROM econ.wages_data
+    GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+);
+
+CREATE VIEW IF NOT EXISTS econ.wages_history AS
+SELECT source, country, region, measure, basis, per, frequency, date, _amount AS amount, currency,
+       _unit_mult AS unit_mult, _amount_eur AS amount_eur, _monthly_amount AS monthly_amount,
+       _monthly_amount_eur AS monthly_amount_eur, _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path,
+       _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status, published_at, _record_id AS record_id,
+       _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at
+FROM
+(
+    SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at,
+           argMax(amount, _version) AS _amount,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(amount_eur, _version) AS _amount_eur,
+           argMax(monthly_amount, _version) AS _monthly_amount,
+           argMax(monthly_amount_eur, _version) AS _monthly_amount_eur,
+           argMax(fx_rate, _version) AS _fx_rate,
+           argMax(fx_date, _version) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(fx_basis, _version) AS _fx_basis,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.wages_data
+    GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at
+);
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_monthly AS
+SELECT toStartOfMonth(date) AS month, country, region, product, tax_basis,
+       count() AS observations,
+       if(count(price_per_litre_eur) = 0, NULL,
+          sum(price_per_litre_eur) / toDecimal128(greatest(count(price_per_litre_eur), 1), 0)) AS avg_price_per_litre_eur,
+       min(price_per_litre_eur) AS min_price_per_litre_eur,
+       max(price_per_litre_eur) AS max_price_per_litre_eur
+FROM econ.fuel_prices
+GROUP BY month, country, region, product, tax_basis;
+
 -- The as-of views: the latest view's columns (and fx_basis) plus known_from and known_until, one
 -- row per interval of knowledge. Per identity (the latest view's group), the rows are the
 -- current conversion of every vintage (the *_data table, by its latest write) and the earlier
