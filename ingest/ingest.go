@@ -13,16 +13,17 @@
 // (topic, partition, offset) — so the at-least-once re-delivery after a crash or rebalance never
 // shows a record twice.
 //
-// Currency conversion over time: each consumer keeps a RateBook of every stored rate (latest
-// vintage per rate identity). A batch's rates enter the book before its observations are
+// Currency conversion over time: each consumer keeps a RateBook of every stored rate (every
+// vintage of every rate identity). A batch's rates enter the book before its observations are
 // converted. An observation without a usable rate is stored as pending. The Reconciler then
 // keeps stored conversions true: on start, after each batch that changed the book, and every few
 // seconds it loads the rates stored since its last pass (so rates consumed by other members of the
 // group are learned too), and re-derives every pending row and every row dated within the
 // staleness window after a changed rate; a row whose derived values changed is written again
-// with the same identity and published_at and its version plus one, which replaces it in every
-// view. Late rates, revised rates, any arrival order, any partition and restarts all end in the
-// same state: the one the stored rates determine.
+// with the same identity and published_at and its version plus one, which replaces it in the
+// latest and history views. The conversions a row had before, as the rates were published, are
+// stored apart (Batch.Known) for the as-of views. Late rates, revised rates, any arrival order,
+// any partition and restarts all end in the same state: the one the stored rates determine.
 package ingest
 
 import (

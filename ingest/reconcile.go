@@ -22,7 +22,9 @@ import (
 // re-derives the stored observations that a changed rate can affect: every pending row, and every
 // row dated within the staleness window after a changed rate's date. A row whose derived values
 // differ is written again with the same identity and published_at and its version plus one, which
-// replaces it in every view but loses to any delivery stored meanwhile. Since each pass reads what is stored, the order in which prices and
+// replaces it in the latest and history views but loses to any delivery stored meanwhile; the
+// conversions it had before, as the rates were published, are stored as earlier conversions
+// (see rederive). Since each pass reads what is stored, the order in which prices and
 // rates arrive, their partitions and restarts do not matter: the next pass after both are stored
 // converts the price.
 type Reconciler struct {
