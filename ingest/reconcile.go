@@ -135,6 +135,15 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		fresh++
 		if !first || rt.IngestedAt.After(started.Add(-StartupLookback)) {
 			r.widen(rt.Date)
+			// A period average converts the wages of its whole period (see FXConfig.PeriodAverage).
+			switch rt.Frequency {
+			case "M":
+				r.widen(rt.Date.AddDate(0, 1, -1))
+			case "Q":
+				r.widen(rt.Date.AddDate(0, 3, -1))
+			case "A":
+				r.widen(rt.Date.AddDate(1, 0, -1))
+			}
 		}
 	}
 	// Observations whose conversion became known after they were published (stored since the
