@@ -138,6 +138,8 @@ func (m *memStore) Observations(context.Context, ObservationQuery) ([]Row, error
 	return nil, nil
 }
 
+func (m *memStore) Known(context.Context, time.Time, time.Time) ([]Row, error) { return nil, nil }
+
 func (m *memStore) Ping(context.Context) error { return nil }
 
 type memDead struct{ n int }

@@ -13,16 +13,17 @@
 // (topic, partition, offset) — so the at-least-once re-delivery after a crash or rebalance never
 // shows a record twice.
 //
-// Currency conversion over time: each consumer keeps a RateBook of every stored rate (latest
-// vintage per rate identity). A batch's rates enter the book before its observations are
+// Currency conversion over time: each consumer keeps a RateBook of every stored rate (every
+// vintage of every rate identity). A batch's rates enter the book before its observations are
 // converted. An observation without a usable rate is stored as pending. The Reconciler then
 // keeps stored conversions true: on start, after each batch that changed the book, and every few
 // seconds it loads the rates stored since its last pass (so rates consumed by other members of the
 // group are learned too), and re-derives every pending row and every row dated within the
 // staleness window after a changed rate; a row whose derived values changed is written again
-// with the same identity and published_at and its version plus one, which replaces it in every
-// view. Late rates, revised rates, any arrival order, any partition and restarts all end in the
-// same state: the one the stored rates determine.
+// with the same identity and published_at and its version plus one, which replaces it in the
+// latest and history views. The conversions a row had before, as the rates were published, are
+// stored apart (Batch.Known) for the as-of views. Late rates, revised rates, any arrival order,
+// any partition and restarts all end in the same state: the one the stored rates determine.
 package ingest
 
 import (
@@ -31,6 +32,10 @@ import (
 
 	"github.com/econflow/econflow/transform"
 )
+
+// FXVoid is the fx_status of a stored earlier conversion that is no longer knowledge: one made
+// before a rate published earlier had arrived, which the rates as published never gave.
+const FXVoid = "void"
 
 // Header is a Kafka record header.
 type Header struct {
@@ -83,6 +88,9 @@ type Batch struct {
 	Indicators []Row
 	Encoded    RowBuffer
 	Rejects    []Reject
+	// Known are earlier conversions of fuel prices and wages (docs/contract.md §5.4), each keyed
+	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
+	Known []Row
 }
 
 // Rows is the number of rows of kind in the batch.
@@ -156,6 +164,9 @@ type Store interface {
 	// Observations returns the stored fuel price, wage and currency-unit indicator rows (latest write of every vintage)
 	// that match q.
 	Observations(ctx context.Context, q ObservationQuery) ([]Row, error)
+	// Known returns the stored earlier conversions (Batch.Known; latest write of each, 'void'
+	// ones included) of fuel prices and wages dated from through to.
+	Known(ctx context.Context, from, to time.Time) ([]Row, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

@@ -17,7 +17,9 @@ type Metrics struct {
 	Errors       *prometheus.CounterVec // by operation and class (ErrorClass)
 	BatchSeconds prometheus.Histogram
 	Reconverted  prometheus.Counter
-	Lag          *prometheus.GaugeVec // by topic, partition: end offset − committed offset
+	// ReconvertFailed counts stored observations the reconciler could not re-derive (retried).
+	ReconvertFailed prometheus.Counter
+	Lag             *prometheus.GaugeVec // by topic, partition: end offset − committed offset
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -38,11 +40,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time to process, store and commit one batch.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		Reconverted: prometheus.NewCounter(prometheus.CounterOpts{Name: "econflow_rows_reconverted_total",
 			Help: "Stored observations re-converted after a rate arrived or was revised."}),
+		ReconvertFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "econflow_rows_reconvert_failed_total",
+			Help: "Stored observations the reconciler could not re-derive; each is tried again at the next pass."}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "econflow_consumer_lag",
 			Help: "Messages not yet committed: end offset minus committed offset."}, []string{"topic", "partition"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Consumed, m.Written, m.Rejected, m.Retries, m.Errors, m.BatchSeconds, m.Reconverted, m.Lag)
+		reg.MustRegister(m.Consumed, m.Written, m.Rejected, m.Retries, m.Errors, m.BatchSeconds, m.Reconverted, m.ReconvertFailed, m.Lag)
 	}
 	return m
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/econflow/econflow/transform"
@@ -17,6 +18,11 @@ type Processor struct {
 	// NewBuffer, when set, makes the RowBuffer each batch's rows are encoded into as they are
 	// made (Batch.Encoded); otherwise rows are kept as Row values.
 	NewBuffer func() RowBuffer
+
+	// chainMu guards chainFrom and chainTo: the dates of the observations processed since the
+	// reconciler last asked (takeChains) whose conversion became known after their published_at.
+	chainMu            sync.Mutex
+	chainFrom, chainTo time.Time
 
 	dec     transform.Decoder
 	row     Row                  // scratch of Process
@@ -39,7 +45,9 @@ var (
 
 // Process decodes msgs into a batch. Rates in the batch are added to the book before any
 // observation is converted, so a price and its rate in one batch convert at once. It reports
-// whether the book changed, i.e. whether stored observations may need re-conversion.
+// whether the book changed, i.e. whether stored observations may need re-conversion, or an
+// observation was converted with a rate published after it (whose earlier conversions the
+// reconciler records).
 // version is the write version of the batch's first row; later rows get later versions.
 // Process is not safe for concurrent use (Derive is).
 //
@@ -98,12 +106,24 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			if p.convs == nil || p.convs.Book() != p.Book {
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
-			d, err := transform.NormalizeIn(scratch, rec, p.convs.Convert(rec.Currency, rec.Date))
+			var conv transform.Conversion
+			if rec.Kind == transform.KindWage {
+				conv = p.Book.ConvertRecord(p.FX, rec, time.Time{}) // may take the period-average rate
+			} else {
+				conv = p.convs.Convert(rec.Currency, rec.Date)
+			}
+			d, err := transform.NormalizeIn(scratch, rec, conv)
 			if err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
 				continue
 			}
 			row.Derived = d
+			if d.KnownFrom.After(rec.PublishedAt) {
+				// Converted with a rate published after it: it was known unconverted (or
+				// otherwise converted) before, which the reconciler records.
+				p.noteChain(rec.Date)
+				ratesChanged = true
+			}
 		}
 		if b.Encoded != nil {
 			if err := b.Encoded.Add(row); err != nil {
@@ -125,10 +145,30 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	return ratesChanged
 }
 
+func (p *Processor) noteChain(d time.Time) {
+	p.chainMu.Lock()
+	defer p.chainMu.Unlock()
+	if p.chainFrom.IsZero() || d.Before(p.chainFrom) {
+		p.chainFrom = d
+	}
+	if p.chainTo.IsZero() || d.After(p.chainTo) {
+		p.chainTo = d
+	}
+}
+
+// takeChains returns and forgets the dates noted by noteChain; ok is false when there are none.
+func (p *Processor) takeChains() (from, to time.Time, ok bool) {
+	p.chainMu.Lock()
+	defer p.chainMu.Unlock()
+	from, to = p.chainFrom, p.chainTo
+	p.chainFrom, p.chainTo = time.Time{}, time.Time{}
+	return from, to, !from.IsZero()
+}
+
 // Derive converts and derives one observation with the current rate book. Process does the
 // same through a ConvCache; Derive, used concurrently by the reconciler, does not.
 func (p *Processor) Derive(rec *transform.Record) (transform.Derived, error) {
-	conv := p.Book.Convert(p.FX, rec.Currency, rec.Date)
+	conv := p.Book.ConvertRecord(p.FX, rec, time.Time{})
 	return transform.Normalize(rec, conv)
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"math/big"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +24,9 @@ import (
 // re-derives the stored observations that a changed rate can affect: every pending row, and every
 // row dated within the staleness window after a changed rate's date. A row whose derived values
 // differ is written again with the same identity and published_at and its version plus one, which
-// replaces it in every view but loses to any delivery stored meanwhile. Since each pass reads what is stored, the order in which prices and
+// replaces it in the latest and history views but loses to any delivery stored meanwhile; the
+// conversions it had before, as the rates were published, are stored as earlier conversions
+// (see rederive). Since each pass reads what is stored, the order in which prices and
 // rates arrive, their partitions and restarts do not matter: the next pass after both are stored
 // converts the price.
 type Reconciler struct {
@@ -48,6 +52,8 @@ type Reconciler struct {
 	mu      sync.Mutex
 	windows []learnedWindow
 	written uint64 // the greatest Learned of a written batch
+	// retryFrom and retryTo span the dates of the observations the last pass failed to re-derive.
+	retryFrom, retryTo time.Time
 }
 
 // learnedWindow is the dates of the rates one pass learned from the store, with that pass's
@@ -67,12 +73,12 @@ const maxLearnedWindows = 32
 
 // storedRateKey identifies one stored rate row.
 type storedRateKey struct {
-	source, base, quote, rateType string
-	date, publishedAt, ingestedAt int64
+	source, base, quote, rateType, frequency string
+	date, publishedAt, ingestedAt            int64
 }
 
 func keyOf(rt StoredRate) storedRateKey {
-	return storedRateKey{rt.Source, rt.Base, rt.Quote, rt.RateType, rt.Date.Unix(), rt.PublishedAt.UnixNano(), rt.IngestedAt.UnixNano()}
+	return storedRateKey{rt.Source, rt.Base, rt.Quote, rt.RateType, rt.Frequency, rt.Date.Unix(), rt.PublishedAt.UnixNano(), rt.IngestedAt.UnixNano()}
 }
 
 // ReconcileMargin is how far before its last pass a reconciler looks for newly stored rates, to
@@ -239,6 +245,15 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 		fresh++
 		if !first || rt.IngestedAt.After(started.Add(-StartupLookback)) {
 			r.widen(rt.Date)
+			// A period average converts the wages of its whole period (see FXConfig.PeriodAverage).
+			switch rt.Frequency {
+			case "M":
+				r.widen(rt.Date.AddDate(0, 1, -1))
+			case "Q":
+				r.widen(rt.Date.AddDate(0, 3, -1))
+			case "A":
+				r.widen(rt.Date.AddDate(1, 0, -1))
+			}
 		}
 	}
 	if !learnedFrom.IsZero() {
@@ -247,6 +262,19 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 	if !againFrom.IsZero() {
 		r.widen(againFrom)
 		r.widen(againTo)
+	}
+	// Observations whose conversion became known after they were published (stored since the
+	// last pass) may have earlier conversions to record; so may those a pass failed to re-derive.
+	if from, to, ok := r.proc.takeChains(); ok {
+		r.widen(from)
+		r.widen(to)
+		fresh++
+	}
+	if !r.retryFrom.IsZero() {
+		r.widen(r.retryFrom)
+		r.widen(r.retryTo)
+		r.retryFrom, r.retryTo = time.Time{}, time.Time{}
+		fresh++
 	}
 	if !first && fresh == 0 && againFrom.IsZero() {
 		// No rate was stored since the last pass: no stored conversion can have changed.
@@ -262,33 +290,16 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	var b Batch
-	now := time.Now().UTC().Truncate(time.Second)
-	for i := range rows {
-		row := rows[i]
-		d, err := r.proc.Derive(&row.Record)
-		if err != nil || sameDerived(d, row.Derived) {
-			continue
-		}
-		// One more than the version read: it replaces the row it re-derives, but never a
-		// delivery stored after that read, whose version (its write time in nanoseconds) is
-		// far greater.
-		row.Derived, row.IngestedAt, row.Version = d, now, row.Version+1
-		switch row.Record.Kind {
-		case transform.KindFuelPrice:
-			b.FuelPrices = append(b.FuelPrices, row)
-		case transform.KindIndicator:
-			b.Indicators = append(b.Indicators, row)
-		default:
-			b.Wages = append(b.Wages, row)
-		}
+	b, err := r.rederive(ctx, rows)
+	if err != nil {
+		return err
 	}
-	if b.Len() > 0 {
+	if b.Len() > 0 || len(b.Known) > 0 {
 		if err := r.store.WriteBatch(ctx, &b); err != nil {
 			return err
 		}
 		r.metrics.Reconverted.Add(float64(b.Len()))
-		r.log.Info("re-converted stored observations", "rows", b.Len(), "examined", len(rows))
+		r.log.Info("re-converted stored observations", "rows", b.Len(), "earlier_conversions", len(b.Known), "examined", len(rows))
 	}
 	r.since = started.Add(-ReconcileMargin)
 	r.changedFrom, r.changedTo = time.Time{}, time.Time{}
@@ -308,6 +319,122 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 	return nil
 }
 
+// rederive makes stored observations agree with the rate book: for each row, the conversions it
+// had as the rates were published (RateBook.Chain). The last one is the row itself: written
+// again with its version plus one if it differs. The earlier ones are the row's stored earlier
+// conversions: each missing or different one is written, and a stored one that is not among
+// them is written again as void (an observation converted before a rate published earlier had
+// arrived). A row that cannot be derived is counted, logged and tried again next pass.
+func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
+	var b Batch
+	if len(rows) == 0 {
+		return b, nil
+	}
+	lo, hi := rows[0].Record.Date, rows[0].Record.Date
+	for i := range rows {
+		if d := rows[i].Record.Date; d.Before(lo) {
+			lo = d
+		} else if d.After(hi) {
+			hi = d
+		}
+	}
+	stored, err := r.store.Known(ctx, lo, hi)
+	if err != nil {
+		return b, err
+	}
+	earlier := map[string][]*Row{}
+	for i := range stored {
+		k := observationKey(&stored[i].Record)
+		earlier[k] = append(earlier[k], &stored[i])
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	version := uint64(now.UnixNano())
+	for i := range rows {
+		row := rows[i]
+		rec := &row.Record
+		chain := r.proc.Book.Chain(r.proc.FX, rec)
+		ds := make([]transform.Derived, len(chain))
+		var err error
+		for j := range chain {
+			if ds[j], err = transform.Normalize(rec, chain[j].Conversion); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			r.metrics.ReconvertFailed.Inc()
+			r.log.Warn("cannot re-convert a stored observation; retrying next pass", "record_id", rec.ID, "date", rec.Date.Format("2006-01-02"), "err", err)
+			r.retry(rec.Date)
+			continue
+		}
+		if last := ds[len(ds)-1]; !sameDerived(last, row.Derived) {
+			// One more than the version read: it replaces the row it re-derives, but never a
+			// delivery stored after that read, whose version (its write time in nanoseconds) is
+			// far greater.
+			w := row
+			w.Derived, w.IngestedAt, w.Version = last, now, row.Version+1
+			switch rec.Kind {
+			case transform.KindFuelPrice:
+				b.FuelPrices = append(b.FuelPrices, w)
+			case transform.KindIndicator:
+				b.Indicators = append(b.Indicators, w)
+			default:
+				b.Wages = append(b.Wages, w)
+			}
+		}
+		if rec.Kind == transform.KindIndicator {
+			continue // indicators keep the conversion known now only (no *_known table yet)
+		}
+		have := map[int64]*Row{}
+		for _, k := range earlier[observationKey(rec)] {
+			have[k.Derived.KnownFrom.Unix()] = k
+		}
+		for _, d := range ds[:len(ds)-1] {
+			k := d.KnownFrom.Unix()
+			h := have[k]
+			delete(have, k)
+			if h != nil && h.Derived.FXStatus != FXVoid && sameDerived(d, h.Derived) {
+				continue
+			}
+			w := row
+			w.Derived, w.IngestedAt, w.Version = d, now, version
+			if h != nil && h.Version >= version {
+				w.Version = h.Version + 1
+			}
+			b.Known = append(b.Known, w)
+		}
+		for _, h := range have {
+			if h.Derived.FXStatus == FXVoid {
+				continue
+			}
+			w := *h
+			w.Derived.FXStatus, w.IngestedAt, w.Version = FXVoid, now, max(version, h.Version+1)
+			b.Known = append(b.Known, w)
+		}
+	}
+	return b, nil
+}
+
+// retry has the next pass look at observations dated d again.
+func (r *Reconciler) retry(d time.Time) {
+	if r.retryFrom.IsZero() || d.Before(r.retryFrom) {
+		r.retryFrom = d
+	}
+	if r.retryTo.IsZero() || d.After(r.retryTo) {
+		r.retryTo = d
+	}
+}
+
+// observationKey is an observation's identity and published_at (to the second, as stored).
+func observationKey(rec *transform.Record) string {
+	parts := []string{string(rec.Kind), rec.Source, rec.Country, rec.Region, rec.Currency, rec.Frequency,
+		rec.Product, rec.TaxBasis, rec.Unit, rec.Measure, rec.Basis, rec.Per,
+		rec.Date.Format("2006-01-02"), strconv.FormatInt(rec.PublishedAt.Unix(), 10)}
+	for i, p := range parts {
+		parts[i] = strconv.Quote(p)
+	}
+	return strings.Join(parts, "|")
+}
+
 func (r *Reconciler) widen(d time.Time) {
 	if r.changedFrom.IsZero() || d.Before(r.changedFrom) {
 		r.changedFrom = d
@@ -319,6 +446,7 @@ func (r *Reconciler) widen(d time.Time) {
 
 func sameDerived(a, b transform.Derived) bool {
 	return a.FXStatus == b.FXStatus && a.FXPath == b.FXPath && a.FXDate.Equal(b.FXDate) &&
+		a.FXBasis == b.FXBasis && a.KnownFrom.Unix() == b.KnownFrom.Unix() &&
 		eqInt(a.FXRate, b.FXRate) && eqInt(a.PricePerLitre, b.PricePerLitre) && eqInt(a.PricePerKg, b.PricePerKg) &&
 		eqInt(a.PriceEUR, b.PriceEUR) && eqInt(a.PricePerLitreEUR, b.PricePerLitreEUR) &&
 		eqInt(a.PricePerKgEUR, b.PricePerKgEUR) && eqInt(a.AmountEUR, b.AmountEUR) &&

@@ -38,6 +38,8 @@ func (s *rateStore) Observations(_ context.Context, q ObservationQuery) ([]Row, 
 	return nil, nil
 }
 
+func (s *rateStore) Known(context.Context, time.Time, time.Time) ([]Row, error) { return nil, nil }
+
 func (s *rateStore) add(rate string, ingested time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -28,12 +29,16 @@ var wantShardingKeys = map[string]string{
 	"rejects_data":     "cityHash64(kafka_topic, kafka_partition, kafka_offset)",
 	"indicators_data":  "cityHash64(country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)",
 	"deflators":        "cityHash64(country)",
+	// Earlier conversions: one key (with its void) per shard, whatever the shard of the others.
+	"fuel_prices_known": "cityHash64(country, region, product, tax_basis, currency, unit, source, frequency, date, known_from)",
+	"wages_known":       "cityHash64(country, region, measure, basis, per, currency, source, frequency, date, known_from)",
 }
 
 var (
 	createTableNameRE = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+) `)
 	createViewNameRE  = regexp.MustCompile(`^CREATE VIEW IF NOT EXISTS (\w+)\.(\w+) `)
 	dropNameRE        = regexp.MustCompile(`^DROP (?:TABLE|VIEW) IF EXISTS (\w+)\.(\w+)$`)
+	alterNameRE       = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+) (.+)$`)
 )
 
 // Every table of the single-server migrations becomes a replicated local table plus a
@@ -93,6 +98,21 @@ func TestClusterMigrationsRewriteEveryStatement(t *testing.T) {
 						t.Fatalf("drop of %s: want %q, got %q", name, stmt+" ON CLUSTER "+cluster, c.Statements[next:])
 					}
 					next++
+				case alterNameRE.MatchString(stmt):
+					m := alterNameRE.FindStringSubmatch(stmt)
+					name := m[2]
+					if !tables[name] {
+						t.Fatalf("ALTER of %s, a table no earlier migration creates", name)
+					}
+					want := []string{
+						"ALTER TABLE " + db + "." + name + schemas.LocalSuffix + " ON CLUSTER " + cluster + " " + m[3],
+						"DROP TABLE IF EXISTS " + db + "." + name + " ON CLUSTER " + cluster,
+					}
+					if next+3 > len(c.Statements) || !slices.Equal(c.Statements[next:next+2], want) {
+						t.Fatalf("ALTER of %s: want %q and the Distributed table again, got %q", name, want, c.Statements[next:])
+					}
+					checkDistributedTable(t, db, cluster, name, c.Statements[next+2])
+					next += 3
 				default:
 					t.Fatalf("the test does not know this kind of statement: %s", firstLine(stmt))
 				}

@@ -96,6 +96,10 @@ func queryShapes(db, revisedDate string) []queryShape {
 		{"vintages of an observation", "SELECT published_at, price FROM econ.fuel_prices_history WHERE " + kzLpgSeries + " AND date = '" + revisedDate + "' ORDER BY published_at",
 			[]string{"SELECT published_at, argMax(price, _version) FROM econ.fuel_prices_data WHERE " + kzLpgSeries + " AND date = '" + revisedDate +
 				"' GROUP BY published_at ORDER BY published_at"}, true},
+		{"a series as known at a time", "SELECT date, price FROM econ.fuel_prices_bitemporal WHERE " + kzLpgSeries +
+			" AND known_from <= toDateTime('2100-01-01 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2100-01-01 00:00:00', 'UTC')) ORDER BY date",
+			[]string{"SELECT date, argMax(price, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpgSeries +
+				" GROUP BY date ORDER BY date"}, true},
 		{"monthly aggregate", "SELECT month, region, observations, avg_price_per_litre_eur FROM econ.fuel_prices_monthly WHERE country = 'KZ' AND product = 'lpg' ORDER BY month, region",
 			[]string{"SELECT toStartOfMonth(date) AS month, region, count(), sum(v) / toDecimal128(count(v), 0) FROM (SELECT date, region, " +
 				"argMax(price_per_litre_eur, (published_at, _version)) AS v FROM econ.fuel_prices_data WHERE country = 'KZ' AND product = 'lpg' " +

@@ -25,10 +25,12 @@ import (
 // surfaceViews are the views of docs/contract.md §5 that the migrations create.
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
-	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change"}
+	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change",
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal"}
 
 // dataTables hold what econflow stores; the views read only these.
-var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators"}
+var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators",
+	"fuel_prices_known", "wages_known"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -175,6 +177,8 @@ var cookbookShapes = []string{
 	"SELECT date, rate, quantity, source FROM econ.fx_rates WHERE base = 'EUR' AND quote = 'KZT' ORDER BY date",
 	"SELECT date, amount, monthly_amount, monthly_amount_eur FROM econ.wages WHERE country = 'KZ' AND measure = 'minimum' ORDER BY date",
 	"SELECT kafka_topic, kafka_offset, error_code FROM econ.rejects ORDER BY kafka_topic, kafka_partition, kafka_offset",
+	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-04 20:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-04 20:00:00', 'UTC'))",
+	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-06 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-06 00:00:00', 'UTC'))",
 }
 
 // crafted are records beyond the demo sample that exercise what the views promise: a revision,
@@ -380,5 +384,18 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	}
 	if got := rowsWith("rejects"); len(got) != 3 {
 		t.Errorf("rejects: %d rows, want 3", len(got))
+	}
+	// docs/cookbook.md's as-of answers, the last two shapes: the Almaty LPG price of 2022-01-04
+	// as known on the evening of the 4th (the first vintage, converted at once with the rate
+	// published that morning) and on the 6th (the revision): 90 / 492.75 and 92.5 / 492.75,
+	// rounded half to even.
+	n := len(surfaceViews) + len(cookbookShapes)
+	for i, want := range []string{
+		"2022-01-04 18:00:00\t2022-01-04 18:00:00\t2022-01-05 09:00:00\t90.000000000000000000\t0.182648401826484018\tKZT>EUR@nationalbank.kz:2022-01-04",
+		"2022-01-05 09:00:00\t2022-01-05 09:00:00\t\\N\t92.500000000000000000\t0.187721968543886352\tKZT>EUR@nationalbank.kz:2022-01-04",
+	} {
+		if got := strings.TrimSpace(answers[n-2+i]); got != want {
+			t.Errorf("%s\nanswers %q, want %q", cookbookShapes[len(cookbookShapes)-2+i], got, want)
+		}
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 // Finish applies the defaults that need the transport. If ID is empty it is set to RecordID(r),
 // computed BEFORE published_at is defaulted, so that the same message bytes always get the same
-// id whatever their Kafka timestamp. Then, if PublishedAt is zero, it is set to kafkaTime truncated
-// to whole seconds, in UTC.
+// id whatever their Kafka timestamp (and with published_at as given, to the nanosecond). Then, if
+// PublishedAt is zero, it is set to kafkaTime; either is truncated to whole seconds, in UTC.
 func (r *Record) Finish(kafkaTime time.Time) {
 	if r.ID == "" {
 		r.ID = RecordID(r)
@@ -34,8 +34,11 @@ func (r *Record) FinishIn(s *Scratch, kafkaTime time.Time) {
 
 func (r *Record) finishPublished(kafkaTime time.Time) {
 	if r.PublishedAt.IsZero() {
-		r.PublishedAt = kafkaTime.Truncate(time.Second).UTC()
+		r.PublishedAt = kafkaTime
 	}
+	// A vintage is a second: storage keeps published_at to the second (DateTime), and the rate
+	// book and the conversions' known_from compare what is stored.
+	r.PublishedAt = r.PublishedAt.Truncate(time.Second).UTC()
 }
 
 // RecordID returns a deterministic id for r: the first 32 hex digits (128 bits) of the SHA-256 of

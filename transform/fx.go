@@ -3,6 +3,7 @@ package transform
 import (
 	"math/big"
 	"math/bits"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -15,14 +16,25 @@ const (
 	FXPending   = "pending"
 )
 
+// Conversion bases (the fx_basis column): which rate converts an observation.
+const (
+	// FXBasisPoint is a rate dated on or before the observation's date, within the window.
+	FXBasisPoint = "point"
+	// FXBasisPeriodAverage is the publisher's average rate over the observation's period.
+	FXBasisPeriodAverage = "period_average"
+)
+
 // Rate is one fx_rate observation as the RateBook keeps it: Quantity units of Base cost Rate units
 // of Quote on Date (UTC midnight), published at PublishedAt (the vintage).
 type Rate struct {
 	Source, Base, Quote, RateType string
-	Date                          time.Time
-	Rate                          Decimal
-	Quantity                      int64
-	PublishedAt                   time.Time
+	// Frequency is the rate's frequency (D for a daily rate, M for a monthly average, …): part of
+	// its identity, so a monthly average and a daily rate of one date are two rates.
+	Frequency   string
+	Date        time.Time
+	Rate        Decimal
+	Quantity    int64
+	PublishedAt time.Time
 }
 
 // RateFromRecord returns the Rate of an fx_rate record.
@@ -39,7 +51,7 @@ func RateFromRecord(r *Record) Rate {
 		rate = Decimal{Coef: coef, Scale: int32(scale)}
 	}
 	return Rate{
-		Source: r.Source, Base: r.Base, Quote: r.Quote, RateType: r.RateType,
+		Source: r.Source, Base: r.Base, Quote: r.Quote, RateType: r.RateType, Frequency: r.Frequency,
 		Date: r.Date, Rate: rate, Quantity: r.Quantity, PublishedAt: r.PublishedAt,
 	}
 }
@@ -58,18 +70,36 @@ type FXConfig struct {
 	// SourcePreference breaks ties between rates of the same date: listed sources first, earlier
 	// entries preferred, then unlisted sources in lexicographic order. Default none.
 	SourcePreference []string
+	// PeriodAverage lists the frequencies of wages (flows) converted at the period-average rate:
+	// a rate of the same frequency dated the first day of the wage's period (month, quarter or
+	// year), directly or through a pivot, when one exists; otherwise at the point rate. Default
+	// ["M", "A"]; empty converts every wage at the point rate.
+	PeriodAverage []string
+}
+
+// periodOf returns the frequency whose period-average rate converts r under cfg, and the first
+// day of r's period; "" when r is converted at the point rate.
+func periodOf(cfg FXConfig, r *Record) (string, time.Time) {
+	if r.Kind != KindWage || !slices.Contains(cfg.PeriodAverage, r.Frequency) {
+		return "", time.Time{}
+	}
+	y, m, _ := r.Date.Date()
+	switch r.Frequency {
+	case "M":
+	case "Q":
+		m = (m-1)/3*3 + 1
+	case "A":
+		m = 1
+	default:
+		return "", time.Time{}
+	}
+	return r.Frequency, time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // DefaultFXConfig returns the defaults of docs/contract.md §2.2: EUR, a 7-day window, pivot
-// USD, no source preference.
+// USD, no source preference, monthly and yearly wages at the period-average rate.
 func DefaultFXConfig() FXConfig {
-	return FXConfig{Reporting: "EUR", WindowDays: 7, Pivots: []string{"USD"}}
-}
-
-// rateKey is the identity of a rate in the rate book (docs/contract.md §2.2) within one pair.
-type rateKey struct {
-	source, base, quote, rateType string
-	day                           int64
+	return FXConfig{Reporting: "EUR", WindowDays: 7, Pivots: []string{"USD"}, PeriodAverage: []string{"M", "A"}}
 }
 
 // pairKey is an unordered currency pair (a < b).
@@ -91,11 +121,29 @@ type bookEntry struct {
 	inverse *big.Rat // quantity / rate (Base per one Quote)
 	// pathFwd is "Base>Quote@source:date", pathInv "Quote>Base@source:date".
 	pathFwd, pathInv string
+	// until is the PublishedAt of the next vintage of the same identity; zero while this is the
+	// latest. Written under the book's write lock.
+	until time.Time
 }
 
-// RateBook holds, per rate identity (source, base, quote, rate_type, date), the vintage with the
-// greatest PublishedAt; on equal PublishedAt the one added last wins. It is safe for concurrent
-// use: Add takes a write lock, Len and Convert a read lock.
+// sameIdentity reports whether e is a vintage of r's identity (the day compared by the caller).
+func (e *bookEntry) sameIdentity(r *Rate) bool {
+	return e.Source == r.Source && e.Base == r.Base && e.Quote == r.Quote && e.RateType == r.RateType && e.Frequency == r.Frequency
+}
+
+// current reports whether e is the vintage of its identity known at asOf (the zero asOf: now):
+// published by then and not yet replaced by a newer vintage published by then.
+func (e *bookEntry) current(asOf time.Time) bool {
+	if asOf.IsZero() {
+		return e.until.IsZero()
+	}
+	return !e.PublishedAt.After(asOf) && (e.until.IsZero() || e.until.After(asOf))
+}
+
+// RateBook holds every vintage of every rate identity (source, base, quote, rate_type, frequency,
+// date); of vintages with equal PublishedAt the one added last is kept. Convert uses the vintage
+// with the greatest PublishedAt; ConvertAsOf the greatest published by a given time. It is safe
+// for concurrent use: Add takes a write lock, Len and the conversions a read lock.
 type RateBook struct {
 	mu    sync.RWMutex
 	pairs map[pairKey][]*bookEntry // sorted by day, ascending
@@ -141,10 +189,11 @@ func dayNumber(t time.Time) int64 {
 	return d
 }
 
-// Add stores r if its identity is new, or if it is a vintage at least as new as the stored one
-// (PublishedAt ≥ stored PublishedAt). It returns true if the book changed: a new identity, or a
-// stored rate replaced by one that differs from it. Rates with a non-positive value or quantity
-// are ignored (Validate rejects them) and Add returns false.
+// Add stores r as a vintage of its identity. It returns true if the book changed: a new
+// identity, a new vintage (newer or older than those held: conversions as known at earlier
+// times may change), or a vintage replaced by one of equal PublishedAt that differs from it.
+// Rates with a non-positive value or quantity are ignored (Validate rejects them) and Add
+// returns false.
 func (b *RateBook) Add(r Rate) bool {
 	if r.Rate.Sign() <= 0 || r.Quantity < 1 {
 		return false
@@ -160,20 +209,25 @@ func (b *RateBook) Add(r Rate) bool {
 	defer b.mu.Unlock()
 	list := b.pairs[k]
 	i := sort.Search(len(list), func(i int) bool { return list[i].day >= e.day })
+	var vintages []*bookEntry // of r's identity, in list order
 	for j := i; j < len(list) && list[j].day == e.day; j++ {
 		old := list[j]
-		if old.Source != r.Source || old.Base != r.Base || old.Quote != r.Quote || old.RateType != r.RateType {
+		if !old.sameIdentity(&r) {
 			continue
 		}
-		if r.PublishedAt.Before(old.PublishedAt) {
-			return false
-		}
-		same := r.PublishedAt.Equal(old.PublishedAt) && r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate)
-		list[j] = e
-		if !same {
+		if old.PublishedAt.Equal(r.PublishedAt) {
+			if r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate) {
+				return false
+			}
+			e.until = old.until
+			list[j] = e
 			b.version.Add(1)
+			return true
 		}
-		return !same
+		vintages = append(vintages, old)
+	}
+	if len(vintages) == 0 {
+		b.n++
 	}
 	list = append(list, nil)
 	copy(list[i+1:], list[i:])
@@ -182,7 +236,15 @@ func (b *RateBook) Add(r Rate) bool {
 	if pk, ok := packPair(r.Base, r.Quote); ok {
 		b.codes[pk] = list
 	}
-	b.n++
+	// Each vintage lasts until the next one's PublishedAt.
+	vintages = append(vintages, e)
+	sort.Slice(vintages, func(x, y int) bool { return vintages[x].PublishedAt.Before(vintages[y].PublishedAt) })
+	for j, v := range vintages {
+		v.until = time.Time{}
+		if j+1 < len(vintages) {
+			v.until = vintages[j+1].PublishedAt
+		}
+	}
 	b.version.Add(1)
 	return true
 }
@@ -207,6 +269,11 @@ type Conversion struct {
 	// "KZT>EUR@nationalbank.kz:2022-01-05"; two legs joined by ';'
 	// "KZT>USD@nationalbank.kz:2022-01-05;USD>EUR@ecb:2022-01-04"; "" when pending.
 	Path string
+	// KnownFrom is the greatest PublishedAt of the rates used; zero when no rate is used (the
+	// reporting currency itself, or pending).
+	KnownFrom time.Time
+	// Basis is FXBasisPoint or FXBasisPeriodAverage; empty means FXBasisPoint.
+	Basis string
 
 	// prep, when set (by ConvCache), holds what Normalize derives from Factor alone.
 	prep *convPrep
@@ -261,6 +328,13 @@ func (l leg) appendPath(dst []byte) []byte {
 //
 // The returned Factor is owned by the caller.
 func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conversion {
+	return b.ConvertAsOf(cfg, currency, date, time.Time{})
+}
+
+// ConvertAsOf is Convert with the book as it was known at asOf: of each rate identity, the
+// vintage with the greatest PublishedAt not after asOf (identities with none are left out).
+// The zero asOf means every vintage, as Convert.
+func (b *RateBook) ConvertAsOf(cfg FXConfig, currency string, date, asOf time.Time) Conversion {
 	reporting := cfg.Reporting
 	if reporting == "" {
 		reporting = "EUR"
@@ -275,23 +349,24 @@ func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conver
 	day := dayNumber(date)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if l, ok := b.best(cfg, currency, reporting, day, window); ok {
+	if l, ok := b.best(cfg, currency, reporting, day, window, asOf); ok {
 		return Conversion{
-			Status: FXConverted,
-			Factor: cloneRat(l.factor()),
-			Date:   l.e.Date,
-			Path:   l.path(),
+			Status:    FXConverted,
+			Factor:    cloneRat(l.factor()),
+			Date:      l.e.Date,
+			Path:      l.path(),
+			KnownFrom: l.e.PublishedAt,
 		}
 	}
 	for _, p := range cfg.Pivots {
 		if p == currency || p == reporting {
 			continue
 		}
-		l1, ok := b.best(cfg, currency, p, day, window)
+		l1, ok := b.best(cfg, currency, p, day, window, asOf)
 		if !ok {
 			continue
 		}
-		l2, ok := b.best(cfg, p, reporting, day, window)
+		l2, ok := b.best(cfg, p, reporting, day, window, asOf)
 		if !ok {
 			continue
 		}
@@ -300,28 +375,188 @@ func (b *RateBook) Convert(cfg FXConfig, currency string, date time.Time) Conver
 		if l2.e.day < l1.e.day {
 			d = l2.e.Date
 		}
-		return Conversion{Status: FXConverted, Factor: f, Date: d, Path: l1.path() + ";" + l2.path()}
+		known := l1.e.PublishedAt
+		if l2.e.PublishedAt.After(known) {
+			known = l2.e.PublishedAt
+		}
+		return Conversion{Status: FXConverted, Factor: f, Date: d, Path: l1.path() + ";" + l2.path(), KnownFrom: known}
 	}
 	return Conversion{Status: FXPending}
 }
 
-// best chooses the rate for from→to on day per rule 2. The caller holds the read lock.
-func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64) (leg, bool) {
+// ConvertRecord converts the observation r (fuel_price or wage) as known at asOf (zero: now):
+// at the period-average rate when cfg.PeriodAverage names its frequency and that rate exists
+// (Basis FXBasisPeriodAverage), else as ConvertAsOf (Basis FXBasisPoint).
+func (b *RateBook) ConvertRecord(cfg FXConfig, r *Record, asOf time.Time) Conversion {
+	if freq, start := periodOf(cfg, r); freq != "" {
+		if c := b.convertPeriod(cfg, r.Currency, freq, start, asOf); c.Status == FXConverted {
+			return c
+		}
+	}
+	c := b.ConvertAsOf(cfg, r.Currency, r.Date, asOf)
+	c.Basis = FXBasisPoint
+	return c
+}
+
+// convertPeriod converts currency at the average rates of frequency freq of the period that
+// starts on start: rates of that frequency dated start, chosen among themselves as rule 2 does
+// (directly, else through a pivot); pending when there are none.
+func (b *RateBook) convertPeriod(cfg FXConfig, currency, freq string, start, asOf time.Time) Conversion {
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	if currency == reporting {
+		return Conversion{Status: FXPending}
+	}
+	day := dayNumber(start)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	pick := func(from, to string) (leg, bool) {
+		var chosen *bookEntry
+		list := b.list(from, to)
+		i := sort.Search(len(list), func(i int) bool { return list[i].day >= day })
+		for ; i < len(list) && list[i].day == day; i++ {
+			if e := list[i]; e.Frequency == freq && e.current(asOf) && (chosen == nil || better(cfg, from, e, chosen)) {
+				chosen = e
+			}
+		}
+		return leg{e: chosen, from: from, to: to}, chosen != nil
+	}
+	if l, ok := pick(currency, reporting); ok {
+		return Conversion{Status: FXConverted, Factor: cloneRat(l.factor()), Date: l.e.Date, Path: l.path(),
+			KnownFrom: l.e.PublishedAt, Basis: FXBasisPeriodAverage}
+	}
+	for _, p := range cfg.Pivots {
+		if p == currency || p == reporting {
+			continue
+		}
+		l1, ok1 := pick(currency, p)
+		l2, ok2 := pick(p, reporting)
+		if !ok1 || !ok2 {
+			continue
+		}
+		known := l1.e.PublishedAt
+		if l2.e.PublishedAt.After(known) {
+			known = l2.e.PublishedAt
+		}
+		return Conversion{Status: FXConverted, Factor: mulRat(l1.factor(), l2.factor()), Date: l1.e.Date,
+			Path: l1.path() + ";" + l2.path(), KnownFrom: known, Basis: FXBasisPeriodAverage}
+	}
+	return Conversion{Status: FXPending}
+}
+
+// A Known is one conversion of an observation as it was known from a time on.
+type Known struct {
+	Conversion
+	// From is when it became known: the greatest of the observation's published_at and the
+	// PublishedAt of the rates it uses (Conversion.KnownFrom).
+	From time.Time
+}
+
+// Chain returns the conversions of the observation r (fuel_price or wage) as they were known
+// over time, oldest first: the conversion known at r's published_at, then each different one
+// that the publication of a later rate vintage made known, each with the time it became known
+// (docs/contract.md §5.4). The last one is ConvertRecord's now. Every element's From is
+// greater than the previous one's; the result depends only on the rates held, not on the order
+// in which they were added.
+func (b *RateBook) Chain(cfg FXConfig, r *Record) []Known {
+	published := r.PublishedAt.UTC()
+	times := b.publications(cfg, r, published)
+	out := make([]Known, 0, 1+len(times))
+	add := func(c Conversion) {
+		from := published
+		if c.KnownFrom.After(from) {
+			from = c.KnownFrom
+		}
+		if n := len(out); n > 0 && !from.After(out[n-1].From) {
+			// Known at the same time as the previous one: the same rates, the same conversion.
+			return
+		}
+		out = append(out, Known{Conversion: c, From: from})
+	}
+	add(b.ConvertRecord(cfg, r, published))
+	for _, t := range times {
+		add(b.ConvertRecord(cfg, r, t))
+	}
+	return out
+}
+
+// publications returns, sorted and without repeats, the PublishedAt values after published of
+// the vintages of every rate the conversion of r could use: the times at which what is known of
+// that conversion can change.
+func (b *RateBook) publications(cfg FXConfig, r *Record, published time.Time) []time.Time {
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	currency := r.Currency
+	if currency == reporting {
+		return nil
+	}
+	window := int64(cfg.WindowDays)
+	if window < 0 {
+		window = 0
+	}
+	day := dayNumber(r.Date)
+	days := [][2]int64{{day - window, day}}
+	if freq, start := periodOf(cfg, r); freq != "" {
+		days = append(days, [2]int64{dayNumber(start), dayNumber(start)})
+	}
+	pairs := [][2]string{{currency, reporting}}
+	for _, p := range cfg.Pivots {
+		if p != currency && p != reporting {
+			pairs = append(pairs, [2]string{currency, p}, [2]string{p, reporting})
+		}
+	}
+	var times []time.Time
+	b.mu.RLock()
+	for _, pr := range pairs {
+		list := b.list(pr[0], pr[1])
+		for _, span := range days {
+			i := sort.Search(len(list), func(i int) bool { return list[i].day >= span[0] })
+			for ; i < len(list) && list[i].day <= span[1]; i++ {
+				if t := list[i].PublishedAt; t.After(published) {
+					times = append(times, t.UTC())
+				}
+			}
+		}
+	}
+	b.mu.RUnlock()
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	return slices.CompactFunc(times, func(a, b time.Time) bool { return a.Equal(b) })
+}
+
+// best chooses the rate for from→to on day per rule 2, among the vintages known at asOf and not
+// period averages. The caller holds the read lock.
+func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64, asOf time.Time) (leg, bool) {
 	list := b.list(from, to)
 	// Last entry with e.day <= day.
 	i := sort.Search(len(list), func(i int) bool { return list[i].day > day }) - 1
-	if i < 0 || list[i].day < day-window {
-		return leg{}, false
-	}
-	latest := list[i].day
 	var chosen *bookEntry
-	for ; i >= 0 && list[i].day == latest; i-- {
+	latest := int64(0)
+	for ; i >= 0 && list[i].day >= day-window; i-- {
 		e := list[i]
+		if chosen != nil && e.day < latest {
+			break
+		}
+		if !e.current(asOf) || periodAverageRate(e.Frequency) {
+			continue
+		}
 		if chosen == nil || better(cfg, from, e, chosen) {
-			chosen = e
+			chosen, latest = e, e.day
 		}
 	}
+	if chosen == nil {
+		return leg{}, false
+	}
 	return leg{e: chosen, from: from, to: to}, true
+}
+
+// periodAverageRate reports whether a rate of frequency freq is a period average (monthly,
+// quarterly, yearly): it converts at the period-average basis only, never as a point rate.
+func periodAverageRate(freq string) bool {
+	return freq == "M" || freq == "Q" || freq == "A"
 }
 
 // better reports whether a beats b among same-day rates for conversion out of from.
@@ -337,6 +572,13 @@ func better(cfg FXConfig, from string, a, b *bookEntry) bool {
 	}
 	if a.RateType != b.RateType {
 		return a.RateType < b.RateType
+	}
+	// Then a daily rate before one of another frequency (lexicographically).
+	if (a.Frequency == "D") != (b.Frequency == "D") {
+		return a.Frequency == "D"
+	}
+	if a.Frequency != b.Frequency {
+		return a.Frequency < b.Frequency
 	}
 	return a.Base == from && b.Base != from
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 var t0 = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func mkRate(t testing.TB, source, base, quote, date, rate string, qty int64, pub int) Rate {
-	return Rate{Source: source, Base: base, Quote: quote, RateType: "official", Date: day(date),
+	return Rate{Source: source, Base: base, Quote: quote, RateType: "official", Frequency: "D", Date: day(date),
 		Rate: dec(t, rate), Quantity: qty, PublishedAt: t0.Add(time.Duration(pub) * time.Hour)}
 }
 
@@ -155,12 +156,20 @@ func TestRateBookAdd(t *testing.T) {
 		t.Error("same vintage, different value: last added should win")
 	}
 	old := mkRate(t, "a", "EUR", "KZT", "2022-01-09", "400", 1, 0)
-	if b.Add(old) {
-		t.Error("older vintage changed the book")
+	if !b.Add(old) || b.Len() != 1 {
+		t.Error("an older vintage is kept (conversions as known earlier use it), as a vintage of the same identity")
+	}
+	if c := b.Convert(DefaultFXConfig(), "KZT", r.Date); c.Factor.Cmp(big.NewRat(1, 501)) != 0 {
+		t.Errorf("an older vintage replaced the latest: factor %s", c.Factor.RatString())
+	}
+	monthly := r
+	monthly.Frequency = "M"
+	if !b.Add(monthly) || b.Len() != 2 {
+		t.Error("another frequency is another identity")
 	}
 	other := r
 	other.RateType = "market"
-	if !b.Add(other) || b.Len() != 2 {
+	if !b.Add(other) || b.Len() != 3 {
 		t.Error("other rate_type is another identity")
 	}
 }
@@ -172,14 +181,20 @@ type oracleRate struct {
 }
 
 // oracleBook resolves vintages by brute force over every rate ever added.
-func oracleBook(all []Rate) []Rate {
+func oracleBook(all []Rate) []Rate { return oracleBookAsOf(all, time.Time{}) }
+
+// oracleBookAsOf is oracleBook over the rates published by asOf (zero: all).
+func oracleBookAsOf(all []Rate, asOf time.Time) []Rate {
 	type id struct {
-		s, b, q, t string
-		d          time.Time
+		s, b, q, t, f string
+		d             time.Time
 	}
 	best := map[id]oracleRate{}
 	for i, r := range all {
-		k := id{r.Source, r.Base, r.Quote, r.RateType, r.Date}
+		if !asOf.IsZero() && r.PublishedAt.After(asOf) {
+			continue
+		}
+		k := id{r.Source, r.Base, r.Quote, r.RateType, r.Frequency, r.Date}
 		if cur, ok := best[k]; !ok || !r.PublishedAt.Before(cur.PublishedAt) {
 			best[k] = oracleRate{r, i}
 		}
@@ -198,13 +213,16 @@ type oracleLeg struct {
 
 func oracleDirect(rates []Rate, cfg FXConfig, from, to string, d time.Time) (oracleLeg, bool) {
 	var cands []Rate
-	lo := d.AddDate(0, 0, -cfg.WindowDays)
+	lo := d.AddDate(0, 0, -max(cfg.WindowDays, 0))
 	for _, r := range rates {
 		if !((r.Base == from && r.Quote == to) || (r.Base == to && r.Quote == from)) {
 			continue
 		}
 		if r.Date.Before(lo) || r.Date.After(d) {
 			continue
+		}
+		if (r.Frequency == "M" || r.Frequency == "Q" || r.Frequency == "A") && cfg.WindowDays >= 0 {
+			continue // a period average is no point rate
 		}
 		cands = append(cands, r)
 	}
@@ -234,6 +252,12 @@ func oracleDirect(rates []Rate, cfg FXConfig, from, to string, d time.Time) (ora
 		if typeRank[a.RateType] != typeRank[b.RateType] {
 			return typeRank[a.RateType] < typeRank[b.RateType]
 		}
+		if (a.Frequency == "D") != (b.Frequency == "D") {
+			return a.Frequency == "D"
+		}
+		if a.Frequency != b.Frequency {
+			return a.Frequency < b.Frequency
+		}
 		return a.Base == from && b.Base != from
 	})
 	return oracleLeg{cands[0], from, to}, true
@@ -256,7 +280,7 @@ func oracleConvert(rates []Rate, cfg FXConfig, c string, d time.Time) Conversion
 		return Conversion{Status: FXConverted, Factor: big.NewRat(1, 1), Path: c}
 	}
 	if l, ok := oracleDirect(rates, cfg, c, cfg.Reporting, d); ok {
-		return Conversion{Status: FXConverted, Factor: l.factor(), Date: l.r.Date, Path: l.path()}
+		return Conversion{Status: FXConverted, Factor: l.factor(), Date: l.r.Date, Path: l.path(), KnownFrom: l.r.PublishedAt}
 	}
 	for _, p := range cfg.Pivots {
 		if p == c || p == cfg.Reporting {
@@ -269,7 +293,11 @@ func oracleConvert(rates []Rate, cfg FXConfig, c string, d time.Time) Conversion
 			if l2.r.Date.Before(date) {
 				date = l2.r.Date
 			}
-			return Conversion{Status: FXConverted, Factor: new(big.Rat).Mul(l1.factor(), l2.factor()), Date: date, Path: l1.path() + ";" + l2.path()}
+			known := l1.r.PublishedAt
+			if l2.r.PublishedAt.After(known) {
+				known = l2.r.PublishedAt
+			}
+			return Conversion{Status: FXConverted, Factor: new(big.Rat).Mul(l1.factor(), l2.factor()), Date: date, Path: l1.path() + ";" + l2.path(), KnownFrom: known}
 		}
 	}
 	return Conversion{Status: FXPending}
@@ -289,7 +317,7 @@ func TestConvertProperty(t *testing.T) {
 			qi := (bi + 1 + rng.IntN(len(currencies)-1)) % len(currencies)
 			r := Rate{
 				Source: sources[rng.IntN(len(sources))], Base: currencies[bi], Quote: currencies[qi],
-				RateType: types[rng.IntN(len(types))], Date: t0.AddDate(0, 0, rng.IntN(20)),
+				RateType: types[rng.IntN(len(types))], Frequency: []string{"D", "M"}[rng.IntN(2)], Date: t0.AddDate(0, 0, rng.IntN(20)),
 				Rate:     Decimal{Coef: big.NewInt(rng.Int64N(999999) + 1), Scale: int32(rng.IntN(5))},
 				Quantity: []int64{1, 10, 100}[rng.IntN(3)], PublishedAt: t0.Add(time.Duration(rng.IntN(3)) * time.Hour),
 			}
@@ -329,5 +357,140 @@ func TestConvertProperty(t *testing.T) {
 	}
 	if cases < 2000 || pending < 100 || direct < 100 || triangulated < 50 {
 		t.Fatalf("weak coverage: %d cases, %d pending, %d direct, %d triangulated", cases, pending, direct, triangulated)
+	}
+}
+
+// oracleConvertRecord is ConvertRecord by brute force over the rates known: for a wage whose
+// frequency cfg.PeriodAverage names, the rates of that frequency dated the first day of its
+// period, converted as on that day with a same-day window; else oracleConvert.
+func oracleConvertRecord(rates []Rate, cfg FXConfig, r *Record) Conversion {
+	if r.Kind == KindWage && slices.Contains(cfg.PeriodAverage, r.Frequency) && r.Currency != cfg.Reporting {
+		start := time.Date(r.Date.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		if r.Frequency == "M" {
+			start = time.Date(r.Date.Year(), r.Date.Month(), 1, 0, 0, 0, 0, time.UTC)
+		}
+		var period []Rate
+		for _, x := range rates {
+			if x.Frequency == r.Frequency && x.Date.Equal(start) {
+				period = append(period, x)
+			}
+		}
+		pcfg := cfg
+		pcfg.WindowDays = -1 // the same day, period averages allowed (see oracleDirect)
+		if c := oracleConvert(period, pcfg, r.Currency, start); c.Status == FXConverted {
+			c.Basis = FXBasisPeriodAverage
+			return c
+		}
+	}
+	c := oracleConvert(rates, cfg, r.Currency, r.Date)
+	c.Basis = FXBasisPoint
+	return c
+}
+
+// oracleChain is Chain by brute force: the conversion known at published and at every later
+// publication of any rate, each known from the greatest of published and its rates' PublishedAt,
+// keeping one per distinct time.
+func oracleChain(all []Rate, cfg FXConfig, r *Record) []Known {
+	published := r.PublishedAt
+	times := []time.Time{published}
+	for _, x := range all {
+		if x.PublishedAt.After(published) {
+			times = append(times, x.PublishedAt)
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	var out []Known
+	for _, t := range times {
+		conv := oracleConvertRecord(oracleBookAsOf(all, t), cfg, r)
+		from := published
+		if conv.KnownFrom.After(from) {
+			from = conv.KnownFrom
+		}
+		if n := len(out); n > 0 && out[n-1].From.Equal(from) {
+			continue
+		}
+		out = append(out, Known{Conversion: conv, From: from})
+	}
+	return out
+}
+
+func TestChainProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	currencies := []string{"EUR", "USD", "KZT", "RUB"}
+	sources := []string{"ecb", "nationalbank.kz", "a"}
+	freqs := []string{"D", "D", "M", "A"}
+	cases, changes, periodAverage := 0, 0, 0
+	for trial := 0; trial < 400; trial++ {
+		var all []Rate
+		for i := rng.IntN(25); i > 0; i-- {
+			bi := rng.IntN(len(currencies))
+			qi := (bi + 1 + rng.IntN(len(currencies)-1)) % len(currencies)
+			all = append(all, Rate{
+				Source: sources[rng.IntN(len(sources))], Base: currencies[bi], Quote: currencies[qi],
+				RateType: "official", Frequency: freqs[rng.IntN(len(freqs))], Date: t0.AddDate(0, 0, rng.IntN(10)/3*3),
+				Rate:     Decimal{Coef: big.NewInt(rng.Int64N(9999) + 1), Scale: int32(rng.IntN(3))},
+				Quantity: 1, PublishedAt: t0.Add(time.Duration(rng.IntN(12)) * time.Hour),
+			})
+			// Two different vintages published at the same time: the one stored last wins,
+			// which depends on the order; keep only the first.
+			last := all[len(all)-1]
+			for _, x := range all[:len(all)-1] {
+				if x.Source == last.Source && x.Base == last.Base && x.Quote == last.Quote && x.Frequency == last.Frequency &&
+					x.Date.Equal(last.Date) && x.PublishedAt.Equal(last.PublishedAt) {
+					all = all[:len(all)-1]
+					break
+				}
+			}
+		}
+		// The same rates added in two orders give the same chains.
+		b1, b2 := NewRateBook(), NewRateBook()
+		for _, r := range all {
+			b1.Add(r)
+		}
+		for _, i := range rng.Perm(len(all)) {
+			b2.Add(all[i])
+		}
+		cfg := FXConfig{Reporting: "EUR", WindowDays: rng.IntN(5), Pivots: []string{"USD"}}
+		if rng.IntN(2) == 0 {
+			cfg.PeriodAverage = []string{"M", "A"}
+		}
+		for q := 0; q < 10; q++ {
+			rec := &Record{Kind: KindFuelPrice, Frequency: "D", Currency: currencies[rng.IntN(len(currencies))],
+				Date: t0.AddDate(0, 0, rng.IntN(12)), PublishedAt: t0.Add(time.Duration(rng.IntN(12)) * time.Hour)}
+			if rng.IntN(2) == 0 {
+				rec.Kind, rec.Frequency = KindWage, freqs[rng.IntN(len(freqs))]
+			}
+			want := oracleChain(all, cfg, rec)
+			for _, b := range []*RateBook{b1, b2} {
+				got := b.Chain(cfg, rec)
+				cases++
+				if len(got) != len(want) {
+					t.Fatalf("trial %d: Chain(%+v): %d conversions, oracle %d\n got %+v\nwant %+v", trial, rec, len(got), len(want), got, want)
+				}
+				for i := range got {
+					g, w := got[i], want[i]
+					if !g.From.Equal(w.From) || g.Status != w.Status || g.Path != w.Path || !g.Date.Equal(w.Date) || g.Basis != w.Basis ||
+						(g.Factor == nil) != (w.Factor == nil) || (g.Factor != nil && g.Factor.Cmp(w.Factor) != 0) {
+						t.Errorf("trial %d: Chain(%+v)[%d]\n got %+v\nwant %+v", trial, rec, i, g, w)
+					}
+					if t.Failed() {
+						for _, x := range all {
+							t.Logf("%s %s>%s %s %s %s published %s", x.Source, x.Base, x.Quote, x.Frequency, x.Date.Format("01-02"), x.Rate.String(), x.PublishedAt.Format("15:04"))
+						}
+						t.FailNow()
+					}
+					if g.Basis == FXBasisPeriodAverage && g.Status == FXConverted {
+						periodAverage++
+					}
+				}
+				if last, now := got[len(got)-1], b.ConvertRecord(cfg, rec, time.Time{}); last.Path != now.Path || last.Basis != now.Basis {
+					t.Fatalf("trial %d: the chain does not end with ConvertRecord's conversion", trial)
+				}
+			}
+			changes += len(want) - 1
+		}
+	}
+	if cases < 5000 || changes < 300 || periodAverage < 100 {
+		t.Fatalf("weak coverage: %d cases, %d changes of knowledge, %d period-average conversions", cases, changes, periodAverage)
 	}
 }

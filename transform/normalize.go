@@ -17,6 +17,12 @@ type Derived struct {
 	FXDate time.Time
 	// FXPath is the conversion route; "" when pending.
 	FXPath string
+	// FXBasis is which rate the conversion takes (FXBasisPoint or FXBasisPeriodAverage); for a
+	// pending row, the one it waits for.
+	FXBasis string
+	// KnownFrom is when this conversion became known: the greatest of the record's PublishedAt
+	// and the PublishedAt of the rates it used (docs/contract.md §5.4).
+	KnownFrom time.Time
 
 	// PricePerLitre is v / litres per unit, for volume units only (fuel_price).
 	PricePerLitre *big.Int
@@ -87,6 +93,14 @@ func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
 		return Derived{}, derivedError(field, field+" × 10^unit_mult", err)
 	}
 	converted := conv.Status == FXConverted && conv.Factor != nil
+	d.FXBasis = conv.Basis
+	if d.FXBasis == "" {
+		d.FXBasis = FXBasisPoint
+	}
+	d.KnownFrom = r.PublishedAt
+	if converted && conv.KnownFrom.After(d.KnownFrom) {
+		d.KnownFrom = conv.KnownFrom
+	}
 	var fn, fd factor // F = fn / fd, fd > 0
 	if converted {
 		d.FXStatus = FXConverted

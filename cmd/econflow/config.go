@@ -35,12 +35,15 @@ type Config struct {
 	BatchSize  int           // --batch-size: messages per ClickHouse insert; default 200000
 	Linger     time.Duration // --batch-linger: wait for a batch to fill; default 250ms
 	Reconcile  time.Duration // --reconcile-interval: re-conversion timer; default 5s
-	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY; default EUR
+	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY: EUR only (the *_eur columns)
 	WindowDays int           // --fx-window-days; default 7
 	Pivots     []string      // --fx-pivots; default USD
 	SourcePref []string      // --fx-source-preference; default none
-	Security   kafka.Security
-	LogLevel   string // --log-level: debug, info, warn, error; default info
+	// PeriodAverage (--fx-period-average, ECONFLOW_FX_PERIOD_AVERAGE) lists the wage frequencies
+	// converted at the period-average rate when the publisher gives one; default M,A; "none".
+	PeriodAverage []string
+	Security      kafka.Security
+	LogLevel      string // --log-level: debug, info, warn, error; default info
 	// ShutdownTimeout (--shutdown-timeout, ECONFLOW_SHUTDOWN_TIMEOUT) bounds the drain after the
 	// first SIGINT/SIGTERM; then consume aborts without committing what it could not store. Default 30s.
 	ShutdownTimeout time.Duration
@@ -67,13 +70,20 @@ func DefaultConfig() Config {
 		Pivots:     []string{"USD"},
 		LogLevel:   "info",
 
+		PeriodAverage: []string{"M", "A"},
+
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
 
 // FX returns the conversion settings.
 func (c Config) FX() transform.FXConfig {
-	return transform.FXConfig{Reporting: c.Reporting, WindowDays: c.WindowDays, Pivots: c.Pivots, SourcePreference: c.SourcePref}
+	var period []string
+	if !(len(c.PeriodAverage) == 1 && c.PeriodAverage[0] == "none") {
+		period = c.PeriodAverage
+	}
+	return transform.FXConfig{Reporting: c.Reporting, WindowDays: c.WindowDays, Pivots: c.Pivots, SourcePreference: c.SourcePref,
+		PeriodAverage: period}
 }
 
 // Validate checks every field and names the first bad one.
@@ -135,6 +145,15 @@ func (c Config) Validate() error {
 	}
 	if !isCurrency(c.Reporting) {
 		return fmt.Errorf("reporting-currency: %q is not an ISO 4217 code", c.Reporting)
+	}
+	if c.Reporting != "EUR" {
+		return fmt.Errorf("reporting-currency: %s: the *_eur columns always hold euros, so EUR is the only value; "+
+			"further reporting currencies are to be set with ECONFLOW_REPORTING_CURRENCIES, which this version does not have yet (docs/contract.md §6)", c.Reporting)
+	}
+	for _, f := range c.PeriodAverage {
+		if f != "M" && f != "Q" && f != "A" && !(f == "none" && len(c.PeriodAverage) == 1) {
+			return fmt.Errorf("fx-period-average: %q, want frequencies among M, Q, A, or none", f)
+		}
 	}
 	if c.WindowDays < 0 || c.WindowDays > 366 {
 		return fmt.Errorf("fx-window-days: %d, want 0…366", c.WindowDays)
@@ -244,7 +263,8 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.IntVar(&c.MemoryLimitMiB, "memory-limit-mib", c.MemoryLimitMiB, "soft limit of the Go runtime's memory in MiB, not counting the batches' rows (about 240 bytes each, kept outside the Go heap); the garbage collector works harder near it; 0: none, or GOMEMLIMIT if set (env ECONFLOW_MEMORY_LIMIT_MIB)")
 		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill; while a backlog of 10,000+ messages waits in the broker, batches fill to --batch-size for up to 8 lingers, and the one that takes in the rest of the backlog is written at once (env ECONFLOW_BATCH_LINGER)")
 		fs.DurationVar(&c.Reconcile, "reconcile-interval", c.Reconcile, "how often stored rows are re-converted with newly stored rates")
-		fs.StringVar(&c.Reporting, "reporting-currency", c.Reporting, "currency of the *_eur columns (env ECONFLOW_REPORTING_CURRENCY)")
+		fs.StringVar(&c.Reporting, "reporting-currency", c.Reporting, "currency of the *_eur columns: EUR only (env ECONFLOW_REPORTING_CURRENCY)")
+		fs.Var(listFlag{&c.PeriodAverage}, "fx-period-average", "wage frequencies converted at the publisher's average rate of their period when there is one (M, Q, A), or none (env ECONFLOW_FX_PERIOD_AVERAGE)")
 		fs.IntVar(&c.WindowDays, "fx-window-days", c.WindowDays, "a rate dated up to this many days before an observation may convert it (env ECONFLOW_FX_WINDOW_DAYS)")
 		fs.Var(listFlag{&c.Pivots}, "fx-pivots", "pivot currencies for triangulation, in order (env ECONFLOW_FX_PIVOTS)")
 		fs.Var(listFlag{&c.SourcePref}, "fx-source-preference", "rate sources preferred on equal dates, in order (env ECONFLOW_FX_SOURCE_PREFERENCE)")
@@ -287,6 +307,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	str("ECONFLOW_REPORTING_CURRENCY", &c.Reporting)
 	list("ECONFLOW_FX_PIVOTS", &c.Pivots)
 	list("ECONFLOW_FX_SOURCE_PREFERENCE", &c.SourcePref)
+	list("ECONFLOW_FX_PERIOD_AVERAGE", &c.PeriodAverage)
 	str("ECONFLOW_KAFKA_SASL_MECHANISM", &c.Security.SASLMechanism)
 	str("ECONFLOW_KAFKA_USERNAME", &c.Security.Username)
 	str("ECONFLOW_KAFKA_PASSWORD", &c.Security.Password)

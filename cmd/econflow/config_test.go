@@ -21,6 +21,9 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"memory", func(c *Config) { c.MemoryLimitMiB = -1 }, "memory-limit-mib"},
 		{"shutdown", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
 		{"reporting", func(c *Config) { c.Reporting = "euro" }, "reporting-currency"},
+		{"reporting not EUR", func(c *Config) { c.Reporting = "USD" }, "reporting-currency"},
+		{"period average", func(c *Config) { c.PeriodAverage = []string{"D"} }, "fx-period-average"},
+		{"period average none and M", func(c *Config) { c.PeriodAverage = []string{"none", "M"} }, "fx-period-average"},
 		{"pivots", func(c *Config) { c.Pivots = []string{"usd"} }, "fx-pivots"},
 		{"window", func(c *Config) { c.WindowDays = -1 }, "fx-window-days"},
 		{"sasl", func(c *Config) { c.Security.SASLMechanism = "GSSAPI" }, "kafka security"},
@@ -29,6 +32,11 @@ func TestValidateNamesTheBadField(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
+	}
+	usd := DefaultConfig()
+	usd.Reporting = "USD"
+	if err := usd.Validate(); err == nil || !strings.Contains(err.Error(), "ECONFLOW_REPORTING_CURRENCIES") {
+		t.Errorf("a reporting currency other than EUR: %v, want the error to name ECONFLOW_REPORTING_CURRENCIES", err)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,7 +55,7 @@ var (
 			derived("price_per_litre_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitreEUR }),
 			derived("price_per_kg_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerKgEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
 
 	wageSpec = spec("wages_data", transform.KindWage,
 		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at"),
@@ -76,7 +76,13 @@ var (
 			derived("monthly_amount", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmount }),
 			derived("monthly_amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmountEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+
+	// The earlier conversions of the observations (docs/contract.md §5.4): the columns of
+	// fuel_prices_data and wages_data, one row per (identity, published_at, known_from), written
+	// by the reconciler only.
+	fuelKnownSpec = knownSpec("fuel_prices_known", fuelSpec)
+	wageKnownSpec = knownSpec("wages_known", wageSpec)
 
 	indicatorSpec = spec("indicators_data", transform.KindIndicator,
 		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
@@ -102,6 +108,8 @@ var (
 	// dataTables are the tables of rows, in the order a batch inserts them: rates first, so that
 	// a reconciler that sees an observation also sees the rates it was converted with.
 	dataTables = [...]*tableSpec{fxSpec, fuelSpec, wageSpec, indicatorSpec}
+	// knownTables are the tables of earlier conversions, one per observation kind.
+	knownTables = [...]*tableSpec{fuelKnownSpec, wageKnownSpec}
 )
 
 // rejectsSpec is rejects_data: one row per rejected message, inserted with the driver's own
@@ -140,6 +148,7 @@ var (
 		optDate("fx_date", func(r *ingest.Row) *time.Time { return &r.Derived.FXDate }),
 		text("fx_path", func(r *ingest.Row) *string { return &r.Derived.FXPath }),
 		text("fx_status", func(r *ingest.Row) *string { return &r.Derived.FXStatus }),
+		text("fx_basis", func(r *ingest.Row) *string { return &r.Derived.FXBasis }),
 	)
 	recordTailColumns = columns(
 		text("status", func(r *ingest.Row) *string { return &r.Record.Status }),
@@ -154,7 +163,21 @@ var (
 		dateTime("ingested_at", func(r *ingest.Row) *time.Time { return &r.IngestedAt }),
 		uint64Column("_version", func(r *ingest.Row) *uint64 { return &r.Version }),
 	)
+	// knownColumns end an observation's table: when its conversion became known.
+	knownColumns = columns(
+		dateTime("known_from", func(r *ingest.Row) *time.Time { return &r.Derived.KnownFrom }),
+	)
 )
+
+// knownSpec is the table of the earlier conversions of data's observations: data's columns,
+// sorted by data's key and known_from.
+func knownSpec(table string, data *tableSpec) *tableSpec {
+	key := make([]string, 0, len(data.key)+1)
+	for _, k := range data.key {
+		key = append(key, data.columns[k].name)
+	}
+	return spec(table, data.kind, append(key, "known_from"), data.columns)
+}
 
 // A colType is the ClickHouse type of a column, as the server names it.
 type colType string

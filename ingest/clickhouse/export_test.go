@@ -34,7 +34,7 @@ type DeclaredTable struct {
 // DeclaredTables returns the declaration of every table econflow writes.
 func DeclaredTables() []DeclaredTable {
 	var out []DeclaredTable
-	for _, s := range dataTables {
+	for _, s := range append(dataTables[:], knownTables[:]...) {
 		d := DeclaredTable{Name: s.table, SortingKey: s.sortingKey()}
 		for _, c := range s.columns {
 			d.Columns = append(d.Columns, c.name+" "+string(c.typ))

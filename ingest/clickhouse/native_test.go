@@ -88,7 +88,7 @@ func TestRowBufferColumns(t *testing.T) {
 			Price: mustDec(t, "-99999999999999999999.999999999999999999"), UnitMult: -3, Status: "provisional",
 			Attributes: map[string]string{"note": "«120» \"quoted\" \\ ; DROP TABLE x"}, ID: "id-1"},
 		Derived: transform.Derived{FXStatus: "converted", FXRate: fixed(t, "0.002029426686960933"), FXDate: day.AddDate(0, 0, -1),
-			FXPath: "KZT>EUR", PricePerLitre: fixed(t, "120"), PriceEUR: fixed(t, "-0.243531202435312024")},
+			FXPath: "KZT>EUR", FXBasis: "point", KnownFrom: pub.Add(time.Hour), PricePerLitre: fixed(t, "120"), PriceEUR: fixed(t, "-0.243531202435312024")},
 		Topic: "econ.fuel_prices", Partition: 2, Offset: 1 << 40, IngestedAt: ing, Version: 1<<63 + 5,
 	}
 	pending := ingest.Row{
@@ -101,7 +101,8 @@ func TestRowBufferColumns(t *testing.T) {
 		Record: transform.Record{Kind: transform.KindWage, Source: "stat.gov.kz", Country: "KZ", Measure: "minimum", Basis: "gross",
 			Per: "month", Currency: "KZT", Frequency: "A", Date: time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC), PublishedAt: pub,
 			Amount: mustDec(t, "42500")},
-		Derived: transform.Derived{FXStatus: "converted", FXRate: fixed(t, "0.00203"), FXPath: "KZT>EUR", AmountEUR: fixed(t, "86.275"),
+		Derived: transform.Derived{FXStatus: "converted", FXRate: fixed(t, "0.00203"), FXPath: "KZT>EUR", FXBasis: "period_average",
+			KnownFrom: pub, AmountEUR: fixed(t, "86.275"),
 			MonthlyAmount: fixed(t, "42500"), MonthlyAmountEUR: fixed(t, "86.275")},
 		Topic: "econ.wages", Partition: 0, Offset: 7, IngestedAt: ing, Version: 9,
 	}
@@ -129,14 +130,14 @@ func TestRowBufferColumns(t *testing.T) {
 			"price_per_kg_eur": nil, "fx_rate": rat(fuel.Derived.FXRate), "fx_date": ts(day.AddDate(0, 0, -1)), "fx_path": "KZT>EUR",
 			"fx_status": "converted", "status": "provisional", "attributes": `{"note":"«120» \"quoted\" \\ ; DROP TABLE x"}`,
 			"record_id": "id-1", "kafka_topic": "econ.fuel_prices", "kafka_partition": int32(2), "kafka_offset": int64(1 << 40),
-			"ingested_at": ts(ing), "_version": uint64(1<<63 + 5),
+			"ingested_at": ts(ing), "_version": uint64(1<<63 + 5), "fx_basis": "point", "known_from": ts(pub.Add(time.Hour)),
 		}, {
 			"source": "s", "country": "DE", "region": "", "product": "diesel", "tax_basis": "", "currency": "EUR", "unit": "tonne",
 			"frequency": "W", "date": ts(pending.Record.Date), "published_at": ts(time.Unix(0, 0)), "price": "1/1000000000000000000",
 			"unit_mult": int8(0), "price_per_litre": nil, "price_per_kg": "1/1000000000000000000", "price_eur": nil,
 			"price_per_litre_eur": nil, "price_per_kg_eur": nil, "fx_rate": nil, "fx_date": nil, "fx_path": "", "fx_status": "pending",
 			"status": "", "attributes": "", "record_id": "", "kafka_topic": "t", "kafka_partition": int32(0), "kafka_offset": int64(0),
-			"ingested_at": ts(ing), "_version": uint64(0),
+			"ingested_at": ts(ing), "_version": uint64(0), "fx_basis": "", "known_from": ts(time.Unix(0, 0)),
 		}},
 		wageSpec: {{
 			"source": "stat.gov.kz", "country": "KZ", "region": "", "measure": "minimum", "basis": "gross", "per": "month",
@@ -144,7 +145,7 @@ func TestRowBufferColumns(t *testing.T) {
 			"unit_mult": int8(0), "amount_eur": "3451/40", "monthly_amount": "42500", "monthly_amount_eur": "3451/40",
 			"fx_rate": "203/100000", "fx_date": nil, "fx_path": "KZT>EUR", "fx_status": "converted", "status": "", "attributes": "",
 			"record_id": "", "kafka_topic": "econ.wages", "kafka_partition": int32(0), "kafka_offset": int64(7), "ingested_at": ts(ing),
-			"_version": uint64(9),
+			"_version": uint64(9), "fx_basis": "period_average", "known_from": ts(pub),
 		}},
 		fxSpec: {{
 			"source": "nationalbank.kz", "base": "KRW", "quote": "KZT", "rate_type": "official", "frequency": "D", "date": ts(day),

@@ -45,8 +45,37 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 			}
 		}
 	}
+	if len(b.Known) > 0 {
+		if err := s.writeKnown(ctx, b.Known); err != nil {
+			return err
+		}
+	}
 	if len(b.Rejects) > 0 {
 		if err := s.insert(ctx, rejectsSpec.table, rejectsSpec.names(), rejectsSpec.values(b.Rejects, uint64(time.Now().UnixNano()))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeKnown inserts earlier conversions into the table of their kind.
+func (s *Store) writeKnown(ctx context.Context, rows []ingest.Row) error {
+	for _, spec := range knownTables {
+		var t tableBuffer
+		t.init(spec)
+		err := func() error {
+			defer t.mem.free()
+			for i := range rows {
+				if rows[i].Record.Kind != spec.kind {
+					continue
+				}
+				if err := t.add(&rows[i]); err != nil {
+					return fmt.Errorf("write %s: %w", spec.table, &ValueError{err})
+				}
+			}
+			return s.insertRows(ctx, &t)
+		}()
+		if err != nil {
 			return err
 		}
 	}
@@ -123,7 +152,7 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, valu
 
 // Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
 func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
-	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at")
+	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at")
 	q := "SELECT " + sc.selectList() + " FROM " + s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
 	rows, err := s.conn.Query(ctx, q, formatTime(since))
 	if err != nil {
@@ -179,6 +208,21 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 	return append(append(fuel, wages...), indicators...), nil
 }
 
+// Known returns the stored earlier conversions dated from through to (ingest.Store).
+func (s *Store) Known(ctx context.Context, from, to time.Time) ([]ingest.Row, error) {
+	where := "date >= toDate(?) AND date <= toDate(?)"
+	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02")}
+	var out []ingest.Row
+	for _, spec := range knownTables {
+		rows, err := s.readRows(ctx, spec, where, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
 func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where string, args []any) ([]ingest.Row, error) {
 	spec := fuelSpec
 	switch kind {
@@ -187,6 +231,11 @@ func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where
 	case transform.KindIndicator:
 		spec = indicatorSpec
 	}
+	return s.readRows(ctx, spec, where, args)
+}
+
+// readRows reads the latest write of every row of spec's table that matches where.
+func (s *Store) readRows(ctx context.Context, spec *tableSpec, where string, args []any) ([]ingest.Row, error) {
 	sc := spec.scanner()
 	rows, err := s.conn.Query(ctx, "SELECT "+sc.selectList()+" FROM "+s.db+"."+spec.table+" FINAL WHERE "+where, args...)
 	if err != nil {

@@ -10,14 +10,17 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	chcodes "github.com/ClickHouse/ch-go/proto"
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -195,8 +198,10 @@ func (s *Store) Close() error { return s.conn.Close() }
 
 // Migrate creates the database, the tables and the views, applying each migration not yet
 // recorded in <db>.schema_migrations. It is idempotent and safe to run concurrently: every
-// statement is CREATE … IF NOT EXISTS, or DROP … IF EXISTS of a view that the same migration
-// creates again (two concurrent runs both end with the newest definition).
+// statement is CREATE … IF NOT EXISTS, DROP … IF EXISTS of a view that the same migration
+// creates again (two concurrent runs both end with the newest definition), or ALTER TABLE … ADD
+// COLUMN, whose "column already exists" (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS)
+// means it was applied.
 //
 // On a cluster (Options.Cluster) the statements are schemas.ClusterMigrations' and the record
 // is itself replicated and distributed; every statement runs ON CLUSTER, which waits for every
@@ -245,7 +250,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		for _, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.conn.Exec(ctx, stmt); err != nil && !columnAdded(stmt, err) {
 				return fmt.Errorf("migration %04d_%s: %w\n%s", m.Version, m.Name, err, stmt)
 			}
 		}
@@ -294,6 +299,22 @@ func allApplied(migs []schemas.Migration, applied map[uint32]bool) bool {
 		}
 	}
 	return true
+}
+
+// addColumnRE matches a statement that adds one column to a table.
+var addColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+\S+(\s+ON\s+CLUSTER\s+\S+)?\s+ADD\s+COLUMN\s`)
+
+// columnAdded reports whether err is the server refusing stmt, an ALTER TABLE … ADD COLUMN,
+// because the column exists: an earlier run applied it.
+func columnAdded(stmt string, err error) bool {
+	var ex *ch.Exception
+	if !addColumnRE.MatchString(stmt) || !errors.As(err, &ex) {
+		return false
+	}
+	// 18.16 says ILLEGAL_COLUMN "… column with this name already exists"; newer servers
+	// DUPLICATE_COLUMN.
+	code := chcodes.Error(ex.Code)
+	return code == chcodes.ErrDuplicateColumn || code == chcodes.ErrIllegalColumn && strings.Contains(ex.Message, "already exists")
 }
 
 // warnWithoutPushdown warns when the server does not push a query's filters into views
