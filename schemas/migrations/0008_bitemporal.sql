@@ -19,6 +19,8 @@ ALTER TABLE econ.fuel_prices_data ADD COLUMN fx_basis String DEFAULT 'point' AFT
 ALTER TABLE econ.fuel_prices_data ADD COLUMN known_from DateTime('UTC') DEFAULT published_at AFTER _version;
 ALTER TABLE econ.wages_data ADD COLUMN fx_basis String DEFAULT 'point' AFTER fx_status;
 ALTER TABLE econ.wages_data ADD COLUMN known_from DateTime('UTC') DEFAULT published_at AFTER _version;
+-- Indicators in a currency state their basis too (they keep only the conversion known now).
+ALTER TABLE econ.indicators_data ADD COLUMN fx_basis String DEFAULT 'point' AFTER fx_status;
 
 CREATE TABLE IF NOT EXISTS econ.fuel_prices_known (
     source String,
