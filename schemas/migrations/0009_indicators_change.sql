@@ -9,7 +9,9 @@
 -- of January all shift to the end of February) the earliest is taken, the one exactly a month
 -- or a year before. The columns, their types and the exact arithmetic above the grouping are
 -- 0007's, unchanged. The aggregates pick single Decimal values (anyIf, argMinIf); no array or
--- tuple of Decimals is built (18.16 crashes on groupArray over a Decimal).
+-- tuple of Decimals is built (18.16 crashes on groupArray over a Decimal). The shifted date is
+-- named _date, never date: in 18.16 an alias is visible in its whole SELECT, so `date AS _src`
+-- beside `addMonths(date, 1) AS date` would read the shifted date.
 DROP TABLE IF EXISTS econ.indicators_change;
 
 CREATE VIEW IF NOT EXISTS econ.indicators_change AS
@@ -87,38 +89,38 @@ FROM
                                        _y_pi * toDecimal128('1000000000000000000', 0) + toDecimal128((if(year_ago_value > toDecimal128(0, 18), year_ago_value, toDecimal128(1, 18)) - toDecimal128(_y_pi, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _y_d0
                                 FROM
                                 (
-                                    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
+                                    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, _date AS date,
                                            _value AS value, _published_at AS published_at,
                                            _prev_month_value AS prev_month_value, _prev_month_published_at AS prev_month_published_at, _has_prev_month AS _has_m,
                                            _year_ago_value AS year_ago_value, _year_ago_published_at AS year_ago_published_at, _has_year_ago AS _has_y
                                     FROM
                                     (
-                                    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
-                                           anyIf(_val, _role = 0) AS _value, anyIf(_pub, _role = 0) AS _published_at,
-                                           argMinIf(_val, _src, _role = 1) AS _prev_month_value, argMinIf(_pub, _src, _role = 1) AS _prev_month_published_at,
-                                           max(_role = 1) AS _has_prev_month,
-                                           argMinIf(_val, _src, _role = 2) AS _year_ago_value, argMinIf(_pub, _src, _role = 2) AS _year_ago_published_at,
-                                           max(_role = 2) AS _has_year_ago,
-                                           max(_role = 0) AS _has_value
-                                    FROM
-                                    (
-                                        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
-                                               value AS _val, published_at AS _pub, date AS _src, toUInt8(0) AS _role
-                                        FROM econ.indicators
-                                        WHERE unit = 'index'
-                                        UNION ALL
-                                        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addMonths(date, 1) AS date,
-                                               value AS _val, published_at AS _pub, date AS _src, toUInt8(1) AS _role
-                                        FROM econ.indicators
-                                        WHERE unit = 'index' AND frequency = 'M'
-                                        UNION ALL
-                                        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addYears(date, 1) AS date,
-                                               value AS _val, published_at AS _pub, date AS _src, toUInt8(2) AS _role
-                                        FROM econ.indicators
-                                        WHERE unit = 'index'
-                                    )
-                                    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
-                                    HAVING _has_value = 1
+                                        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, _date,
+                                               anyIf(_val, _role = 0) AS _value, anyIf(_pub, _role = 0) AS _published_at,
+                                               argMinIf(_val, _src, _role = 1) AS _prev_month_value, argMinIf(_pub, _src, _role = 1) AS _prev_month_published_at,
+                                               max(_role = 1) AS _has_prev_month,
+                                               argMinIf(_val, _src, _role = 2) AS _year_ago_value, argMinIf(_pub, _src, _role = 2) AS _year_ago_published_at,
+                                               max(_role = 2) AS _has_year_ago,
+                                               max(_role = 0) AS _has_value
+                                        FROM
+                                        (
+                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date AS _date,
+                                                   value AS _val, published_at AS _pub, date AS _src, toUInt8(0) AS _role
+                                            FROM econ.indicators
+                                            WHERE unit = 'index'
+                                            UNION ALL
+                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addMonths(date, 1) AS _date,
+                                                   value AS _val, published_at AS _pub, date AS _src, toUInt8(1) AS _role
+                                            FROM econ.indicators
+                                            WHERE unit = 'index' AND frequency = 'M'
+                                            UNION ALL
+                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addYears(date, 1) AS _date,
+                                                   value AS _val, published_at AS _pub, date AS _src, toUInt8(2) AS _role
+                                            FROM econ.indicators
+                                            WHERE unit = 'index'
+                                        )
+                                        GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, _date
+                                        HAVING _has_value = 1
                                     )
                                 )
                             )
