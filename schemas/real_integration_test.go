@@ -20,7 +20,9 @@ import (
 // value, never another number; inside those limits only the exact value.
 
 var (
-	pow10 = func(n int64) *big.Rat { return new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(n), nil)) }
+	pow10 = func(n int64) *big.Rat {
+		return new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(n), nil))
+	}
 	// A real value below 10^19 − 2·10^6 (CPIs below 10^6) must be exact: the view's long division
 	// overflows only from about 10^19 − CPI(base month).
 	realExactBelow = new(big.Rat).Sub(pow10(19), new(big.Rat).Mul(big.NewRat(2, 1), pow10(6)))
@@ -44,8 +46,8 @@ func roundHalfEven18(x *big.Rat) *big.Rat {
 	return new(big.Rat).SetFrac(q, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil))
 }
 
-// indicatorRow is a VALUES row for indicators_data: an index of series in country (region ''
-// unless given), monthly unless frequency says otherwise.
+// indicatorRow is a VALUES row for indicators_data: one observation of series in country and
+// region (empty: national) with the given frequency and unit (an index based 2021-12=100).
 func indicatorRow(country, region, series, frequency, unit, date, publishedAt, value string) string {
 	bp := "2021-12=100"
 	if unit != "index" {
