@@ -1,17 +1,18 @@
 -- econ.indicators_change without a join. 0007's view joined econ.indicators to itself (the
 -- previous month, the year before); ClickHouse 18.16 pushes a filter into the left side of a
 -- JOIN only, so `WHERE country = … AND series = …` read every index row of indicators_data
--- twice. Here each latest row appears three times in one UNION ALL — as itself, shifted one
--- month on (monthly series) and shifted one year on — and one GROUP BY per identity and date
--- picks the three roles apart; a filter on the identity reaches the primary key of
--- indicators_data in every branch, on 18.16 (with enable_optimize_predicate_expression) and on
--- current ClickHouse. Where two observations shift onto the same date (the 29th, 30th and 31st
--- of January all shift to the end of February) the earliest is taken, the one exactly a month
--- or a year before. The columns, their types and the exact arithmetic above the grouping are
--- 0007's, unchanged. The aggregates pick single Decimal values (anyIf, argMinIf); no array or
--- tuple of Decimals is built (18.16 crashes on groupArray over a Decimal). The shifted date is
--- named _date, never date: in 18.16 an alias is visible in its whole SELECT, so `date AS _src`
--- beside `addMonths(date, 1) AS date` would read the shifted date.
+-- twice more. Here each latest row is read once and repeated by arrayJoin in up to three roles
+-- — as itself (0), shifted one month on (1, monthly series only) and shifted one year on (2) —
+-- and one GROUP BY per identity and (shifted) date picks the roles apart: the row of the date,
+-- the one a month before and the one a year before. A filter on the identity reaches the
+-- primary key of indicators_data, on 18.16 (with enable_optimize_predicate_expression) and on
+-- current ClickHouse, and the table is read once. Where two observations shift onto one date
+-- (the 29th, 30th and 31st of January all shift to the end of February) the earliest is taken,
+-- the one exactly a month or a year before. The columns, their types and the exact arithmetic
+-- above the grouping are 0007's, unchanged. The aggregates pick single Decimal values (anyIf,
+-- argMinIf); the only array holds the UInt8 roles (18.16 crashes on groupArray over a Decimal).
+-- The shifted date is named _date, never date: in 18.16 an alias is visible in its whole
+-- SELECT, so `date AS _src` beside `addMonths(date, 1) AS date` would read the shifted date.
 DROP TABLE IF EXISTS econ.indicators_change;
 
 CREATE VIEW IF NOT EXISTS econ.indicators_change AS
@@ -104,18 +105,10 @@ FROM
                                                max(_role = 0) AS _has_value
                                         FROM
                                         (
-                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date AS _date,
-                                                   value AS _val, published_at AS _pub, date AS _src, toUInt8(0) AS _role
-                                            FROM econ.indicators
-                                            WHERE unit = 'index'
-                                            UNION ALL
-                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addMonths(date, 1) AS _date,
-                                                   value AS _val, published_at AS _pub, date AS _src, toUInt8(1) AS _role
-                                            FROM econ.indicators
-                                            WHERE unit = 'index' AND frequency = 'M'
-                                            UNION ALL
-                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, addYears(date, 1) AS _date,
-                                                   value AS _val, published_at AS _pub, date AS _src, toUInt8(2) AS _role
+                                            SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency,
+                                                   arrayJoin(if(frequency = 'M', [toUInt8(0), toUInt8(1), toUInt8(2)], [toUInt8(0), toUInt8(2)])) AS _role,
+                                                   multiIf(_role = 0, date, _role = 1, addMonths(date, 1), addYears(date, 1)) AS _date,
+                                                   value AS _val, published_at AS _pub, date AS _src
                                             FROM econ.indicators
                                             WHERE unit = 'index'
                                         )
