@@ -60,6 +60,13 @@ func generated(db string, prices, batch int) []string {
 			"FROM (SELECT number AS n, toDate('1990-01-01') + intDiv(n, 20) AS d, "+
 			"['KZT', 'IRR', 'USD', 'GBP', 'CHF', 'JPY', 'CNY', 'RUB', 'TRY', 'PLN', 'CZK', 'HUF', 'SEK', 'NOK', 'DKK', 'INR', 'BRL', 'MXN', 'ZAR', 'AUD'][n %% 20 + 1] AS q "+
 			"FROM system.numbers LIMIT %d)", db, days*20),
+		// A monthly index for 500 series (5 countries × 100), and KZ's deflator, one of them.
+		fmt.Sprintf("INSERT INTO %s.indicators_data (source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date, "+
+			"published_at, value, unit_mult, fx_status, status, record_id, kafka_topic, ingested_at, _version) "+
+			"SELECT 'src', concat('S', toString(s %% 100)), ['AT', 'DE', 'FR', 'KZ', 'IR'][intDiv(s, 100) + 1], '', 'cpi', 'index', '', '2015=100', 'nsa', 'M', d, "+
+			"toDateTime(d) + 86400 * 20, toDecimal128(900 + (n * 7919) %% 1000, 18) / toDecimal128(10, 0), 0, '', 'A', toString(n), 'indicators', toDateTime(d), n "+
+			"FROM (SELECT number AS n, n %% 500 AS s, addMonths(toDate('1990-01-01'), intDiv(n, 500)) AS d FROM system.numbers LIMIT %d)", db, (days/30+1)*500),
+		fmt.Sprintf("INSERT INTO %s.deflators (country, source, series, base_month, active, updated_at, _version) VALUES ('KZ', 'src', 'S7', '1990-01-01', 1, '2026-01-01 00:00:00', 1)", db),
 		fmt.Sprintf("INSERT INTO %s.rejects_data (received_at, kafka_topic, kafka_partition, kafka_offset, key, value, error_code, error, _version) "+
 			"SELECT toDateTime('2022-01-01 00:00:00') + n, 'prices', toInt32(n %% 3), toInt64(intDiv(n, 3)), 'k', 'not json', 'invalid_json', 'invalid JSON', n "+
 			"FROM (SELECT number AS n FROM system.numbers LIMIT %d)", db, prices/3),
@@ -115,6 +122,17 @@ func queryShapes(db, revisedDate string) []queryShape {
 		{"wages of a region", "SELECT date, monthly_amount FROM econ.wages WHERE country = 'KZ' AND region = 'KZ-1' AND measure = 'average' ORDER BY date",
 			[]string{"SELECT date, argMax(monthly_amount, (published_at, _version)) FROM econ.wages_data WHERE country = 'KZ' AND region = 'KZ-1' AND measure = 'average'" +
 				" GROUP BY basis, per, currency, source, frequency, date ORDER BY date"}, true},
+		{"indicator series", "SELECT date, value FROM econ.indicators WHERE country = 'KZ' AND series = 'S7' ORDER BY date",
+			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
+				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true},
+		{"change of an index", "SELECT date, value FROM econ.indicators_change WHERE country = 'KZ' AND series = 'S7' ORDER BY date",
+			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
+				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true},
+		{"real prices of a series", "SELECT date, price_per_litre FROM econ.fuel_prices_real WHERE " + kzLpg + " ORDER BY date",
+			[]string{"SELECT date, argMax(price_per_litre, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpg +
+				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date",
+				"SELECT count() FROM (SELECT argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
+					" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date)"}, true},
 		{"rejects of a partition", "SELECT kafka_offset, error FROM econ.rejects WHERE kafka_topic = 'prices' AND kafka_partition = 1 AND kafka_offset < 100 ORDER BY kafka_offset",
 			[]string{"SELECT kafka_offset, argMax(error, _version) FROM econ.rejects_data WHERE kafka_topic = 'prices' AND kafka_partition = 1 AND kafka_offset < 100" +
 				" GROUP BY kafka_offset ORDER BY kafka_offset"}, true},
@@ -276,7 +294,7 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 
 // tableOf is the *_data table a view query reads most from.
 func tableOf(view string) string {
-	for _, p := range []string{"fx_rates", "wages", "rejects"} {
+	for _, p := range []string{"fx_rates", "wages", "rejects", "indicators"} {
 		if strings.Contains(view, "."+p) {
 			return p + "_data"
 		}
