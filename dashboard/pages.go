@@ -25,8 +25,8 @@ func (d *Dashboard) affordability(ctx context.Context, v values, p *page) error 
 	window := ""
 	if !v.has("from") && !v.has("to") {
 		// Without from= and to=, the last affordabilityMonths months up to the country's latest
-		// price: a country's whole history is one aggregation over all of its prices (25 s for a
-		// country of 10M prices, against under a second for two years).
+		// price: a country's whole history is one aggregation over all of its prices (5 s for a
+		// country of 1M prices, against 0.25 s for two years; docs/dashboard.md, Speed).
 		latest, ok, err := d.latestPriceDate(ctx, v)
 		if err != nil {
 			return err

@@ -81,61 +81,78 @@ type queryShape struct {
 	view   string
 	direct []string // summed; one query unless the view reads two tables
 	same   bool     // view and direct[0] answer the same rows
+	// passes is how many times the view reads its main table (tableOf) by design.
+	// Each pass must read under a third of it.
+	passes int
 }
 
 const kzLpg = "country = 'KZ' AND region = 'KZ-1' AND product = 'lpg'"
 const kzLpgSeries = kzLpg + " AND tax_basis = 'incl_tax' AND currency = 'KZT' AND unit = 'litre' AND source = 'src' AND frequency = 'D'"
 
+// The primary-key reads of what fuel_affordability pairs for one country: its price series
+// keys with their first and last month, and its wages (latest vintages).
+const (
+	affordabilityKeys = "SELECT count() FROM (SELECT min(date), max(date) FROM econ.fuel_prices_data WHERE country = 'KZ' AND tax_basis = 'incl_tax'" +
+		" GROUP BY currency, region, product)"
+	affordabilityWages = "SELECT count() FROM (SELECT argMax(monthly_amount, (published_at, _version)) FROM econ.wages_data WHERE country = 'KZ'" +
+		" GROUP BY region, measure, basis, per, currency, source, frequency, date)"
+)
+
 func queryShapes(db, revisedDate string) []queryShape {
 	shapes := []queryShape{
 		{"one series", "SELECT date, price_per_litre_eur FROM econ.fuel_prices WHERE " + kzLpg + " ORDER BY date",
 			[]string{"SELECT date, argMax(price_per_litre_eur, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpg +
-				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date"}, true},
+				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date"}, true, 1},
 		{"country and product", "SELECT region, date, price FROM econ.fuel_prices WHERE country = 'KZ' AND product = 'lpg' ORDER BY region, date",
 			[]string{"SELECT region, date, argMax(price, (published_at, _version)) FROM econ.fuel_prices_data WHERE country = 'KZ' AND product = 'lpg'" +
-				" GROUP BY region, tax_basis, currency, unit, source, frequency, date ORDER BY region, date"}, true},
+				" GROUP BY region, tax_basis, currency, unit, source, frequency, date ORDER BY region, date"}, true, 1},
 		{"date range of a series", "SELECT date, price FROM econ.fuel_prices WHERE " + kzLpgSeries + " AND date BETWEEN '1992-01-01' AND '1992-03-31' ORDER BY date",
 			[]string{"SELECT date, argMax(price, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpgSeries +
-				" AND date BETWEEN '1992-01-01' AND '1992-03-31' GROUP BY date ORDER BY date"}, true},
+				" AND date BETWEEN '1992-01-01' AND '1992-03-31' GROUP BY date ORDER BY date"}, true, 1},
 		{"latest of a country", "SELECT region, product, date, price FROM econ.fuel_prices_current WHERE country = 'KZ' ORDER BY region, product",
 			[]string{"SELECT region, product, max(date), argMax(price, (date, published_at, _version)) FROM econ.fuel_prices_data WHERE country = 'KZ'" +
-				" GROUP BY region, product, tax_basis, currency, unit, source, frequency ORDER BY region, product"}, true},
+				" GROUP BY region, product, tax_basis, currency, unit, source, frequency ORDER BY region, product"}, true, 1},
 		{"vintages of an observation", "SELECT published_at, price FROM econ.fuel_prices_history WHERE " + kzLpgSeries + " AND date = '" + revisedDate + "' ORDER BY published_at",
 			[]string{"SELECT published_at, argMax(price, _version) FROM econ.fuel_prices_data WHERE " + kzLpgSeries + " AND date = '" + revisedDate +
-				"' GROUP BY published_at ORDER BY published_at"}, true},
+				"' GROUP BY published_at ORDER BY published_at"}, true, 1},
 		{"a series as known at a time", "SELECT date, price FROM econ.fuel_prices_bitemporal WHERE " + kzLpgSeries +
 			" AND known_from <= toDateTime('2100-01-01 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2100-01-01 00:00:00', 'UTC')) ORDER BY date",
 			[]string{"SELECT date, argMax(price, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpgSeries +
-				" GROUP BY date ORDER BY date"}, true},
+				" GROUP BY date ORDER BY date"}, true, 1},
 		{"monthly aggregate", "SELECT month, region, observations, avg_price_per_litre_eur FROM econ.fuel_prices_monthly WHERE country = 'KZ' AND product = 'lpg' ORDER BY month, region",
 			[]string{"SELECT toStartOfMonth(date) AS month, region, count(), sum(v) / toDecimal128(count(v), 0) FROM (SELECT date, region, " +
 				"argMax(price_per_litre_eur, (published_at, _version)) AS v FROM econ.fuel_prices_data WHERE country = 'KZ' AND product = 'lpg' " +
-				"GROUP BY region, tax_basis, currency, unit, source, frequency, date) GROUP BY month, region ORDER BY month, region"}, true},
+				"GROUP BY region, tax_basis, currency, unit, source, frequency, date) GROUP BY month, region ORDER BY month, region"}, true, 1},
+		// fuel_affordability reads the prices it averages, the key columns of the country's
+		// prices (which regions and products the wages apply to) and the country's wages.
 		{"affordability of a country", "SELECT * FROM econ.fuel_affordability WHERE country = 'KZ'",
 			[]string{"SELECT count() FROM (SELECT argMax(price_per_litre, (published_at, _version)) FROM econ.fuel_prices_data WHERE country = 'KZ'" +
 				" GROUP BY region, product, tax_basis, currency, unit, source, frequency, date)",
-				"SELECT count() FROM (SELECT argMax(monthly_amount, (published_at, _version)) FROM econ.wages_data WHERE country = 'KZ'" +
-					" GROUP BY region, measure, basis, per, currency, source, frequency, date)"}, false},
+				affordabilityKeys, affordabilityWages}, false, 2},
+		{"affordability of a series", "SELECT * FROM econ.fuel_affordability WHERE " + kzLpg,
+			[]string{"SELECT count() FROM (SELECT argMax(price_per_litre, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpg +
+				" GROUP BY tax_basis, currency, unit, source, frequency, date)",
+				affordabilityKeys, affordabilityWages}, false, 1},
 		{"FX rates of a pair", "SELECT date, rate FROM econ.fx_rates WHERE base = 'EUR' AND quote = 'KZT' ORDER BY date",
 			[]string{"SELECT date, argMax(rate, (published_at, _version)) FROM econ.fx_rates_data WHERE base = 'EUR' AND quote = 'KZT'" +
-				" GROUP BY rate_type, source, frequency, date ORDER BY date"}, true},
+				" GROUP BY rate_type, source, frequency, date ORDER BY date"}, true, 1},
 		{"wages of a region", "SELECT date, monthly_amount FROM econ.wages WHERE country = 'KZ' AND region = 'KZ-1' AND measure = 'average' ORDER BY date",
 			[]string{"SELECT date, argMax(monthly_amount, (published_at, _version)) FROM econ.wages_data WHERE country = 'KZ' AND region = 'KZ-1' AND measure = 'average'" +
-				" GROUP BY basis, per, currency, source, frequency, date ORDER BY date"}, true},
+				" GROUP BY basis, per, currency, source, frequency, date ORDER BY date"}, true, 1},
 		{"indicator series", "SELECT date, value FROM econ.indicators WHERE country = 'KZ' AND series = 'S7' ORDER BY date",
 			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
-				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true},
+				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true, 1},
 		{"change of an index", "SELECT date, value FROM econ.indicators_change WHERE country = 'KZ' AND series = 'S7' ORDER BY date",
 			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
-				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true},
+				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true, 1},
 		{"real prices of a series", "SELECT date, price_per_litre FROM econ.fuel_prices_real WHERE " + kzLpg + " ORDER BY date",
 			[]string{"SELECT date, argMax(price_per_litre, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpg +
 				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date",
 				"SELECT count() FROM (SELECT argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
-					" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date)"}, true},
+					" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date)"}, true, 1},
 		{"rejects of a partition", "SELECT kafka_offset, error FROM econ.rejects WHERE kafka_topic = 'prices' AND kafka_partition = 1 AND kafka_offset < 100 ORDER BY kafka_offset",
 			[]string{"SELECT kafka_offset, argMax(error, _version) FROM econ.rejects_data WHERE kafka_topic = 'prices' AND kafka_partition = 1 AND kafka_offset < 100" +
-				" GROUP BY kafka_offset ORDER BY kafka_offset"}, true},
+				" GROUP BY kafka_offset ORDER BY kafka_offset"}, true, 1},
 	}
 	for i := range shapes {
 		shapes[i].view = strings.ReplaceAll(shapes[i].view, "econ.", db+".")
@@ -219,12 +236,7 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 				direct += st.RowsRead
 			}
 			table, read := tableOf(s.view), view.RowsRead
-			if s.name == "affordability of a country" {
-				// 18.16 does not push a filter into the right side of a JOIN: the wages
-				// table (one row per series and month or year in real data) is read whole.
-				read -= min(read, total["wages_data"])
-			}
-			if read > 2*direct || 3*read > total[table] {
+			if read > 2*direct || 3*read > uint64(s.passes)*total[table] {
 				t.Errorf("18.16: the view read %d rows, the primary key read %d, the table has %d", view.RowsRead, direct, total[table])
 			}
 			t.Logf("18.16: the view read %d rows, the primary key %d; %d rows answered", view.RowsRead, direct, view.Rows)
@@ -286,7 +298,7 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 			continue
 		}
 		t.Logf("%s on current ClickHouse: the view read %d rows, the primary key %d", s.name, view.RowsRead, direct)
-		if table := tableOf(s.view); view.RowsRead > 2*direct || 3*view.RowsRead > total[table] {
+		if table := tableOf(s.view); view.RowsRead > 2*direct || 3*view.RowsRead > uint64(s.passes)*total[table] {
 			t.Errorf("%s on current ClickHouse: the view read %d rows, the primary-key read %d, the table has %d", s.name, view.RowsRead, direct, total[table])
 		}
 	}

@@ -76,7 +76,7 @@ func TestBenchQueries(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 	questions := []string{"series_history", "series_range", "country_product_latest", "observation_vintages",
-		"monthly_country_product", "affordability_country", "fx_pair"}
+		"monthly_country_product", "affordability_country", "affordability_series", "fx_pair"}
 	for _, want := range append([]string{"view ms", "direct ms", "ratio", "rows read", "verdict", "same rows",
 		"within the target", "20000 fuel price rows", "publishers' order"}, questions...) {
 		if !strings.Contains(out.String(), want) {

@@ -214,8 +214,8 @@ func TestQuerySpecs(t *testing.T) {
 			}
 		}
 	}
-	if len(specs) != 7 {
-		t.Errorf("%d questions, want 7", len(specs))
+	if len(specs) != 8 {
+		t.Errorf("%d questions, want 8", len(specs))
 	}
 }
 

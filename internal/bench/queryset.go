@@ -114,11 +114,15 @@ func querySpecs(db string, t QueryTarget) []querySpec {
 			Name: "affordability_country", Shape: "litres a monthly wage buys, every region and product, one country", View: "fuel_affordability",
 			ViewSQL: "SELECT month, region, product, wage_measure, wage_basis, currency, wage_region, monthly_wage, avg_price_per_litre, litres_per_monthly_wage FROM " +
 				db + ".fuel_affordability WHERE country = '" + t.Country + "' ORDER BY month, region, product, wage_measure",
-			DirectSQL: affordabilityDirect(db, t.Country, latestFuel),
-			Approx: map[string]exactFunc{
-				"avg_price_per_litre":     ratio("price_sum", "", "price_count"),
-				"litres_per_monthly_wage": ratio("monthly_wage", "price_count", "price_sum"),
-			},
+			DirectSQL: affordabilityDirect(db, t.Country, "", latestFuel),
+			Approx:    affordabilityApprox,
+		},
+		{
+			Name: "affordability_series", Shape: "litres a monthly wage buys, one series", View: "fuel_affordability",
+			ViewSQL: "SELECT month, region, product, wage_measure, wage_basis, currency, wage_region, monthly_wage, avg_price_per_litre, litres_per_monthly_wage FROM " +
+				db + ".fuel_affordability WHERE " + series + " ORDER BY month, wage_measure",
+			DirectSQL: affordabilityDirect(db, t.Country, series, latestFuel),
+			Approx:    affordabilityApprox,
 		},
 		{
 			Name: "fx_pair", Shape: "every EUR/" + t.Currency + " rate", View: "fx_rates",
@@ -130,13 +134,24 @@ func querySpecs(db string, t QueryTarget) []querySpec {
 	}
 }
 
-// affordabilityDirect reads fuel_affordability's answer for one country from the storage
-// tables: the month's incl_tax prices per litre (latest vintages; their exact sum and count),
-// joined with the month's monthly wages (latest vintages), a regional wage over the national one.
-// The benchmark's wages are monthly and dated the first of each month, so the wage of a month
-// is the one dated in it, whether a view takes the wages dated in the month or the wage in force.
-func affordabilityDirect(db, country string, latestFuel func(cols, where string) string) string {
-	prices := latestFuel(fuelIdentity+", date, published_at, price_per_litre", "country = '"+country+"' AND tax_basis = 'incl_tax'")
+// affordabilityApprox are fuel_affordability's computed columns, exact from a direct row.
+var affordabilityApprox = map[string]exactFunc{
+	"avg_price_per_litre":     ratio("price_sum", "", "price_count"),
+	"litres_per_monthly_wage": ratio("monthly_wage", "price_count", "price_sum"),
+}
+
+// affordabilityDirect reads fuel_affordability's answer for one country (and the prices of
+// series, when not "") from the storage tables: the month's incl_tax prices per litre (latest
+// vintages; their exact sum and count), joined with the month's monthly wages of the country
+// (latest vintages), a regional wage over the national one. The benchmark's wages are monthly
+// and dated the first of each month, so the wage of a month is the one dated in it, whether a
+// view takes the wages dated in the month or the wage in force.
+func affordabilityDirect(db, country, series string, latestFuel func(cols, where string) string) string {
+	where := "country = '" + country + "' AND tax_basis = 'incl_tax'"
+	if series != "" {
+		where = series + " AND tax_basis = 'incl_tax'"
+	}
+	prices := latestFuel(fuelIdentity+", date, published_at, price_per_litre", where)
 	wages := "SELECT " + wageIdentity + ", date, published_at, monthly_amount FROM " + db + ".wages_data WHERE country = '" + country +
 		"' ORDER BY date, " + latestFirst + " LIMIT 1 BY " + wageIdentity + ", date"
 	return `SELECT month, region, product, wage_measure, wage_basis, currency,

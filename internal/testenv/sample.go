@@ -84,7 +84,7 @@ func waitStored(t testing.TB, store *clickhouse.Store, n int) {
 		defer cancel()
 		var got uint64
 		err := store.Conn().QueryRow(ctx, "SELECT (SELECT count() FROM "+db+".fuel_prices_history) + (SELECT count() FROM "+db+
-			".wages_history) + (SELECT count() FROM "+db+".fx_rates_history) + (SELECT count() FROM "+db+".rejects)").Scan(&got)
+			".wages_history) + (SELECT count() FROM "+db+".fx_rates_history) + (SELECT count() FROM "+db+".indicators_history) + (SELECT count() FROM "+db+".rejects)").Scan(&got)
 		if err != nil {
 			return false, err.Error()
 		}
