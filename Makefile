@@ -5,7 +5,7 @@ KAFKA_ADDR ?= 127.0.0.1:19092
 # "context deadline exceeded" at the deadline on a loaded machine (golang/go#75804).
 FUZZTIME  ?= 60000x
 
-.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults chdb screenshots
+.PHONY: demo test unit services stop-services fuzz-smoke build vet bench bench-produce faults chdb screenshots
 
 ## demo: the main job on local defaults (embedded broker, local ClickHouse)
 demo:
@@ -61,6 +61,11 @@ QUERY_BUDGET ?= 20s
 bench: build services
 	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 	bin/econflow bench queries --rows $(QUERY_ROWS) --budget $(QUERY_BUDGET) --json bench-queries.json
+
+## bench-produce: econflow produce against kcat -P of the same RECORDS generated lines on Apache Kafka,
+## alternating, RUNS each (internal/bench/produce.sh; needs kcat)
+bench-produce: build services
+	ECONFLOW=bin/econflow BROKERS=$(KAFKA_ADDR) internal/bench/produce.sh $(RECORDS) $(RUNS)
 
 ## screenshots: every dashboard page as a PNG in docs/screenshots (the browser test on the demo data;
 ## needs ClickHouse and Chromium)
