@@ -22,8 +22,8 @@ type WriterOptions struct {
 	// BatchTimeout is how long a partial batch waits. Default 10ms.
 	BatchTimeout time.Duration
 	// Async makes Write return once the messages are queued, before acknowledgement, so that
-	// the caller prepares the next messages while these are sent: `econflow produce` then runs
-	// at 0.8–1 of kcat's speed instead of some 0.4. At most MaxInFlight messages wait for
+	// the caller prepares the next messages while these are sent (`econflow produce`: 1.6–2
+	// times as fast, docs/performance.md). At most MaxInFlight messages wait for
 	// acknowledgement (Write blocks until there is room); a failure is returned by a later Write
 	// and by Err after Close, and Acked counts the messages acknowledged. SendDeadLetters needs
 	// a Writer without Async. Default false.
