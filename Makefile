@@ -49,17 +49,20 @@ faults:
 	ECONFLOW_FAULTS=1 ECONFLOW_REQUIRE_SERVICES=1 ECONFLOW_TEST_APACHE_KAFKA=$(KAFKA_ADDR) $(GO) test -count=1 -timeout 20m -run '^TestFault' ./ingest/
 
 ## bench: throughput benchmark on 1M generated records in publishers' order against ClickHouse's own
-## JSONEachRow insert of the same lines, 3 runs, medians (RECORDS=N, RUNS=N, ORDER=publishers|key|random);
+## JSONEachRow insert of the same lines, 3 runs, medians (RECORDS=N, RUNS=N, ORDER=publishers|key|random),
+## latency at RATE records/s offered (LATENCY_RECORDS of them);
 ## then the query benchmark: views against direct primary-key reads on QUERY_ROWS fuel rows, each
 ## question timed for up to QUERY_BUDGET (bench-queries.json). On Apache Kafka and ClickHouse as
 ## `services` starts them
 RECORDS ?= 1000000
 RUNS ?= 3
 ORDER ?= publishers
+RATE ?= 50000
+LATENCY_RECORDS ?= 100000
 QUERY_ROWS ?= 10000000
 QUERY_BUDGET ?= 20s
 bench: build services
-	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
+	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --rate $(RATE) --latency-records $(LATENCY_RECORDS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 	bin/econflow bench queries --rows $(QUERY_ROWS) --budget $(QUERY_BUDGET) --json bench-queries.json
 
 ## bench-produce: econflow produce against kcat -P of the same RECORDS generated lines on Apache Kafka,
