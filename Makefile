@@ -5,7 +5,7 @@ KAFKA_ADDR ?= 127.0.0.1:19092
 # "context deadline exceeded" at the deadline on a loaded machine (golang/go#75804).
 FUZZTIME  ?= 60000x
 
-.PHONY: demo test unit services stop-services fuzz-smoke build vet bench faults chdb screenshots cluster-test
+.PHONY: demo test unit services stop-services fuzz-smoke build vet bench bench-produce faults chdb screenshots cluster-test
 
 ## demo: the main job on local defaults (embedded broker, local ClickHouse)
 demo:
@@ -63,18 +63,26 @@ cluster-test:
 		status=$$?; bash deploy/cluster.sh stop; exit $$status
 
 ## bench: throughput benchmark on 1M generated records in publishers' order against ClickHouse's own
-## JSONEachRow insert of the same lines, 3 runs, medians (RECORDS=N, RUNS=N, ORDER=publishers|key|random);
+## JSONEachRow insert of the same lines, 3 runs, medians (RECORDS=N, RUNS=N, ORDER=publishers|key|random),
+## latency at RATE records/s offered (LATENCY_RECORDS of them);
 ## then the query benchmark: views against direct primary-key reads on QUERY_ROWS fuel rows, each
 ## question timed for up to QUERY_BUDGET (bench-queries.json). On Apache Kafka and ClickHouse as
 ## `services` starts them
 RECORDS ?= 1000000
 RUNS ?= 3
 ORDER ?= publishers
+RATE ?= 50000
+LATENCY_RECORDS ?= 100000
 QUERY_ROWS ?= 10000000
 QUERY_BUDGET ?= 20s
 bench: build services
-	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
+	bin/econflow bench --records $(RECORDS) --runs $(RUNS) --order $(ORDER) --rate $(RATE) --latency-records $(LATENCY_RECORDS) --embedded-broker=false --brokers $(KAFKA_ADDR) --json bench.json
 	bin/econflow bench queries --rows $(QUERY_ROWS) --budget $(QUERY_BUDGET) --json bench-queries.json
+
+## bench-produce: econflow produce against kcat -P of the same RECORDS generated lines on Apache Kafka,
+## alternating, RUNS each (internal/bench/produce.sh; needs kcat)
+bench-produce: build services
+	ECONFLOW=bin/econflow BROKERS=$(KAFKA_ADDR) internal/bench/produce.sh $(RECORDS) $(RUNS)
 
 ## screenshots: every dashboard page as a PNG in docs/screenshots (the browser test on the demo data;
 ## needs ClickHouse and Chromium)

@@ -18,11 +18,15 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 	if len(args) > 0 && args[0] == "queries" {
 		return cmdBenchQueries(stop, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "lines" {
+		return cmdBenchLines(args[1:], stdout, stderr)
+	}
 	o := bench.Options{Records: 1_000_000, Seed: 1, LatencyRecords: 20000, Rate: 5000, Embedded: true}
 	jsonOut, runs, order, shuffle := "", 1, string(bench.OrderPublishers), false
 	cfg, fs, err := parseFlags("bench",
 		"bench [--records N] [--runs N] [--seed S] [--order publishers|key|random] [--embedded-broker=false --brokers …] [--clickhouse DSN] [--json FILE|-] [--latency-records N] [--rate R] [--keep]\n"+
-			"       bench queries --help: the query benchmark\n\n"+
+			"       bench queries --help: the query benchmark\n"+
+			"       bench lines --help: the generated records as JSON lines (for timing producers, docs/performance.md)\n\n"+
 			"bench measures the consumer's drain of N generated fuel prices against ClickHouse's own JSONEachRow insert of the same lines (ceiling J)\n"+
 			"and raw TSV inserts (A, A2), in publishers' order unless --order says otherwise. It prints its progress; the pipeline's own logs\n"+
 			"show from warn up unless --log-level or ECONFLOW_LOG_LEVEL asks otherwise.",
@@ -87,9 +91,19 @@ func cmdBench(stop, _ context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.Join(runErr, writeBench(res, jsonOut, stdout))
 	}
 	var results []*bench.Result
+	var dbs []string // dropped after the last run: bench.Options.DropLater says why
+	o.DropLater = true
+	defer func() {
+		if err := bench.DropDatabases(context.Background(), o, dbs); err != nil {
+			fmt.Fprintf(stderr, "bench: could not drop the runs' databases %v: %v\n", dbs, err)
+		}
+	}()
 	for i := 1; i <= runs; i++ {
 		fmt.Fprintf(stderr, "bench: run %d of %d\n", i, runs)
 		res, err := bench.Run(stop, o)
+		if err == nil && !o.Keep {
+			dbs = append(dbs, res.Database) // a failed run dropped its own
+		}
 		if err != nil {
 			if res != nil {
 				res.WriteTable(stdout) // what the failed run measured
@@ -188,4 +202,31 @@ func benchLogLevel(level string, flagSet bool, getenv func(string) string) strin
 		return level
 	}
 	return "warn"
+}
+
+// cmdBenchLines writes the benchmark's generated price records as JSON lines, each optionally
+// preceded by its Kafka key and a tab (kcat -K'\t'): the input of the producer comparison
+// (make bench-produce).
+func cmdBenchLines(args []string, stdout, stderr io.Writer) error {
+	records, seed, order, keys := 1_000_000, uint64(1), string(bench.OrderPublishers), false
+	fs := flag.NewFlagSet("bench lines", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: econflow bench lines [--records N] [--seed S] [--order publishers|key|random] [--keys]\n\n"+
+			"bench lines writes the price records econflow bench generates to stdout, one JSON message a line.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&records, "records", records, "fuel_price records to generate")
+	fs.Uint64Var(&seed, "seed", seed, "seed of the record generator")
+	fs.StringVar(&order, "order", order, "publishers, key or random, as econflow bench")
+	fs.BoolVar(&keys, "keys", keys, "precede each line with its Kafka key (the series) and a tab")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	o, err := bench.ParseOrder(order)
+	if err != nil || records < 1 || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	return bench.WriteLines(stdout, records, seed, o, keys)
 }

@@ -239,7 +239,9 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 		return errUsage
 	}
 	log := newLogger(cfg.LogLevel)
-	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security}, cfg.Topics.DeadLetter)
+	// Asynchronous: the next records are read and checked while the last are sent
+	// (docs/performance.md, the producer).
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security, Async: true}, cfg.Topics.DeadLetter)
 	if err != nil {
 		return err
 	}
@@ -248,8 +250,15 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 	for _, line := range publishers.ReportLines(bad) {
 		fmt.Fprintln(stderr, line)
 	}
+	closeErr := w.Close() // waits for every acknowledgement
+	if aerr := w.Err(); aerr != nil {
+		return fmt.Errorf("publish: %w (%d of %d records acknowledged)", aerr, w.Acked(), sent)
+	}
 	if err != nil {
 		return err
+	}
+	if closeErr != nil {
+		return fmt.Errorf("publish: %w", closeErr)
 	}
 	log.Info("published", "records", sent, "invalid", len(bad))
 	if len(bad) > 0 {

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -513,6 +514,29 @@ func BenchmarkOrder(b *testing.B) {
 		at = func(i int) int { s, k := i/512, i%512; return (s/3*512+k)*3 + s%3 }
 		run(b)
 	})
+	b.Run("publishers", func(b *testing.B) {
+		// 200,000 rows in publishers' order, each day every series: 1,000 series (j/200) of
+		// 200 days (j%200), in chunks of 512 from three partitions, each partition holding
+		// every third series.
+		defer func(n0 int) { n = n0 }(n)
+		n = 200000
+		var parts [3][]int
+		for d := range 200 {
+			for s := range 1000 {
+				parts[s%3] = append(parts[s%3], s*200+d)
+			}
+		}
+		arrival := make([]int, 0, n)
+		for len(arrival) < n {
+			for p := range parts {
+				k := min(512, len(parts[p]))
+				arrival = append(arrival, parts[p][:k]...)
+				parts[p] = parts[p][k:]
+			}
+		}
+		at = func(i int) int { return arrival[i] }
+		run(b)
+	})
 	b.Run("random", func(b *testing.B) {
 		p := rand.New(rand.NewPCG(1, 2)).Perm(n)
 		at = func(i int) int { return p[i] }
@@ -646,5 +670,43 @@ func TestRowBufferReportsFirstFailingColumn(t *testing.T) {
 	r.Record.Date = time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
 	if err := newRowBuffer(nil).Add(&r); err == nil || !strings.HasPrefix(err.Error(), "price_eur: ") {
 		t.Fatalf("a row with a price_eur of 10^20: %v", err)
+	}
+}
+
+// TestRadixSortStable: radixSort orders keys of every width up to 128 bits as a stable sort by
+// value does, rows with equal values in their first order, across the two words of a key.
+func TestRadixSortStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, width := range []int{1, 5, 11, 12, 22, 40, 63, 64, 65, 70, 100, 127, 128} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			const n = 3000
+			// 50 distinct values of width bits, so that many rows share one
+			vals := make([]packedKey, 50)
+			for i := range vals {
+				hi, lo := rng.Uint64(), rng.Uint64()
+				if width <= 64 {
+					hi, lo = 0, lo>>(64-width)
+				} else {
+					hi >>= 128 - width
+				}
+				vals[i] = packedKey{hi: hi, lo: lo}
+			}
+			keys := make([]packedKey, n)
+			for i := range keys {
+				keys[i] = vals[rng.IntN(len(vals))]
+				keys[i].row = int32(i)
+			}
+			want := slices.Clone(keys)
+			slices.SortStableFunc(want, func(a, b packedKey) int {
+				if c := cmp.Compare(a.hi, b.hi); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.lo, b.lo)
+			})
+			got := radixSort(keys, make([]packedKey, n), width)
+			if !slices.Equal(got, want) {
+				t.Fatalf("width %d: radix sort differs from a stable sort", width)
+			}
+		})
 	}
 }

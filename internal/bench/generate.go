@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"fmt"
+	"io"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -234,4 +236,29 @@ func (d *Dataset) AvgBytes() float64 {
 		return 0
 	}
 	return float64(d.Bytes) / float64(len(d.Prices))
+}
+
+// WriteLines writes the price records of Generate(n, seed), arranged in order o, to w: each
+// record's JSON message on a line of its own, preceded by its Kafka key and a tab if keys.
+func WriteLines(w io.Writer, n int, seed uint64, o Order, keys bool) error {
+	d := Generate(n, seed)
+	if err := d.Arrange(o, seed); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for i := range d.Prices {
+		r := &d.Prices[i]
+		if keys {
+			bw.WriteString(r.Key)
+			bw.WriteByte('\t')
+		}
+		bw.Write(r.Value)
+		if err := bw.WriteByte('\n'); err != nil {
+			return fmt.Errorf("write lines: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write lines: %w", err)
+	}
+	return nil
 }

@@ -235,3 +235,38 @@ func TestAppendNumberPrice(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteLines: bench lines writes each generated record's message on its own line, in the
+// arranged order, preceded by its key and a tab when asked; every line is a JSON object.
+func TestWriteLines(t *testing.T) {
+	want := Generate(500, 7)
+	if err := want.Arrange(OrderPublishers, 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, keys := range []bool{false, true} {
+		t.Run(map[bool]string{false: "values", true: "keys"}[keys], func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteLines(&b, 500, 7, OrderPublishers, keys); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			if len(lines) != len(want.Prices) {
+				t.Fatalf("%d lines, want %d", len(lines), len(want.Prices))
+			}
+			for i, line := range lines {
+				r := &want.Prices[i]
+				value := line
+				if keys {
+					k, v, ok := strings.Cut(line, "\t")
+					if !ok || k != r.Key {
+						t.Fatalf("line %d: key %q, want %q", i, k, r.Key)
+					}
+					value = v
+				}
+				if value != string(r.Value) || !json.Valid([]byte(value)) {
+					t.Fatalf("line %d: %q, want %q", i, value, r.Value)
+				}
+			}
+		})
+	}
+}
