@@ -116,7 +116,8 @@ func testReplayDeadLetters(t *testing.T, brokers string) {
 	if stats.Matched != 3 || stats.Replayed != 3 || stats.NotMatched["out_of_range"] != 1 || stats.NotMatched["unknown_field"] != 1 {
 		t.Errorf("dry run of bad_decimal: %+v", stats)
 	}
-	wantEnd := map[string]map[int]int64{topics.Wages: {0: 0, 1: 0, 2: 0}, topics.FuelPrices: {0: 0, 1: 0, 2: 0}, topics.FXRates: {0: 0, 1: 0, 2: 0}}
+	wantEnd := map[string]map[int]int64{topics.Wages: {0: 0, 1: 0, 2: 0}, topics.FuelPrices: {0: 0, 1: 0, 2: 0}, topics.FXRates: {0: 0, 1: 0, 2: 0},
+		topics.Indicators: {0: 0, 1: 0, 2: 0}}
 	checkEnds(t, ctx, brokers, topics, wantEnd)
 
 	// One offset of one partition, then the whole code, then the old dead letter: refused

@@ -18,12 +18,23 @@ import (
 // A Source whose broker cannot be reached goes on retrying by itself, and Fetch says so, so that
 // the consumer can report itself not ready.
 func TestSourceFetchReportsUnreachableBroker(t *testing.T) {
+	// A listener that closes every connection at once: no Kafka answers there, and, unlike a
+	// port closed again, no other process of the machine can take the address meanwhile.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
 	addr := l.Addr().String()
-	l.Close() // nothing listens there now: connections are refused at once
 	var logs syncBuffer
 	src, err := NewSource(SourceOptions{Brokers: []string{addr}, Group: "g", Topics: []string{"t"},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})

@@ -101,6 +101,23 @@ func SetTopicConfig(t testing.TB, addr, topic, name, value string) {
 			t.Fatalf("set %s=%s on %s: %v", name, value, topic, r.Error)
 		}
 	}
+	// The broker applies a topic's new configuration a moment after the controller took it:
+	// wait until it describes the topic with the new value.
+	WaitFor(t, 20*time.Second, func() (bool, string) {
+		d, err := client.DescribeConfigs(ctx, &kafkago.DescribeConfigsRequest{Resources: []kafkago.DescribeConfigRequestResource{{
+			ResourceType: kafkago.ResourceTypeTopic, ResourceName: topic, ConfigNames: []string{name}}}})
+		if err != nil {
+			return false, fmt.Sprintf("describe %s: %v", topic, err)
+		}
+		for _, r := range d.Resources {
+			for _, e := range r.ConfigEntries {
+				if e.ConfigName == name && e.ConfigValue == value {
+					return true, ""
+				}
+			}
+		}
+		return false, fmt.Sprintf("%s does not show %s=%s yet", topic, name, value)
+	})
 }
 
 // GroupState returns a consumer group's state (Empty, PreparingRebalance, CompletingRebalance,
