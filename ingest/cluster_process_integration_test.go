@@ -265,11 +265,9 @@ func TestClusterProcessConsumersRideOutFaults(t *testing.T) {
 	r.topics = kafka.Topics{FuelPrices: d.FuelPrices + suffix, Wages: d.Wages + suffix, FXRates: d.FXRates + suffix, DeadLetter: d.DeadLetter + suffix}
 	testenv.DeleteTopicsAtEnd(t, c.Brokers[0], r.topics.All()...)
 	// The consumers connect to the first node of the list that answers: ch-s1-r1 while it runs.
-	r.env = []string{"ECONFLOW_BROKERS=" + strings.Join(c.Brokers, ","), "ECONFLOW_CLICKHOUSE=" + c.DSN(r.db),
+	r.env = append([]string{"ECONFLOW_BROKERS=" + strings.Join(c.Brokers, ","), "ECONFLOW_CLICKHOUSE=" + c.DSN(r.db),
 		"ECONFLOW_CLICKHOUSE_CLUSTER=" + c.Name, "ECONFLOW_GROUP=" + r.group,
-		"ECONFLOW_TOPIC_FUEL_PRICES=" + r.topics.FuelPrices, "ECONFLOW_TOPIC_WAGES=" + r.topics.Wages,
-		"ECONFLOW_TOPIC_FX_RATES=" + r.topics.FXRates, "ECONFLOW_TOPIC_DEAD_LETTER=" + r.topics.DeadLetter,
-		"ECONFLOW_HTTP=", "ECONFLOW_LOG_LEVEL=info"}
+		"ECONFLOW_HTTP=", "ECONFLOW_LOG_LEVEL=info"}, testenv.TopicEnv(r.topics)...)
 
 	// migrate, as a deployment's migrate job does before the consumers start.
 	cmd := exec.Command(bin, "migrate", "--partitions", fmt.Sprint(clusterTestPartitions), "--replication", "3")

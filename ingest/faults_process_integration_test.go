@@ -129,10 +129,8 @@ func (p *proc) running(t *testing.T) {
 // startConsume runs `econflow consume` on e's brokers, database, topics and group.
 func startConsume(t *testing.T, bin string, e *env, args ...string) *proc {
 	t.Helper()
-	env := []string{"ECONFLOW_BROKERS=" + e.brokers, "ECONFLOW_CLICKHOUSE=" + e.dsn, "ECONFLOW_GROUP=" + e.group,
-		"ECONFLOW_TOPIC_FUEL_PRICES=" + e.topics.FuelPrices, "ECONFLOW_TOPIC_WAGES=" + e.topics.Wages,
-		"ECONFLOW_TOPIC_FX_RATES=" + e.topics.FXRates, "ECONFLOW_TOPIC_DEAD_LETTER=" + e.topics.DeadLetter,
-		"ECONFLOW_HTTP=", "ECONFLOW_LOG_LEVEL=info"}
+	env := append([]string{"ECONFLOW_BROKERS=" + e.brokers, "ECONFLOW_CLICKHOUSE=" + e.dsn, "ECONFLOW_GROUP=" + e.group,
+		"ECONFLOW_HTTP=", "ECONFLOW_LOG_LEVEL=info"}, testenv.TopicEnv(e.topics)...)
 	return startProc(t, "econflow consume", bin, env, append([]string{"consume"}, args...)...)
 }
 

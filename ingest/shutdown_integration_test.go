@@ -26,9 +26,8 @@ func buildEconflow(t *testing.T) string {
 
 func consumeCommand(bin string, e *env) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(bin, "consume", "--batch-size", "250", "--batch-linger", "20ms")
-	cmd.Env = append(os.Environ(), "ECONFLOW_BROKERS="+e.brokers, "ECONFLOW_CLICKHOUSE="+e.dsn, "ECONFLOW_GROUP="+e.group,
-		"ECONFLOW_TOPIC_FUEL_PRICES="+e.topics.FuelPrices, "ECONFLOW_TOPIC_WAGES="+e.topics.Wages,
-		"ECONFLOW_TOPIC_FX_RATES="+e.topics.FXRates, "ECONFLOW_TOPIC_DEAD_LETTER="+e.topics.DeadLetter)
+	cmd.Env = append(os.Environ(), "ECONFLOW_BROKERS="+e.brokers, "ECONFLOW_CLICKHOUSE="+e.dsn, "ECONFLOW_GROUP="+e.group)
+	cmd.Env = append(cmd.Env, testenv.TopicEnv(e.topics)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	return cmd, &out

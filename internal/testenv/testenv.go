@@ -506,3 +506,13 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TopicEnv returns the environment that points an econflow process at topics: one
+// ECONFLOW_TOPIC_… variable per topic.
+func TopicEnv(topics kafka.Topics) []string {
+	return []string{
+		"ECONFLOW_TOPIC_FUEL_PRICES=" + topics.FuelPrices, "ECONFLOW_TOPIC_WAGES=" + topics.Wages,
+		"ECONFLOW_TOPIC_FX_RATES=" + topics.FXRates, "ECONFLOW_TOPIC_INDICATORS=" + topics.Indicators,
+		"ECONFLOW_TOPIC_DEAD_LETTER=" + topics.DeadLetter,
+	}
+}
