@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ type rateStore struct {
 	rates   []StoredRate
 	reads   int
 	queries []ObservationQuery
+	// failRead, when not 0, is the read (counted from 1) that fails.
+	failRead int
 }
 
 func (s *rateStore) Rates(_ context.Context, since time.Time) ([]StoredRate, error) {
@@ -34,6 +37,9 @@ func (s *rateStore) Observations(_ context.Context, q ObservationQuery) ([]Row, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads++
+	if s.failRead > 0 && s.reads == s.failRead {
+		return nil, errors.New("read failed")
+	}
 	s.queries = append(s.queries, q)
 	return nil, nil
 }
@@ -239,5 +245,49 @@ func TestAddRange(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A pass that fails part-way leaves the dates it did not reach to the next pass, which reads
+// them (and only them, with the pending rows) without any new rate stored.
+func TestReconcilerCarriesDatesOverAFailedPass(t *testing.T) {
+	store := &rateStore{failRead: 3}
+	one, _ := transform.ParseDecimal("492.75")
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for d := start; d.Before(start.AddDate(1, 0, 0)); d = d.AddDate(0, 0, 1) { // a year of daily rates
+		store.rates = append(store.rates, StoredRate{Rate: transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT",
+			RateType: "official", Date: d, Rate: one, Quantity: 1}, IngestedAt: time.Now().Add(-48 * time.Hour).Truncate(time.Second)})
+	}
+	proc := NewProcessor(transform.DefaultFXConfig())
+	r := NewReconciler(store, proc, time.Hour, nil, nil)
+	if err := r.Pass(context.Background()); err == nil {
+		t.Fatal("a pass whose third read failed succeeded")
+	}
+	if len(store.queries) != 2 {
+		t.Fatalf("%d reads before the failure, want 2", len(store.queries))
+	}
+	reached := store.queries[1].To
+	if err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rest := store.queries[2:]
+	if len(rest) == 0 || !rest[0].Pending || !rest[0].From.Equal(reached.AddDate(0, 0, 1)) {
+		t.Fatalf("the next pass began with %+v, want the pending rows and the day after %s", rest, reached.Format("2006-01-02"))
+	}
+	last := start.AddDate(1, 0, -1).AddDate(0, 0, proc.FX.WindowDays)
+	if got := rest[len(rest)-1].To; !got.Equal(last) {
+		t.Fatalf("the next pass ended at %s, want %s", got.Format("2006-01-02"), last.Format("2006-01-02"))
+	}
+	for i := 1; i < len(rest); i++ {
+		if !rest[i].From.Equal(rest[i-1].To.AddDate(0, 0, 1)) {
+			t.Fatalf("reads %v…%v and %v…%v leave a gap or overlap", rest[i-1].From, rest[i-1].To, rest[i].From, rest[i].To)
+		}
+	}
+	n := len(store.queries)
+	if err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.queries) != n {
+		t.Errorf("a pass after the dates were done read %d more times", len(store.queries)-n)
 	}
 }
