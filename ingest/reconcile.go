@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,8 @@ import (
 // observations are re-converted when a rate they used is revised.
 //
 // Mechanism: every consumer owns one. On start it loads every stored rate into the consumer's
-// RateBook and re-derives every pending row. Then, each time a batch changed the book and on a
+// RateBook and re-derives every pending row and the rows every stored rate can affect, however
+// long ago the rate was stored, so no downtime leaves a row stale. Then, each time a batch changed the book and on a
 // timer (so that rates written by other consumers of the group are learned too), it loads the
 // rates stored since its last pass (with a margin for clock skew), adds them to the book, and
 // re-derives the stored observations that a changed rate can affect: every pending row, and every
@@ -37,9 +39,11 @@ type Reconciler struct {
 	interval time.Duration
 	trigger  chan struct{}
 
-	since       time.Time // rates ingested at or after this are loaded next pass; zero = all
-	changedFrom time.Time // earliest date of a rate that changed the book since the last pass
-	changedTo   time.Time
+	since time.Time // rates ingested at or after this are loaded next pass; zero = all
+	// todo holds the date ranges whose stored observations are still to be re-derived, sorted
+	// and disjoint; a pass works through them a chunk of ChunkDays at a time and keeps what a
+	// failure left for the next pass.
+	todo []dateRange
 	// handled holds the stored rates (with when they were stored) that a completed pass has
 	// already re-derived for; the margin makes later passes load them again, and they need not
 	// be handled twice. Entries older than since are dropped.
@@ -71,6 +75,13 @@ type learnedWindow struct {
 // covers both.
 const maxLearnedWindows = 32
 
+// dateRange is the dates from through to, inclusive.
+type dateRange struct{ from, to time.Time }
+
+// ChunkDays is the most days of observations one read of a pass re-derives; a pass re-deriving
+// more reads them a chunk at a time, so its memory stays bounded whatever the dates covered.
+const ChunkDays = 92
+
 // storedRateKey identifies one stored rate row.
 type storedRateKey struct {
 	source, base, quote, rateType, frequency string
@@ -87,9 +98,6 @@ const ReconcileMargin = 30 * time.Second
 
 // PassTimeout bounds one pass of Run.
 const PassTimeout = time.Minute
-
-// StartupLookback is how far back a reconciler's first pass treats stored rates as changed.
-const StartupLookback = time.Hour
 
 // NewReconciler returns a reconciler over proc's rate book. interval is the timer period
 // (default 5s when zero).
@@ -226,11 +234,13 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 	for _, rt := range rates {
 		// A rate this consumer stored itself is already in the book, so it counts as changed
 		// whenever it was stored since the last pass: the observations stored before it by
-		// other consumers may still use an older rate. On the first pass, rates stored within
-		// StartupLookback count too, covering a consumer that stopped before its pass. A rate
-		// loaded again only because of the margin was handled by an earlier pass: the
-		// consumers that stored observations with an older rate since then learn this one in
-		// their own next pass (or, if they stopped, their successor's first pass does).
+		// other consumers may still use an older rate. On the first pass every stored rate
+		// counts, however long ago it was stored: a row converted before a revision that no
+		// consumer ran a pass for (the only consumer stopped first, or was down when it was
+		// stored) is found whatever the downtime. A rate loaded again only because of the
+		// margin was handled by an earlier pass: the consumers that stored observations with
+		// an older rate since then learn this one in their own next pass (or, if they
+		// stopped, their successor's first pass does).
 		if r.proc.Book.Add(rt.Rate) {
 			if learnedFrom.IsZero() || rt.Date.Before(learnedFrom) {
 				learnedFrom = rt.Date
@@ -243,49 +253,91 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 			continue
 		}
 		fresh++
-		if !first || rt.IngestedAt.After(started.Add(-StartupLookback)) {
-			r.widen(rt.Date)
-			// A period average converts the wages of its whole period (see FXConfig.PeriodAverage).
-			switch rt.Frequency {
-			case "M":
-				r.widen(rt.Date.AddDate(0, 1, -1))
-			case "Q":
-				r.widen(rt.Date.AddDate(0, 3, -1))
-			case "A":
-				r.widen(rt.Date.AddDate(1, 0, -1))
-			}
+		// A period average converts the wages of its whole period (see FXConfig.PeriodAverage).
+		switch rt.Frequency {
+		case "M":
+			r.widen(rt.Date, rt.Date.AddDate(0, 1, -1))
+		case "Q":
+			r.widen(rt.Date, rt.Date.AddDate(0, 3, -1))
+		case "A":
+			r.widen(rt.Date, rt.Date.AddDate(1, 0, -1))
+		default:
+			r.widen(rt.Date, rt.Date)
 		}
 	}
 	if !learnedFrom.IsZero() {
 		r.noteLearned(learnedFrom, learnedTo)
 	}
 	if !againFrom.IsZero() {
-		r.widen(againFrom)
-		r.widen(againTo)
+		r.widen(againFrom, againTo)
 	}
 	// Observations whose conversion became known after they were published (stored since the
 	// last pass) may have earlier conversions to record; so may those a pass failed to re-derive.
 	if from, to, ok := r.proc.takeChains(); ok {
-		r.widen(from)
-		r.widen(to)
+		r.widen(from, to)
 		fresh++
 	}
 	if !r.retryFrom.IsZero() {
-		r.widen(r.retryFrom)
-		r.widen(r.retryTo)
+		r.widen(r.retryFrom, r.retryTo)
 		r.retryFrom, r.retryTo = time.Time{}, time.Time{}
 		fresh++
 	}
-	if !first && fresh == 0 && againFrom.IsZero() {
+	if !first && fresh == 0 && againFrom.IsZero() && len(r.todo) == 0 {
 		// No rate was stored since the last pass: no stored conversion can have changed.
 		r.since = started.Add(-ReconcileMargin)
 		return nil
 	}
-	q := ObservationQuery{Pending: true}
-	if !r.changedFrom.IsZero() {
-		q.From = r.changedFrom
-		q.To = r.changedTo.AddDate(0, 0, r.proc.FX.WindowDays)
+	// The rates loaded are in the book and their dates in todo, which outlives a failed pass:
+	// the next pass loads only what is stored since this one began, and carries on with todo.
+	r.since = started.Add(-ReconcileMargin)
+	// The first read takes the pending rows and the first chunk; each further chunk is a read
+	// of its own, written before the next is read.
+	pending := true
+	for {
+		q := ObservationQuery{Pending: pending}
+		pending = false
+		var chunk dateRange
+		if len(r.todo) > 0 {
+			chunk = r.todo[0]
+			if last := chunk.from.AddDate(0, 0, ChunkDays-1); last.Before(chunk.to) {
+				chunk.to = last
+			}
+			q.From, q.To = chunk.from, chunk.to
+		}
+		if err := r.reconvert(ctx, q); err != nil {
+			return err
+		}
+		if len(r.todo) == 0 {
+			break
+		}
+		if chunk.to.Equal(r.todo[0].to) {
+			r.todo = r.todo[1:]
+		} else {
+			r.todo[0].from = chunk.to.AddDate(0, 0, 1)
+		}
+		if len(r.todo) == 0 {
+			break
+		}
 	}
+	r.todo = nil
+	if r.handled == nil {
+		r.handled = map[storedRateKey]struct{}{}
+	}
+	for k := range r.handled {
+		if k.ingestedAt < r.since.UnixNano() {
+			delete(r.handled, k)
+		}
+	}
+	for _, rt := range rates {
+		if !rt.IngestedAt.Before(r.since) {
+			r.handled[keyOf(rt)] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// reconvert re-derives the stored observations q selects and writes those that changed.
+func (r *Reconciler) reconvert(ctx context.Context, q ObservationQuery) error {
 	rows, err := r.store.Observations(ctx, q)
 	if err != nil {
 		return err
@@ -300,21 +352,6 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 		}
 		r.metrics.Reconverted.Add(float64(b.Len()))
 		r.log.Info("re-converted stored observations", "rows", b.Len(), "earlier_conversions", len(b.Known), "examined", len(rows))
-	}
-	r.since = started.Add(-ReconcileMargin)
-	r.changedFrom, r.changedTo = time.Time{}, time.Time{}
-	if r.handled == nil {
-		r.handled = map[storedRateKey]struct{}{}
-	}
-	for k := range r.handled {
-		if k.ingestedAt < r.since.UnixNano() {
-			delete(r.handled, k)
-		}
-	}
-	for _, rt := range rates {
-		if !rt.IngestedAt.Before(r.since) {
-			r.handled[keyOf(rt)] = struct{}{}
-		}
 	}
 	return nil
 }
@@ -435,13 +472,31 @@ func observationKey(rec *transform.Record) string {
 	return strings.Join(parts, "|")
 }
 
-func (r *Reconciler) widen(d time.Time) {
-	if r.changedFrom.IsZero() || d.Before(r.changedFrom) {
-		r.changedFrom = d
+// widen adds to todo the observations that rates dated from through to can convert: those
+// dated from through the staleness window after to.
+func (r *Reconciler) widen(from, to time.Time) {
+	r.todo = addRange(r.todo, dateRange{from, to.AddDate(0, 0, r.proc.FX.WindowDays)})
+}
+
+// addRange returns the sorted, disjoint ranges rs with n added: ranges that overlap or touch
+// are merged.
+func addRange(rs []dateRange, n dateRange) []dateRange {
+	if n.to.Before(n.from) {
+		n.from, n.to = n.to, n.from
 	}
-	if r.changedTo.IsZero() || d.After(r.changedTo) {
-		r.changedTo = d
+	i := sort.Search(len(rs), func(i int) bool { return !rs[i].to.AddDate(0, 0, 1).Before(n.from) })
+	j := i
+	for j < len(rs) && !rs[j].from.After(n.to.AddDate(0, 0, 1)) {
+		if rs[j].from.Before(n.from) {
+			n.from = rs[j].from
+		}
+		if rs[j].to.After(n.to) {
+			n.to = rs[j].to
+		}
+		j++
 	}
+	out := append(rs[:i:i], n)
+	return append(out, rs[j:]...)
 }
 
 func sameDerived(a, b transform.Derived) bool {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ type rateStore struct {
 	rates   []StoredRate
 	reads   int
 	queries []ObservationQuery
+	// failRead, when not 0, is the read (counted from 1) that fails.
+	failRead int
 }
 
 func (s *rateStore) Rates(_ context.Context, since time.Time) ([]StoredRate, error) {
@@ -34,6 +37,9 @@ func (s *rateStore) Observations(_ context.Context, q ObservationQuery) ([]Row, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads++
+	if s.failRead > 0 && s.reads == s.failRead {
+		return nil, errors.New("read failed")
+	}
 	s.queries = append(s.queries, q)
 	return nil, nil
 }
@@ -148,5 +154,140 @@ func TestReconcilerRederivesForBatchesProcessedBeforeItLearned(t *testing.T) {
 	r.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d learned windows kept after every batch begun before them was written and re-derived", n)
+	}
+}
+
+// The first pass re-derives the dates of every stored rate, however long ago it was stored, in
+// reads of at most ChunkDays days that together cover each rate's date and staleness window;
+// the first read takes the pending rows too.
+func TestReconcilerFirstPassCoversEveryStoredRate(t *testing.T) {
+	store := &rateStore{}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	dates := []time.Time{day(2019, 3, 1), day(2021, 1, 1), day(2021, 6, 30), day(2022, 1, 4)}
+	old := time.Now().Add(-30 * 24 * time.Hour).Truncate(time.Second) // stored a month ago
+	one, _ := transform.ParseDecimal("492.75")
+	for _, d := range dates {
+		store.rates = append(store.rates, StoredRate{Rate: transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT",
+			RateType: "official", Date: d, Rate: one, Quantity: 1}, IngestedAt: old})
+	}
+	proc := NewProcessor(transform.DefaultFXConfig())
+	r := NewReconciler(store, proc, time.Hour, nil, nil)
+	if err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.queries) == 0 || !store.queries[0].Pending {
+		t.Fatalf("the first read does not take the pending rows: %+v", store.queries)
+	}
+	window := proc.FX.WindowDays
+	for _, d := range dates {
+		for k := 0; k <= window; k++ {
+			x := d.AddDate(0, 0, k)
+			n := 0
+			for _, q := range store.queries {
+				if !q.From.IsZero() && !x.Before(q.From) && !x.After(q.To) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("date %s (rate of %s + %d days) is in %d reads, want 1", x.Format("2006-01-02"), d.Format("2006-01-02"), k, n)
+			}
+		}
+	}
+	for i, q := range store.queries {
+		if q.From.IsZero() {
+			continue
+		}
+		if days := int(q.To.Sub(q.From).Hours()/24) + 1; days > ChunkDays || days < 1 {
+			t.Errorf("read %d covers %d days (%v…%v), want 1…%d", i, days, q.From, q.To, ChunkDays)
+		}
+		if i > 0 && q.Pending {
+			t.Errorf("read %d takes the pending rows again", i)
+		}
+	}
+	// 2021-01-01 and 2021-06-30 are 180 days apart: the window after the first is read alone,
+	// not the days between.
+	between := day(2021, 3, 1)
+	for _, q := range store.queries {
+		if !q.From.IsZero() && !between.Before(q.From) && !between.After(q.To) {
+			t.Errorf("read %v…%v covers %s, which no rate can convert", q.From, q.To, between.Format("2006-01-02"))
+		}
+	}
+}
+
+func TestAddRange(t *testing.T) {
+	d := func(n int) time.Time { return time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n) }
+	tests := []struct {
+		name string
+		add  [][2]int
+		want [][2]int
+	}{
+		{"one", [][2]int{{3, 5}}, [][2]int{{3, 5}}},
+		{"disjoint, out of order", [][2]int{{10, 12}, {1, 2}}, [][2]int{{1, 2}, {10, 12}}},
+		{"touching merge", [][2]int{{1, 2}, {3, 4}}, [][2]int{{1, 4}}},
+		{"overlap merge", [][2]int{{1, 5}, {4, 9}}, [][2]int{{1, 9}}},
+		{"spanning several", [][2]int{{1, 2}, {5, 6}, {9, 10}, {0, 7}}, [][2]int{{0, 7}, {9, 10}}},
+		{"inside", [][2]int{{1, 10}, {3, 4}}, [][2]int{{1, 10}}},
+		{"reversed", [][2]int{{5, 1}}, [][2]int{{1, 5}}},
+		{"gap of one day kept", [][2]int{{1, 2}, {4, 5}}, [][2]int{{1, 2}, {4, 5}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var rs []dateRange
+			for _, a := range tc.add {
+				rs = addRange(rs, dateRange{d(a[0]), d(a[1])})
+			}
+			if len(rs) != len(tc.want) {
+				t.Fatalf("got %v, want %v", rs, tc.want)
+			}
+			for i, w := range tc.want {
+				if !rs[i].from.Equal(d(w[0])) || !rs[i].to.Equal(d(w[1])) {
+					t.Fatalf("range %d = %v…%v, want %v", i, rs[i].from, rs[i].to, w)
+				}
+			}
+		})
+	}
+}
+
+// A pass that fails part-way leaves the dates it did not reach to the next pass, which reads
+// them (and only them, with the pending rows) without any new rate stored.
+func TestReconcilerCarriesDatesOverAFailedPass(t *testing.T) {
+	store := &rateStore{failRead: 3}
+	one, _ := transform.ParseDecimal("492.75")
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for d := start; d.Before(start.AddDate(1, 0, 0)); d = d.AddDate(0, 0, 1) { // a year of daily rates
+		store.rates = append(store.rates, StoredRate{Rate: transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT",
+			RateType: "official", Date: d, Rate: one, Quantity: 1}, IngestedAt: time.Now().Add(-48 * time.Hour).Truncate(time.Second)})
+	}
+	proc := NewProcessor(transform.DefaultFXConfig())
+	r := NewReconciler(store, proc, time.Hour, nil, nil)
+	if err := r.Pass(context.Background()); err == nil {
+		t.Fatal("a pass whose third read failed succeeded")
+	}
+	if len(store.queries) != 2 {
+		t.Fatalf("%d reads before the failure, want 2", len(store.queries))
+	}
+	reached := store.queries[1].To
+	if err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rest := store.queries[2:]
+	if len(rest) == 0 || !rest[0].Pending || !rest[0].From.Equal(reached.AddDate(0, 0, 1)) {
+		t.Fatalf("the next pass began with %+v, want the pending rows and the day after %s", rest, reached.Format("2006-01-02"))
+	}
+	last := start.AddDate(1, 0, -1).AddDate(0, 0, proc.FX.WindowDays)
+	if got := rest[len(rest)-1].To; !got.Equal(last) {
+		t.Fatalf("the next pass ended at %s, want %s", got.Format("2006-01-02"), last.Format("2006-01-02"))
+	}
+	for i := 1; i < len(rest); i++ {
+		if !rest[i].From.Equal(rest[i-1].To.AddDate(0, 0, 1)) {
+			t.Fatalf("reads %v…%v and %v…%v leave a gap or overlap", rest[i-1].From, rest[i-1].To, rest[i].From, rest[i].To)
+		}
+	}
+	n := len(store.queries)
+	if err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.queries) != n {
+		t.Errorf("a pass after the dates were done read %d more times", len(store.queries)-n)
 	}
 }

@@ -150,6 +150,14 @@ func queryShapes(db, revisedDate string) []queryShape {
 				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date",
 				"SELECT count() FROM (SELECT argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
 					" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date)"}, true, 1},
+		// conversion_status reads the country's prices, wages and currency indicators.
+		{"conversion staleness of a country", "SELECT kind, vintages, pending, converted FROM econ.conversion_status WHERE country = 'KZ' ORDER BY kind",
+			[]string{"SELECT count() FROM (SELECT argMax(fx_status, _version) FROM econ.fuel_prices_data WHERE country = 'KZ'" +
+				" GROUP BY region, product, tax_basis, currency, unit, source, frequency, date, published_at)",
+				"SELECT count() FROM (SELECT argMax(fx_status, _version) FROM econ.wages_data WHERE country = 'KZ'" +
+					" GROUP BY region, measure, basis, per, currency, source, frequency, date, published_at)",
+				"SELECT count() FROM (SELECT argMax(fx_status, _version) FROM econ.indicators_data WHERE country = 'KZ' AND unit = 'currency'" +
+					" GROUP BY series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at)"}, false, 1},
 		{"rejects of a partition", "SELECT kafka_offset, error FROM econ.rejects WHERE kafka_topic = 'prices' AND kafka_partition = 1 AND kafka_offset < 100 ORDER BY kafka_offset",
 			[]string{"SELECT kafka_offset, argMax(error, _version) FROM econ.rejects_data WHERE kafka_topic = 'prices' AND kafka_partition = 1 AND kafka_offset < 100" +
 				" GROUP BY kafka_offset ORDER BY kafka_offset"}, true, 1},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,11 @@ import (
 
 const demoSample = "kz_2022.jsonl"
 
+// DemoDatabase is the database the demo writes to unless --clickhouse names one: the sample's
+// illustrative rates, stored under real source ids (nationalbank.kz, ecb), would otherwise
+// convert real data in econ.
+const DemoDatabase = "econ_demo"
+
 func cmdDemo(stop, abort context.Context, args []string, stdout, stderr io.Writer) error {
 	return demo(stop, abort, args, stdout, stderr, func(u string) {
 		fmt.Fprintf(stdout, "\nDashboard: %s  (serving until Ctrl-C; --no-serve to exit instead)\n"+
@@ -39,7 +45,7 @@ func cmdDemo(stop, abort context.Context, args []string, stdout, stderr io.Write
 func demo(stop, abort context.Context, args []string, stdout, stderr io.Writer, dashboardReady func(url string)) error {
 	ownBroker, noServe := true, false
 	so := defaultServeOptions(os.Getenv)
-	cfg, _, err := parseFlags("demo", "demo [flags]", args, settings{kafka: true, clickhouse: true}, stderr, func(fs *flag.FlagSet) {
+	cfg, fs, err := parseFlags("demo", "demo [flags]", args, settings{kafka: true, clickhouse: true}, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&ownBroker, "embedded-broker", ownBroker, "start an embedded broker on a free loopback port instead of using --brokers")
 		fs.BoolVar(&noServe, "no-serve", noServe, "exit after printing the tables instead of serving the dashboard")
 		fs.StringVar(&so.HTTP, "http", so.HTTP, "host:port to serve the dashboard on; if the default is taken, a free port (env ECONFLOW_SERVE_HTTP)")
@@ -49,6 +55,14 @@ func demo(stop, abort context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	if err := so.validate(); err != nil {
 		return fmt.Errorf("invalid setting %w", err)
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "clickhouse" })
+	if !explicit {
+		// The server (and credentials) of ECONFLOW_CLICKHOUSE or the default, never its database.
+		if cfg.ClickHouse, err = withDatabase(cfg.ClickHouse, DemoDatabase); err != nil {
+			return fmt.Errorf("invalid setting --clickhouse: %w", err)
+		}
 	}
 	steps := 7
 	if noServe {
@@ -72,6 +86,9 @@ func demo(stop, abort context.Context, args []string, stdout, stderr io.Writer, 
 	fmt.Fprintf(stderr, "      broker at %s\n", strings.Join(cfg.Brokers, ","))
 
 	step(2, "ClickHouse: connecting to "+redactDSN(cfg.ClickHouse))
+	if !explicit {
+		fmt.Fprintf(stderr, "      the sample goes to database %s, apart from your data (its rates are illustrative; --clickhouse to choose another)\n", DemoDatabase)
+	}
 	if err := ensureClickHouse(stop, cfg, stderr); err != nil {
 		return err
 	}
@@ -141,6 +158,16 @@ func demo(stop, abort context.Context, args []string, stdout, stderr io.Writer, 
 		so.HTTP = "127.0.0.1:0"
 	}
 	return serveDashboard(stop, store, cfg, so, log, dashboardReady)
+}
+
+// withDatabase returns dsn naming database db instead of its own.
+func withDatabase(dsn, db string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", errors.New(redactDSN(dsn) + ": not a URL")
+	}
+	u.Path, u.RawPath = "/"+db, ""
+	return u.String(), nil
 }
 
 // addrFree reports whether a listener can bind addr now.
