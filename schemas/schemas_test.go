@@ -127,11 +127,9 @@ func TestMigrationsOrderedAndRenamed(t *testing.T) {
 	if len(migs) < 3 {
 		t.Fatalf("%d migrations, want at least 3", len(migs))
 	}
-	// Versions are unique and increasing from 1; numbers are reserved for work in progress on
-	// other branches (0006 while 0007 exists), and migrate applies every version not yet applied,
-	// so a gap is not an error. A repeated version is (Migrations refuses it).
+	// Versions run 1, 2, 3, … without a gap (Migrations refuses a repeated one).
 	for i, m := range migs {
-		if i == 0 && m.Version != 1 || i > 0 && m.Version <= migs[i-1].Version {
+		if m.Version != i+1 {
 			t.Errorf("migration %d has version %d", i, m.Version)
 		}
 		for _, st := range m.Statements {

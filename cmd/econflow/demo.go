@@ -333,9 +333,9 @@ func printDemoTables(ctx context.Context, store *clickhouse.Store, out io.Writer
 	if err := demoRealTerms(ctx, store, out); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nEverything above is queryable in ClickHouse database %q: econ.fuel_prices, econ.wages, econ.fx_rates,\n"+
-		"their *_history views, econ.fuel_prices_monthly, econ.fuel_affordability, econ.fuel_prices_current,\n"+
-		"econ.indicators, econ.indicators_change, econ.fuel_prices_real, econ.wages_real and econ.rejects.\n", db)
+	fmt.Fprintf(out, "\nEverything above is queryable in ClickHouse database %[1]q (SELECT … FROM %[1]s.fuel_prices): fuel_prices,\n"+
+		"wages, fx_rates, their *_history and *_bitemporal views, fuel_prices_monthly, fuel_affordability,\n"+
+		"fuel_prices_current, indicators, indicators_change, fuel_prices_real, wages_real and rejects.\n", db)
 	return nil
 }
 
