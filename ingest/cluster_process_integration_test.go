@@ -262,7 +262,8 @@ func TestClusterProcessConsumersRideOutFaults(t *testing.T) {
 	c.DropDatabaseAtEnd(t, r.db)
 	suffix := ".t" + testenv.RandomSuffix(t)
 	d := kafka.DefaultTopics()
-	r.topics = kafka.Topics{FuelPrices: d.FuelPrices + suffix, Wages: d.Wages + suffix, FXRates: d.FXRates + suffix, DeadLetter: d.DeadLetter + suffix}
+	r.topics = kafka.Topics{FuelPrices: d.FuelPrices + suffix, Wages: d.Wages + suffix, FXRates: d.FXRates + suffix,
+		Indicators: d.Indicators + suffix, DeadLetter: d.DeadLetter + suffix}
 	testenv.DeleteTopicsAtEnd(t, c.Brokers[0], r.topics.All()...)
 	// The consumers connect to the first node of the list that answers: ch-s1-r1 while it runs.
 	r.env = append([]string{"ECONFLOW_BROKERS=" + strings.Join(c.Brokers, ","), "ECONFLOW_CLICKHOUSE=" + c.DSN(r.db),
@@ -518,7 +519,8 @@ func viewNames(t *testing.T, s *clickhouse.Store, db string) []string {
 
 // whereFrom are the columns that say where and when a row was consumed: they differ between
 // the cluster and the oracle by nature (topics, partitions, offsets, times).
-var whereFrom = []string{"kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "received_at", "_version"}
+var whereFrom = []string{"kafka_topic", "kafka_partition", "kafka_offset", "ingested_at", "received_at", "_version",
+	"last_conversion", "last_write"} // (the last two: conversion_status's write times)
 
 // viewRows returns every row of view v in db, sorted, each formatted column by column (decimals
 // exactly, NULL as NULL), without the columns of whereFrom.
