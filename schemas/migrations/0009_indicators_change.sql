@@ -263,7 +263,7 @@ FROM
                                                                 SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
                                                                        argMax(value, (published_at, _version)) AS cpi_value, max(published_at) AS cpi_published_at
                                                                 FROM econ.indicators_data
-                                                                WHERE unit = 'index' AND region = '' AND (country, series) GLOBAL IN (SELECT country, series FROM econ.deflators)
+                                                                WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                                 GROUP BY country, source, series, month
                                                             ) AS _s3 USING (country, cpi_source, cpi_series)
                                                             WHERE _active = 1
@@ -274,7 +274,7 @@ FROM
                                                                    argMax(value, (published_at, _version)) AS base_cpi_value, max(published_at) AS base_cpi_published_at,
                                                                    toUInt8(1) AS _has_base
                                                             FROM econ.indicators_data
-                                                            WHERE unit = 'index' AND region = '' AND (country, series) GLOBAL IN (SELECT country, series FROM econ.deflators)
+                                                            WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                             GROUP BY country, source, series, base_month
                                                         ) AS _s5 USING (country, cpi_source, cpi_series, base_month)
                                                     ) AS _s6 USING (country, month)
@@ -405,7 +405,7 @@ FROM
                                                                 SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
                                                                        argMax(value, (published_at, _version)) AS cpi_value, max(published_at) AS cpi_published_at
                                                                 FROM econ.indicators_data
-                                                                WHERE unit = 'index' AND region = '' AND (country, series) GLOBAL IN (SELECT country, series FROM econ.deflators)
+                                                                WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                                 GROUP BY country, source, series, month
                                                             ) AS _s9 USING (country, cpi_source, cpi_series)
                                                             WHERE _active = 1
@@ -416,7 +416,7 @@ FROM
                                                                    argMax(value, (published_at, _version)) AS base_cpi_value, max(published_at) AS base_cpi_published_at,
                                                                    toUInt8(1) AS _has_base
                                                             FROM econ.indicators_data
-                                                            WHERE unit = 'index' AND region = '' AND (country, series) GLOBAL IN (SELECT country, series FROM econ.deflators)
+                                                            WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                             GROUP BY country, source, series, base_month
                                                         ) AS _s11 USING (country, cpi_source, cpi_series, base_month)
                                                     ) AS _s12 USING (country, month)
