@@ -36,9 +36,9 @@ func (r *Record) finishPublished(kafkaTime time.Time) {
 	if r.PublishedAt.IsZero() {
 		r.PublishedAt = kafkaTime
 	}
-	// A vintage is a second: storage keeps published_at to the second (DateTime), and the rate
-	// book and the conversions' known_from compare what is stored.
-	r.PublishedAt = r.PublishedAt.Truncate(time.Second).UTC()
+	// A vintage is the time the publisher gave, to the nanosecond: storage keeps its seconds
+	// (published_at) and their fraction (published_ns).
+	r.PublishedAt = r.PublishedAt.UTC()
 }
 
 // RecordID returns a deterministic id for r: the first 32 hex digits (128 bits) of the SHA-256 of

@@ -32,7 +32,7 @@ func TestRecordIDAndFinish(t *testing.T) {
 	if a.ID == "" || a.ID != b.ID || len(a.ID) != 32 {
 		t.Errorf("same bytes, different ids: %q %q", a.ID, b.ID)
 	}
-	if want := time.Date(2022, 1, 5, 9, 0, 0, 0, time.UTC); !a.PublishedAt.Equal(want) || a.PublishedAt.Location() != time.UTC {
+	if want := time.Date(2022, 1, 5, 9, 0, 0, 999, time.UTC); !a.PublishedAt.Equal(want) || a.PublishedAt.Location() != time.UTC {
 		t.Errorf("PublishedAt = %v, want %v UTC", a.PublishedAt, want)
 	}
 	// The id depends on content, including a given published_at and the value as written.

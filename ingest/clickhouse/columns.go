@@ -19,7 +19,7 @@ import (
 // tables the migrations create.
 var (
 	fxSpec = spec("fx_rates_data", transform.KindFXRate,
-		orderBy("base", "quote", "rate_type", "source", "frequency", "date", "published_at"),
+		orderBy("base", "quote", "rate_type", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			text("base", func(r *ingest.Row) *string { return &r.Record.Base }),
@@ -28,6 +28,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("rate", func(r *ingest.Row) *transform.Decimal { return &r.Record.Rate }),
 			unsigned("quantity", func(r *ingest.Row) *int64 { return &r.Record.Quantity }),
 			colUnitMult,
@@ -35,7 +36,7 @@ var (
 		recordTailColumns, sourceColumns)
 
 	fuelSpec = spec("fuel_prices_data", transform.KindFuelPrice,
-		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"),
+		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			colCountry,
@@ -47,6 +48,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("price", func(r *ingest.Row) *transform.Decimal { return &r.Record.Price }),
 			colUnitMult,
 			derived("price_per_litre", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitre }),
@@ -58,7 +60,7 @@ var (
 		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
 
 	wageSpec = spec("wages_data", transform.KindWage,
-		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at"),
+		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			colCountry,
@@ -70,6 +72,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("amount", func(r *ingest.Row) *transform.Decimal { return &r.Record.Amount }),
 			colUnitMult,
 			derived("amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.AmountEUR }),
@@ -85,7 +88,7 @@ var (
 	wageKnownSpec = knownSpec("wages_known", wageSpec)
 
 	indicatorSpec = spec("indicators_data", transform.KindIndicator,
-		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
+		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			text("series", func(r *ingest.Row) *string { return &r.Record.Series }),
@@ -99,6 +102,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("value", func(r *ingest.Row) *transform.Decimal { return &r.Record.IndicatorValue }),
 			colUnitMult,
 			derived("value_eur", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
@@ -139,6 +143,9 @@ var (
 	colFrequency   = text("frequency", func(r *ingest.Row) *string { return &r.Record.Frequency })
 	colDate        = date("date", func(r *ingest.Row) *time.Time { return &r.Record.Date })
 	colPublishedAt = dateTime("published_at", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt })
+	// published_ns is published_at's fraction of a second, in nanoseconds: DateTime stores whole
+	// seconds (ClickHouse 18.16 has no DateTime64), and two vintages of one second are two rows.
+	colPublishedNs = nanos("published_ns", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt })
 	colUnitMult    = smallInt("unit_mult", tInt8, func(r *ingest.Row) *int { return &r.Record.UnitMult })
 
 	// The groups of columns that end the tables: an observation's conversion (after its derived
@@ -170,13 +177,16 @@ var (
 )
 
 // knownSpec is the table of the earlier conversions of data's observations: data's columns,
-// sorted by data's key and known_from.
+// sorted by data's key and known_from, with published_ns last (a sorting key grows only at its
+// end, and published_ns came after known_from).
 func knownSpec(table string, data *tableSpec) *tableSpec {
 	key := make([]string, 0, len(data.key)+1)
 	for _, k := range data.key {
-		key = append(key, data.columns[k].name)
+		if name := data.columns[k].name; name != "published_ns" {
+			key = append(key, name)
+		}
 	}
-	return spec(table, data.kind, append(key, "known_from"), data.columns)
+	return spec(table, data.kind, append(key, "known_from", "published_ns"), data.columns)
 }
 
 // A colType is the ClickHouse type of a column, as the server names it.
@@ -193,6 +203,7 @@ const (
 	tInt32       colType = "Int32"
 	tInt64       colType = "Int64"
 	tUInt64      colType = "UInt64"
+	tUInt32      colType = "UInt32"
 )
 
 // A valueKind says how a column holds its Row field: the field's Go type and its conversion to
@@ -212,6 +223,7 @@ const (
 	vInt64                       // int64, Int64
 	vUnsigned                    // int64 ≥ 0, UInt64
 	vUInt64                      // uint64, UInt64
+	vNanos                       // time.Time, UInt32: its nanoseconds within the second
 )
 
 // columnSpec is one column of a table and the Row field it holds.
@@ -262,6 +274,12 @@ func optDate(name string, field func(*ingest.Row) *time.Time) columnSpec {
 
 func dateTime(name string, field func(*ingest.Row) *time.Time) columnSpec {
 	return columnSpec{name: name, typ: tDateTime, value: vDateTime, field: fieldOffset(field)}
+}
+
+// nanos is the fraction of a second of a time.Time field that a dateTime column holds the
+// seconds of.
+func nanos(name string, field func(*ingest.Row) *time.Time) columnSpec {
+	return columnSpec{name: name, typ: tUInt32, value: vNanos, field: fieldOffset(field)}
 }
 
 // smallInt is an int column of type Int8 or Int32.
@@ -332,8 +350,8 @@ func spec(table string, kind transform.Kind, key []string, groups ...[]columnSpe
 	}
 	for _, k := range key {
 		i := slices.Index(s.names, k)
-		if i < 0 || s.columns[i].typ != tString && s.columns[i].typ != tDate && s.columns[i].typ != tDateTime || s.columns[i].unique {
-			panic("clickhouse: sorting key column " + k + " of " + table + " is not a dictionary String, Date or DateTime column")
+		if i < 0 || s.columns[i].typ != tString && s.columns[i].typ != tDate && s.columns[i].typ != tDateTime && s.columns[i].typ != tUInt32 || s.columns[i].unique {
+			panic("clickhouse: sorting key column " + k + " of " + table + " is not a dictionary String, Date, DateTime or UInt32 column")
 		}
 		s.key = append(s.key, i)
 	}
@@ -406,7 +424,7 @@ func (t colType) width() (int, bool) {
 		return 2, false
 	case tNullDate:
 		return 2, true
-	case tDateTime, tInt32:
+	case tDateTime, tInt32, tUInt32:
 		return 4, false
 	case tInt8:
 		return 1, false

@@ -152,7 +152,7 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, valu
 
 // Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
 func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
-	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at")
+	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "published_ns", "ingested_at")
 	q := "SELECT " + sc.selectList() + " FROM " + s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
 	rows, err := s.conn.Query(ctx, q, formatTime(since))
 	if err != nil {

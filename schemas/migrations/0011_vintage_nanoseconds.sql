@@ -1,0 +1,1037 @@
+-- Vintages to the nanosecond (docs/contract.md §2.3). published_at is a DateTime, whole seconds
+-- (ClickHouse 18.16 has no DateTime64), so two vintages of one observation published within the
+-- same second were one row. Every table that keeps vintages gets published_ns, the fraction of
+-- published_at's second in nanoseconds (0 for the rows stored before, whose published_at was
+-- kept to the second), and its sorting key ends with it: vintages that differ anywhere in
+-- published_at are different rows. A column added to a sorting key may have no default
+-- expression: it starts at 0, UInt32's default.
+ALTER TABLE econ.fx_rates_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (base, quote, rate_type, source, frequency, date, published_at, published_ns);
+ALTER TABLE econ.fuel_prices_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns);
+ALTER TABLE econ.wages_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns);
+ALTER TABLE econ.indicators_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns);
+-- The earlier conversions' key is the observation's key and known_from; a sorting key grows only
+-- at its end, so published_ns follows known_from there.
+ALTER TABLE econ.fuel_prices_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, known_from, published_ns);
+ALTER TABLE econ.wages_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, measure, basis, per, currency, source, frequency, date, published_at, known_from, published_ns);
+
+-- Every view that orders vintages, again: by (published_at, published_ns). The history and as-of
+-- views group by both and show published_ns; the latest views show the latest vintage's.
+DROP TABLE IF EXISTS econ.fx_rates;
+
+CREATE VIEW IF NOT EXISTS econ.fx_rates AS
+SELECT source, base, quote, rate_type, frequency, date, _rate AS rate, _quantity AS quantity,
+       _unit_mult AS unit_mult, _status AS status, _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id,
+       _attributes AS attributes
+FROM
+(
+    SELECT base, quote, rate_type, source, frequency, date,
+           argMax(rate, (published_at, published_ns, _version)) AS _rate,
+           argMax(quantity, (published_at, published_ns, _version)) AS _quantity,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           argMax(status, (published_at, published_ns, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    FROM econ.fx_rates_data
+    GROUP BY base, quote, rate_type, source, frequency, date
+);
+
+DROP TABLE IF EXISTS econ.fx_rates_history;
+
+CREATE VIEW IF NOT EXISTS econ.fx_rates_history AS
+SELECT source, base, quote, rate_type, frequency, date, _rate AS rate, _quantity AS quantity,
+       _unit_mult AS unit_mult, _status AS status, published_at, published_ns, _record_id AS record_id,
+       _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at
+FROM
+(
+    SELECT base, quote, rate_type, source, frequency, date, published_at, published_ns,
+           argMax(rate, _version) AS _rate,
+           argMax(quantity, _version) AS _quantity,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.fx_rates_data
+    GROUP BY base, quote, rate_type, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.fuel_prices_current;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_current AS
+SELECT source, country, region, product, tax_basis, frequency, _date AS date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _status AS status,
+       _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id, _attributes AS attributes
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency,
+           max(date) AS _date,
+           argMax(price, (date, published_at, published_ns, _version)) AS _price,
+           argMax(unit_mult, (date, published_at, published_ns, _version)) AS _unit_mult,
+           argMax(price_per_litre, (date, published_at, published_ns, _version)) AS _price_per_litre,
+           argMax(price_per_kg, (date, published_at, published_ns, _version)) AS _price_per_kg,
+           argMax(price_eur, (date, published_at, published_ns, _version)) AS _price_eur,
+           argMax(price_per_litre_eur, (date, published_at, published_ns, _version)) AS _price_per_litre_eur,
+           argMax(price_per_kg_eur, (date, published_at, published_ns, _version)) AS _price_per_kg_eur,
+           argMax(fx_rate, (date, published_at, published_ns, _version)) AS _fx_rate,
+           argMax(fx_date, (date, published_at, published_ns, _version)) AS _fx_date,
+           argMax(fx_path, (date, published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (date, published_at, published_ns, _version)) AS _fx_status,
+           argMax(status, (date, published_at, published_ns, _version)) AS _status,
+           argMax(published_at, (date, published_at, published_ns, _version)) AS _published_at,
+           argMax(published_ns, (date, published_at, published_ns, _version)) AS _published_ns,
+           argMax(record_id, (date, published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (date, published_at, published_ns, _version)) AS _attributes
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency
+);
+
+DROP TABLE IF EXISTS econ.fuel_affordability;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_affordability AS
+SELECT month, country, region, product, wage_measure, wage_basis, currency, wage_region, monthly_wage,
+       _p_sum / toDecimal128(_p_count, 0) AS avg_price_per_litre,
+       if(_ok, toDecimal128(_int_ok, 18) + toDecimal128(_frac, 18) / toDecimal128('1000000000000000000', 0), NULL)
+           AS litres_per_monthly_wage
+FROM
+(
+    SELECT month, country, region, product, wage_measure, wage_basis, currency, wage_region, monthly_wage,
+           _p_sum, _p_count,
+           toDecimal128(monthly_wage, 0) AS _w_int,
+           _w_int * toDecimal128('1000000000000000000', 0)
+               + toDecimal128((monthly_wage - toDecimal128(_w_int, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _w_raw,
+           toDecimal128(_p_sum, 0) AS _s_int,
+           _s_int * toDecimal128('1000000000000000000', 0)
+               + toDecimal128((_p_sum - toDecimal128(_s_int, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _s_raw,
+           _s_raw > toDecimal128(0, 0) AND _s_raw < toDecimal128('1000000000000000000000000000000', 0) AS _s_ok,
+           if(_s_ok, _s_raw, toDecimal128(1, 0)) AS _d,
+           toDecimal128(if(_p_count < 100000000, _p_count, 1), 0) AS _n,
+           _w_raw / _d AS _q0,
+           if(_q0 < toDecimal128('100000000000000000000', 0), _q0, toDecimal128('100000000000000000000', 0)) AS _q0_capped,
+           (_w_raw - _q0 * _d) * _n AS _t1,
+           _t1 / _d AS _q1,
+           _n * _q0_capped + _q1 AS _int,
+           (_t1 - _q1 * _d) * toDecimal128(100000000, 0) AS _t2,
+           _t2 / _d AS _f1,
+           (_t2 - _f1 * _d) * toDecimal128(100000000, 0) AS _t3,
+           _t3 / _d AS _f2,
+           (_t3 - _f2 * _d) * toDecimal128(100, 0) AS _t4,
+           _t4 / _d AS _f3,
+           _f1 * toDecimal128(10000000000, 0) + _f2 * toDecimal128(100, 0) + _f3 AS _frac,
+           _s_ok AND _p_count < 100000000 AND _int < toDecimal128('100000000000000000000', 0) AS _ok,
+           if(_ok, _int, toDecimal128(0, 0)) AS _int_ok
+    FROM
+    (
+        SELECT month, country, region, product, currency, wage_measure, wage_basis,
+               toDecimal128(any(_p_sum_text), 18) AS _p_sum, any(_p_count) AS _p_count,
+               argMin(_w_region, (_w_region != region, 0 - toInt64(toRelativeDayNum(_w_date)), _w_source, _w_per, _w_frequency)) AS wage_region,
+               toDecimal128(argMin(_w_amount_text, (_w_region != region, 0 - toInt64(toRelativeDayNum(_w_date)), _w_source, _w_per, _w_frequency)), 18) AS monthly_wage
+        FROM
+        (
+            SELECT month, country, currency, region, product, _p_sum_text, _p_count,
+                   _w_region, wage_measure, wage_basis, _w_source, _w_per, _w_frequency, _w_date, _w_amount_text
+            FROM
+            (
+                SELECT month, country, currency, region, product,
+                       anyIf(_text, _kind = 0) AS _p_sum_text, sumIf(_count, _kind = 0) AS _p_count,
+                       groupArrayIf(_w_region, _kind = 1) AS _w_regions,
+                       groupArrayIf(_w_measure, _kind = 1) AS _w_measures,
+                       groupArrayIf(_w_basis, _kind = 1) AS _w_bases,
+                       groupArrayIf(_w_source, _kind = 1) AS _w_sources,
+                       groupArrayIf(_w_per, _kind = 1) AS _w_pers,
+                       groupArrayIf(_w_frequency, _kind = 1) AS _w_frequencies,
+                       groupArrayIf(_w_date, _kind = 1) AS _w_dates,
+                       groupArrayIf(_text, _kind = 1) AS _w_amount_texts
+                FROM
+                (
+                    SELECT toUInt8(0) AS _kind, month, country, currency, region, product,
+                           toString(sum(assumeNotNull(_p_litre))) AS _text, count() AS _count,
+                           '' AS _w_region, '' AS _w_measure, '' AS _w_basis, '' AS _w_source, '' AS _w_per, '' AS _w_frequency,
+                           toDate('1970-01-01') AS _w_date
+                    FROM
+                    (
+                        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
+                               toStartOfMonth(date) AS month,
+                               argMax(price_per_litre, (published_at, published_ns, _version)) AS _p_litre
+                        FROM econ.fuel_prices_data
+                        WHERE tax_basis = 'incl_tax'
+                        GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+                    )
+                    WHERE _p_litre IS NOT NULL
+                    GROUP BY month, country, region, product, currency
+                    UNION ALL
+                    SELECT toUInt8(1) AS _kind, addMonths(toStartOfMonth(_w_date), _w_skip + _w_k) AS month, country, currency, region, product,
+                           _w_amount_text AS _text, toUInt64(0) AS _count,
+                           _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency, _w_date
+                    FROM
+                    (
+                        SELECT country, currency, region, product,
+                               _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency, _w_date, _w_amount_text,
+                               greatest(_w_from, _k_from) - _w_from AS _w_skip,
+                               toUInt64(greatest(least(_w_until, _k_until) - greatest(_w_from, _k_from), 0)) AS _w_months
+                        FROM
+                        (
+                            SELECT country, currency, region, product, _k_from, _k_until,
+                                   _w_regions, _w_measures, _w_bases, _w_sources, _w_pers, _w_frequencies, _w_dates, _w_amount_texts, _w_froms, _w_untils
+                            FROM
+                            (
+                                SELECT country, currency,
+                                       groupArrayIf(_a, _kind = 0) AS _k_regions,
+                                       groupArrayIf(_b, _kind = 0) AS _k_products,
+                                       groupArrayIf(_from, _kind = 0) AS _k_froms,
+                                       groupArrayIf(_until, _kind = 0) AS _k_untils,
+                                       groupArrayIf(_a, _kind = 1) AS _w_regions,
+                                       groupArrayIf(_b, _kind = 1) AS _w_measures,
+                                       groupArrayIf(_c, _kind = 1) AS _w_bases,
+                                       groupArrayIf(_d, _kind = 1) AS _w_sources,
+                                       groupArrayIf(_e, _kind = 1) AS _w_pers,
+                                       groupArrayIf(_f, _kind = 1) AS _w_frequencies,
+                                       groupArrayIf(_date, _kind = 1) AS _w_dates,
+                                       groupArrayIf(_text, _kind = 1) AS _w_amount_texts,
+                                       groupArrayIf(_from, _kind = 1) AS _w_froms,
+                                       groupArrayIf(_until, _kind = 1) AS _w_untils
+                                FROM
+                                (
+                                    SELECT toUInt8(0) AS _kind, country, currency, region AS _a, product AS _b, '' AS _c, '' AS _d, '' AS _e, '' AS _f,
+                                           toDate('1970-01-01') AS _date, '' AS _text,
+                                           min(toInt64(toYear(date) * 12 + toMonth(date))) AS _from,
+                                           max(toInt64(toYear(date) * 12 + toMonth(date))) + 1 AS _until
+                                    FROM econ.fuel_prices_data
+                                    WHERE tax_basis = 'incl_tax'
+                                    GROUP BY country, currency, region, product
+                                    UNION ALL
+                                    SELECT toUInt8(1) AS _kind, country, currency, _w_region AS _a, _w_measure AS _b, _w_basis AS _c, _w_source AS _d,
+                                           _w_per AS _e, _w_frequency AS _f, _w_date AS _date, _w_amount_text AS _text,
+                                           toInt64(toYear(_w_date) * 12 + toMonth(_w_date)) AS _from,
+                                           toInt64(toYear(_w_next) * 12 + toMonth(_w_next)) AS _until
+                                    FROM
+                                    (
+                                        SELECT country, currency, _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency,
+                                               _w_date, _w_amount_text,
+                                               if(_w_i < length(_w_all_dates), _w_all_dates[_w_i + 1], toDate('2100-01-01')) AS _w_next
+                                        FROM
+                                        (
+                                            SELECT country, currency, region AS _w_region, measure AS _w_measure, basis AS _w_basis,
+                                                   source AS _w_source, per AS _w_per, frequency AS _w_frequency,
+                                                   arraySort(groupArray(date)) AS _w_all_dates,
+                                                   arraySort((a, d) -> d, groupArray(toString(assumeNotNull(_w_monthly))), groupArray(date)) AS _w_all_amounts
+                                            FROM
+                                            (
+                                                SELECT country, region, measure, basis, per, currency, source, frequency, date,
+                                                       argMax(monthly_amount, (published_at, published_ns, _version)) AS _w_monthly
+                                                FROM econ.wages_data
+                                                GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+                                            )
+                                            WHERE _w_monthly IS NOT NULL
+                                            GROUP BY country, currency, _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency
+                                        )
+                                        ARRAY JOIN _w_all_dates AS _w_date, _w_all_amounts AS _w_amount_text, arrayEnumerate(_w_all_dates) AS _w_i
+                                    )
+                                    WHERE _until > _from
+                                )
+                                GROUP BY country, currency
+                            )
+                            ARRAY JOIN _k_regions AS region, _k_products AS product, _k_froms AS _k_from, _k_untils AS _k_until
+                        )
+                        ARRAY JOIN _w_regions AS _w_region, _w_measures AS _w_measure, _w_bases AS _w_basis, _w_sources AS _w_source,
+                                   _w_pers AS _w_per, _w_frequencies AS _w_frequency, _w_dates AS _w_date, _w_amount_texts AS _w_amount_text,
+                                   _w_froms AS _w_from, _w_untils AS _w_until
+                        WHERE (_w_region = region OR _w_region = '') AND _w_from < _k_until AND _k_from < _w_until
+                    )
+                    ARRAY JOIN range(_w_months) AS _w_k
+                )
+                GROUP BY month, country, currency, region, product
+            )
+            ARRAY JOIN _w_regions AS _w_region, _w_measures AS wage_measure, _w_bases AS wage_basis, _w_sources AS _w_source,
+                       _w_pers AS _w_per, _w_frequencies AS _w_frequency, _w_dates AS _w_date, _w_amount_texts AS _w_amount_text
+            WHERE _p_count > 0
+        )
+        GROUP BY month, country, region, product, currency, wage_measure, wage_basis
+    )
+);
+
+DROP TABLE IF EXISTS econ.indicators;
+
+CREATE VIEW IF NOT EXISTS econ.indicators AS
+SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
+       _value AS value, _unit_mult AS unit_mult, _value_eur AS value_eur, _fx_rate AS fx_rate, _fx_date AS fx_date,
+       _fx_path AS fx_path, _fx_status AS fx_status, _status AS status, _published_at AS published_at, _published_ns AS published_ns,
+       _record_id AS record_id, _attributes AS attributes
+FROM
+(
+    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
+           argMax(value, (published_at, published_ns, _version)) AS _value,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           argMax(value_eur, (published_at, published_ns, _version)) AS _value_eur,
+           argMax(fx_rate, (published_at, published_ns, _version)) AS _fx_rate,
+           argMax(fx_date, (published_at, published_ns, _version)) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(status, (published_at, published_ns, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    FROM econ.indicators_data
+    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
+);
+
+DROP TABLE IF EXISTS econ.indicators_history;
+
+CREATE VIEW IF NOT EXISTS econ.indicators_history AS
+SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
+       _value AS value, _unit_mult AS unit_mult, _value_eur AS value_eur, _fx_rate AS fx_rate, _fx_date AS fx_date,
+       _fx_path AS fx_path, _fx_status AS fx_status, _status AS status, published_at, published_ns,
+       _record_id AS record_id, _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at
+FROM
+(
+    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns,
+           argMax(value, _version) AS _value,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(value_eur, _version) AS _value_eur,
+           argMax(fx_rate, _version) AS _fx_rate,
+           argMax(fx_date, _version) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.indicators_data
+    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.fuel_prices;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices AS
+SELECT source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status,
+       _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id, _attributes AS attributes
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
+           argMax(price, (published_at, published_ns, _version)) AS _price,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           argMax(price_per_litre, (published_at, published_ns, _version)) AS _price_per_litre,
+           argMax(price_per_kg, (published_at, published_ns, _version)) AS _price_per_kg,
+           argMax(price_eur, (published_at, published_ns, _version)) AS _price_eur,
+           argMax(price_per_litre_eur, (published_at, published_ns, _version)) AS _price_per_litre_eur,
+           argMax(price_per_kg_eur, (published_at, published_ns, _version)) AS _price_per_kg_eur,
+           argMax(fx_rate, (published_at, published_ns, _version)) AS _fx_rate,
+           argMax(fx_date, (published_at, published_ns, _version)) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
+           argMax(status, (published_at, published_ns, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+);
+
+DROP TABLE IF EXISTS econ.fuel_prices_history;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_history AS
+SELECT source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status,
+       published_at, published_ns, _record_id AS record_id, _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns,
+           argMax(price, _version) AS _price,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(price_per_litre, _version) AS _price_per_litre,
+           argMax(price_per_kg, _version) AS _price_per_kg,
+           argMax(price_eur, _version) AS _price_eur,
+           argMax(price_per_litre_eur, _version) AS _price_per_litre_eur,
+           argMax(price_per_kg_eur, _version) AS _price_per_kg_eur,
+           argMax(fx_rate, _version) AS _fx_rate,
+           argMax(fx_date, _version) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(fx_basis, _version) AS _fx_basis,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.wages;
+
+CREATE VIEW IF NOT EXISTS econ.wages AS
+SELECT source, country, region, measure, basis, per, frequency, date, _amount AS amount, currency,
+       _unit_mult AS unit_mult, _amount_eur AS amount_eur, _monthly_amount AS monthly_amount,
+       _monthly_amount_eur AS monthly_amount_eur, _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path,
+       _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status, _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id,
+       _attributes AS attributes
+FROM
+(
+    SELECT country, region, measure, basis, per, currency, source, frequency, date,
+           argMax(amount, (published_at, published_ns, _version)) AS _amount,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           argMax(amount_eur, (published_at, published_ns, _version)) AS _amount_eur,
+           argMax(monthly_amount, (published_at, published_ns, _version)) AS _monthly_amount,
+           argMax(monthly_amount_eur, (published_at, published_ns, _version)) AS _monthly_amount_eur,
+           argMax(fx_rate, (published_at, published_ns, _version)) AS _fx_rate,
+           argMax(fx_date, (published_at, published_ns, _version)) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
+           argMax(status, (published_at, published_ns, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    FROM econ.wages_data
+    GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+);
+
+DROP TABLE IF EXISTS econ.wages_history;
+
+CREATE VIEW IF NOT EXISTS econ.wages_history AS
+SELECT source, country, region, measure, basis, per, frequency, date, _amount AS amount, currency,
+       _unit_mult AS unit_mult, _amount_eur AS amount_eur, _monthly_amount AS monthly_amount,
+       _monthly_amount_eur AS monthly_amount_eur, _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path,
+       _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status, published_at, published_ns, _record_id AS record_id,
+       _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at
+FROM
+(
+    SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns,
+           argMax(amount, _version) AS _amount,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(amount_eur, _version) AS _amount_eur,
+           argMax(monthly_amount, _version) AS _monthly_amount,
+           argMax(monthly_amount_eur, _version) AS _monthly_amount_eur,
+           argMax(fx_rate, _version) AS _fx_rate,
+           argMax(fx_date, _version) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(fx_basis, _version) AS _fx_basis,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.wages_data
+    GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.fuel_prices_bitemporal;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_bitemporal AS
+SELECT source,
+       country,
+       region,
+       product,
+       tax_basis,
+       frequency,
+       date,
+       toDecimal128(_prices[_i], 18) AS price,
+       currency,
+       unit,
+       _unit_mults[_i] AS unit_mult,
+       if(_price_per_litres[_i] = '', NULL, toDecimal128(if(_price_per_litres[_i] = '', '0', _price_per_litres[_i]), 18)) AS price_per_litre,
+       if(_price_per_kgs[_i] = '', NULL, toDecimal128(if(_price_per_kgs[_i] = '', '0', _price_per_kgs[_i]), 18)) AS price_per_kg,
+       if(_price_eurs[_i] = '', NULL, toDecimal128(if(_price_eurs[_i] = '', '0', _price_eurs[_i]), 18)) AS price_eur,
+       if(_price_per_litre_eurs[_i] = '', NULL, toDecimal128(if(_price_per_litre_eurs[_i] = '', '0', _price_per_litre_eurs[_i]), 18)) AS price_per_litre_eur,
+       if(_price_per_kg_eurs[_i] = '', NULL, toDecimal128(if(_price_per_kg_eurs[_i] = '', '0', _price_per_kg_eurs[_i]), 18)) AS price_per_kg_eur,
+       if(_fx_rates[_i] = '', NULL, toDecimal128(if(_fx_rates[_i] = '', '0', _fx_rates[_i]), 18)) AS fx_rate,
+       if(_fx_dates[_i] = '', NULL, toDate(if(_fx_dates[_i] = '', '1970-01-01', _fx_dates[_i]))) AS fx_date,
+       _fx_paths[_i] AS fx_path,
+       _fx_statuss[_i] AS fx_status,
+       _fx_basiss[_i] AS fx_basis,
+       _statuss[_i] AS status,
+       _ps[_i] AS published_at,
+       _pnss[_i] AS published_ns,
+       _record_ids[_i] AS record_id,
+       _attributess[_i] AS attributes,
+       _ks[_i] AS known_from,
+       if(_next_exists, _next, NULL) AS known_until
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _prices, _unit_mults, _price_per_litres, _price_per_kgs, _price_eurs, _price_per_litre_eurs, _price_per_kg_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
+           _n, _i, _perm[_n - 1] AS _prev,
+           arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
+           length(_later) > 0 AS _next_exists,
+           arrayReduce('min', arrayMap(j -> _ks[j], _later)) AS _next
+    FROM
+    (
+        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
+               groupArray(_price) AS _prices,
+           groupArray(_unit_mult) AS _unit_mults,
+           groupArray(_price_per_litre) AS _price_per_litres,
+           groupArray(_price_per_kg) AS _price_per_kgs,
+           groupArray(_price_eur) AS _price_eurs,
+           groupArray(_price_per_litre_eur) AS _price_per_litre_eurs,
+           groupArray(_price_per_kg_eur) AS _price_per_kg_eurs,
+           groupArray(_fx_rate) AS _fx_rates,
+           groupArray(_fx_date) AS _fx_dates,
+           groupArray(_fx_path) AS _fx_paths,
+           groupArray(_fx_status) AS _fx_statuss,
+           groupArray(_fx_basis) AS _fx_basiss,
+           groupArray(_status) AS _statuss,
+           groupArray(_record_id) AS _record_ids,
+           groupArray(_attributes) AS _attributess
+        FROM
+        (
+        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src,
+               toString(argMax(price, _version)) AS _price,
+               argMax(unit_mult, _version) AS _unit_mult,
+               ifNull(toString(argMax(price_per_litre, _version)), '') AS _price_per_litre,
+               ifNull(toString(argMax(price_per_kg, _version)), '') AS _price_per_kg,
+               ifNull(toString(argMax(price_eur, _version)), '') AS _price_eur,
+               ifNull(toString(argMax(price_per_litre_eur, _version)), '') AS _price_per_litre_eur,
+               ifNull(toString(argMax(price_per_kg_eur, _version)), '') AS _price_per_kg_eur,
+               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
+               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               argMax(fx_path, _version) AS _fx_path,
+               argMax(fx_status, _version) AS _fx_status,
+               argMax(fx_basis, _version) AS _fx_basis,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.fuel_prices_data
+        GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
+        UNION ALL
+        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src,
+               toString(argMax(price, _version)) AS _price,
+               argMax(unit_mult, _version) AS _unit_mult,
+               ifNull(toString(argMax(price_per_litre, _version)), '') AS _price_per_litre,
+               ifNull(toString(argMax(price_per_kg, _version)), '') AS _price_per_kg,
+               ifNull(toString(argMax(price_eur, _version)), '') AS _price_eur,
+               ifNull(toString(argMax(price_per_litre_eur, _version)), '') AS _price_per_litre_eur,
+               ifNull(toString(argMax(price_per_kg_eur, _version)), '') AS _price_per_kg_eur,
+               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
+               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               argMax(fx_path, _version) AS _fx_path,
+               argMax(fx_status, _version) AS _fx_status,
+               argMax(fx_basis, _version) AS _fx_basis,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.fuel_prices_known
+        GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, known_from
+        HAVING argMax(fx_status, _version) != 'void'
+        )
+        GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+    )
+    ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
+)
+WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
+  AND (NOT _next_exists OR _next > _ks[_i]);
+
+DROP TABLE IF EXISTS econ.wages_bitemporal;
+
+CREATE VIEW IF NOT EXISTS econ.wages_bitemporal AS
+SELECT source,
+       country,
+       region,
+       measure,
+       basis,
+       per,
+       frequency,
+       date,
+       toDecimal128(_amounts[_i], 18) AS amount,
+       currency,
+       _unit_mults[_i] AS unit_mult,
+       if(_amount_eurs[_i] = '', NULL, toDecimal128(if(_amount_eurs[_i] = '', '0', _amount_eurs[_i]), 18)) AS amount_eur,
+       if(_monthly_amounts[_i] = '', NULL, toDecimal128(if(_monthly_amounts[_i] = '', '0', _monthly_amounts[_i]), 18)) AS monthly_amount,
+       if(_monthly_amount_eurs[_i] = '', NULL, toDecimal128(if(_monthly_amount_eurs[_i] = '', '0', _monthly_amount_eurs[_i]), 18)) AS monthly_amount_eur,
+       if(_fx_rates[_i] = '', NULL, toDecimal128(if(_fx_rates[_i] = '', '0', _fx_rates[_i]), 18)) AS fx_rate,
+       if(_fx_dates[_i] = '', NULL, toDate(if(_fx_dates[_i] = '', '1970-01-01', _fx_dates[_i]))) AS fx_date,
+       _fx_paths[_i] AS fx_path,
+       _fx_statuss[_i] AS fx_status,
+       _fx_basiss[_i] AS fx_basis,
+       _statuss[_i] AS status,
+       _ps[_i] AS published_at,
+       _pnss[_i] AS published_ns,
+       _record_ids[_i] AS record_id,
+       _attributess[_i] AS attributes,
+       _ks[_i] AS known_from,
+       if(_next_exists, _next, NULL) AS known_until
+FROM
+(
+    SELECT country, region, measure, basis, per, currency, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _amounts, _unit_mults, _amount_eurs, _monthly_amounts, _monthly_amount_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
+           _n, _i, _perm[_n - 1] AS _prev,
+           arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
+           length(_later) > 0 AS _next_exists,
+           arrayReduce('min', arrayMap(j -> _ks[j], _later)) AS _next
+    FROM
+    (
+        SELECT country, region, measure, basis, per, currency, source, frequency, date,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
+               groupArray(_amount) AS _amounts,
+           groupArray(_unit_mult) AS _unit_mults,
+           groupArray(_amount_eur) AS _amount_eurs,
+           groupArray(_monthly_amount) AS _monthly_amounts,
+           groupArray(_monthly_amount_eur) AS _monthly_amount_eurs,
+           groupArray(_fx_rate) AS _fx_rates,
+           groupArray(_fx_date) AS _fx_dates,
+           groupArray(_fx_path) AS _fx_paths,
+           groupArray(_fx_status) AS _fx_statuss,
+           groupArray(_fx_basis) AS _fx_basiss,
+           groupArray(_status) AS _statuss,
+           groupArray(_record_id) AS _record_ids,
+           groupArray(_attributes) AS _attributess
+        FROM
+        (
+        SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src,
+               toString(argMax(amount, _version)) AS _amount,
+               argMax(unit_mult, _version) AS _unit_mult,
+               ifNull(toString(argMax(amount_eur, _version)), '') AS _amount_eur,
+               ifNull(toString(argMax(monthly_amount, _version)), '') AS _monthly_amount,
+               ifNull(toString(argMax(monthly_amount_eur, _version)), '') AS _monthly_amount_eur,
+               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
+               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               argMax(fx_path, _version) AS _fx_path,
+               argMax(fx_status, _version) AS _fx_status,
+               argMax(fx_basis, _version) AS _fx_basis,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.wages_data
+        GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
+        UNION ALL
+        SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src,
+               toString(argMax(amount, _version)) AS _amount,
+               argMax(unit_mult, _version) AS _unit_mult,
+               ifNull(toString(argMax(amount_eur, _version)), '') AS _amount_eur,
+               ifNull(toString(argMax(monthly_amount, _version)), '') AS _monthly_amount,
+               ifNull(toString(argMax(monthly_amount_eur, _version)), '') AS _monthly_amount_eur,
+               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
+               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               argMax(fx_path, _version) AS _fx_path,
+               argMax(fx_status, _version) AS _fx_status,
+               argMax(fx_basis, _version) AS _fx_basis,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.wages_known
+        GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, known_from
+        HAVING argMax(fx_status, _version) != 'void'
+        )
+        GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+    )
+    ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
+)
+WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
+  AND (NOT _next_exists OR _next > _ks[_i]);
+
+DROP TABLE IF EXISTS econ.fx_rates_bitemporal;
+
+CREATE VIEW IF NOT EXISTS econ.fx_rates_bitemporal AS
+SELECT source,
+       base,
+       quote,
+       rate_type,
+       frequency,
+       date,
+       toDecimal128(_rates[_i], 18) AS rate,
+       _quantitys[_i] AS quantity,
+       _unit_mults[_i] AS unit_mult,
+       _statuss[_i] AS status,
+       _ps[_i] AS published_at,
+       _pnss[_i] AS published_ns,
+       _record_ids[_i] AS record_id,
+       _attributess[_i] AS attributes,
+       _ks[_i] AS known_from,
+       if(_next_exists, _next, NULL) AS known_until
+FROM
+(
+    SELECT base, quote, rate_type, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _rates, _quantitys, _unit_mults, _statuss, _record_ids, _attributess,
+           _n, _i, _perm[_n - 1] AS _prev,
+           arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
+           length(_later) > 0 AS _next_exists,
+           arrayReduce('min', arrayMap(j -> _ks[j], _later)) AS _next
+    FROM
+    (
+        SELECT base, quote, rate_type, source, frequency, date,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
+               groupArray(_rate) AS _rates,
+           groupArray(_quantity) AS _quantitys,
+           groupArray(_unit_mult) AS _unit_mults,
+           groupArray(_status) AS _statuss,
+           groupArray(_record_id) AS _record_ids,
+           groupArray(_attributes) AS _attributess
+        FROM
+        (
+        SELECT base, quote, rate_type, source, frequency, date, published_at, published_ns, published_at AS _known_from, materialize(toUInt8(0)) AS _src,
+               toString(argMax(rate, _version)) AS _rate,
+               argMax(quantity, _version) AS _quantity,
+               argMax(unit_mult, _version) AS _unit_mult,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.fx_rates_data
+        GROUP BY base, quote, rate_type, source, frequency, date, published_at, published_ns
+        )
+        GROUP BY base, quote, rate_type, source, frequency, date
+    )
+    ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
+)
+WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
+  AND (NOT _next_exists OR _next > _ks[_i]);
+
+DROP TABLE IF EXISTS econ.fuel_prices_real;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_real AS
+SELECT source, country, region, product, tax_basis, frequency, date, price, currency, unit, unit_mult, price_per_litre, price_per_kg, status, published_at, record_id,
+       if(_has_cpi = 1, cpi_source, '') AS cpi_source, if(_has_cpi = 1, cpi_series, '') AS cpi_series,
+       if(_has_cpi = 1, base_month, NULL) AS cpi_base_month,
+       if(_has_cpi = 1, month, NULL) AS cpi_month, if(_has_cpi = 1, cpi_value, NULL) AS cpi_value,
+       if(_has_cpi = 1, cpi_published_at, NULL) AS cpi_published_at,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_value, NULL) AS base_cpi_value,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_published_at, NULL) AS base_cpi_published_at,
+       if(_ok, 'deflated', 'pending') AS real_status,
+       if(_ok AND price IS NOT NULL AND _real_price_fits, toDecimal128(_real_price_ip, 18) + toDecimal128(_real_price_rounded - _real_price_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_price,
+       if(_ok AND price_per_litre IS NOT NULL AND _real_price_per_litre_fits, toDecimal128(_real_price_per_litre_ip, 18) + toDecimal128(_real_price_per_litre_rounded - _real_price_per_litre_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_price_per_litre,
+       if(_ok AND price_per_kg IS NOT NULL AND _real_price_per_kg_fits, toDecimal128(_real_price_per_kg_ip, 18) + toDecimal128(_real_price_per_kg_rounded - _real_price_per_kg_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_price_per_kg
+FROM
+(
+    SELECT *,
+           _real_price_rounded / toDecimal128('1000000000000000000', 0) AS _real_price_ip,
+           _real_price_per_litre_rounded / toDecimal128('1000000000000000000', 0) AS _real_price_per_litre_ip,
+           _real_price_per_kg_rounded / toDecimal128('1000000000000000000', 0) AS _real_price_per_kg_ip
+    FROM
+    (
+        SELECT *,
+               _real_price_trunc + if(_real_price_rem * toDecimal128(2, 0) > _c OR (_real_price_rem * toDecimal128(2, 0) = _c AND _real_price_trunc - (_real_price_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_price_rounded,
+               _real_price_per_litre_trunc + if(_real_price_per_litre_rem * toDecimal128(2, 0) > _c OR (_real_price_per_litre_rem * toDecimal128(2, 0) = _c AND _real_price_per_litre_trunc - (_real_price_per_litre_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_price_per_litre_rounded,
+               _real_price_per_kg_trunc + if(_real_price_per_kg_rem * toDecimal128(2, 0) > _c OR (_real_price_per_kg_rem * toDecimal128(2, 0) = _c AND _real_price_per_kg_trunc - (_real_price_per_kg_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_price_per_kg_rounded
+        FROM
+        (
+            SELECT *,
+                   _real_price_t2 - _real_price_u2 * _c AS _real_price_rem,
+                   _real_price_q1s * _b + _real_price_u1 * toDecimal128(1000000000000, 0) + _real_price_u2 AS _real_price_trunc,
+                   _real_price_per_litre_t2 - _real_price_per_litre_u2 * _c AS _real_price_per_litre_rem,
+                   _real_price_per_litre_q1s * _b + _real_price_per_litre_u1 * toDecimal128(1000000000000, 0) + _real_price_per_litre_u2 AS _real_price_per_litre_trunc,
+                   _real_price_per_kg_t2 - _real_price_per_kg_u2 * _c AS _real_price_per_kg_rem,
+                   _real_price_per_kg_q1s * _b + _real_price_per_kg_u1 * toDecimal128(1000000000000, 0) + _real_price_per_kg_u2 AS _real_price_per_kg_trunc
+            FROM
+            (
+                SELECT *,
+                       _real_price_t2 / _c AS _real_price_u2,
+                       _real_price_per_litre_t2 / _c AS _real_price_per_litre_u2,
+                       _real_price_per_kg_t2 / _c AS _real_price_per_kg_u2
+                FROM
+                (
+                    SELECT *,
+                           (_real_price_t1 - _real_price_u1 * _c) * toDecimal128(1000000000000, 0) + _real_price_r1 * _bl AS _real_price_t2,
+                           (_real_price_per_litre_t1 - _real_price_per_litre_u1 * _c) * toDecimal128(1000000000000, 0) + _real_price_per_litre_r1 * _bl AS _real_price_per_litre_t2,
+                           (_real_price_per_kg_t1 - _real_price_per_kg_u1 * _c) * toDecimal128(1000000000000, 0) + _real_price_per_kg_r1 * _bl AS _real_price_per_kg_t2
+                    FROM
+                    (
+                        SELECT *,
+                               _real_price_t1 / _c AS _real_price_u1,
+                               _real_price_per_litre_t1 / _c AS _real_price_per_litre_u1,
+                               _real_price_per_kg_t1 / _c AS _real_price_per_kg_u1
+                        FROM
+                        (
+                            SELECT *,
+                                   if(_real_price_fits, _real_price_q1, toDecimal128(0, 0)) AS _real_price_q1s,
+                                   _real_price_r1 * _bh AS _real_price_t1,
+                                   if(_real_price_per_litre_fits, _real_price_per_litre_q1, toDecimal128(0, 0)) AS _real_price_per_litre_q1s,
+                                   _real_price_per_litre_r1 * _bh AS _real_price_per_litre_t1,
+                                   if(_real_price_per_kg_fits, _real_price_per_kg_q1, toDecimal128(0, 0)) AS _real_price_per_kg_q1s,
+                                   _real_price_per_kg_r1 * _bh AS _real_price_per_kg_t1
+                            FROM
+                            (
+                                SELECT *,
+                                       _b - _bh * toDecimal128(1000000000000, 0) AS _bl,
+                                       _real_pricen_r - _real_price_q1 * _c AS _real_price_r1,
+                                       _real_price_q1 < _lim AS _real_price_fits,
+                                       _real_price_per_litren_r - _real_price_per_litre_q1 * _c AS _real_price_per_litre_r1,
+                                       _real_price_per_litre_q1 < _lim AS _real_price_per_litre_fits,
+                                       _real_price_per_kgn_r - _real_price_per_kg_q1 * _c AS _real_price_per_kg_r1,
+                                       _real_price_per_kg_q1 < _lim AS _real_price_per_kg_fits
+                                FROM
+                                (
+                                    SELECT *,
+                                           _b / toDecimal128(1000000000000, 0) AS _bh,
+                                           toDecimal128('10000000000000000000000000000000000000', 0) / _b AS _lim,
+                                           _real_pricen_r / _c AS _real_price_q1,
+                                           _real_price_per_litren_r / _c AS _real_price_per_litre_q1,
+                                           _real_price_per_kgn_r / _c AS _real_price_per_kg_q1
+                                    FROM
+                                    (
+                                        SELECT *,
+                                               if(_in_range, _bv_r, toDecimal128(1, 0)) AS _b,
+                                               if(_in_range, _cv_r, toDecimal128(1, 0)) AS _c,
+                                               _has_cpi = 1 AND _has_base = 1 AND _in_range AS _ok
+                                        FROM
+                                        (
+                                            SELECT *,
+                                                   _bv_r > toDecimal128(0, 0) AND _bv_r < toDecimal128('1000000000000000000000000', 0) AND _cv_r > toDecimal128(0, 0) AND _cv_r < toDecimal128('1000000000000000000000000', 0) AS _in_range
+                                            FROM
+                                            (
+                                                SELECT *,
+                                                       toDecimal128(base_cpi_value, 0) AS _bv_i,
+                                                       _bv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((base_cpi_value - toDecimal128(_bv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _bv_r,
+                                                       toDecimal128(cpi_value, 0) AS _cv_i,
+                                                       _cv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((cpi_value - toDecimal128(_cv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _cv_r,
+                                                       toDecimal128(ifNull(price, toDecimal128(0, 18)), 0) AS _real_pricen_i,
+                                                       _real_pricen_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(price, toDecimal128(0, 18)) - toDecimal128(_real_pricen_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_pricen_r,
+                                                       toDecimal128(ifNull(price_per_litre, toDecimal128(0, 18)), 0) AS _real_price_per_litren_i,
+                                                       _real_price_per_litren_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(price_per_litre, toDecimal128(0, 18)) - toDecimal128(_real_price_per_litren_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_price_per_litren_r,
+                                                       toDecimal128(ifNull(price_per_kg, toDecimal128(0, 18)), 0) AS _real_price_per_kgn_i,
+                                                       _real_price_per_kgn_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(price_per_kg, toDecimal128(0, 18)) - toDecimal128(_real_price_per_kgn_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_price_per_kgn_r
+                                                FROM
+                                                (
+                                                    SELECT *
+                                                    FROM
+                                                    (
+                                                        SELECT source, country, region, product, tax_basis, frequency, date, price, currency, unit, unit_mult, price_per_litre, price_per_kg, status, published_at, record_id, toStartOfMonth(date) AS month
+                                                        FROM econ.fuel_prices
+                                                    ) AS _s1
+                                                    ANY LEFT JOIN
+                                                        (
+                                                        SELECT country, month, cpi_source, cpi_series, base_month, cpi_value, cpi_published_at,
+                                                               base_cpi_value, base_cpi_published_at, _has_base, toUInt8(1) AS _has_cpi
+                                                        FROM
+                                                        (
+                                                            SELECT country, cpi_source, cpi_series, base_month, month, cpi_value, cpi_published_at
+                                                            FROM
+                                                            (
+                                                                SELECT country, argMax(source, _version) AS cpi_source, argMax(series, _version) AS cpi_series,
+                                                                       argMax(base_month, _version) AS base_month, argMax(active, _version) AS _active
+                                                                FROM econ.deflators
+                                                                GROUP BY country
+                                                            ) AS _s2
+                                                            ALL INNER JOIN
+                                                            (
+                                                                SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
+                                                                       argMax(value, (published_at, published_ns, _version)) AS cpi_value, max(published_at) AS cpi_published_at
+                                                                FROM econ.indicators_data
+                                                                WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                                GROUP BY country, source, series, month
+                                                            ) AS _s3 USING (country, cpi_source, cpi_series)
+                                                            WHERE _active = 1
+                                                        ) AS _s4
+                                                        ANY LEFT JOIN
+                                                        (
+                                                            SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS base_month,
+                                                                   argMax(value, (published_at, published_ns, _version)) AS base_cpi_value, max(published_at) AS base_cpi_published_at,
+                                                                   toUInt8(1) AS _has_base
+                                                            FROM econ.indicators_data
+                                                            WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                            GROUP BY country, source, series, base_month
+                                                        ) AS _s5 USING (country, cpi_source, cpi_series, base_month)
+                                                    ) AS _s6 USING (country, month)
+                                                )
+                                            )
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
+);
+
+DROP TABLE IF EXISTS econ.wages_real;
+
+CREATE VIEW IF NOT EXISTS econ.wages_real AS
+SELECT source, country, region, measure, basis, per, frequency, date, amount, currency, unit_mult, monthly_amount, status, published_at, record_id,
+       if(_has_cpi = 1, cpi_source, '') AS cpi_source, if(_has_cpi = 1, cpi_series, '') AS cpi_series,
+       if(_has_cpi = 1, base_month, NULL) AS cpi_base_month,
+       if(_has_cpi = 1, month, NULL) AS cpi_month, if(_has_cpi = 1, cpi_value, NULL) AS cpi_value,
+       if(_has_cpi = 1, cpi_published_at, NULL) AS cpi_published_at,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_value, NULL) AS base_cpi_value,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_published_at, NULL) AS base_cpi_published_at,
+       if(_ok, 'deflated', 'pending') AS real_status,
+       if(_ok AND amount IS NOT NULL AND _real_amount_fits, toDecimal128(_real_amount_ip, 18) + toDecimal128(_real_amount_rounded - _real_amount_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_amount,
+       if(_ok AND monthly_amount IS NOT NULL AND _real_monthly_amount_fits, toDecimal128(_real_monthly_amount_ip, 18) + toDecimal128(_real_monthly_amount_rounded - _real_monthly_amount_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_monthly_amount
+FROM
+(
+    SELECT *,
+           _real_amount_rounded / toDecimal128('1000000000000000000', 0) AS _real_amount_ip,
+           _real_monthly_amount_rounded / toDecimal128('1000000000000000000', 0) AS _real_monthly_amount_ip
+    FROM
+    (
+        SELECT *,
+               _real_amount_trunc + if(_real_amount_rem * toDecimal128(2, 0) > _c OR (_real_amount_rem * toDecimal128(2, 0) = _c AND _real_amount_trunc - (_real_amount_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_amount_rounded,
+               _real_monthly_amount_trunc + if(_real_monthly_amount_rem * toDecimal128(2, 0) > _c OR (_real_monthly_amount_rem * toDecimal128(2, 0) = _c AND _real_monthly_amount_trunc - (_real_monthly_amount_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_monthly_amount_rounded
+        FROM
+        (
+            SELECT *,
+                   _real_amount_t2 - _real_amount_u2 * _c AS _real_amount_rem,
+                   _real_amount_q1s * _b + _real_amount_u1 * toDecimal128(1000000000000, 0) + _real_amount_u2 AS _real_amount_trunc,
+                   _real_monthly_amount_t2 - _real_monthly_amount_u2 * _c AS _real_monthly_amount_rem,
+                   _real_monthly_amount_q1s * _b + _real_monthly_amount_u1 * toDecimal128(1000000000000, 0) + _real_monthly_amount_u2 AS _real_monthly_amount_trunc
+            FROM
+            (
+                SELECT *,
+                       _real_amount_t2 / _c AS _real_amount_u2,
+                       _real_monthly_amount_t2 / _c AS _real_monthly_amount_u2
+                FROM
+                (
+                    SELECT *,
+                           (_real_amount_t1 - _real_amount_u1 * _c) * toDecimal128(1000000000000, 0) + _real_amount_r1 * _bl AS _real_amount_t2,
+                           (_real_monthly_amount_t1 - _real_monthly_amount_u1 * _c) * toDecimal128(1000000000000, 0) + _real_monthly_amount_r1 * _bl AS _real_monthly_amount_t2
+                    FROM
+                    (
+                        SELECT *,
+                               _real_amount_t1 / _c AS _real_amount_u1,
+                               _real_monthly_amount_t1 / _c AS _real_monthly_amount_u1
+                        FROM
+                        (
+                            SELECT *,
+                                   if(_real_amount_fits, _real_amount_q1, toDecimal128(0, 0)) AS _real_amount_q1s,
+                                   _real_amount_r1 * _bh AS _real_amount_t1,
+                                   if(_real_monthly_amount_fits, _real_monthly_amount_q1, toDecimal128(0, 0)) AS _real_monthly_amount_q1s,
+                                   _real_monthly_amount_r1 * _bh AS _real_monthly_amount_t1
+                            FROM
+                            (
+                                SELECT *,
+                                       _b - _bh * toDecimal128(1000000000000, 0) AS _bl,
+                                       _real_amountn_r - _real_amount_q1 * _c AS _real_amount_r1,
+                                       _real_amount_q1 < _lim AS _real_amount_fits,
+                                       _real_monthly_amountn_r - _real_monthly_amount_q1 * _c AS _real_monthly_amount_r1,
+                                       _real_monthly_amount_q1 < _lim AS _real_monthly_amount_fits
+                                FROM
+                                (
+                                    SELECT *,
+                                           _b / toDecimal128(1000000000000, 0) AS _bh,
+                                           toDecimal128('10000000000000000000000000000000000000', 0) / _b AS _lim,
+                                           _real_amountn_r / _c AS _real_amount_q1,
+                                           _real_monthly_amountn_r / _c AS _real_monthly_amount_q1
+                                    FROM
+                                    (
+                                        SELECT *,
+                                               if(_in_range, _bv_r, toDecimal128(1, 0)) AS _b,
+                                               if(_in_range, _cv_r, toDecimal128(1, 0)) AS _c,
+                                               _has_cpi = 1 AND _has_base = 1 AND _in_range AS _ok
+                                        FROM
+                                        (
+                                            SELECT *,
+                                                   _bv_r > toDecimal128(0, 0) AND _bv_r < toDecimal128('1000000000000000000000000', 0) AND _cv_r > toDecimal128(0, 0) AND _cv_r < toDecimal128('1000000000000000000000000', 0) AS _in_range
+                                            FROM
+                                            (
+                                                SELECT *,
+                                                       toDecimal128(base_cpi_value, 0) AS _bv_i,
+                                                       _bv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((base_cpi_value - toDecimal128(_bv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _bv_r,
+                                                       toDecimal128(cpi_value, 0) AS _cv_i,
+                                                       _cv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((cpi_value - toDecimal128(_cv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _cv_r,
+                                                       toDecimal128(ifNull(amount, toDecimal128(0, 18)), 0) AS _real_amountn_i,
+                                                       _real_amountn_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(amount, toDecimal128(0, 18)) - toDecimal128(_real_amountn_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_amountn_r,
+                                                       toDecimal128(ifNull(monthly_amount, toDecimal128(0, 18)), 0) AS _real_monthly_amountn_i,
+                                                       _real_monthly_amountn_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(monthly_amount, toDecimal128(0, 18)) - toDecimal128(_real_monthly_amountn_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_monthly_amountn_r
+                                                FROM
+                                                (
+                                                    SELECT *
+                                                    FROM
+                                                    (
+                                                        SELECT source, country, region, measure, basis, per, frequency, date, amount, currency, unit_mult, monthly_amount, status, published_at, record_id, toStartOfMonth(date) AS month
+                                                        FROM econ.wages
+                                                    ) AS _s7
+                                                    ANY LEFT JOIN
+                                                        (
+                                                        SELECT country, month, cpi_source, cpi_series, base_month, cpi_value, cpi_published_at,
+                                                               base_cpi_value, base_cpi_published_at, _has_base, toUInt8(1) AS _has_cpi
+                                                        FROM
+                                                        (
+                                                            SELECT country, cpi_source, cpi_series, base_month, month, cpi_value, cpi_published_at
+                                                            FROM
+                                                            (
+                                                                SELECT country, argMax(source, _version) AS cpi_source, argMax(series, _version) AS cpi_series,
+                                                                       argMax(base_month, _version) AS base_month, argMax(active, _version) AS _active
+                                                                FROM econ.deflators
+                                                                GROUP BY country
+                                                            ) AS _s8
+                                                            ALL INNER JOIN
+                                                            (
+                                                                SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
+                                                                       argMax(value, (published_at, published_ns, _version)) AS cpi_value, max(published_at) AS cpi_published_at
+                                                                FROM econ.indicators_data
+                                                                WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                                GROUP BY country, source, series, month
+                                                            ) AS _s9 USING (country, cpi_source, cpi_series)
+                                                            WHERE _active = 1
+                                                        ) AS _s10
+                                                        ANY LEFT JOIN
+                                                        (
+                                                            SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS base_month,
+                                                                   argMax(value, (published_at, published_ns, _version)) AS base_cpi_value, max(published_at) AS base_cpi_published_at,
+                                                                   toUInt8(1) AS _has_base
+                                                            FROM econ.indicators_data
+                                                            WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                            GROUP BY country, source, series, base_month
+                                                        ) AS _s11 USING (country, cpi_source, cpi_series, base_month)
+                                                    ) AS _s12 USING (country, month)
+                                                )
+                                            )
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
+);
+
+DROP TABLE IF EXISTS econ.conversion_status;
+
+CREATE VIEW IF NOT EXISTS econ.conversion_status AS
+SELECT kind, country, count() AS vintages, countIf(_fx_status = 'pending') AS pending,
+       countIf(_fx_status = 'converted') AS converted,
+       maxIf(_ingested_at, _fx_status = 'converted') AS last_conversion, max(_ingested_at) AS last_write
+FROM
+(
+    SELECT 'fuel_price' AS kind, country,
+           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
+    UNION ALL
+    SELECT 'wage' AS kind, country,
+           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.wages_data
+    GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
+    UNION ALL
+    SELECT 'indicator' AS kind, country,
+           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.indicators_data
+    WHERE unit = 'currency'
+    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
+)
+GROUP BY kind, country;
+
