@@ -752,6 +752,27 @@ func runDuplicatesAndVintages(t *testing.T, e *env) {
 	e.publish(msg(rec("lpg", t3, "100.30")), msg(rec("lpg", t2, "100.20")), sentinel(3))
 	waitCount(t, e.store, 1, "fuel_prices", "product = 'sentinel_3'")
 	check("after a replay", "100.150000000000000000")
+
+	// Two more vintages within the second of t3, published to the nanosecond, the later one
+	// delivered first: three vintages of one second are three rows, and the latest is the one
+	// published last, whatever the order of delivery.
+	e.publish(msg(rec("lpg", "2022-03-03T08:00:00.5Z", "100.35")), msg(rec("lpg", "2022-03-03T08:00:00.000000001Z", "100.31")), sentinel(4))
+	waitCount(t, e.store, 1, "fuel_prices", "product = 'sentinel_4'")
+	hist := queryText(t, e.store, "SELECT "+textCols("published_at", "published_ns", "price")+" FROM "+e.db()+
+		".fuel_prices_history WHERE product = 'lpg' AND published_at = '2022-03-03 08:00:00' ORDER BY published_ns")
+	var got []string
+	for _, r := range hist {
+		got = append(got, r["published_ns"]+"="+r["price"])
+	}
+	want := []string{"0=100.300000000000000000", "1=100.310000000000000000", "500000000=100.350000000000000000"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("vintages within one second: history = %v, want %v", got, want)
+	}
+	latest := queryText(t, e.store, "SELECT "+textCols("published_at", "published_ns", "price")+" FROM "+e.db()+".fuel_prices WHERE product = 'lpg'")
+	if len(latest) != 1 || latest[0]["published_at"] != "2022-03-03 08:00:00" || latest[0]["published_ns"] != "500000000" ||
+		latest[0]["price"] != "100.350000000000000000" {
+		t.Errorf("vintages within one second: latest = %v, want the one published at 08:00:00.5, price 100.35", latest)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
