@@ -33,11 +33,12 @@ func (r *Record) FinishIn(s *Scratch, kafkaTime time.Time) {
 }
 
 func (r *Record) finishPublished(kafkaTime time.Time) {
-	if r.PublishedAt.IsZero() {
-		r.PublishedAt = kafkaTime
-	}
 	// A vintage is the time the publisher gave, to the nanosecond: storage keeps its seconds
-	// (published_at) and their fraction (published_ns).
+	// (published_at) and their fraction (published_ns). Without one, the Kafka message's
+	// timestamp, to the whole second (the contract's rule).
+	if r.PublishedAt.IsZero() {
+		r.PublishedAt = kafkaTime.Truncate(time.Second)
+	}
 	r.PublishedAt = r.PublishedAt.UTC()
 }
 
