@@ -683,6 +683,22 @@ func runPendingThenConverted(t *testing.T, e *env) {
 	if len(rates) != 1 || rates[0]["rate"] != "481.250000000000000000" || rates[0]["published_at"] != "2022-02-09 15:30:00" {
 		t.Errorf("fx_rates latest = %v, want one row rate 481.25 published 2022-02-09 15:30:00", rates)
 	}
+
+	// Vintages within that second, to the nanosecond: a later one re-converts, an earlier one
+	// of the same second delivered after it does not; storage and the rate book agree on which
+	// is latest.
+	e.publish(testenv.Msg{Kind: "fx_rate", Key: "r", Value: []byte(
+		`{"kind":"fx_rate","source":"nationalbank.kz","date":"2022-02-09","base":"EUR","quote":"KZT","rate":"481.50","published_at":"2022-02-09T15:30:00.5Z"}`)})
+	waitState("after a revision within the second", []fxLeg{{"481.50", 1, true}}, path, "2022-02-09")
+	e.publish(testenv.Msg{Kind: "fx_rate", Key: "r", Value: []byte(
+		`{"kind":"fx_rate","source":"nationalbank.kz","date":"2022-02-09","base":"EUR","quote":"KZT","rate":"481.40","published_at":"2022-02-09T15:30:00.25Z"}`)})
+	waitCount(t, e.store, 5, "fx_rates_history", "")
+	waitState("after an earlier vintage of the same second", []fxLeg{{"481.50", 1, true}}, path, "2022-02-09")
+	rates = queryText(t, e.store, "SELECT "+textCols("rate", "published_at", "published_ns")+" FROM "+e.db()+".fx_rates")
+	if len(rates) != 1 || rates[0]["rate"] != "481.500000000000000000" || rates[0]["published_at"] != "2022-02-09 15:30:00" ||
+		rates[0]["published_ns"] != "500000000" {
+		t.Errorf("fx_rates latest = %v, want one row rate 481.50 published 2022-02-09 15:30:00.5", rates)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
