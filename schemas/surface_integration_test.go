@@ -26,11 +26,11 @@ import (
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change",
-	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal"}
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "indicators_bitemporal"}
 
 // dataTables hold what econflow stores; the views read only these.
 var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators",
-	"fuel_prices_known", "wages_known"}
+	"fuel_prices_known", "wages_known", "indicators_known"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
