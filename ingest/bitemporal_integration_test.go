@@ -91,17 +91,24 @@ func publishOneByOne(t *testing.T, e *env, recs []bitemporalRecord) {
 // and returns its rows.
 func waitBitemporal(t *testing.T, e *env, what string, want []map[string]string) []map[string]string {
 	t.Helper()
+	return waitRows(t, e, what, "SELECT "+textCols(bitemporalCols...)+" FROM "+e.db()+
+		".fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-MAN' AND date = '2022-02-10' ORDER BY published_at, known_from",
+		bitemporalCols, want)
+}
+
+// waitRows waits until query (of textCols(cols…)) answers want, row by row, and returns its rows.
+func waitRows(t *testing.T, e *env, what, query string, cols []string, want []map[string]string) []map[string]string {
+	t.Helper()
 	var rows []map[string]string
 	testenv.WaitFor(t, waitTimeout, func() (bool, string) {
-		rows = queryText(t, e.store, "SELECT "+textCols(bitemporalCols...)+" FROM "+e.db()+
-			".fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-MAN' AND date = '2022-02-10' ORDER BY published_at, known_from")
+		rows = queryText(t, e.store, query)
 		if len(rows) != len(want) {
-			return false, fmt.Sprintf("%s: %d rows, want %d:\n%s", what, len(rows), len(want), showRows(rows))
+			return false, fmt.Sprintf("%s: %d rows, want %d:\n%s", what, len(rows), len(want), showCols(rows, cols))
 		}
 		for i := range want {
-			for _, c := range bitemporalCols {
+			for _, c := range cols {
 				if rows[i][c] != want[i][c] {
-					return false, fmt.Sprintf("%s: row %d %s = %q, want %q:\n%s", what, i, c, rows[i][c], want[i][c], showRows(rows))
+					return false, fmt.Sprintf("%s: row %d %s = %q, want %q:\n%s", what, i, c, rows[i][c], want[i][c], showCols(rows, cols))
 				}
 			}
 		}
@@ -110,10 +117,12 @@ func waitBitemporal(t *testing.T, e *env, what string, want []map[string]string)
 	return rows
 }
 
-func showRows(rows []map[string]string) string {
+func showRows(rows []map[string]string) string { return showCols(rows, bitemporalCols) }
+
+func showCols(rows []map[string]string, cols []string) string {
 	var b strings.Builder
 	for _, r := range rows {
-		for _, c := range bitemporalCols {
+		for _, c := range cols {
 			fmt.Fprintf(&b, "%s=%s ", c, r[c])
 		}
 		b.WriteString("\n")

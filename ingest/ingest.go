@@ -88,7 +88,8 @@ type Batch struct {
 	Indicators []Row
 	Encoded    RowBuffer
 	Rejects    []Reject
-	// Known are earlier conversions of fuel prices and wages (docs/contract.md §5.4), each keyed
+	// Known are earlier conversions of fuel prices, wages and currency-unit indicators
+	// (docs/contract.md §5.4), each keyed
 	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
 	Known []Row
 }
@@ -165,7 +166,7 @@ type Store interface {
 	// that match q.
 	Observations(ctx context.Context, q ObservationQuery) ([]Row, error)
 	// Known returns the stored earlier conversions (Batch.Known; latest write of each, 'void'
-	// ones included) of fuel prices and wages dated from through to.
+	// ones included) of fuel prices, wages and indicators dated from through to.
 	Known(ctx context.Context, from, to time.Time) ([]Row, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

@@ -418,9 +418,6 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 				b.Wages = append(b.Wages, w)
 			}
 		}
-		if rec.Kind == transform.KindIndicator {
-			continue // indicators keep the conversion known now only (no *_known table yet)
-		}
 		have := map[int64]*Row{}
 		for _, k := range earlier[observationKey(rec)] {
 			have[k.Derived.KnownFrom.Unix()] = k
@@ -465,6 +462,7 @@ func (r *Reconciler) retry(d time.Time) {
 func observationKey(rec *transform.Record) string {
 	parts := []string{string(rec.Kind), rec.Source, rec.Country, rec.Region, rec.Currency, rec.Frequency,
 		rec.Product, rec.TaxBasis, rec.Unit, rec.Measure, rec.Basis, rec.Per,
+		rec.Series, rec.BasePeriod, rec.Adjustment,
 		rec.Date.Format("2006-01-02"), strconv.FormatInt(rec.PublishedAt.UnixNano(), 10)}
 	for i, p := range parts {
 		parts[i] = strconv.Quote(p)
@@ -505,7 +503,8 @@ func sameDerived(a, b transform.Derived) bool {
 		eqInt(a.FXRate, b.FXRate) && eqInt(a.PricePerLitre, b.PricePerLitre) && eqInt(a.PricePerKg, b.PricePerKg) &&
 		eqInt(a.PriceEUR, b.PriceEUR) && eqInt(a.PricePerLitreEUR, b.PricePerLitreEUR) &&
 		eqInt(a.PricePerKgEUR, b.PricePerKgEUR) && eqInt(a.AmountEUR, b.AmountEUR) &&
-		eqInt(a.MonthlyAmount, b.MonthlyAmount) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR)
+		eqInt(a.MonthlyAmount, b.MonthlyAmount) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR) &&
+		eqInt(a.ValueEUR, b.ValueEUR)
 }
 
 func eqInt(a, b *big.Int) bool {

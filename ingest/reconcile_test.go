@@ -291,3 +291,78 @@ func TestReconcilerCarriesDatesOverAFailedPass(t *testing.T) {
 		t.Errorf("a pass after the dates were done read %d more times", len(store.queries)-n)
 	}
 }
+
+// knownStore is a rateStore with stored earlier conversions.
+type knownStore struct {
+	rateStore
+	known []Row
+}
+
+func (s *knownStore) Known(context.Context, time.Time, time.Time) ([]Row, error) { return s.known, nil }
+
+// A currency-unit indicator's earlier conversions are recorded as a price's are (docs/contract.md
+// §5.4), by its whole identity: the stored earlier conversion of another series of the same
+// source, country and date is not taken for one of its own and voided.
+func TestRederiveRecordsEarlierConversionsOfIndicators(t *testing.T) {
+	day := time.Date(2022, 2, 10, 0, 0, 0, 0, time.UTC)
+	pub := time.Date(2022, 2, 11, 8, 0, 0, 0, time.UTC)
+	proc := NewProcessor(transform.DefaultFXConfig())
+	for i, v := range []string{"482", "483"} {
+		d, err := transform.ParseDecimal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc.Book.Add(transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT", RateType: "official", Frequency: "D",
+			Date: day, Rate: d, Quantity: 1, PublishedAt: pub.Add(time.Duration(10+i) * time.Hour)})
+	}
+	rec := func(series string) transform.Record {
+		v, err := transform.ParseDecimal("31456.789")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return transform.Record{Kind: transform.KindIndicator, Source: "nationalbank.kz", Series: series, Country: "KZ",
+			Measure: "money_supply", Unit: transform.IndicatorUnitCurrency, Currency: "KZT", Adjustment: "nsa", Frequency: "D",
+			Date: day, PublishedAt: pub, IndicatorValue: v, Status: "A"}
+	}
+	m2 := rec("M2")
+	current, err := proc.Derive(&m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := pub.Add(11 * time.Hour); current.FXStatus != transform.FXConverted || !current.KnownFrom.Equal(want) {
+		t.Fatalf("M2 now: %s known from %v, want converted known from %v", current.FXStatus, current.KnownFrom, want)
+	}
+	m1 := rec("M1")
+	earlier, err := transform.Normalize(&m1, transform.Conversion{Status: transform.FXPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier.KnownFrom = pub.Add(5 * time.Hour) // none of M2's times
+	store := &knownStore{known: []Row{{Record: m1, Derived: earlier, Version: 1}}}
+	r := NewReconciler(store, proc, time.Hour, nil, nil)
+	b, err := r.rederive(context.Background(), []Row{{Record: m2, Derived: current, Version: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() != 0 {
+		t.Errorf("%d rows re-converted, want none: M2 is converted as the rates stand", b.Len())
+	}
+	want := []struct {
+		status string
+		from   time.Time
+	}{{transform.FXPending, pub}, {transform.FXConverted, pub.Add(10 * time.Hour)}}
+	if len(b.Known) != len(want) {
+		var got []string
+		for _, k := range b.Known {
+			got = append(got, k.Record.Series+" "+k.Derived.FXStatus+" from "+k.Derived.KnownFrom.Format(time.DateTime))
+		}
+		t.Fatalf("earlier conversions %q, want %d (M2 pending, then at 482)", got, len(want))
+	}
+	for i, w := range want {
+		k := b.Known[i]
+		if k.Record.Kind != transform.KindIndicator || k.Record.Series != "M2" || k.Derived.FXStatus != w.status || !k.Derived.KnownFrom.Equal(w.from) {
+			t.Errorf("earlier conversion %d: %s series %s %s known from %v, want indicator M2 %s known from %v",
+				i, k.Record.Kind, k.Record.Series, k.Derived.FXStatus, k.Derived.KnownFrom, w.status, w.from)
+		}
+	}
+}

@@ -32,6 +32,7 @@ var wantShardingKeys = map[string]string{
 	// Earlier conversions: one key (with its void) per shard, whatever the shard of the others.
 	"fuel_prices_known": "cityHash64(country, region, product, tax_basis, currency, unit, source, frequency, date, known_from)",
 	"wages_known":       "cityHash64(country, region, measure, basis, per, currency, source, frequency, date, known_from)",
+	"indicators_known":  "cityHash64(country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, known_from)",
 }
 
 var (
@@ -588,13 +589,20 @@ var clusterTestData = []string{
         monthly_amount, status, record_id, kafka_topic, kafka_partition, kafka_offset, ingested_at, _version,
         published_at - 3600
     FROM {db}.wages_data`,
+	`INSERT INTO {db}.indicators_known (source, series, country, region, measure, unit, currency, base_period, adjustment,
+        frequency, date, published_at, value, unit_mult, fx_status, status, record_id, kafka_topic, kafka_partition,
+        kafka_offset, ingested_at, _version, known_from)
+    SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date, published_at,
+        value, unit_mult, fx_status, status, record_id, kafka_topic, kafka_partition, kafka_offset, ingested_at, _version,
+        published_at - 3600
+    FROM {db}.indicators_data`,
 }
 
 // The views over the test data: each must have rows, on the cluster as on one server.
 var clusterTestViews = []string{"fuel_prices_history", "fuel_prices", "wages_history", "wages", "fx_rates_history",
 	"fx_rates", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "indicators_change", "fuel_prices_real", "wages_real",
-	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "conversion_status"}
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "conversion_status", "indicators_bitemporal"}
 
 // On a real 2 × 2 cluster: the rewritten migrations create replicated tables on every node, rows
 // written through the Distributed tables land on the shard of their identity, a retried identical

@@ -142,6 +142,10 @@ func queryShapes(db, revisedDate string) []queryShape {
 		{"indicator series", "SELECT date, value FROM econ.indicators WHERE country = 'KZ' AND series = 'S7' ORDER BY date",
 			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
 				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true, 1},
+		{"an indicator series as known at a time", "SELECT date, value FROM econ.indicators_bitemporal WHERE country = 'KZ' AND series = 'S7'" +
+			" AND known_from <= toDateTime('2100-01-01 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2100-01-01 00:00:00', 'UTC')) ORDER BY date",
+			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
+				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true, 1},
 		{"change of an index", "SELECT date, value FROM econ.indicators_change WHERE country = 'KZ' AND series = 'S7' ORDER BY date",
 			[]string{"SELECT date, argMax(value, (published_at, _version)) FROM econ.indicators_data WHERE country = 'KZ' AND series = 'S7'" +
 				" GROUP BY region, measure, unit, currency, base_period, adjustment, source, frequency, date ORDER BY date"}, true, 1},

@@ -10,9 +10,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,11 +28,11 @@ import (
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change",
-	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal"}
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "indicators_bitemporal"}
 
 // dataTables hold what econflow stores; the views read only these.
 var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators",
-	"fuel_prices_known", "wages_known"}
+	"fuel_prices_known", "wages_known", "indicators_known"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -179,13 +181,16 @@ var cookbookShapes = []string{
 	"SELECT kafka_topic, kafka_offset, error_code FROM econ.rejects ORDER BY kafka_topic, kafka_partition, kafka_offset",
 	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-04 20:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-04 20:00:00', 'UTC'))",
 	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-06 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-06 00:00:00', 'UTC'))",
+	"SELECT date, value, published_at, known_until FROM econ.indicators_bitemporal WHERE country = 'KZ' AND series = 'KZ_CPI_M' AND known_from <= toDateTime('2022-02-15 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-02-15 00:00:00', 'UTC')) ORDER BY date",
 }
 
 // crafted are records beyond the demo sample that exercise what the views promise: a revision,
 // an older vintage arriving late, a re-delivery, a date of 1970-01-01 (18.16 prints 0000-00-00),
 // a price per kg (no price per litre), prices pending conversion, rials large enough to have
 // overflowed the old affordability view, a wage superseded, a yearly wage, an hourly wage
-// (no monthly amount), a regional wage, and bad messages.
+// (no monthly amount), a regional wage, a currency-unit indicator published before its rate and
+// re-converted as the rate's vintages are published (with a revision, delivered twice), and bad
+// messages.
 var crafted = []struct {
 	kind, json string
 	copies     int // deliveries of the same message
@@ -209,13 +214,18 @@ var crafted = []struct {
 	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","amount":"9.82","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-01T00:00:00Z"}`, 1},
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.1","date":"2022-03-01","published_at":"2022-03-01T16:00:00Z"}`, 1},
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.1046","date":"2022-03-01","published_at":"2022-03-02T16:00:00Z"}`, 1},
+	{"indicator", `{"kind":"indicator","source":"census.gov","series":"RSXFS","country":"US","measure":"retail_sales","unit":"currency","currency":"USD","frequency":"M","date":"2022-03-01","published_at":"2022-03-01T12:00:00Z","value":"1234.5"}`, 1},
+	{"indicator", `{"kind":"indicator","source":"census.gov","series":"RSXFS","country":"US","measure":"retail_sales","unit":"currency","currency":"USD","frequency":"M","date":"2022-03-01","published_at":"2022-03-03T00:00:00Z","value":"1250.25"}`, 2},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
 	{"fuel_price", `not json`, 1},
 }
 
-// craftedCounts are the rows the crafted records add to the history views and the rejects.
-var craftedCounts = map[string]int{"fuel_prices_history": 11, "wages_history": 6, "fx_rates_history": 2, "rejects": 3}
+// craftedCounts are the rows the crafted records add to the history views and the rejects, and
+// to indicators_bitemporal once the reconciler has recorded the indicator's earlier conversions
+// (see checkSurfaceMeaning).
+var craftedCounts = map[string]int{"fuel_prices_history": 11, "wages_history": 6, "fx_rates_history": 2, "rejects": 3,
+	"indicators_history": 2, "indicators_bitemporal": 4}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
 // (the demo sample and crafted records), copied into current ClickHouse, answer every view and
@@ -253,6 +263,9 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 			}
 		}
 		want[map[string]string{"fuel_price": "fuel_prices_history", "wage": "wages_history", "fx_rate": "fx_rates_history", "indicator": "indicators_history"}[kind]]++
+		if kind == "indicator" { // the sample's indicators have one vintage each, not converted
+			want["indicators_bitemporal"]++
+		}
 		msgs = append(msgs, testenv.Msg{Kind: kind, Key: kind, Value: []byte(line)})
 	}
 	for _, c := range crafted {
@@ -389,13 +402,90 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	// as known on the evening of the 4th (the first vintage, converted at once with the rate
 	// published that morning) and on the 6th (the revision): 90 / 492.75 and 92.5 / 492.75,
 	// rounded half to even.
-	n := len(surfaceViews) + len(cookbookShapes)
+	shape := func(prefix string, nth int) (string, string) {
+		for i, q := range cookbookShapes {
+			if strings.HasPrefix(q, prefix) {
+				if nth == 0 {
+					return q, strings.TrimSpace(answers[len(surfaceViews)+i])
+				}
+				nth--
+			}
+		}
+		t.Fatalf("no cookbook shape %q", prefix)
+		return "", ""
+	}
 	for i, want := range []string{
 		"2022-01-04 18:00:00\t2022-01-04 18:00:00\t2022-01-05 09:00:00\t90.000000000000000000\t0.182648401826484018\tKZT>EUR@nationalbank.kz:2022-01-04",
 		"2022-01-05 09:00:00\t2022-01-05 09:00:00\t\\N\t92.500000000000000000\t0.187721968543886352\tKZT>EUR@nationalbank.kz:2022-01-04",
 	} {
-		if got := strings.TrimSpace(answers[n-2+i]); got != want {
-			t.Errorf("%s\nanswers %q, want %q", cookbookShapes[len(cookbookShapes)-2+i], got, want)
+		if q, got := shape("SELECT published_at, known_from, known_until, price", i); got != want {
+			t.Errorf("%s\nanswers %q, want %q", q, got, want)
 		}
+	}
+	// The CPI as it stood on 2022-02-15: the months published by then (January's on 1 February),
+	// each known until nothing replaced it.
+	if q, got := shape("SELECT date, value, published_at, known_until FROM econ.indicators_bitemporal", 0); got != strings.Join([]string{
+		"2021-10-01\t97.640000000000000000\t2021-11-01 04:00:00\t\\N",
+		"2021-11-01\t98.890000000000000000\t2021-12-01 04:00:00\t\\N",
+		"2021-12-01\t100.000000000000000000\t2022-01-04 04:00:00\t\\N",
+		"2022-01-01\t100.700000000000000000\t2022-02-01 04:00:00\t\\N",
+	}, "\n") {
+		t.Errorf("%s\nanswers:\n%s", q, got)
+	}
+	checkIndicatorKnowledge(t, rowsWith("indicators_bitemporal", "census.gov\tRSXFS\tUS\t"))
+}
+
+// checkIndicatorKnowledge checks the crafted US retail sales in USD (docs/contract.md §5.4)
+// against math/big: 1234.5 published 2022-03-01 12:00 is pending until the EUR/USD rate of
+// 2022-03-01 is published at 16:00 (1.1), converted at it until its revision is published on the
+// 2nd at 16:00 (1.1046), then at the revision until the second vintage (1250.25) is published on
+// the 3rd, converted at once at 1.1046. value_eur = value / rate and fx_rate = 1 / rate, each
+// rounded once, half to even, at 18 fractional digits. rows are the view's rows of the series.
+func checkIndicatorKnowledge(t *testing.T, rows []string) {
+	t.Helper()
+	cols := []string{"source", "series", "country", "region", "measure", "unit", "currency", "base_period", "adjustment",
+		"frequency", "date", "value", "unit_mult", "value_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "fx_basis",
+		"status", "published_at", "record_id", "attributes", "known_from", "known_until"}
+	ratOf := func(s string) *big.Rat {
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("%q is not a decimal", s)
+		}
+		return r
+	}
+	type interval struct{ published, from, until, value, rate string }
+	var want []string
+	for _, w := range []interval{
+		{"2022-03-01 12:00:00", "2022-03-01 12:00:00", "2022-03-01 16:00:00", "1234.5", ""},
+		{"2022-03-01 12:00:00", "2022-03-01 16:00:00", "2022-03-02 16:00:00", "1234.5", "1.1"},
+		{"2022-03-01 12:00:00", "2022-03-02 16:00:00", "2022-03-03 00:00:00", "1234.5", "1.1046"},
+		{"2022-03-03 00:00:00", "2022-03-03 00:00:00", `\N`, "1250.25", "1.1046"},
+	} {
+		valueEUR, fxRate, fxDate, fxPath, fxStatus := `\N`, `\N`, `\N`, "", "pending"
+		if w.rate != "" {
+			valueEUR = roundHalfEven18(new(big.Rat).Quo(ratOf(w.value), ratOf(w.rate))).FloatString(18)
+			fxRate = roundHalfEven18(new(big.Rat).Inv(ratOf(w.rate))).FloatString(18)
+			fxDate, fxPath, fxStatus = "2022-03-01", "USD>EUR@ecb:2022-03-01", "converted"
+		}
+		want = append(want, strings.Join([]string{w.published, w.from, w.until, ratOf(w.value).FloatString(18),
+			valueEUR, fxRate, fxDate, fxPath, fxStatus, "point", "USD", "currency", "0"}, " | "))
+	}
+	var got []string
+	for _, r := range rows {
+		f := strings.Split(r, "\t")
+		if len(f) != len(cols) {
+			t.Fatalf("indicators_bitemporal row of %d columns, want %d: %q", len(f), len(cols), r)
+		}
+		c := map[string]string{}
+		for i, name := range cols {
+			c[name] = f[i]
+		}
+		got = append(got, strings.Join([]string{c["published_at"], c["known_from"], c["known_until"], c["value"], c["value_eur"],
+			c["fx_rate"], c["fx_date"], c["fx_path"], c["fx_status"], c["fx_basis"], c["currency"], c["unit"], c["unit_mult"]}, " | "))
+	}
+	slices.Sort(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("indicators_bitemporal of the US retail sales:\n%s\nwant (published_at | known_from | known_until | value | value_eur | fx_rate | fx_date | fx_path | fx_status | fx_basis | currency | unit | unit_mult):\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

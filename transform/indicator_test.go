@@ -71,8 +71,9 @@ func TestNormalizeIndicator(t *testing.T) {
 		})
 	}
 	r := rec(IndicatorUnitIndex, "", "108.5", 0)
-	if d, err := Normalize(&r, conv); err != nil || d.ValueEUR != nil || d.FXStatus != "" {
-		t.Fatalf("index: %+v %v, want no derived values", d, err)
+	r.PublishedAt = time.Date(2022, 2, 3, 4, 5, 6, 0, time.UTC)
+	if d, err := Normalize(&r, conv); err != nil || d.ValueEUR != nil || d.FXStatus != "" || d.FXRate != nil || !d.KnownFrom.Equal(r.PublishedAt) {
+		t.Fatalf("index: %+v %v, want no derived values, known from its publication %v", d, err, r.PublishedAt)
 	}
 }
 

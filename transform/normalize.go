@@ -48,8 +48,8 @@ type Derived struct {
 
 // Normalize computes every derived column of r (fuel_price, wage, or indicator with unit
 // currency) given conv, the result of RateBook.Convert for r's currency and date; for fx_rate
-// records and indicators of other units (which have no currency) it returns a zero Derived (an
-// empty fx_status) and no error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
+// records and indicators of other units (which have no currency) it returns a Derived with no
+// values (an empty fx_status; for an indicator, KnownFrom its PublishedAt) and no error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
 // only when its Status is FXConverted and its Factor is non-nil; otherwise the row is pending and
 // every *_eur column is nil.
 //
@@ -71,6 +71,10 @@ func NormalizeIn(s *Scratch, r *Record, conv Conversion) (Derived, error) {
 
 func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
 	if r.Kind != KindFuelPrice && r.Kind != KindWage && (r.Kind != KindIndicator || r.Unit != IndicatorUnitCurrency) {
+		if r.Kind == KindIndicator {
+			// Nothing to convert: known from its publication (indicators_data.known_from).
+			return Derived{KnownFrom: r.PublishedAt}, nil
+		}
 		return Derived{}, nil
 	}
 	var d Derived

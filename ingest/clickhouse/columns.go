@@ -82,8 +82,8 @@ var (
 		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
 
 	// The earlier conversions of the observations (docs/contract.md §5.4): the columns of
-	// fuel_prices_data and wages_data, one row per (identity, published_at, known_from), written
-	// by the reconciler only.
+	// fuel_prices_data, wages_data and indicators_data (indicatorKnownSpec, below), one row per
+	// (identity, published_at, known_from), written by the reconciler only.
 	fuelKnownSpec = knownSpec("fuel_prices_known", fuelSpec)
 	wageKnownSpec = knownSpec("wages_known", wageSpec)
 
@@ -107,13 +107,14 @@ var (
 			colUnitMult,
 			derived("value_eur", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+	indicatorKnownSpec = knownSpec("indicators_known", indicatorSpec)
 
 	// dataTables are the tables of rows, in the order a batch inserts them: rates first, so that
 	// a reconciler that sees an observation also sees the rates it was converted with.
 	dataTables = [...]*tableSpec{fxSpec, fuelSpec, wageSpec, indicatorSpec}
 	// knownTables are the tables of earlier conversions, one per observation kind.
-	knownTables = [...]*tableSpec{fuelKnownSpec, wageKnownSpec}
+	knownTables = [...]*tableSpec{fuelKnownSpec, wageKnownSpec, indicatorKnownSpec}
 )
 
 // rejectsSpec is rejects_data: one row per rejected message, inserted with the driver's own

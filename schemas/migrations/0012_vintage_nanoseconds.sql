@@ -13,6 +13,7 @@ ALTER TABLE econ.indicators_data ADD COLUMN published_ns UInt32 AFTER published_
 -- at its end, so published_ns follows known_from there.
 ALTER TABLE econ.fuel_prices_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, known_from, published_ns);
 ALTER TABLE econ.wages_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, measure, basis, per, currency, source, frequency, date, published_at, known_from, published_ns);
+ALTER TABLE econ.indicators_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, known_from, published_ns);
 
 -- Every view that orders vintages, again: by (published_at, published_ns). The history and as-of
 -- views group by both and show published_ns; the latest views show the latest vintage's.
@@ -1034,4 +1035,96 @@ FROM
     GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
 )
 GROUP BY kind, country;
+
+DROP TABLE IF EXISTS econ.indicators_bitemporal;
+
+CREATE VIEW IF NOT EXISTS econ.indicators_bitemporal AS
+SELECT source,
+       series,
+       country,
+       region,
+       measure,
+       unit,
+       currency,
+       base_period,
+       adjustment,
+       frequency,
+       date,
+       toDecimal128(_values[_i], 18) AS value,
+       _unit_mults[_i] AS unit_mult,
+       if(_value_eurs[_i] = '', NULL, toDecimal128(if(_value_eurs[_i] = '', '0', _value_eurs[_i]), 18)) AS value_eur,
+       if(_fx_rates[_i] = '', NULL, toDecimal128(if(_fx_rates[_i] = '', '0', _fx_rates[_i]), 18)) AS fx_rate,
+       if(_fx_dates[_i] = '', NULL, toDate(if(_fx_dates[_i] = '', '1970-01-01', _fx_dates[_i]))) AS fx_date,
+       _fx_paths[_i] AS fx_path,
+       _fx_statuss[_i] AS fx_status,
+       _fx_basiss[_i] AS fx_basis,
+       _statuss[_i] AS status,
+       _ps[_i] AS published_at,
+       _pnss[_i] AS published_ns,
+       _record_ids[_i] AS record_id,
+       _attributess[_i] AS attributes,
+       _ks[_i] AS known_from,
+       if(_next_exists, _next, NULL) AS known_until
+FROM
+(
+    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _values, _unit_mults, _value_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
+           _n, _i, _perm[_n - 1] AS _prev,
+           arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
+           length(_later) > 0 AS _next_exists,
+           arrayReduce('min', arrayMap(j -> _ks[j], _later)) AS _next
+    FROM
+    (
+        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
+               groupArray(_value) AS _values,
+               groupArray(_unit_mult) AS _unit_mults,
+               groupArray(_value_eur) AS _value_eurs,
+               groupArray(_fx_rate) AS _fx_rates,
+               groupArray(_fx_date) AS _fx_dates,
+               groupArray(_fx_path) AS _fx_paths,
+               groupArray(_fx_status) AS _fx_statuss,
+               groupArray(_fx_basis) AS _fx_basiss,
+               groupArray(_status) AS _statuss,
+               groupArray(_record_id) AS _record_ids,
+               groupArray(_attributes) AS _attributess
+        FROM
+        (
+        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src,
+               toString(argMax(value, _version)) AS _value,
+               argMax(unit_mult, _version) AS _unit_mult,
+               ifNull(toString(argMax(value_eur, _version)), '') AS _value_eur,
+               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
+               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               argMax(fx_path, _version) AS _fx_path,
+               argMax(fx_status, _version) AS _fx_status,
+               argMax(fx_basis, _version) AS _fx_basis,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.indicators_data
+        GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
+        UNION ALL
+        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src,
+               toString(argMax(value, _version)) AS _value,
+               argMax(unit_mult, _version) AS _unit_mult,
+               ifNull(toString(argMax(value_eur, _version)), '') AS _value_eur,
+               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
+               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               argMax(fx_path, _version) AS _fx_path,
+               argMax(fx_status, _version) AS _fx_status,
+               argMax(fx_basis, _version) AS _fx_basis,
+               argMax(status, _version) AS _status,
+               argMax(record_id, _version) AS _record_id,
+               argMax(attributes, _version) AS _attributes
+        FROM econ.indicators_known
+        GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, known_from
+        HAVING argMax(fx_status, _version) != 'void'
+        )
+        GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
+    )
+    ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
+)
+WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
+  AND (NOT _next_exists OR _next > _ks[_i]);
 
