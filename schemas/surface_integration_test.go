@@ -445,7 +445,7 @@ func checkIndicatorKnowledge(t *testing.T, rows []string) {
 	t.Helper()
 	cols := []string{"source", "series", "country", "region", "measure", "unit", "currency", "base_period", "adjustment",
 		"frequency", "date", "value", "unit_mult", "value_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "fx_basis",
-		"status", "published_at", "record_id", "attributes", "known_from", "known_until"}
+		"status", "published_at", "published_ns", "record_id", "attributes", "known_from", "known_until"}
 	ratOf := func(s string) *big.Rat {
 		r, ok := new(big.Rat).SetString(s)
 		if !ok {
@@ -467,7 +467,7 @@ func checkIndicatorKnowledge(t *testing.T, rows []string) {
 			fxRate = roundHalfEven18(new(big.Rat).Inv(ratOf(w.rate))).FloatString(18)
 			fxDate, fxPath, fxStatus = "2022-03-01", "USD>EUR@ecb:2022-03-01", "converted"
 		}
-		want = append(want, strings.Join([]string{w.published, w.from, w.until, ratOf(w.value).FloatString(18),
+		want = append(want, strings.Join([]string{w.published + "+0ns", w.from, w.until, ratOf(w.value).FloatString(18),
 			valueEUR, fxRate, fxDate, fxPath, fxStatus, "point", "USD", "currency", "0"}, " | "))
 	}
 	var got []string
@@ -480,7 +480,7 @@ func checkIndicatorKnowledge(t *testing.T, rows []string) {
 		for i, name := range cols {
 			c[name] = f[i]
 		}
-		got = append(got, strings.Join([]string{c["published_at"], c["known_from"], c["known_until"], c["value"], c["value_eur"],
+		got = append(got, strings.Join([]string{c["published_at"] + "+" + c["published_ns"] + "ns", c["known_from"], c["known_until"], c["value"], c["value_eur"],
 			c["fx_rate"], c["fx_date"], c["fx_path"], c["fx_status"], c["fx_basis"], c["currency"], c["unit"], c["unit_mult"]}, " | "))
 	}
 	slices.Sort(got)
