@@ -35,6 +35,9 @@ type Rate struct {
 	Rate        Decimal
 	Quantity    int64
 	PublishedAt time.Time
+	// Withdrawn marks the withdrawal of the rate (docs/contract.md §1.9): from PublishedAt until
+	// a newer vintage, the identity has no rate (Rate and Quantity are not read).
+	Withdrawn bool
 }
 
 // RateFromRecord returns the Rate of an fx_rate record.
@@ -52,7 +55,7 @@ func RateFromRecord(r *Record) Rate {
 	}
 	return Rate{
 		Source: r.Source, Base: r.Base, Quote: r.Quote, RateType: r.RateType, Frequency: r.Frequency,
-		Date: r.Date, Rate: rate, Quantity: r.Quantity, PublishedAt: r.PublishedAt,
+		Date: r.Date, Rate: rate, Quantity: r.Quantity, PublishedAt: r.PublishedAt, Withdrawn: r.Withdrawn,
 	}
 }
 
@@ -132,8 +135,12 @@ func (e *bookEntry) sameIdentity(r *Rate) bool {
 }
 
 // current reports whether e is the vintage of its identity known at asOf (the zero asOf: now):
-// published by then and not yet replaced by a newer vintage published by then.
+// published by then and not yet replaced by a newer vintage published by then. A withdrawal is
+// never current: while it is the latest vintage known, its identity has no rate.
 func (e *bookEntry) current(asOf time.Time) bool {
+	if e.Withdrawn {
+		return false
+	}
 	if asOf.IsZero() {
 		return e.until.IsZero()
 	}
@@ -193,14 +200,19 @@ func dayNumber(t time.Time) int64 {
 // identity, a new vintage (newer or older than those held: conversions as known at earlier
 // times may change), or a vintage replaced by one of equal PublishedAt that differs from it.
 // Rates with a non-positive value or quantity are ignored (Validate rejects them) and Add
-// returns false.
+// returns false. A withdrawal (r.Withdrawn) is a vintage like any other, without a value: while
+// it is the latest vintage of its identity, no conversion uses that identity.
 func (b *RateBook) Add(r Rate) bool {
-	if r.Rate.Sign() <= 0 || r.Quantity < 1 {
+	if r.Withdrawn {
+		r.Rate, r.Quantity = Decimal{}, 1
+	} else if r.Rate.Sign() <= 0 || r.Quantity < 1 {
 		return false
 	}
 	e := &bookEntry{Rate: r, day: dayNumber(r.Date)}
-	e.factor = new(big.Rat).SetFrac(new(big.Int).Set(r.Rate.coef()), new(big.Int).Mul(pow10(int(r.Rate.Scale)), big.NewInt(r.Quantity)))
-	e.inverse = new(big.Rat).Inv(e.factor)
+	if !r.Withdrawn {
+		e.factor = new(big.Rat).SetFrac(new(big.Int).Set(r.Rate.coef()), new(big.Int).Mul(pow10(int(r.Rate.Scale)), big.NewInt(r.Quantity)))
+		e.inverse = new(big.Rat).Inv(e.factor)
+	}
 	var buf [96]byte
 	e.pathFwd = string(leg{e: e, from: r.Base, to: r.Quote}.appendPath(buf[:0]))
 	e.pathInv = string(leg{e: e, from: r.Quote, to: r.Base}.appendPath(buf[:0]))
@@ -216,7 +228,7 @@ func (b *RateBook) Add(r Rate) bool {
 			continue
 		}
 		if old.PublishedAt.Equal(r.PublishedAt) {
-			if r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate) {
+			if r.Withdrawn == old.Withdrawn && (r.Withdrawn || r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate)) {
 				return false
 			}
 			e.until = old.until

@@ -49,7 +49,8 @@ type Derived struct {
 // Normalize computes every derived column of r (fuel_price, wage, or indicator with unit
 // currency) given conv, the result of RateBook.Convert for r's currency and date; for fx_rate
 // records and indicators of other units (which have no currency) it returns a zero Derived (an
-// empty fx_status) and no error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
+// empty fx_status) and no error; so it does for a withdrawal (Record.Withdrawn), whose
+// KnownFrom is its PublishedAt. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
 // only when its Status is FXConverted and its Factor is non-nil; otherwise the row is pending and
 // every *_eur column is nil.
 //
@@ -70,6 +71,11 @@ func NormalizeIn(s *Scratch, r *Record, conv Conversion) (Derived, error) {
 }
 
 func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
+	if r.Withdrawn {
+		// A withdrawal has no value to derive from: every derived column is NULL, and it is
+		// known from its own publication.
+		return Derived{KnownFrom: r.PublishedAt}, nil
+	}
 	if r.Kind != KindFuelPrice && r.Kind != KindWage && (r.Kind != KindIndicator || r.Unit != IndicatorUnitCurrency) {
 		return Derived{}, nil
 	}

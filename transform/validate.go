@@ -194,6 +194,9 @@ func validateFuelPrice(r *Record) error {
 	if err := checkEnum("tax_basis", r.TaxBasis, "incl_tax", "excl_tax"); err != nil {
 		return err
 	}
+	if r.Withdrawn {
+		return checkWithdrawal(r, "price", r.Price)
+	}
 	return checkDecimal("price", r.Price, 0)
 }
 
@@ -218,6 +221,9 @@ func validateWage(r *Record) error {
 	}
 	if err := checkEnum("basis", r.Basis, "gross", "net"); err != nil {
 		return err
+	}
+	if r.Withdrawn {
+		return checkWithdrawal(r, "amount", r.Amount)
 	}
 	return checkDecimal("amount", r.Amount, 0)
 }
@@ -244,7 +250,25 @@ func validateFXRate(r *Record) error {
 	if r.Quantity < 1 {
 		return fieldError(CodeOutOfRange, "quantity", strconv.FormatInt(r.Quantity, 10)+" is not accepted; quantity is an integer ≥ 1")
 	}
+	if r.Withdrawn {
+		if r.Quantity != 1 {
+			return fieldError(CodeInvalidField, "quantity", "is set on a withdrawal (\"withdrawn\": true), which carries no value; send the rate's identity fields and published_at only")
+		}
+		return checkWithdrawal(r, "rate", r.Rate)
+	}
 	return checkDecimal("rate", r.Rate, 1)
+}
+
+// checkWithdrawal checks that a withdrawal carries no value: neither the kind's value field
+// (named field, holding v) nor unit_mult.
+func checkWithdrawal(r *Record, field string, v Decimal) error {
+	if v.Coef != nil {
+		return fieldError(CodeInvalidField, field, "is set on a withdrawal (\"withdrawn\": true), which carries no value; send the observation's identity fields and published_at only, or remove \"withdrawn\" to publish a value")
+	}
+	if r.UnitMult != 0 {
+		return fieldError(CodeInvalidField, "unit_mult", "is set on a withdrawal (\"withdrawn\": true), which carries no value; remove unit_mult")
+	}
+	return nil
 }
 
 // Indicator units and adjustments (docs/contract.md, kind indicator).
@@ -318,6 +342,9 @@ func validateIndicator(r *Record) error {
 		return fieldError(CodeMissingField, "adjustment", "is empty; accepted: "+acceptedAdjustments)
 	default:
 		return fieldError(CodeInvalidField, "adjustment", quote(r.Adjustment)+" is not an accepted adjustment; accepted: "+acceptedAdjustments)
+	}
+	if r.Withdrawn {
+		return checkWithdrawal(r, "value", r.IndicatorValue)
 	}
 	if r.Unit == IndicatorUnitIndex {
 		if err := checkDecimal("value", r.IndicatorValue, 2); err != nil {
