@@ -104,7 +104,9 @@ func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
 		d.FXBasis = FXBasisPoint
 	}
 	d.KnownFrom = r.PublishedAt
-	if converted && conv.KnownFrom.After(d.KnownFrom) {
+	if conv.KnownFrom.After(d.KnownFrom) {
+		// The rates it used, or for a pending row the withdrawal of the rate that converted it
+		// before, published after the observation.
 		d.KnownFrom = conv.KnownFrom
 	}
 	var fn, fd factor // F = fn / fd, fd > 0
