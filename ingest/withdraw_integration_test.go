@@ -127,7 +127,7 @@ func runWithdrawals(t *testing.T, brokers string) {
 			t.Errorf("%s: the as-of view changed on re-delivery", what)
 		}
 		for _, h := range []struct {
-			view, where string
+			view, where     string
 			rows, withdrawn uint64
 		}{
 			{"fuel_prices_history", "region = 'KZ-AKT'", 3, 1},
