@@ -217,13 +217,16 @@ var crafted = []struct {
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.2","date":"2022-03-02","published_at":"2022-03-02T16:00:00Z"}`, 1},
 	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-10T00:00:00Z","withdrawn":true}`, 1},
 	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","amount":"10.45","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-20T00:00:00Z"}`, 1},
+	// The sample's CPI of February 2022, withdrawn: that month's prices are not deflated.
+	{"fuel_price", `{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"diesel","price":"250","currency":"KZT","unit":"litre","date":"2022-02-15","published_at":"2022-02-16T00:00:00Z"}`, 1},
+	{"indicator", `{"kind":"indicator","source":"econflow.sample","series":"KZ_CPI_M","country":"KZ","measure":"cpi","unit":"index","base_period":"2021-12=100","frequency":"M","date":"2022-02-01","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 1},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
 	{"fuel_price", `not json`, 1},
 }
 
 // craftedCounts are the rows the crafted records add to the history views and the rejects.
-var craftedCounts = map[string]int{"fuel_prices_history": 13, "wages_history": 8, "fx_rates_history": 4, "rejects": 3}
+var craftedCounts = map[string]int{"fuel_prices_history": 14, "wages_history": 8, "fx_rates_history": 4, "indicators_history": 1, "rejects": 3}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
 // (the demo sample and crafted records), copied into current ClickHouse, answer every view and
@@ -413,6 +416,23 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	}
 	if got := rowsWith("wages", "destatis.de\tDE"); len(got) != 1 || !strings.Contains(got[0], "\t10.450000000000000000\t") {
 		t.Errorf("wages DE minimum: %q, want the vintage published after the withdrawal", got)
+	}
+	if got := rowsWith("indicators", "KZ_CPI_M", "\t2022-02-01\t"); len(got) != 0 {
+		t.Errorf("indicators shows the withdrawn CPI of 2022-02: %q", got)
+	}
+	feb, jan := rowsWith("fuel_prices_real", "\tKZ\t", "\tD\t2022-02-"), rowsWith("fuel_prices_real", "\tKZ\t", "\tD\t2022-01-")
+	if len(feb) == 0 || len(jan) == 0 {
+		t.Errorf("fuel_prices_real: %d KZ rows in 2022-01 and %d in 2022-02, want some of each", len(jan), len(feb))
+	}
+	for _, r := range feb {
+		if !strings.Contains(r, "\t\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tpending\t") {
+			t.Errorf("fuel_prices_real of February 2022 (CPI withdrawn): %q, want no CPI and pending", r)
+		}
+	}
+	for _, r := range jan {
+		if !strings.Contains(r, "\tdeflated\t") {
+			t.Errorf("fuel_prices_real of January 2022: %q, want deflated", r)
+		}
 	}
 	if got := rowsWith("rejects"); len(got) != 3 {
 		t.Errorf("rejects: %d rows, want 3", len(got))

@@ -12,9 +12,11 @@
 --   as-of views: the withdrawal closes the interval of the row it replaces (its known_until is
 --       the withdrawal's published_at) and no row is current after it, until a newer vintage.
 -- The views that read the latest views (fuel_prices_monthly, fuel_prices_real, wages_real,
--- indicators_change) drop withdrawn observations with them; fuel_affordability and the CPI of
--- the real-terms views read the derived columns or the values of the latest vintages, which a
--- withdrawal leaves NULL, and skip NULLs (fuel_affordability) -- see the real-terms views below.
+-- indicators_change) drop withdrawn observations with them; the CPI of the real-terms views,
+-- read from indicators_data, leaves out a withdrawn month (below). fuel_affordability is not
+-- recreated here: it reads the latest vintage's price_per_litre and monthly_amount with argMax,
+-- and argMax passes over NULL values, so it takes the vintage before a withdrawal; it needs
+-- argMax(withdrawn, (published_at, _version)) = 0 on its price and wage groups.
 --
 -- The views keep the shape of 0005 and 0008: grouped by the tables' sorting key, one argMax per
 -- column, no FINAL, so a filter on identity columns or the date reaches the primary key. The
@@ -592,3 +594,313 @@ FROM
 WHERE (_n = 1 OR _ps[_prev] != _ps[_i] OR _ks[_prev] != _ks[_i])
   AND (NOT _next_exists OR _next > _ks[_i])
   AND _wds[_i] = 0;
+
+-- The real-terms views of 0009, unchanged but for the CPI: a month whose latest CPI vintage is a
+-- withdrawal has no CPI (the price or wage is not deflated, real_status 'pending'), rather than
+-- the withdrawal's stored 0.
+DROP TABLE IF EXISTS econ.fuel_prices_real;
+
+DROP TABLE IF EXISTS econ.wages_real;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_real AS
+SELECT source, country, region, product, tax_basis, frequency, date, price, currency, unit, unit_mult, price_per_litre, price_per_kg, status, published_at, record_id,
+       if(_has_cpi = 1, cpi_source, '') AS cpi_source, if(_has_cpi = 1, cpi_series, '') AS cpi_series,
+       if(_has_cpi = 1, base_month, NULL) AS cpi_base_month,
+       if(_has_cpi = 1, month, NULL) AS cpi_month, if(_has_cpi = 1, cpi_value, NULL) AS cpi_value,
+       if(_has_cpi = 1, cpi_published_at, NULL) AS cpi_published_at,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_value, NULL) AS base_cpi_value,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_published_at, NULL) AS base_cpi_published_at,
+       if(_ok, 'deflated', 'pending') AS real_status,
+       if(_ok AND price IS NOT NULL AND _real_price_fits, toDecimal128(_real_price_ip, 18) + toDecimal128(_real_price_rounded - _real_price_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_price,
+       if(_ok AND price_per_litre IS NOT NULL AND _real_price_per_litre_fits, toDecimal128(_real_price_per_litre_ip, 18) + toDecimal128(_real_price_per_litre_rounded - _real_price_per_litre_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_price_per_litre,
+       if(_ok AND price_per_kg IS NOT NULL AND _real_price_per_kg_fits, toDecimal128(_real_price_per_kg_ip, 18) + toDecimal128(_real_price_per_kg_rounded - _real_price_per_kg_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_price_per_kg
+FROM
+(
+    SELECT *,
+           _real_price_rounded / toDecimal128('1000000000000000000', 0) AS _real_price_ip,
+           _real_price_per_litre_rounded / toDecimal128('1000000000000000000', 0) AS _real_price_per_litre_ip,
+           _real_price_per_kg_rounded / toDecimal128('1000000000000000000', 0) AS _real_price_per_kg_ip
+    FROM
+    (
+        SELECT *,
+               _real_price_trunc + if(_real_price_rem * toDecimal128(2, 0) > _c OR (_real_price_rem * toDecimal128(2, 0) = _c AND _real_price_trunc - (_real_price_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_price_rounded,
+               _real_price_per_litre_trunc + if(_real_price_per_litre_rem * toDecimal128(2, 0) > _c OR (_real_price_per_litre_rem * toDecimal128(2, 0) = _c AND _real_price_per_litre_trunc - (_real_price_per_litre_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_price_per_litre_rounded,
+               _real_price_per_kg_trunc + if(_real_price_per_kg_rem * toDecimal128(2, 0) > _c OR (_real_price_per_kg_rem * toDecimal128(2, 0) = _c AND _real_price_per_kg_trunc - (_real_price_per_kg_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_price_per_kg_rounded
+        FROM
+        (
+            SELECT *,
+                   _real_price_t2 - _real_price_u2 * _c AS _real_price_rem,
+                   _real_price_q1s * _b + _real_price_u1 * toDecimal128(1000000000000, 0) + _real_price_u2 AS _real_price_trunc,
+                   _real_price_per_litre_t2 - _real_price_per_litre_u2 * _c AS _real_price_per_litre_rem,
+                   _real_price_per_litre_q1s * _b + _real_price_per_litre_u1 * toDecimal128(1000000000000, 0) + _real_price_per_litre_u2 AS _real_price_per_litre_trunc,
+                   _real_price_per_kg_t2 - _real_price_per_kg_u2 * _c AS _real_price_per_kg_rem,
+                   _real_price_per_kg_q1s * _b + _real_price_per_kg_u1 * toDecimal128(1000000000000, 0) + _real_price_per_kg_u2 AS _real_price_per_kg_trunc
+            FROM
+            (
+                SELECT *,
+                       _real_price_t2 / _c AS _real_price_u2,
+                       _real_price_per_litre_t2 / _c AS _real_price_per_litre_u2,
+                       _real_price_per_kg_t2 / _c AS _real_price_per_kg_u2
+                FROM
+                (
+                    SELECT *,
+                           (_real_price_t1 - _real_price_u1 * _c) * toDecimal128(1000000000000, 0) + _real_price_r1 * _bl AS _real_price_t2,
+                           (_real_price_per_litre_t1 - _real_price_per_litre_u1 * _c) * toDecimal128(1000000000000, 0) + _real_price_per_litre_r1 * _bl AS _real_price_per_litre_t2,
+                           (_real_price_per_kg_t1 - _real_price_per_kg_u1 * _c) * toDecimal128(1000000000000, 0) + _real_price_per_kg_r1 * _bl AS _real_price_per_kg_t2
+                    FROM
+                    (
+                        SELECT *,
+                               _real_price_t1 / _c AS _real_price_u1,
+                               _real_price_per_litre_t1 / _c AS _real_price_per_litre_u1,
+                               _real_price_per_kg_t1 / _c AS _real_price_per_kg_u1
+                        FROM
+                        (
+                            SELECT *,
+                                   if(_real_price_fits, _real_price_q1, toDecimal128(0, 0)) AS _real_price_q1s,
+                                   _real_price_r1 * _bh AS _real_price_t1,
+                                   if(_real_price_per_litre_fits, _real_price_per_litre_q1, toDecimal128(0, 0)) AS _real_price_per_litre_q1s,
+                                   _real_price_per_litre_r1 * _bh AS _real_price_per_litre_t1,
+                                   if(_real_price_per_kg_fits, _real_price_per_kg_q1, toDecimal128(0, 0)) AS _real_price_per_kg_q1s,
+                                   _real_price_per_kg_r1 * _bh AS _real_price_per_kg_t1
+                            FROM
+                            (
+                                SELECT *,
+                                       _b - _bh * toDecimal128(1000000000000, 0) AS _bl,
+                                       _real_pricen_r - _real_price_q1 * _c AS _real_price_r1,
+                                       _real_price_q1 < _lim AS _real_price_fits,
+                                       _real_price_per_litren_r - _real_price_per_litre_q1 * _c AS _real_price_per_litre_r1,
+                                       _real_price_per_litre_q1 < _lim AS _real_price_per_litre_fits,
+                                       _real_price_per_kgn_r - _real_price_per_kg_q1 * _c AS _real_price_per_kg_r1,
+                                       _real_price_per_kg_q1 < _lim AS _real_price_per_kg_fits
+                                FROM
+                                (
+                                    SELECT *,
+                                           _b / toDecimal128(1000000000000, 0) AS _bh,
+                                           toDecimal128('10000000000000000000000000000000000000', 0) / _b AS _lim,
+                                           _real_pricen_r / _c AS _real_price_q1,
+                                           _real_price_per_litren_r / _c AS _real_price_per_litre_q1,
+                                           _real_price_per_kgn_r / _c AS _real_price_per_kg_q1
+                                    FROM
+                                    (
+                                        SELECT *,
+                                               if(_in_range, _bv_r, toDecimal128(1, 0)) AS _b,
+                                               if(_in_range, _cv_r, toDecimal128(1, 0)) AS _c,
+                                               _has_cpi = 1 AND _has_base = 1 AND _in_range AS _ok
+                                        FROM
+                                        (
+                                            SELECT *,
+                                                   _bv_r > toDecimal128(0, 0) AND _bv_r < toDecimal128('1000000000000000000000000', 0) AND _cv_r > toDecimal128(0, 0) AND _cv_r < toDecimal128('1000000000000000000000000', 0) AS _in_range
+                                            FROM
+                                            (
+                                                SELECT *,
+                                                       toDecimal128(base_cpi_value, 0) AS _bv_i,
+                                                       _bv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((base_cpi_value - toDecimal128(_bv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _bv_r,
+                                                       toDecimal128(cpi_value, 0) AS _cv_i,
+                                                       _cv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((cpi_value - toDecimal128(_cv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _cv_r,
+                                                       toDecimal128(ifNull(price, toDecimal128(0, 18)), 0) AS _real_pricen_i,
+                                                       _real_pricen_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(price, toDecimal128(0, 18)) - toDecimal128(_real_pricen_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_pricen_r,
+                                                       toDecimal128(ifNull(price_per_litre, toDecimal128(0, 18)), 0) AS _real_price_per_litren_i,
+                                                       _real_price_per_litren_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(price_per_litre, toDecimal128(0, 18)) - toDecimal128(_real_price_per_litren_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_price_per_litren_r,
+                                                       toDecimal128(ifNull(price_per_kg, toDecimal128(0, 18)), 0) AS _real_price_per_kgn_i,
+                                                       _real_price_per_kgn_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(price_per_kg, toDecimal128(0, 18)) - toDecimal128(_real_price_per_kgn_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_price_per_kgn_r
+                                                FROM
+                                                (
+                                                    SELECT *
+                                                    FROM
+                                                    (
+                                                        SELECT source, country, region, product, tax_basis, frequency, date, price, currency, unit, unit_mult, price_per_litre, price_per_kg, status, published_at, record_id, toStartOfMonth(date) AS month
+                                                        FROM econ.fuel_prices
+                                                    ) AS _s1
+                                                    ANY LEFT JOIN
+                                                        (
+                                                        SELECT country, month, cpi_source, cpi_series, base_month, cpi_value, cpi_published_at,
+                                                               base_cpi_value, base_cpi_published_at, _has_base, toUInt8(1) AS _has_cpi
+                                                        FROM
+                                                        (
+                                                            SELECT country, cpi_source, cpi_series, base_month, month, cpi_value, cpi_published_at
+                                                            FROM
+                                                            (
+                                                                SELECT country, argMax(source, _version) AS cpi_source, argMax(series, _version) AS cpi_series,
+                                                                       argMax(base_month, _version) AS base_month, argMax(active, _version) AS _active
+                                                                FROM econ.deflators
+                                                                GROUP BY country
+                                                            ) AS _s2
+                                                            ALL INNER JOIN
+                                                            (
+                                                                SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
+                                                                       argMax(value, (published_at, _version)) AS cpi_value, max(published_at) AS cpi_published_at
+                                                                FROM econ.indicators_data
+                                                                WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                                GROUP BY country, source, series, month
+                                                                HAVING argMax(withdrawn, (published_at, _version)) = 0
+                                                            ) AS _s3 USING (country, cpi_source, cpi_series)
+                                                            WHERE _active = 1
+                                                        ) AS _s4
+                                                        ANY LEFT JOIN
+                                                        (
+                                                            SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS base_month,
+                                                                   argMax(value, (published_at, _version)) AS base_cpi_value, max(published_at) AS base_cpi_published_at,
+                                                                   toUInt8(1) AS _has_base
+                                                            FROM econ.indicators_data
+                                                            WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                            GROUP BY country, source, series, base_month
+                                                            HAVING argMax(withdrawn, (published_at, _version)) = 0
+                                                        ) AS _s5 USING (country, cpi_source, cpi_series, base_month)
+                                                    ) AS _s6 USING (country, month)
+                                                )
+                                            )
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
+);
+
+CREATE VIEW IF NOT EXISTS econ.wages_real AS
+SELECT source, country, region, measure, basis, per, frequency, date, amount, currency, unit_mult, monthly_amount, status, published_at, record_id,
+       if(_has_cpi = 1, cpi_source, '') AS cpi_source, if(_has_cpi = 1, cpi_series, '') AS cpi_series,
+       if(_has_cpi = 1, base_month, NULL) AS cpi_base_month,
+       if(_has_cpi = 1, month, NULL) AS cpi_month, if(_has_cpi = 1, cpi_value, NULL) AS cpi_value,
+       if(_has_cpi = 1, cpi_published_at, NULL) AS cpi_published_at,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_value, NULL) AS base_cpi_value,
+       if(_has_cpi = 1 AND _has_base = 1, base_cpi_published_at, NULL) AS base_cpi_published_at,
+       if(_ok, 'deflated', 'pending') AS real_status,
+       if(_ok AND amount IS NOT NULL AND _real_amount_fits, toDecimal128(_real_amount_ip, 18) + toDecimal128(_real_amount_rounded - _real_amount_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_amount,
+       if(_ok AND monthly_amount IS NOT NULL AND _real_monthly_amount_fits, toDecimal128(_real_monthly_amount_ip, 18) + toDecimal128(_real_monthly_amount_rounded - _real_monthly_amount_ip * toDecimal128('1000000000000000000', 0), 18) / toDecimal128('1000000000000000000', 0), NULL) AS real_monthly_amount
+FROM
+(
+    SELECT *,
+           _real_amount_rounded / toDecimal128('1000000000000000000', 0) AS _real_amount_ip,
+           _real_monthly_amount_rounded / toDecimal128('1000000000000000000', 0) AS _real_monthly_amount_ip
+    FROM
+    (
+        SELECT *,
+               _real_amount_trunc + if(_real_amount_rem * toDecimal128(2, 0) > _c OR (_real_amount_rem * toDecimal128(2, 0) = _c AND _real_amount_trunc - (_real_amount_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_amount_rounded,
+               _real_monthly_amount_trunc + if(_real_monthly_amount_rem * toDecimal128(2, 0) > _c OR (_real_monthly_amount_rem * toDecimal128(2, 0) = _c AND _real_monthly_amount_trunc - (_real_monthly_amount_trunc / toDecimal128(2, 0)) * toDecimal128(2, 0) = toDecimal128(1, 0)), toDecimal128(1, 0), toDecimal128(0, 0)) AS _real_monthly_amount_rounded
+        FROM
+        (
+            SELECT *,
+                   _real_amount_t2 - _real_amount_u2 * _c AS _real_amount_rem,
+                   _real_amount_q1s * _b + _real_amount_u1 * toDecimal128(1000000000000, 0) + _real_amount_u2 AS _real_amount_trunc,
+                   _real_monthly_amount_t2 - _real_monthly_amount_u2 * _c AS _real_monthly_amount_rem,
+                   _real_monthly_amount_q1s * _b + _real_monthly_amount_u1 * toDecimal128(1000000000000, 0) + _real_monthly_amount_u2 AS _real_monthly_amount_trunc
+            FROM
+            (
+                SELECT *,
+                       _real_amount_t2 / _c AS _real_amount_u2,
+                       _real_monthly_amount_t2 / _c AS _real_monthly_amount_u2
+                FROM
+                (
+                    SELECT *,
+                           (_real_amount_t1 - _real_amount_u1 * _c) * toDecimal128(1000000000000, 0) + _real_amount_r1 * _bl AS _real_amount_t2,
+                           (_real_monthly_amount_t1 - _real_monthly_amount_u1 * _c) * toDecimal128(1000000000000, 0) + _real_monthly_amount_r1 * _bl AS _real_monthly_amount_t2
+                    FROM
+                    (
+                        SELECT *,
+                               _real_amount_t1 / _c AS _real_amount_u1,
+                               _real_monthly_amount_t1 / _c AS _real_monthly_amount_u1
+                        FROM
+                        (
+                            SELECT *,
+                                   if(_real_amount_fits, _real_amount_q1, toDecimal128(0, 0)) AS _real_amount_q1s,
+                                   _real_amount_r1 * _bh AS _real_amount_t1,
+                                   if(_real_monthly_amount_fits, _real_monthly_amount_q1, toDecimal128(0, 0)) AS _real_monthly_amount_q1s,
+                                   _real_monthly_amount_r1 * _bh AS _real_monthly_amount_t1
+                            FROM
+                            (
+                                SELECT *,
+                                       _b - _bh * toDecimal128(1000000000000, 0) AS _bl,
+                                       _real_amountn_r - _real_amount_q1 * _c AS _real_amount_r1,
+                                       _real_amount_q1 < _lim AS _real_amount_fits,
+                                       _real_monthly_amountn_r - _real_monthly_amount_q1 * _c AS _real_monthly_amount_r1,
+                                       _real_monthly_amount_q1 < _lim AS _real_monthly_amount_fits
+                                FROM
+                                (
+                                    SELECT *,
+                                           _b / toDecimal128(1000000000000, 0) AS _bh,
+                                           toDecimal128('10000000000000000000000000000000000000', 0) / _b AS _lim,
+                                           _real_amountn_r / _c AS _real_amount_q1,
+                                           _real_monthly_amountn_r / _c AS _real_monthly_amount_q1
+                                    FROM
+                                    (
+                                        SELECT *,
+                                               if(_in_range, _bv_r, toDecimal128(1, 0)) AS _b,
+                                               if(_in_range, _cv_r, toDecimal128(1, 0)) AS _c,
+                                               _has_cpi = 1 AND _has_base = 1 AND _in_range AS _ok
+                                        FROM
+                                        (
+                                            SELECT *,
+                                                   _bv_r > toDecimal128(0, 0) AND _bv_r < toDecimal128('1000000000000000000000000', 0) AND _cv_r > toDecimal128(0, 0) AND _cv_r < toDecimal128('1000000000000000000000000', 0) AS _in_range
+                                            FROM
+                                            (
+                                                SELECT *,
+                                                       toDecimal128(base_cpi_value, 0) AS _bv_i,
+                                                       _bv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((base_cpi_value - toDecimal128(_bv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _bv_r,
+                                                       toDecimal128(cpi_value, 0) AS _cv_i,
+                                                       _cv_i * toDecimal128('1000000000000000000', 0) + toDecimal128((cpi_value - toDecimal128(_cv_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _cv_r,
+                                                       toDecimal128(ifNull(amount, toDecimal128(0, 18)), 0) AS _real_amountn_i,
+                                                       _real_amountn_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(amount, toDecimal128(0, 18)) - toDecimal128(_real_amountn_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_amountn_r,
+                                                       toDecimal128(ifNull(monthly_amount, toDecimal128(0, 18)), 0) AS _real_monthly_amountn_i,
+                                                       _real_monthly_amountn_i * toDecimal128('1000000000000000000', 0) + toDecimal128((ifNull(monthly_amount, toDecimal128(0, 18)) - toDecimal128(_real_monthly_amountn_i, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _real_monthly_amountn_r
+                                                FROM
+                                                (
+                                                    SELECT *
+                                                    FROM
+                                                    (
+                                                        SELECT source, country, region, measure, basis, per, frequency, date, amount, currency, unit_mult, monthly_amount, status, published_at, record_id, toStartOfMonth(date) AS month
+                                                        FROM econ.wages
+                                                    ) AS _s7
+                                                    ANY LEFT JOIN
+                                                        (
+                                                        SELECT country, month, cpi_source, cpi_series, base_month, cpi_value, cpi_published_at,
+                                                               base_cpi_value, base_cpi_published_at, _has_base, toUInt8(1) AS _has_cpi
+                                                        FROM
+                                                        (
+                                                            SELECT country, cpi_source, cpi_series, base_month, month, cpi_value, cpi_published_at
+                                                            FROM
+                                                            (
+                                                                SELECT country, argMax(source, _version) AS cpi_source, argMax(series, _version) AS cpi_series,
+                                                                       argMax(base_month, _version) AS base_month, argMax(active, _version) AS _active
+                                                                FROM econ.deflators
+                                                                GROUP BY country
+                                                            ) AS _s8
+                                                            ALL INNER JOIN
+                                                            (
+                                                                SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS month,
+                                                                       argMax(value, (published_at, _version)) AS cpi_value, max(published_at) AS cpi_published_at
+                                                                FROM econ.indicators_data
+                                                                WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                                GROUP BY country, source, series, month
+                                                                HAVING argMax(withdrawn, (published_at, _version)) = 0
+                                                            ) AS _s9 USING (country, cpi_source, cpi_series)
+                                                            WHERE _active = 1
+                                                        ) AS _s10
+                                                        ANY LEFT JOIN
+                                                        (
+                                                            SELECT country, source AS cpi_source, series AS cpi_series, toStartOfMonth(date) AS base_month,
+                                                                   argMax(value, (published_at, _version)) AS base_cpi_value, max(published_at) AS base_cpi_published_at,
+                                                                   toUInt8(1) AS _has_base
+                                                            FROM econ.indicators_data
+                                                            WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
+                                                            GROUP BY country, source, series, base_month
+                                                            HAVING argMax(withdrawn, (published_at, _version)) = 0
+                                                        ) AS _s11 USING (country, cpi_source, cpi_series, base_month)
+                                                    ) AS _s12 USING (country, month)
+                                                )
+                                            )
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
+);
