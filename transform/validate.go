@@ -77,7 +77,8 @@ var (
 // [a-z0-9_]+; currencies match [A-Z]{3} and base ≠ quote; enumerations hold (unit, tax_basis, per,
 // basis, rate_type); price ≥ 0, amount ≥ 0, rate > 0, quantity ≥ 1, each decimal fitting
 // Decimal(38, 18); source is non-empty and at most 200 bytes; every string is valid UTF-8 without
-// control characters; attribute keys are non-empty; fields of other kinds are empty.
+// control characters; attribute keys are non-empty; fields of other kinds are empty. A
+// withdrawal (Withdrawn) has no value, quantity 1 and unit_mult 0 instead of a valid value.
 //
 // It returns the first violation as an *Error naming the field and the accepted values.
 func Validate(r *Record) error {
