@@ -107,9 +107,11 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
 			var conv transform.Conversion
-			if rec.Kind == transform.KindWage {
+			switch {
+			case rec.Withdrawn: // nothing to convert
+			case rec.Kind == transform.KindWage:
 				conv = p.Book.ConvertRecord(p.FX, rec, time.Time{}) // may take the period-average rate
-			} else {
+			default:
 				conv = p.convs.Convert(rec.Currency, rec.Date)
 			}
 			d, err := transform.NormalizeIn(scratch, rec, conv)

@@ -389,6 +389,9 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 	for i := range rows {
 		row := rows[i]
 		rec := &row.Record
+		if rec.Withdrawn {
+			continue // a withdrawal has nothing to convert (Observations leaves it out too)
+		}
 		chain := r.proc.Book.Chain(r.proc.FX, rec)
 		ds := make([]transform.Derived, len(chain))
 		var err error

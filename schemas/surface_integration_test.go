@@ -189,8 +189,8 @@ var cookbookShapes = []string{
 // a price per kg (no price per litre), prices pending conversion, rials large enough to have
 // overflowed the old affordability view, a wage superseded, a yearly wage, an hourly wage
 // (no monthly amount), a regional wage, a currency-unit indicator published before its rate and
-// re-converted as the rate's vintages are published (with a revision, delivered twice), and bad
-// messages.
+// re-converted as the rate's vintages are published (with a revision, delivered twice),
+// withdrawals, and bad messages.
 var crafted = []struct {
 	kind, json string
 	copies     int // deliveries of the same message
@@ -216,6 +216,17 @@ var crafted = []struct {
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.1046","date":"2022-03-01","published_at":"2022-03-02T16:00:00Z"}`, 1},
 	{"indicator", `{"kind":"indicator","source":"census.gov","series":"RSXFS","country":"US","measure":"retail_sales","unit":"currency","currency":"USD","frequency":"M","date":"2022-03-01","published_at":"2022-03-01T12:00:00Z","value":"1234.5"}`, 1},
 	{"indicator", `{"kind":"indicator","source":"census.gov","series":"RSXFS","country":"US","measure":"retail_sales","unit":"currency","currency":"USD","frequency":"M","date":"2022-03-01","published_at":"2022-03-03T00:00:00Z","value":"1250.25"}`, 2},
+	// Withdrawals: a price withdrawn (the withdrawal delivered twice), a rate whose withdrawal
+	// arrives before it, and an hourly wage withdrawn and then published again.
+	{"fuel_price", `{"kind":"fuel_price","source":"bmwk.de","country":"DE","product":"diesel","price":"1.70","currency":"EUR","unit":"litre","date":"2022-03-03","published_at":"2022-03-04T00:00:00Z"}`, 1},
+	{"fuel_price", `{"kind":"fuel_price","source":"bmwk.de","country":"DE","product":"diesel","currency":"EUR","unit":"litre","date":"2022-03-03","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 2},
+	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","date":"2022-03-02","published_at":"2022-03-03T16:00:00Z","withdrawn":true}`, 1},
+	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.2","date":"2022-03-02","published_at":"2022-03-02T16:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-10T00:00:00Z","withdrawn":true}`, 1},
+	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","amount":"10.45","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-20T00:00:00Z"}`, 1},
+	// The sample's CPI of February 2022, withdrawn: that month's prices are not deflated.
+	{"fuel_price", `{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"diesel","price":"250","currency":"KZT","unit":"litre","date":"2022-02-15","published_at":"2022-02-16T00:00:00Z"}`, 1},
+	{"indicator", `{"kind":"indicator","source":"econflow.sample","series":"KZ_CPI_M","country":"KZ","measure":"cpi","unit":"index","base_period":"2021-12=100","frequency":"M","date":"2022-02-01","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 1},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
 	{"fuel_price", `not json`, 1},
@@ -224,8 +235,8 @@ var crafted = []struct {
 // craftedCounts are the rows the crafted records add to the history views and the rejects, and
 // to indicators_bitemporal once the reconciler has recorded the indicator's earlier conversions
 // (see checkSurfaceMeaning).
-var craftedCounts = map[string]int{"fuel_prices_history": 11, "wages_history": 6, "fx_rates_history": 2, "rejects": 3,
-	"indicators_history": 2, "indicators_bitemporal": 4}
+var craftedCounts = map[string]int{"fuel_prices_history": 14, "wages_history": 8, "fx_rates_history": 4, "rejects": 3,
+	"indicators_history": 3, "indicators_bitemporal": 4}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
 // (the demo sample and crafted records), copied into current ClickHouse, answer every view and
@@ -394,6 +405,47 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	}
 	if got := rowsWith("fuel_prices", "\t1970-01-01\t0.250000000000000000\t"); len(got) != 1 {
 		t.Errorf("fuel_prices dated 1970-01-01: %q", rowsWith("fuel_prices", "\tDE\t\tlpg"))
+	}
+	// Withdrawals: not in the latest views, in the history views with withdrawn = 1 (the last
+	// column), closing the interval of the vintage before in the as-of view.
+	if got := rowsWith("fuel_prices", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 0 {
+		t.Errorf("fuel_prices shows the withdrawn DE diesel 2022-03-03: %q", got)
+	}
+	if got := rowsWith("fuel_prices_history", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 2 ||
+		len(rowsWith("fuel_prices_history", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t0.000000000000000000\tEUR\tlitre\t0\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t", "\t2022-03-05 00:00:00\t")) != 1 ||
+		len(rowsWith("fuel_prices_history", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t1.700000000000000000\t", "\t2022-03-04 00:00:00\t")) != 1 ||
+		!strings.HasSuffix(got[0], "\t1") || !strings.HasSuffix(got[1], "\t0") {
+		t.Errorf("fuel_prices_history DE diesel 2022-03-03: %q, want the price and its withdrawal", got)
+	}
+	if got := rowsWith("fuel_prices_bitemporal", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 1 ||
+		!strings.HasSuffix(got[0], "\t2022-03-04 00:00:00\t2022-03-05 00:00:00") || !strings.Contains(got[0], "\t1.700000000000000000\t") {
+		t.Errorf("fuel_prices_bitemporal DE diesel 2022-03-03: %q, want 1.70 known from 03-04 until 03-05", got)
+	}
+	if got := rowsWith("fx_rates", "ecb\tEUR\tUSD\tofficial"); len(got) != 1 || !strings.Contains(got[0], "\t2022-03-01\t") {
+		t.Errorf("fx_rates ecb EUR/USD: %q, want only 2022-03-01 (2022-03-02 is withdrawn)", got)
+	}
+	if got := rowsWith("fx_rates_bitemporal", "ecb\tEUR\tUSD", "\t2022-03-02\t"); len(got) != 1 || !strings.HasSuffix(got[0], "\t2022-03-02 16:00:00\t2022-03-03 16:00:00") {
+		t.Errorf("fx_rates_bitemporal ecb EUR/USD 2022-03-02: %q", got)
+	}
+	if got := rowsWith("wages", "destatis.de\tDE"); len(got) != 1 || !strings.Contains(got[0], "\t10.450000000000000000\t") {
+		t.Errorf("wages DE minimum: %q, want the vintage published after the withdrawal", got)
+	}
+	if got := rowsWith("indicators", "KZ_CPI_M", "\t2022-02-01\t"); len(got) != 0 {
+		t.Errorf("indicators shows the withdrawn CPI of 2022-02: %q", got)
+	}
+	feb, jan := rowsWith("fuel_prices_real", "\tKZ\t", "\tD\t2022-02-"), rowsWith("fuel_prices_real", "\tKZ\t", "\tD\t2022-01-")
+	if len(feb) == 0 || len(jan) == 0 {
+		t.Errorf("fuel_prices_real: %d KZ rows in 2022-01 and %d in 2022-02, want some of each", len(jan), len(feb))
+	}
+	for _, r := range feb {
+		if !strings.Contains(r, "\t\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tpending\t") {
+			t.Errorf("fuel_prices_real of February 2022 (CPI withdrawn): %q, want no CPI and pending", r)
+		}
+	}
+	for _, r := range jan {
+		if !strings.Contains(r, "\tdeflated\t") {
+			t.Errorf("fuel_prices_real of January 2022: %q, want deflated", r)
+		}
 	}
 	if got := rowsWith("rejects"); len(got) != 3 {
 		t.Errorf("rejects: %d rows, want 3", len(got))

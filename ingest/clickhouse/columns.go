@@ -32,7 +32,7 @@ var (
 			unsigned("quantity", func(r *ingest.Row) *int64 { return &r.Record.Quantity }),
 			colUnitMult,
 		),
-		recordTailColumns, sourceColumns)
+		recordTailColumns, sourceColumns, withdrawalColumns)
 
 	fuelSpec = spec("fuel_prices_data", transform.KindFuelPrice,
 		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"),
@@ -55,7 +55,7 @@ var (
 			derived("price_per_litre_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitreEUR }),
 			derived("price_per_kg_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerKgEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 
 	wageSpec = spec("wages_data", transform.KindWage,
 		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at"),
@@ -76,7 +76,7 @@ var (
 			derived("monthly_amount", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmount }),
 			derived("monthly_amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmountEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 
 	// The earlier conversions of the observations (docs/contract.md §5.4): the columns of
 	// fuel_prices_data, wages_data and indicators_data (indicatorKnownSpec, below), one row per
@@ -103,7 +103,7 @@ var (
 			colUnitMult,
 			derived("value_eur", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 	indicatorKnownSpec = knownSpec("indicators_known", indicatorSpec)
 
 	// dataTables are the tables of rows, in the order a batch inserts them: rates first, so that
@@ -168,6 +168,11 @@ var (
 	knownColumns = columns(
 		dateTime("known_from", func(r *ingest.Row) *time.Time { return &r.Derived.KnownFrom }),
 	)
+	// withdrawalColumns end every table of rows (migration 0011): 1 for a withdrawal
+	// (docs/contract.md §1.9), whose value is stored as 0 and whose derived values are NULL.
+	withdrawalColumns = columns(
+		flag("withdrawn", func(r *ingest.Row) *bool { return &r.Record.Withdrawn }),
+	)
 )
 
 // knownSpec is the table of the earlier conversions of data's observations: data's columns,
@@ -194,6 +199,7 @@ const (
 	tInt32       colType = "Int32"
 	tInt64       colType = "Int64"
 	tUInt64      colType = "UInt64"
+	tUInt8       colType = "UInt8"
 )
 
 // A valueKind says how a column holds its Row field: the field's Go type and its conversion to
@@ -213,6 +219,7 @@ const (
 	vInt64                       // int64, Int64
 	vUnsigned                    // int64 ≥ 0, UInt64
 	vUInt64                      // uint64, UInt64
+	vFlag                        // bool, UInt8: 1 for true
 )
 
 // columnSpec is one column of a table and the Row field it holds.
@@ -285,6 +292,11 @@ func int64Column(name string, field func(*ingest.Row) *int64) columnSpec {
 // unsigned is an int64 ≥ 0 as UInt64.
 func unsigned(name string, field func(*ingest.Row) *int64) columnSpec {
 	return columnSpec{name: name, typ: tUInt64, value: vUnsigned, field: fieldOffset(field)}
+}
+
+// flag is a bool as UInt8 (0 or 1).
+func flag(name string, field func(*ingest.Row) *bool) columnSpec {
+	return columnSpec{name: name, typ: tUInt8, value: vFlag, field: fieldOffset(field)}
 }
 
 func uint64Column(name string, field func(*ingest.Row) *uint64) columnSpec {
@@ -409,7 +421,7 @@ func (t colType) width() (int, bool) {
 		return 2, true
 	case tDateTime, tInt32:
 		return 4, false
-	case tInt8:
+	case tInt8, tUInt8:
 		return 1, false
 	case tInt64, tUInt64:
 		return 8, false

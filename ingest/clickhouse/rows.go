@@ -152,7 +152,7 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, valu
 
 // Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
 func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
-	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at")
+	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at", "withdrawn")
 	q := "SELECT " + sc.selectList() + " FROM " + s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
 	rows, err := s.conn.Query(ctx, q, formatTime(since))
 	if err != nil {
@@ -178,7 +178,7 @@ func formatTime(t time.Time) string {
 }
 
 // Observations returns stored fuel price, wage and currency-unit indicator rows for
-// re-conversion.
+// re-conversion; withdrawals are left out.
 func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]ingest.Row, error) {
 	var conds []string
 	var args []any
@@ -192,7 +192,8 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 	if len(conds) == 0 {
 		return nil, nil
 	}
-	where := strings.Join(conds, " OR ")
+	// A withdrawal has nothing to convert (docs/contract.md §1.9).
+	where := "withdrawn = 0 AND (" + strings.Join(conds, " OR ") + ")"
 	fuel, err := s.readObservations(ctx, transform.KindFuelPrice, where, args)
 	if err != nil {
 		return nil, err
