@@ -514,7 +514,7 @@ func TestForFurtherReportingCurrency(t *testing.T) {
 	}
 	base := DefaultFXConfig()
 	tests := []struct {
-		name, reporting, currency   string
+		name, reporting, currency  string
 		factor, date, path, pivots string
 	}{
 		{"KZT to USD through EUR", "USD", "KZT", "1.1355/480", "2022-01-04",
