@@ -37,7 +37,7 @@ var wantShardingKeys = map[string]string{
 	"fuel_prices_converted_data": "cityHash64(reporting_currency, country, region, product, tax_basis, currency, unit, source, frequency, date)",
 	"wages_converted_data":       "cityHash64(reporting_currency, country, region, measure, basis, per, currency, source, frequency, date)",
 	// Failed re-derivations: every write of one failure hashes alike.
-	"reconversion_failures_data": "cityHash64(kind, country, region, product, tax_basis, unit, measure, basis, per, currency, source, frequency, reporting_currency, date)",
+	"reconversion_failures_data": "cityHash64(kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source, frequency, reporting_currency, date)",
 }
 
 var (

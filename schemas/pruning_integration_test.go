@@ -149,7 +149,7 @@ func queryShapes(db, revisedDate string) []queryShape {
 				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date"}, true, 1},
 		{"failed re-derivations of a country", "SELECT region, product, date, published_at, reason FROM econ.reconversion_failures WHERE kind = 'fuel_price' AND country = 'KZ' ORDER BY region, product, date, published_at",
 			[]string{"SELECT region, product, date, published_at, r FROM (SELECT region, product, date, published_at, argMax(reason, _version) AS r, argMax(resolved_at, _version) AS t" +
-				" FROM econ.reconversion_failures_data WHERE kind = 'fuel_price' AND country = 'KZ' GROUP BY region, product, tax_basis, unit, measure, basis, per, currency, source, frequency, reporting_currency, date, published_at)" +
+				" FROM econ.reconversion_failures_data WHERE kind = 'fuel_price' AND country = 'KZ' GROUP BY region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source, frequency, reporting_currency, date, published_at)" +
 				" WHERE toUInt32(t) = 0 ORDER BY region, product, date, published_at"}, true, 1},
 		{"FX rates of a pair", "SELECT date, rate FROM econ.fx_rates WHERE base = 'EUR' AND quote = 'KZT' ORDER BY date",
 			[]string{"SELECT date, argMax(rate, (published_at, _version)) FROM econ.fx_rates_data WHERE base = 'EUR' AND quote = 'KZT'" +

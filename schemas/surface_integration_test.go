@@ -416,7 +416,7 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 		}
 	}
 	// The unresolved failure only.
-	if got := rowsWith("reconversion_failures"); len(got) != 1 || !strings.HasPrefix(got[0], "fuel_price\tEUR\tstat.gov.kz\tKZ\tKZ-MAN\tlpg\t") {
+	if got := rowsWith("reconversion_failures"); len(got) != 1 || !strings.HasPrefix(got[0], "fuel_price\tEUR\tstat.gov.kz\tKZ\tKZ-MAN\t\tlpg\t") {
 		t.Errorf("reconversion_failures: %q, want the unresolved EUR failure only", got)
 	}
 	// docs/cookbook.md's as-of answers, the last two shapes: the Almaty LPG price of 2022-01-04

@@ -184,8 +184,8 @@ var rejectsSpec = plainTable[ingest.Reject]{
 // own columns (failures are few). Each failure carries its own _version.
 var failuresSpec = plainTable[ingest.Failure]{
 	table: "reconversion_failures_data",
-	key: orderBy("kind", "country", "region", "product", "tax_basis", "unit", "measure", "basis", "per", "currency", "source",
-		"frequency", "reporting_currency", "date", "published_at"),
+	key: orderBy("kind", "country", "region", "series", "product", "tax_basis", "unit", "measure", "basis", "per", "base_period",
+		"adjustment", "currency", "source", "frequency", "reporting_currency", "date", "published_at"),
 	columns: []plainColumn[ingest.Failure]{
 		plainValue("kind", tString, func(f *ingest.Failure, _ uint64) string { return string(f.Record.Kind) }),
 		plainValue("reporting_currency", tString, func(f *ingest.Failure, _ uint64) string { return f.Reporting }),
@@ -198,6 +198,9 @@ var failuresSpec = plainTable[ingest.Failure]{
 		plainValue("measure", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Measure }),
 		plainValue("basis", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Basis }),
 		plainValue("per", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Per }),
+		plainValue("series", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Series }),
+		plainValue("base_period", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.BasePeriod }),
+		plainValue("adjustment", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Adjustment }),
 		plainValue("currency", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Currency }),
 		plainValue("frequency", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Frequency }),
 		plainValue("date", tDate, func(f *ingest.Failure, _ uint64) time.Time { return f.Record.Date.UTC() }),

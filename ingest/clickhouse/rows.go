@@ -252,7 +252,7 @@ func (s *Store) Converted(ctx context.Context, from, to time.Time) ([]ingest.Row
 // Failures returns the stored re-derivation failures not yet resolved, of observations dated
 // from through to (ingest.Store).
 func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Failure, error) {
-	q := "SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, currency, frequency, " +
+	q := "SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, series, base_period, adjustment, currency, frequency, " +
 		"date, published_at, record_id, reason, failed_at, _version FROM " + s.db + "." + failuresSpec.table +
 		" FINAL WHERE date >= toDate(?) AND date <= toDate(?) AND toUInt32(resolved_at) = 0"
 	rows, err := s.conn.Query(ctx, q, from.Format("2006-01-02"), to.Format("2006-01-02"))
@@ -266,7 +266,7 @@ func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Fail
 		var kind string
 		r := &f.Record
 		if err := rows.Scan(&kind, &f.Reporting, &r.Source, &r.Country, &r.Region, &r.Product, &r.TaxBasis, &r.Unit, &r.Measure,
-			&r.Basis, &r.Per, &r.Currency, &r.Frequency, &r.Date, &r.PublishedAt, &r.ID, &f.Reason, &f.FailedAt, &f.Version); err != nil {
+			&r.Basis, &r.Per, &r.Series, &r.BasePeriod, &r.Adjustment, &r.Currency, &r.Frequency, &r.Date, &r.PublishedAt, &r.ID, &f.Reason, &f.FailedAt, &f.Version); err != nil {
 			return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)
 		}
 		r.Kind, r.Date, r.PublishedAt, f.FailedAt = transform.Kind(kind), dateUTC(r.Date), r.PublishedAt.UTC(), f.FailedAt.UTC()

@@ -124,7 +124,8 @@ FROM
 -- it again at every pass, and records it here: one row per (identity, published_at,
 -- reporting_currency), with the reason, when it failed (failed_at: first with that reason) and
 -- when a later re-derivation succeeded (resolved_at; 1970-01-01 00:00:00 while unresolved).
--- kind is fuel_price, wage or indicator; the dimension columns of the other kinds are "".
+-- kind is fuel_price, wage or indicator (in a currency); the dimension columns of the other kinds
+-- are "".
 CREATE TABLE IF NOT EXISTS econ.reconversion_failures_data (
     kind String,
     reporting_currency String,
@@ -137,6 +138,9 @@ CREATE TABLE IF NOT EXISTS econ.reconversion_failures_data (
     measure String,
     basis String,
     per String,
+    series String,
+    base_period String,
+    adjustment String,
     currency String,
     frequency String,
     date Date,
@@ -147,22 +151,23 @@ CREATE TABLE IF NOT EXISTS econ.reconversion_failures_data (
     resolved_at DateTime('UTC'),
     _version UInt64
 ) ENGINE = ReplacingMergeTree(_version)
-ORDER BY (kind, country, region, product, tax_basis, unit, measure, basis, per, currency, source, frequency, reporting_currency, date, published_at);
+ORDER BY (kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source,
+          frequency, reporting_currency, date, published_at);
 
 -- The failed re-derivations not yet resolved: the rows whose stored conversion is stale.
 CREATE VIEW IF NOT EXISTS econ.reconversion_failures AS
-SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, currency, frequency,
-       date, published_at, _record_id AS record_id, _reason AS reason, _failed_at AS failed_at
+SELECT kind, reporting_currency, source, country, region, series, product, tax_basis, unit, measure, basis, per, base_period,
+       adjustment, currency, frequency, date, published_at, _record_id AS record_id, _reason AS reason, _failed_at AS failed_at
 FROM
 (
-    SELECT kind, country, region, product, tax_basis, unit, measure, basis, per, currency, source, frequency, reporting_currency,
-           date, published_at,
+    SELECT kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source,
+           frequency, reporting_currency, date, published_at,
            argMax(record_id, _version) AS _record_id,
            argMax(reason, _version) AS _reason,
            argMax(failed_at, _version) AS _failed_at,
            argMax(resolved_at, _version) AS _resolved_at
     FROM econ.reconversion_failures_data
-    GROUP BY kind, country, region, product, tax_basis, unit, measure, basis, per, currency, source, frequency, reporting_currency,
-             date, published_at
+    GROUP BY kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source,
+             frequency, reporting_currency, date, published_at
 )
 WHERE toUInt32(_resolved_at) = 0;
