@@ -362,7 +362,11 @@ func (r *Reconciler) reconvert(ctx context.Context, q ObservationQuery) error {
 // again with its version plus one if it differs. The earlier ones are the row's stored earlier
 // conversions: each missing or different one is written, and a stored one that is not among
 // them is written again as void (an observation converted before a rate published earlier had
-// arrived). A row that cannot be derived is counted, logged and tried again next pass.
+// arrived); an earlier one whose values do not fit Decimal(38, 18) is left out. A row whose
+// conversion known now cannot be derived is counted, logged, recorded as a Failure and tried
+// again next pass; a recorded failure is resolved by the pass that derives it. The same holds
+// for the row's conversions into the further reporting currencies, each written when missing
+// or different.
 func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 	var b Batch
 	if len(rows) == 0 {
@@ -414,12 +418,20 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 			r.rederiveFurther(&b, further, row, converted, &failures)
 		}
 		chain := r.proc.Book.Chain(r.proc.FX, rec)
-		ds := make([]transform.Derived, len(chain))
+		ds := make([]transform.Derived, 0, len(chain))
 		var err error
 		for j := range chain {
-			if ds[j], err = transform.Normalize(rec, chain[j].Conversion); err != nil {
-				break
+			d, e := transform.Normalize(rec, chain[j].Conversion)
+			if e != nil {
+				// The conversion known now does not fit: the row cannot be re-derived. An earlier
+				// one that does not fit was never stored (its re-derivation failed then): the
+				// conversion before it stays the one known until the next.
+				if j == len(chain)-1 {
+					err = e
+				}
+				continue
 			}
+			ds = append(ds, d)
 		}
 		if err != nil {
 			r.failed(&b, &failures, rec, ReportingEUR, err)

@@ -365,18 +365,34 @@ func (s *failStore) WriteBatch(_ context.Context, b *Batch) error {
 	return nil
 }
 
-func (s *failStore) addRate(rate string, ingested time.Time) {
+func (s *failStore) addRate(rate string, published, ingested time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, _ := transform.ParseDecimal(rate)
 	s.rates = append(s.rates, StoredRate{Rate: transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT", RateType: "official",
 		Frequency: "D", Date: time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC), Rate: d, Quantity: 1,
-		PublishedAt: time.Date(2022, 1, 4, 10, 0, 0, 0, time.UTC)}, IngestedAt: ingested.Truncate(time.Second)})
+		PublishedAt: published}, IngestedAt: ingested.Truncate(time.Second)})
 }
 
 // A re-derivation that fails is recorded once per reason (not at every pass that retries it) in
-// each reporting currency that fails, and resolved by the pass that succeeds.
+// each reporting currency that fails, and resolved by the pass that succeeds: after a
+// correction of the rate (the same vintage sent again), or after a revision (a later vintage),
+// where the conversion at the first vintage, which never fitted, is left out of the earlier
+// conversions.
 func TestReconcilerRecordsAndResolvesFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		published time.Time // of the good rate
+		known     int       // earlier conversions written: the pending one (the price was published before any rate)
+	}{
+		{"correction", time.Date(2022, 1, 5, 10, 0, 0, 0, time.UTC), 1},
+		{"revision", time.Date(2022, 1, 6, 10, 0, 0, 0, time.UTC), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testFailureResolved(t, tc.published, tc.known) })
+	}
+}
+
+func testFailureResolved(t *testing.T, goodPublished time.Time, wantKnown int) {
 	price, _ := transform.ParseDecimal("90000000000000000000")
 	rec := transform.Record{Kind: transform.KindFuelPrice, Version: 1, ID: "p1", Source: "stat.gov.kz", Country: "KZ", Region: "KZ-ALA",
 		Product: "lpg", TaxBasis: "incl_tax", Currency: "KZT", Unit: "litre", Frequency: "D", Status: "A",
@@ -392,7 +408,8 @@ func TestReconcilerRecordsAndResolvesFailures(t *testing.T) {
 	r := NewReconciler(store, proc, time.Hour, nil, nil)
 	ctx := context.Background()
 
-	store.addRate("0.5", time.Now()) // 1.8 × 10^20 EUR: does not fit
+	// 1.8 × 10^20 EUR, published after the price: does not fit.
+	store.addRate("0.5", time.Date(2022, 1, 5, 10, 0, 0, 0, time.UTC), time.Now())
 	for range 3 {
 		if err := r.Pass(ctx); err != nil {
 			t.Fatal(err)
@@ -402,8 +419,8 @@ func TestReconcilerRecordsAndResolvesFailures(t *testing.T) {
 	for _, b := range store.batches {
 		written += len(b.Failures)
 		converted += len(b.Converted)
-		if len(b.FuelPrices) > 0 {
-			t.Errorf("a failing pass wrote the row: %+v", b.FuelPrices)
+		if len(b.FuelPrices) > 0 || len(b.Known) > 0 {
+			t.Errorf("a failing pass wrote the row or its earlier conversions: %+v %+v", b.FuelPrices, b.Known)
 		}
 	}
 	// EUR fails; USD is pending (no EUR/USD rate), which is no failure.
@@ -415,16 +432,29 @@ func TestReconcilerRecordsAndResolvesFailures(t *testing.T) {
 		t.Errorf("USD conversions: %d written, %+v; want one pending row, written once", converted, c)
 	}
 
-	store.addRate("480", time.Now().Add(time.Second)) // the same vintage, corrected
+	store.addRate("480", goodPublished, time.Now().Add(time.Second))
+	before := len(store.batches)
 	if err := r.Pass(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if f := store.failures[ReportingEUR]; f.ResolvedAt.IsZero() || !strings.Contains(f.Reason, "does not fit") {
-		t.Errorf("after the correction: %+v, want the EUR failure resolved", f)
+		t.Errorf("after the good rate: %+v, want the EUR failure resolved", f)
 	}
 	want := new(big.Rat).Quo(new(big.Rat).SetInt(price.Coef), big.NewRat(480, 1))
 	got := store.row.Derived.PriceEUR
 	if got == nil || new(big.Rat).SetFrac(got, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)).Cmp(want) != 0 {
 		t.Errorf("price_eur %v, want %v (exact: 9e19 / 480 has at most 18 fractional digits)", got, want.FloatString(18))
+	}
+	known := 0
+	for _, b := range store.batches[before:] {
+		for _, k := range b.Known {
+			known++
+			if k.Derived.FXStatus != transform.FXPending {
+				t.Errorf("earlier conversion %+v, want only the pending one", k.Derived)
+			}
+		}
+	}
+	if known != wantKnown {
+		t.Errorf("%d earlier conversions written, want %d", known, wantKnown)
 	}
 }
