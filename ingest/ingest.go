@@ -115,8 +115,9 @@ type Batch struct {
 	// Known are earlier conversions of fuel prices and wages (docs/contract.md §5.4), each keyed
 	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
 	Known []Row
-	// Converted are conversions of fuel prices and wages into the further reporting currencies
-	// (transform.FXConfig.Further), one per (Row.Reporting, identity, published_at).
+	// Converted are conversions of fuel prices, wages and indicators in a currency into the
+	// further reporting currencies (transform.FXConfig.Further), one per (Row.Reporting,
+	// identity, published_at).
 	Converted []Row
 	// Failures are re-derivations that failed, or failures since resolved; written by the
 	// Reconciler only.
@@ -198,7 +199,7 @@ type Store interface {
 	// ones included) of fuel prices and wages dated from through to.
 	Known(ctx context.Context, from, to time.Time) ([]Row, error)
 	// Converted returns the stored conversions into further reporting currencies
-	// (Batch.Converted; latest write of each) of fuel prices and wages dated from through to.
+	// (Batch.Converted; latest write of each) of the observations dated from through to.
 	Converted(ctx context.Context, from, to time.Time) ([]Row, error)
 	// Failures returns the stored failed re-derivations (Batch.Failures; latest write of each)
 	// not yet resolved, of observations dated from through to.

@@ -128,7 +128,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 				ratesChanged = true
 			}
 		}
-		if len(further) > 0 && (rec.Kind == transform.KindFuelPrice || rec.Kind == transform.KindWage) {
+		if len(further) > 0 && convertsFurther(rec) {
 			n := len(b.Converted)
 			if p.convertFurther(b, further, row) {
 				ratesChanged = true
@@ -175,7 +175,14 @@ func furtherConfigs(fx transform.FXConfig) []furtherConfig {
 	return out
 }
 
-// convertFurther adds to b.Converted the conversions of row (a fuel price or wage) into the
+// convertsFurther reports whether rec is converted into the further reporting currencies: a
+// fuel price, a wage or an indicator in a currency.
+func convertsFurther(rec *transform.Record) bool {
+	return rec.Kind == transform.KindFuelPrice || rec.Kind == transform.KindWage ||
+		rec.Kind == transform.KindIndicator && rec.Unit == transform.IndicatorUnitCurrency
+}
+
+// convertFurther adds to b.Converted the conversions of row (see convertsFurther) into the
 // further reporting currencies, with the book as it is now. A conversion whose values do not
 // fit is left to the reconciler, which records the failure and retries it: it returns true
 // then (its date is noted for the reconciler's next pass).

@@ -414,7 +414,7 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 	for i := range rows {
 		row := rows[i]
 		rec := &row.Record
-		if (rec.Kind == transform.KindFuelPrice || rec.Kind == transform.KindWage) && len(further) > 0 {
+		if len(further) > 0 && convertsFurther(rec) {
 			r.rederiveFurther(&b, further, row, converted, &failures)
 		}
 		chain := r.proc.Book.Chain(r.proc.FX, rec)
@@ -623,7 +623,7 @@ func sameConversion(a, b transform.Derived) bool {
 	return a.FXStatus == b.FXStatus && a.FXPath == b.FXPath && a.FXDate.Equal(b.FXDate) &&
 		a.FXBasis == b.FXBasis && a.KnownFrom.Unix() == b.KnownFrom.Unix() && eqInt(a.FXRate, b.FXRate) &&
 		eqInt(a.PriceEUR, b.PriceEUR) && eqInt(a.PricePerLitreEUR, b.PricePerLitreEUR) && eqInt(a.PricePerKgEUR, b.PricePerKgEUR) &&
-		eqInt(a.AmountEUR, b.AmountEUR) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR)
+		eqInt(a.AmountEUR, b.AmountEUR) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR) && eqInt(a.ValueEUR, b.ValueEUR)
 }
 
 func eqInt(a, b *big.Int) bool {

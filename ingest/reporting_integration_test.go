@@ -1,8 +1,9 @@
 package ingest_test
 
 // Further reporting currencies and failed re-derivations (docs/contract.md §2.2, §2.4, §5.6): a
-// consumer given USD and GBP converts every fuel price and wage into each, on rows of their own
-// with reporting_currency (econ.fuel_prices_converted, econ.wages_converted), by the euro rules
+// consumer given USD and GBP converts every fuel price, wage and indicator in a currency into
+// each, on rows of their own with reporting_currency (econ.fuel_prices_converted,
+// econ.wages_converted, econ.indicators_converted), by the euro rules
 // with EUR as the last pivot (big.Rat oracle), re-converts them when a rate is revised, and
 // keeps the *_eur columns in euros. A stored observation whose re-derivation does not fit
 // Decimal(38, 18) is counted and shown in econ.reconversion_failures until a corrected rate lets
@@ -57,6 +58,7 @@ func runFurtherReportingCurrencies(t *testing.T, brokers string) {
 	e.publish(
 		testenv.Msg{Kind: "fuel_price", Key: "p", Value: []byte(`{"kind":"fuel_price","source":"stat.gov.kz","date":"2022-01-05","country":"KZ","region":"KZ-ALA","product":"lpg","price":"120.5","currency":"KZT","unit":"1000_litres","published_at":"2022-01-05T00:00:00Z"}`)},
 		testenv.Msg{Kind: "wage", Key: "w", Value: []byte(`{"kind":"wage","source":"stat.gov.kz","date":"2022-01-05","country":"KZ","measure":"average","amount":"3000000","currency":"KZT","per":"year","published_at":"2022-01-05T00:00:00Z"}`)},
+		testenv.Msg{Kind: "indicator", Key: "i", Value: []byte(`{"kind":"indicator","source":"stat.gov.kz","series":"KZ_GDP_PC","country":"KZ","measure":"average","unit":"currency","currency":"KZT","date":"2022-01-05","value":"4.25","unit_mult":6,"published_at":"2022-01-05T00:00:00Z"}`)},
 	)
 
 	// The oracle: v / 480 × (USD or GBP per EUR), rounded once.
@@ -93,10 +95,18 @@ func runFurtherReportingCurrencies(t *testing.T, brokers string) {
 					"monthly_amount_converted": round18(new(big.Rat).Quo(amount, rat(t, "12"))), "fx_rate": round18(f), "fx_path": w.path}
 				return len(rows) == 1 && fmt.Sprint(rows[0]) == fmt.Sprint(wantRow), fmt.Sprintf("wages_converted %s: %v, want %v", w.currency, rows, wantRow)
 			})
+			value := new(big.Rat).Mul(rat(t, "4250000"), f) // 4.25 × 10^6
+			testenv.WaitFor(t, waitTimeout, func() (bool, string) {
+				rows := queryText(t, e.store, "SELECT "+textCols("reporting_currency", "value", "value_converted", "fx_rate", "fx_path")+
+					" FROM "+e.db()+".indicators_converted WHERE reporting_currency = ? AND country = 'KZ' AND series = 'KZ_GDP_PC'", w.currency)
+				wantRow := map[string]string{"reporting_currency": w.currency, "value": round18(rat(t, "4.25")),
+					"value_converted": round18(value), "fx_rate": round18(f), "fx_path": w.path}
+				return len(rows) == 1 && fmt.Sprint(rows[0]) == fmt.Sprint(wantRow), fmt.Sprintf("indicators_converted %s: %v, want %v", w.currency, rows, wantRow)
+			})
 		}
 		// Never mixed: one row per further currency and identity, none in EUR; the *_eur
 		// columns stay in euros (120.5 / 480 per 1000 litres).
-		for _, v := range []string{"fuel_prices_converted", "wages_converted"} {
+		for _, v := range []string{"fuel_prices_converted", "wages_converted", "indicators_converted"} {
 			rows := queryText(t, e.store, "SELECT "+textCols("reporting_currency")+" FROM "+e.db()+"."+v+" ORDER BY reporting_currency")
 			if len(rows) != 2 || rows[0]["reporting_currency"] != "GBP" || rows[1]["reporting_currency"] != "USD" {
 				t.Errorf("%s: currencies %v, want one GBP and one USD row", v, rows)

@@ -36,6 +36,7 @@ var wantShardingKeys = map[string]string{
 	// of one observation hashes alike.
 	"fuel_prices_converted_data": "cityHash64(reporting_currency, country, region, product, tax_basis, currency, unit, source, frequency, date)",
 	"wages_converted_data":       "cityHash64(reporting_currency, country, region, measure, basis, per, currency, source, frequency, date)",
+	"indicators_converted_data":  "cityHash64(reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)",
 	// Failed re-derivations: every write of one failure hashes alike.
 	"reconversion_failures_data": "cityHash64(kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source, frequency, reporting_currency, date)",
 }
@@ -606,6 +607,12 @@ var clusterTestData = []string{
     SELECT c, source, country, region, measure, basis, per, currency, frequency, date, published_at, amount, unit_mult,
         monthly_amount, monthly_amount, 'converted', 'point', published_at, record_id, ingested_at, _version
     FROM {db}.wages_data ARRAY JOIN ['USD', 'GBP'] AS c`,
+	`INSERT INTO {db}.indicators_converted_data (reporting_currency, source, series, country, region, measure, unit, currency,
+        base_period, adjustment, frequency, date, published_at, value, unit_mult, value_converted, fx_status, fx_basis, known_from,
+        record_id, ingested_at, _version)
+    SELECT c, source, series, country, region, measure, 'currency', 'KZT', base_period, adjustment, frequency, date, published_at,
+        value, unit_mult, value, 'converted', 'point', published_at, record_id, ingested_at, _version
+    FROM {db}.indicators_data ARRAY JOIN ['USD', 'GBP'] AS c`,
 	`INSERT INTO {db}.reconversion_failures_data (kind, reporting_currency, source, country, region, product, tax_basis,
         currency, unit, frequency, date, published_at, record_id, reason, failed_at, resolved_at, _version)
     SELECT 'fuel_price', 'EUR', source, country, region, product, tax_basis, currency, unit, frequency, date, published_at,
@@ -618,7 +625,7 @@ var clusterTestViews = []string{"fuel_prices_history", "fuel_prices", "wages_his
 	"fx_rates", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "indicators_change", "fuel_prices_real", "wages_real",
 	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "conversion_status",
-	"fuel_prices_converted", "wages_converted", "reconversion_failures"}
+	"fuel_prices_converted", "wages_converted", "indicators_converted", "reconversion_failures"}
 
 // On a real 2 × 2 cluster: the rewritten migrations create replicated tables on every node, rows
 // written through the Distributed tables land on the shard of their identity, a retried identical

@@ -28,11 +28,11 @@ var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wage
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change",
 	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal",
-	"fuel_prices_converted", "wages_converted", "reconversion_failures"}
+	"fuel_prices_converted", "wages_converted", "indicators_converted", "reconversion_failures"}
 
 // dataTables hold what econflow stores; the views read only these.
 var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators",
-	"fuel_prices_known", "wages_known", "fuel_prices_converted_data", "wages_converted_data", "reconversion_failures_data"}
+	"fuel_prices_known", "wages_known", "fuel_prices_converted_data", "wages_converted_data", "indicators_converted_data", "reconversion_failures_data"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -213,13 +213,14 @@ var crafted = []struct {
 	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","amount":"9.82","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-01T00:00:00Z"}`, 1},
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.1","date":"2022-03-01","published_at":"2022-03-01T16:00:00Z"}`, 1},
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.1046","date":"2022-03-01","published_at":"2022-03-02T16:00:00Z"}`, 1},
+	{"indicator", `{"kind":"indicator","source":"destatis.de","series":"DE_EARN","country":"DE","measure":"average","unit":"currency","currency":"EUR","date":"2022-03-01","frequency":"M","value":"4100.5","published_at":"2022-03-15T00:00:00Z"}`, 1},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
 	{"fuel_price", `not json`, 1},
 }
 
 // craftedCounts are the rows the crafted records add to the history views and the rejects.
-var craftedCounts = map[string]int{"fuel_prices_history": 11, "wages_history": 6, "fx_rates_history": 2, "rejects": 3}
+var craftedCounts = map[string]int{"fuel_prices_history": 11, "wages_history": 6, "fx_rates_history": 2, "indicators_history": 1, "rejects": 3}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
 // (the demo sample and crafted records), copied into current ClickHouse, answer every view and
@@ -404,7 +405,11 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	if got := rowsWith("fuel_prices_converted", "USD\tbmwk.de\tDE\t\tdiesel\tincl_tax\tD\t2022-03-01\t1.809000000000000000\tEUR\tlitre\t0\t1.998221400000000000\t1.998221400000000000\t\\N\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-10 00:00:00\t"); len(got) != 1 {
 		t.Errorf("fuel_prices_converted USD DE diesel 2022-03-01: %q", rowsWith("fuel_prices_converted", "\tDE\t\tdiesel"))
 	}
-	for _, v := range []string{"fuel_prices_converted", "wages_converted"} {
+	// An indicator in a currency likewise: 4100.5 × 1.1046 = 4529.4123 USD.
+	if got := rowsWith("indicators_converted", "USD\tdestatis.de\tDE_EARN\tDE\t\taverage\tcurrency\tEUR\t\tnsa\tM\t2022-03-01\t4100.500000000000000000\t0\t4529.412300000000000000\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-15 00:00:00\t"); len(got) != 1 {
+		t.Errorf("indicators_converted USD DE_EARN: %q", rowsWith("indicators_converted", "DE_EARN"))
+	}
+	for _, v := range []string{"fuel_prices_converted", "wages_converted", "indicators_converted"} {
 		rows := rowsWith(v)
 		if len(rows) == 0 {
 			t.Errorf("%s: no rows", v)

@@ -76,7 +76,7 @@ type FXConfig struct {
 	// ["M", "A"]; empty converts every wage at the point rate.
 	PeriodAverage []string
 	// Further are more reporting currencies (ISO 4217, none equal to Reporting) into which fuel
-	// prices and wages are converted as well, each by the rules above with that currency in
+	// prices, wages and indicators in a currency are converted as well, each by the rules above with that currency in
 	// place of Reporting (see For). Default none.
 	Further []string
 }

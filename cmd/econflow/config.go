@@ -38,8 +38,8 @@ type Config struct {
 	Reconcile  time.Duration // --reconcile-interval: re-conversion timer; default 5s
 	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY: EUR only (the *_eur columns)
 	// Further (--reporting-currencies, ECONFLOW_REPORTING_CURRENCIES; consume, bench, demo) are
-	// more reporting currencies, e.g. USD,GBP: fuel prices and wages converted into each go to
-	// econ.fuel_prices_converted and econ.wages_converted, never to the *_eur columns. Default none.
+	// more reporting currencies, e.g. USD,GBP: fuel prices, wages and indicators in a currency
+	// converted into each go to econ.*_converted, never to the *_eur columns. Default none.
 	Further    []string
 	WindowDays int      // --fx-window-days; default 7
 	Pivots     []string // --fx-pivots; default USD
@@ -294,8 +294,8 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env ECONFLOW_LOG_LEVEL)")
 }
 
-const reportingCurrenciesHelp = "further reporting currencies, comma-separated (e.g. USD,GBP): fuel prices and wages converted into each, " +
-	"with reporting_currency on every row, go to econ.fuel_prices_converted and econ.wages_converted; the *_eur columns stay in euros (env ECONFLOW_REPORTING_CURRENCIES)"
+const reportingCurrenciesHelp = "further reporting currencies, comma-separated (e.g. USD,GBP): fuel prices, wages and indicators in a currency converted into each, " +
+	"with reporting_currency on every row, go to econ.fuel_prices_converted, econ.wages_converted and econ.indicators_converted; the *_eur columns stay in euros (env ECONFLOW_REPORTING_CURRENCIES)"
 
 // fromEnv applies ECONFLOW_* environment settings to c.
 func (c *Config) fromEnv(getenv func(string) string) error {

@@ -339,7 +339,7 @@ func printDemoTables(ctx context.Context, store *clickhouse.Store, out io.Writer
 	fmt.Fprintf(out, "\nEverything above is queryable in ClickHouse database %[1]q (SELECT … FROM %[1]s.fuel_prices): fuel_prices,\n"+
 		"wages, fx_rates, their *_history and *_bitemporal views, fuel_prices_monthly, fuel_affordability,\n"+
 		"fuel_prices_current, indicators, indicators_change, fuel_prices_real, wages_real, fuel_prices_converted,\n"+
-		"wages_converted (--reporting-currencies), reconversion_failures and rejects.\n", db)
+		"wages_converted, indicators_converted (--reporting-currencies), reconversion_failures and rejects.\n", db)
 	return nil
 }
 

@@ -84,9 +84,10 @@ var (
 	fuelKnownSpec = knownSpec("fuel_prices_known", fuelSpec)
 	wageKnownSpec = knownSpec("wages_known", wageSpec)
 
-	// The conversions of the observations into the further reporting currencies
-	// (docs/contract.md §2.2): one row per (reporting_currency, identity, published_at), its
-	// values in reporting_currency, written by the consumer and the reconciler.
+	// The conversions of the observations (fuel prices, wages, indicators in a currency) into the
+	// further reporting currencies (docs/contract.md §2.2): one row per (reporting_currency,
+	// identity, published_at), its values in reporting_currency, written by the consumer and the
+	// reconciler.
 	fuelConvertedSpec = spec("fuel_prices_converted_data", transform.KindFuelPrice,
 		orderBy("reporting_currency", "country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"),
 		columns(
@@ -130,6 +131,28 @@ var (
 		),
 		conversionColumns, convertedTailColumns)
 
+	indicatorConvertedSpec = spec("indicators_converted_data", transform.KindIndicator,
+		orderBy("reporting_currency", "country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
+		columns(
+			colReporting,
+			colSource,
+			text("series", func(r *ingest.Row) *string { return &r.Record.Series }),
+			colCountry,
+			colRegion,
+			text("measure", func(r *ingest.Row) *string { return &r.Record.Measure }),
+			text("unit", func(r *ingest.Row) *string { return &r.Record.Unit }),
+			colCurrency,
+			text("base_period", func(r *ingest.Row) *string { return &r.Record.BasePeriod }),
+			text("adjustment", func(r *ingest.Row) *string { return &r.Record.Adjustment }),
+			colFrequency,
+			colDate,
+			colPublishedAt,
+			value("value", func(r *ingest.Row) *transform.Decimal { return &r.Record.IndicatorValue }),
+			colUnitMult,
+			derived("value_converted", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
+		),
+		conversionColumns, convertedTailColumns)
+
 	indicatorSpec = spec("indicators_data", transform.KindIndicator,
 		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
 		columns(
@@ -158,7 +181,7 @@ var (
 	knownTables = [...]*tableSpec{fuelKnownSpec, wageKnownSpec}
 	// convertedTables are the tables of conversions into further reporting currencies, one per
 	// observation kind.
-	convertedTables = [...]*tableSpec{fuelConvertedSpec, wageConvertedSpec}
+	convertedTables = [...]*tableSpec{fuelConvertedSpec, wageConvertedSpec, indicatorConvertedSpec}
 )
 
 // rejectsSpec is rejects_data: one row per rejected message, inserted with the driver's own

@@ -1,8 +1,8 @@
 -- Further reporting currencies and failed re-derivations (docs/contract.md §2.2, §2.4, §5.6).
 --
 -- The *_eur columns always hold euros. A consumer given further reporting currencies
--- (--reporting-currencies, ECONFLOW_REPORTING_CURRENCIES, e.g. USD,GBP) converts every fuel price
--- and wage into each of them too, by the rules of the euro conversion with that currency in
+-- (--reporting-currencies, ECONFLOW_REPORTING_CURRENCIES, e.g. USD,GBP) converts every fuel price,
+-- wage and indicator in a currency into each of them too, by the rules of the euro conversion with that currency in
 -- place of EUR (window, source preference, period averages; the pivots followed by EUR), and
 -- stores one row per (reporting_currency, identity, published_at) here, never in the *_eur
 -- columns: reporting_currency is on every row, so two currencies never mix in one column. The
@@ -116,6 +116,58 @@ FROM
            argMax(record_id, (published_at, _version)) AS _record_id
     FROM econ.wages_converted_data
     GROUP BY reporting_currency, country, region, measure, basis, per, currency, source, frequency, date
+);
+
+-- Indicators in a currency (unit 'currency') likewise.
+CREATE TABLE IF NOT EXISTS econ.indicators_converted_data (
+    reporting_currency String,
+    source String,
+    series String,
+    country String,
+    region String,
+    measure String,
+    unit String,
+    currency String,
+    base_period String,
+    adjustment String,
+    frequency String,
+    date Date,
+    published_at DateTime('UTC'),
+    value Decimal(38, 18),
+    unit_mult Int8,
+    value_converted Nullable(Decimal(38, 18)),
+    fx_rate Nullable(Decimal(38, 18)),
+    fx_date Nullable(Date),
+    fx_path String,
+    fx_status String,
+    fx_basis String,
+    known_from DateTime('UTC'),
+    record_id String,
+    ingested_at DateTime('UTC'),
+    _version UInt64
+) ENGINE = ReplacingMergeTree(_version)
+ORDER BY (reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at);
+
+CREATE VIEW IF NOT EXISTS econ.indicators_converted AS
+SELECT reporting_currency, source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
+       _value AS value, _unit_mult AS unit_mult, _value_converted AS value_converted,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis,
+       _published_at AS published_at, _record_id AS record_id
+FROM
+(
+    SELECT reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
+           argMax(value, (published_at, _version)) AS _value,
+           argMax(unit_mult, (published_at, _version)) AS _unit_mult,
+           argMax(value_converted, (published_at, _version)) AS _value_converted,
+           argMax(fx_rate, (published_at, _version)) AS _fx_rate,
+           argMax(fx_date, (published_at, _version)) AS _fx_date,
+           argMax(fx_path, (published_at, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, _version)) AS _fx_basis,
+           max(published_at) AS _published_at,
+           argMax(record_id, (published_at, _version)) AS _record_id
+    FROM econ.indicators_converted_data
+    GROUP BY reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
 );
 
 -- Failed re-derivations. A stored observation the reconciler cannot re-derive into a reporting
