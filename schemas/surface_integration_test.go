@@ -22,17 +22,20 @@ import (
 	"github.com/econflow/econflow/internal/enginetest"
 	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/schemas"
+	"github.com/econflow/econflow/transform"
 )
 
 // surfaceViews are the views of docs/contract.md §5 that the migrations create.
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change",
-	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "indicators_bitemporal"}
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "indicators_bitemporal",
+	"fuel_prices_converted", "wages_converted", "indicators_converted", "reconversion_failures"}
 
 // dataTables hold what econflow stores; the views read only these.
 var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators",
-	"fuel_prices_known", "wages_known", "indicators_known"}
+	"fuel_prices_known", "wages_known", "indicators_known", "fuel_prices_converted_data", "wages_converted_data", "indicators_converted_data",
+	"reconversion_failures_data"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -179,6 +182,8 @@ var cookbookShapes = []string{
 	"SELECT date, rate, quantity, source FROM econ.fx_rates WHERE base = 'EUR' AND quote = 'KZT' ORDER BY date",
 	"SELECT date, amount, monthly_amount, monthly_amount_eur FROM econ.wages WHERE country = 'KZ' AND measure = 'minimum' ORDER BY date",
 	"SELECT kafka_topic, kafka_offset, error_code FROM econ.rejects ORDER BY kafka_topic, kafka_partition, kafka_offset",
+	"SELECT reporting_currency, date, price, currency, price_per_litre_converted, fx_path FROM econ.fuel_prices_converted WHERE reporting_currency = 'USD' AND country = 'DE' AND product = 'diesel' ORDER BY date",
+	"SELECT kind, country, date, reporting_currency, reason FROM econ.reconversion_failures WHERE kind = 'fuel_price' AND country = 'KZ' ORDER BY date",
 	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-04 20:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-04 20:00:00', 'UTC'))",
 	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-06 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-06 00:00:00', 'UTC'))",
 	"SELECT date, value, published_at, known_until FROM econ.indicators_bitemporal WHERE country = 'KZ' AND series = 'KZ_CPI_M' AND known_from <= toDateTime('2022-02-15 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-02-15 00:00:00', 'UTC')) ORDER BY date",
@@ -227,6 +232,7 @@ var crafted = []struct {
 	// The sample's CPI of February 2022, withdrawn: that month's prices are not deflated.
 	{"fuel_price", `{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"diesel","price":"250","currency":"KZT","unit":"litre","date":"2022-02-15","published_at":"2022-02-16T00:00:00Z"}`, 1},
 	{"indicator", `{"kind":"indicator","source":"econflow.sample","series":"KZ_CPI_M","country":"KZ","measure":"cpi","unit":"index","base_period":"2021-12=100","frequency":"M","date":"2022-02-01","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 1},
+	{"indicator", `{"kind":"indicator","source":"destatis.de","series":"DE_EARN","country":"DE","measure":"average","unit":"currency","currency":"EUR","date":"2022-03-01","frequency":"M","value":"4100.5","published_at":"2022-03-15T00:00:00Z"}`, 1},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
 	{"fuel_price", `not json`, 1},
@@ -236,7 +242,7 @@ var crafted = []struct {
 // to indicators_bitemporal once the reconciler has recorded the indicator's earlier conversions
 // (see checkSurfaceMeaning).
 var craftedCounts = map[string]int{"fuel_prices_history": 14, "wages_history": 8, "fx_rates_history": 4, "rejects": 3,
-	"indicators_history": 3, "indicators_bitemporal": 4}
+	"indicators_history": 4, "indicators_bitemporal": 5}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
 // (the demo sample and crafted records), copied into current ClickHouse, answer every view and
@@ -250,7 +256,9 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 	db := databaseOf(t, dsn)
 	brokers := testenv.EmbeddedBroker(t)
 	topics := testenv.NewTopics(t, brokers)
-	consumer := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: brokers, DSN: dsn, Topics: topics, Group: testenv.NewGroup(t)})
+	fx := transform.DefaultFXConfig()
+	fx.Further = []string{"USD"} // fuel_prices_converted and wages_converted
+	consumer := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: brokers, DSN: dsn, Topics: topics, Group: testenv.NewGroup(t), FX: &fx})
 
 	sample, err := schemas.Sample("kz_2022.jsonl")
 	if err != nil {
@@ -303,6 +311,14 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 	consumer.Stop() // nothing changes the data from here on
 	// Kazakhstan's prices and wages deflated by the sample CPI at December 2021 prices.
 	if _, err := srv.Query(ctx, "INSERT INTO "+db+".deflators VALUES ('KZ', 'econflow.sample', 'KZ_CPI_M', '2021-12-01', 1, '2026-12-01 00:00:00', 1)", nil); err != nil {
+		t.Fatal(err)
+	}
+	// A failed re-derivation of a Mangystau LPG price, and one since resolved (which the view
+	// does not show): the consumer's reconciler records these (ingest's tests provoke them).
+	if _, err := srv.Query(ctx, "INSERT INTO "+db+".reconversion_failures_data (kind, reporting_currency, source, country, region, product, tax_basis, currency, unit, frequency, date, published_at, record_id, reason, failed_at, resolved_at, _version) VALUES "+
+		"('fuel_price', 'EUR', 'stat.gov.kz', 'KZ', 'KZ-MAN', 'lpg', 'incl_tax', 'KZT', 'litre', 'D', '2022-01-03', '2022-01-03 18:00:00', 'r1', 'price_eur does not fit Decimal(38,18)', '2026-12-01 00:00:00', '1970-01-01 00:00:00', 1), "+
+		"('fuel_price', 'USD', 'stat.gov.kz', 'KZ', 'KZ-MAN', 'lpg', 'incl_tax', 'KZT', 'litre', 'D', '2022-01-04', '2022-01-04 18:00:00', 'r2', 'price_converted does not fit Decimal(38,18)', '2026-12-01 00:00:00', '1970-01-01 00:00:00', 1), "+
+		"('fuel_price', 'USD', 'stat.gov.kz', 'KZ', 'KZ-MAN', 'lpg', 'incl_tax', 'KZT', 'litre', 'D', '2022-01-04', '2022-01-04 18:00:00', 'r2', 'price_converted does not fit Decimal(38,18)', '2026-12-01 00:00:00', '2026-12-01 00:05:00', 2)", nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -449,6 +465,30 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	}
 	if got := rowsWith("rejects"); len(got) != 3 {
 		t.Errorf("rejects: %d rows, want 3", len(got))
+	}
+	// The revised German diesel price in US dollars at the revised ECB rate of its date:
+	// 1.809 × 1.1046 = 1.9982214, on its own row with its currency, never in price_eur.
+	if got := rowsWith("fuel_prices_converted", "USD\tbmwk.de\tDE\t\tdiesel\tincl_tax\tD\t2022-03-01\t1.809000000000000000\tEUR\tlitre\t0\t1.998221400000000000\t1.998221400000000000\t\\N\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-10 00:00:00\t"); len(got) != 1 {
+		t.Errorf("fuel_prices_converted USD DE diesel 2022-03-01: %q", rowsWith("fuel_prices_converted", "\tDE\t\tdiesel"))
+	}
+	// An indicator in a currency likewise: 4100.5 × 1.1046 = 4529.4123 USD.
+	if got := rowsWith("indicators_converted", "USD\tdestatis.de\tDE_EARN\tDE\t\taverage\tcurrency\tEUR\t\tnsa\tM\t2022-03-01\t4100.500000000000000000\t0\t4529.412300000000000000\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-15 00:00:00\t"); len(got) != 1 {
+		t.Errorf("indicators_converted USD DE_EARN: %q", rowsWith("indicators_converted", "DE_EARN"))
+	}
+	for _, v := range []string{"fuel_prices_converted", "wages_converted", "indicators_converted"} {
+		rows := rowsWith(v)
+		if len(rows) == 0 {
+			t.Errorf("%s: no rows", v)
+		}
+		for _, line := range rows {
+			if !strings.HasPrefix(line, "USD\t") {
+				t.Errorf("%s: a row not in USD: %q", v, line)
+			}
+		}
+	}
+	// The unresolved failure only.
+	if got := rowsWith("reconversion_failures"); len(got) != 1 || !strings.HasPrefix(got[0], "fuel_price\tEUR\tstat.gov.kz\tKZ\tKZ-MAN\t\tlpg\t") {
+		t.Errorf("reconversion_failures: %q, want the unresolved EUR failure only", got)
 	}
 	// docs/cookbook.md's as-of answers, the last two shapes: the Almaty LPG price of 2022-01-04
 	// as known on the evening of the 4th (the first vintage, converted at once with the rate

@@ -78,6 +78,28 @@ type FXConfig struct {
 	// year), directly or through a pivot, when one exists; otherwise at the point rate. Default
 	// ["M", "A"]; empty converts every wage at the point rate.
 	PeriodAverage []string
+	// Further are more reporting currencies (ISO 4217, none equal to Reporting) into which fuel
+	// prices, wages and indicators in a currency are converted as well, each by the rules above with that currency in
+	// place of Reporting (see For). Default none.
+	Further []string
+}
+
+// For returns cfg converting to the further reporting currency currency: the same window,
+// source preference and period averages, the pivots followed by cfg's own reporting currency
+// (EUR, the currency most rates are quoted against; a pivot equal to currency is skipped), and
+// no further currencies.
+func (cfg FXConfig) For(currency string) FXConfig {
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	out := cfg
+	out.Reporting, out.Further = currency, nil
+	out.Pivots = slices.Clone(cfg.Pivots)
+	if !slices.Contains(out.Pivots, reporting) {
+		out.Pivots = append(out.Pivots, reporting)
+	}
+	return out
 }
 
 // periodOf returns the frequency whose period-average rate converts r under cfg, and the first

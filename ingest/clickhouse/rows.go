@@ -46,7 +46,17 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		}
 	}
 	if len(b.Known) > 0 {
-		if err := s.writeKnown(ctx, b.Known); err != nil {
+		if err := s.writeByKind(ctx, knownTables[:], b.Known); err != nil {
+			return err
+		}
+	}
+	if len(b.Converted) > 0 {
+		if err := s.writeByKind(ctx, convertedTables[:], b.Converted); err != nil {
+			return err
+		}
+	}
+	if len(b.Failures) > 0 {
+		if err := s.insert(ctx, failuresSpec.table, failuresSpec.names(), failuresSpec.values(b.Failures, 0)); err != nil {
 			return err
 		}
 	}
@@ -58,9 +68,9 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 	return nil
 }
 
-// writeKnown inserts earlier conversions into the table of their kind.
-func (s *Store) writeKnown(ctx context.Context, rows []ingest.Row) error {
-	for _, spec := range knownTables {
+// writeByKind inserts rows into the table of their kind among specs (one per kind).
+func (s *Store) writeByKind(ctx context.Context, specs []*tableSpec, rows []ingest.Row) error {
+	for _, spec := range specs {
 		var t tableBuffer
 		t.init(spec)
 		err := func() error {
@@ -222,6 +232,48 @@ func (s *Store) Known(ctx context.Context, from, to time.Time) ([]ingest.Row, er
 		out = append(out, rows...)
 	}
 	return out, nil
+}
+
+// Converted returns the stored conversions into further reporting currencies dated from
+// through to (ingest.Store).
+func (s *Store) Converted(ctx context.Context, from, to time.Time) ([]ingest.Row, error) {
+	where := "date >= toDate(?) AND date <= toDate(?)"
+	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02")}
+	var out []ingest.Row
+	for _, spec := range convertedTables {
+		rows, err := s.readRows(ctx, spec, where, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// Failures returns the stored re-derivation failures not yet resolved, of observations dated
+// from through to (ingest.Store).
+func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Failure, error) {
+	q := "SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, series, base_period, adjustment, currency, frequency, " +
+		"date, published_at, record_id, reason, failed_at, _version FROM " + s.db + "." + failuresSpec.table +
+		" FINAL WHERE date >= toDate(?) AND date <= toDate(?) AND toUInt32(resolved_at) = 0"
+	rows, err := s.conn.Query(ctx, q, from.Format("2006-01-02"), to.Format("2006-01-02"))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)
+	}
+	defer rows.Close()
+	var out []ingest.Failure
+	for rows.Next() {
+		var f ingest.Failure
+		var kind string
+		r := &f.Record
+		if err := rows.Scan(&kind, &f.Reporting, &r.Source, &r.Country, &r.Region, &r.Product, &r.TaxBasis, &r.Unit, &r.Measure,
+			&r.Basis, &r.Per, &r.Series, &r.BasePeriod, &r.Adjustment, &r.Currency, &r.Frequency, &r.Date, &r.PublishedAt, &r.ID, &f.Reason, &f.FailedAt, &f.Version); err != nil {
+			return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)
+		}
+		r.Kind, r.Date, r.PublishedAt, f.FailedAt = transform.Kind(kind), dateUTC(r.Date), r.PublishedAt.UTC(), f.FailedAt.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where string, args []any) ([]ingest.Row, error) {
