@@ -471,6 +471,13 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	if got := rowsWith("fuel_prices_converted", "USD\tbmwk.de\tDE\t\tdiesel\tincl_tax\tD\t2022-03-01\t1.809000000000000000\tEUR\tlitre\t0\t1.998221400000000000\t1.998221400000000000\t\\N\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-10 00:00:00\t"); len(got) != 1 {
 		t.Errorf("fuel_prices_converted USD DE diesel 2022-03-01: %q", rowsWith("fuel_prices_converted", "\tDE\t\tdiesel"))
 	}
+	// The German diesel price of 2022-03-03 is withdrawn: it has no latest row, in euros or in
+	// any further reporting currency.
+	for _, view := range []string{"fuel_prices", "fuel_prices_converted"} {
+		if got := rowsWith(view, "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 0 {
+			t.Errorf("%s: the withdrawn DE diesel price of 2022-03-03 is still shown: %q", view, got)
+		}
+	}
 	// An indicator in a currency likewise: 4100.5 × 1.1046 = 4529.4123 USD.
 	if got := rowsWith("indicators_converted", "USD\tdestatis.de\tDE_EARN\tDE\t\taverage\tcurrency\tEUR\t\tnsa\tM\t2022-03-01\t4100.500000000000000000\t0\t4529.412300000000000000\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-15 00:00:00\t"); len(got) != 1 {
 		t.Errorf("indicators_converted USD DE_EARN: %q", rowsWith("indicators_converted", "DE_EARN"))
