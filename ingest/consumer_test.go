@@ -139,6 +139,12 @@ func (m *memStore) Observations(context.Context, ObservationQuery) ([]Row, error
 }
 
 func (m *memStore) Known(context.Context, time.Time, time.Time) ([]Row, error) { return nil, nil }
+func (m *memStore) Converted(context.Context, time.Time, time.Time) ([]Row, error) {
+	return nil, nil
+}
+func (m *memStore) Failures(context.Context, time.Time, time.Time) ([]Failure, error) {
+	return nil, nil
+}
 
 func (m *memStore) Ping(context.Context) error { return nil }
 

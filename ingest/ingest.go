@@ -68,6 +68,30 @@ type Row struct {
 	// Version orders rows of the same (identity, published_at): the greatest wins. It grows with
 	// every write, so a re-delivery or a re-conversion replaces the earlier row.
 	Version uint64
+	// Reporting is the further reporting currency of a row of Batch.Converted, whose Derived
+	// *EUR values are in that currency; "" for every other row (EUR).
+	Reporting string
+}
+
+// ReportingEUR is the reporting currency of the *_eur columns, as a Failure names it.
+const ReportingEUR = "EUR"
+
+// Failure is an observation the reconciler could not re-derive into one reporting currency
+// (docs/contract.md §2.4), or such a failure since resolved by a successful re-derivation.
+type Failure struct {
+	// Record is the observation (its identity and published_at; the rest is not stored).
+	Record transform.Record
+	// Reporting is the reporting currency that failed: ReportingEUR for the *_eur columns, or a
+	// further reporting currency.
+	Reporting string
+	// Reason says why, as the derivation's error does.
+	Reason string
+	// FailedAt is when it last failed.
+	FailedAt time.Time
+	// ResolvedAt is when a later re-derivation succeeded; zero while unresolved.
+	ResolvedAt time.Time
+	// Version orders the writes of one failure: the greatest wins.
+	Version uint64
 }
 
 // Reject is a message that could not become a valid record.
@@ -92,6 +116,13 @@ type Batch struct {
 	// (docs/contract.md §5.4), each keyed
 	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
 	Known []Row
+	// Converted are conversions of fuel prices, wages and indicators in a currency into the
+	// further reporting currencies (transform.FXConfig.Further), one per (Row.Reporting,
+	// identity, published_at).
+	Converted []Row
+	// Failures are re-derivations that failed, or failures since resolved; written by the
+	// Reconciler only.
+	Failures []Failure
 }
 
 // Rows is the number of rows of kind in the batch.
@@ -168,6 +199,12 @@ type Store interface {
 	// Known returns the stored earlier conversions (Batch.Known; latest write of each, 'void'
 	// ones included) of fuel prices, wages and indicators dated from through to.
 	Known(ctx context.Context, from, to time.Time) ([]Row, error)
+	// Converted returns the stored conversions into further reporting currencies
+	// (Batch.Converted; latest write of each) of the observations dated from through to.
+	Converted(ctx context.Context, from, to time.Time) ([]Row, error)
+	// Failures returns the stored failed re-derivations (Batch.Failures; latest write of each)
+	// not yet resolved, of observations dated from through to.
+	Failures(ctx context.Context, from, to time.Time) ([]Failure, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +83,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	if p.NewBuffer != nil && b.Encoded == nil {
 		b.Encoded = p.NewBuffer()
 	}
+	further := furtherConfigs(p.FX)
 	row := &p.row
 	defer func() { *row = Row{} }() // drop references to this batch's strings and decimals
 	// An encoded row is encoded before the next is made: its value, id and derived values live
@@ -107,9 +110,11 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 				p.convs = transform.NewConvCache(p.Book, p.FX)
 			}
 			var conv transform.Conversion
-			if rec.Kind == transform.KindWage {
+			switch {
+			case rec.Withdrawn: // nothing to convert
+			case rec.Kind == transform.KindWage:
 				conv = p.Book.ConvertRecord(p.FX, rec, time.Time{}) // may take the period-average rate
-			} else {
+			default:
 				conv = p.convs.Convert(rec.Currency, rec.Date)
 			}
 			d, err := transform.NormalizeIn(scratch, rec, conv)
@@ -125,7 +130,19 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 				ratesChanged = true
 			}
 		}
-		if b.Encoded != nil {
+		if len(further) > 0 && convertsFurther(rec) {
+			n := len(b.Converted)
+			if p.convertFurther(b, further, row) {
+				ratesChanged = true
+			}
+			if b.Encoded != nil {
+				if err := b.Encoded.Add(row); err != nil {
+					b.Converted = b.Converted[:n] // the observation is rejected: so are its conversions
+					b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
+				}
+				continue
+			}
+		} else if b.Encoded != nil {
 			if err := b.Encoded.Add(row); err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
 			}
@@ -143,6 +160,66 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		}
 	}
 	return ratesChanged
+}
+
+// furtherConfig is the conversion settings of one further reporting currency.
+type furtherConfig struct {
+	currency string
+	fx       transform.FXConfig
+}
+
+// furtherConfigs returns the settings of fx's further reporting currencies, in order.
+func furtherConfigs(fx transform.FXConfig) []furtherConfig {
+	out := make([]furtherConfig, 0, len(fx.Further))
+	for _, c := range fx.Further {
+		out = append(out, furtherConfig{currency: c, fx: fx.For(c)})
+	}
+	return out
+}
+
+// convertsFurther reports whether rec is converted into the further reporting currencies: a
+// fuel price, a wage or an indicator in a currency.
+func convertsFurther(rec *transform.Record) bool {
+	return rec.Kind == transform.KindFuelPrice || rec.Kind == transform.KindWage ||
+		rec.Kind == transform.KindIndicator && rec.Unit == transform.IndicatorUnitCurrency
+}
+
+// convertFurther adds to b.Converted the conversions of row (see convertsFurther) into the
+// further reporting currencies, with the book as it is now. A conversion whose values do not
+// fit is left to the reconciler, which records the failure and retries it: it returns true
+// then (its date is noted for the reconciler's next pass).
+func (p *Processor) convertFurther(b *Batch, further []furtherConfig, row *Row) (retry bool) {
+	rec := &row.Record
+	var kept *transform.Record // a copy that owns its id and value, shared by the conversions
+	for _, f := range further {
+		d, err := transform.Normalize(rec, p.Book.ConvertRecord(f.fx, rec, time.Time{}))
+		if err != nil {
+			p.noteChain(rec.Date)
+			retry = true
+			continue
+		}
+		if kept == nil {
+			kept = ownedRecord(rec)
+		}
+		b.Converted = append(b.Converted, Row{Record: *kept, Derived: d, Topic: row.Topic, Partition: row.Partition,
+			Offset: row.Offset, IngestedAt: row.IngestedAt, Version: row.Version, Reporting: f.currency})
+	}
+	return retry
+}
+
+// ownedRecord returns a copy of rec that shares no memory a Scratch reuses: its id and its
+// published value are copied (its other strings are not reused), its attributes dropped (the
+// conversion tables do not hold them).
+func ownedRecord(rec *transform.Record) *transform.Record {
+	cp := *rec
+	cp.ID = strings.Clone(rec.ID)
+	cp.Attributes = nil
+	for _, d := range []*transform.Decimal{&cp.Price, &cp.Amount, &cp.Rate, &cp.IndicatorValue} {
+		if d.Coef != nil {
+			d.Coef = new(big.Int).Set(d.Coef)
+		}
+	}
+	return &cp
 }
 
 func (p *Processor) noteChain(d time.Time) {

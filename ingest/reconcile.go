@@ -346,12 +346,13 @@ func (r *Reconciler) reconvert(ctx context.Context, q ObservationQuery) error {
 	if err != nil {
 		return err
 	}
-	if b.Len() > 0 || len(b.Known) > 0 {
+	if b.Len() > 0 || len(b.Known) > 0 || len(b.Converted) > 0 || len(b.Failures) > 0 {
 		if err := r.store.WriteBatch(ctx, &b); err != nil {
 			return err
 		}
 		r.metrics.Reconverted.Add(float64(b.Len()))
-		r.log.Info("re-converted stored observations", "rows", b.Len(), "earlier_conversions", len(b.Known), "examined", len(rows))
+		r.log.Info("re-converted stored observations", "rows", b.Len(), "earlier_conversions", len(b.Known),
+			"further_conversions", len(b.Converted), "failures", len(b.Failures), "examined", len(rows))
 	}
 	return nil
 }
@@ -361,7 +362,11 @@ func (r *Reconciler) reconvert(ctx context.Context, q ObservationQuery) error {
 // again with its version plus one if it differs. The earlier ones are the row's stored earlier
 // conversions: each missing or different one is written, and a stored one that is not among
 // them is written again as void (an observation converted before a rate published earlier had
-// arrived). A row that cannot be derived is counted, logged and tried again next pass.
+// arrived); an earlier one whose values do not fit Decimal(38, 18) is left out. A row whose
+// conversion known now cannot be derived is counted, logged, recorded as a Failure and tried
+// again next pass; a recorded failure is resolved by the pass that derives it. The same holds
+// for the row's conversions into the further reporting currencies, each written when missing
+// or different.
 func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 	var b Batch
 	if len(rows) == 0 {
@@ -384,25 +389,58 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 		k := observationKey(&stored[i].Record)
 		earlier[k] = append(earlier[k], &stored[i])
 	}
+	further := furtherConfigs(r.proc.FX)
+	converted := map[string]*Row{} // by reporting currency and observation
+	if len(further) > 0 {
+		conv, err := r.store.Converted(ctx, lo, hi)
+		if err != nil {
+			return b, err
+		}
+		for i := range conv {
+			converted[conv[i].Reporting+"|"+observationKey(&conv[i].Record)] = &conv[i]
+		}
+	}
+	fails, err := r.store.Failures(ctx, lo, hi)
+	if err != nil {
+		return b, err
+	}
+	failures := failureBook{open: map[string]*Failure{}}
+	for i := range fails {
+		failures.open[fails[i].Reporting+"|"+observationKey(&fails[i].Record)] = &fails[i]
+	}
 	now := time.Now().UTC().Truncate(time.Second)
 	version := uint64(now.UnixNano())
+	failures.now, failures.version = now, version
 	for i := range rows {
 		row := rows[i]
 		rec := &row.Record
+		if rec.Withdrawn {
+			continue // a withdrawal has nothing to convert (Observations leaves it out too)
+		}
+		if len(further) > 0 && convertsFurther(rec) {
+			r.rederiveFurther(&b, further, row, converted, &failures)
+		}
 		chain := r.proc.Book.Chain(r.proc.FX, rec)
-		ds := make([]transform.Derived, len(chain))
+		ds := make([]transform.Derived, 0, len(chain))
 		var err error
 		for j := range chain {
-			if ds[j], err = transform.Normalize(rec, chain[j].Conversion); err != nil {
-				break
+			d, e := transform.Normalize(rec, chain[j].Conversion)
+			if e != nil {
+				// The conversion known now does not fit: the row cannot be re-derived. An earlier
+				// one that does not fit was never stored (its re-derivation failed then): the
+				// conversion before it stays the one known until the next.
+				if j == len(chain)-1 {
+					err = e
+				}
+				continue
 			}
+			ds = append(ds, d)
 		}
 		if err != nil {
-			r.metrics.ReconvertFailed.Inc()
-			r.log.Warn("cannot re-convert a stored observation; retrying next pass", "record_id", rec.ID, "date", rec.Date.Format("2006-01-02"), "err", err)
-			r.retry(rec.Date)
+			r.failed(&b, &failures, rec, ReportingEUR, err)
 			continue
 		}
+		failures.resolve(&b, rec, ReportingEUR)
 		if last := ds[len(ds)-1]; !sameDerived(last, row.Derived) {
 			// One more than the version read: it replaces the row it re-derives, but never a
 			// delivery stored after that read, whose version (its write time in nanoseconds) is
@@ -448,6 +486,80 @@ func (r *Reconciler) rederive(ctx context.Context, rows []Row) (Batch, error) {
 	return b, nil
 }
 
+// rederiveFurther makes the stored conversions of row into the further reporting currencies
+// agree with the rate book: each missing or different one is written, with a version greater
+// than the stored one's (and at least the observation's).
+func (r *Reconciler) rederiveFurther(b *Batch, further []furtherConfig, row Row, stored map[string]*Row, failures *failureBook) {
+	rec := &row.Record
+	key := observationKey(rec)
+	for _, f := range further {
+		d, err := transform.Normalize(rec, r.proc.Book.ConvertRecord(f.fx, rec, time.Time{}))
+		if err != nil {
+			r.failed(b, failures, rec, f.currency, err)
+			continue
+		}
+		failures.resolve(b, rec, f.currency)
+		h := stored[f.currency+"|"+key]
+		if h != nil && sameConversion(d, h.Derived) {
+			continue
+		}
+		w := row
+		w.Derived, w.IngestedAt, w.Reporting = d, failures.now, f.currency
+		w.Record.Attributes = nil
+		if h != nil {
+			w.Version = max(w.Version, h.Version+1)
+		}
+		b.Converted = append(b.Converted, w)
+	}
+}
+
+// failed counts, logs and records a failed re-derivation of rec into reporting, and has the
+// next pass try its date again.
+func (r *Reconciler) failed(b *Batch, failures *failureBook, rec *transform.Record, reporting string, err error) {
+	r.metrics.ReconvertFailed.Inc()
+	r.log.Warn("cannot re-convert a stored observation; retrying next pass", "record_id", rec.ID, "date", rec.Date.Format("2006-01-02"),
+		"reporting_currency", reporting, "err", err)
+	r.retry(rec.Date)
+	failures.fail(b, rec, reporting, err.Error())
+}
+
+// failureBook is the unresolved failures stored for the observations a pass re-derives, by
+// reporting currency and observation, and the time and version of the pass's writes.
+type failureBook struct {
+	open    map[string]*Failure
+	now     time.Time
+	version uint64
+}
+
+// fail records that rec failed into reporting for reason, unless that is stored already.
+func (f *failureBook) fail(b *Batch, rec *transform.Record, reporting, reason string) {
+	k := reporting + "|" + observationKey(rec)
+	old := f.open[k]
+	if old != nil && old.Reason == reason {
+		return
+	}
+	n := Failure{Record: *rec, Reporting: reporting, Reason: reason, FailedAt: f.now, Version: f.version}
+	n.Record.Attributes = nil
+	if old != nil {
+		n.Version = max(n.Version, old.Version+1)
+	}
+	b.Failures = append(b.Failures, n)
+	f.open[k] = &n
+}
+
+// resolve marks a stored failure of rec into reporting as resolved, if there is one.
+func (f *failureBook) resolve(b *Batch, rec *transform.Record, reporting string) {
+	k := reporting + "|" + observationKey(rec)
+	old := f.open[k]
+	if old == nil {
+		return
+	}
+	delete(f.open, k)
+	n := *old
+	n.ResolvedAt, n.Version = f.now, max(f.version, old.Version+1)
+	b.Failures = append(b.Failures, n)
+}
+
 // retry has the next pass look at observations dated d again.
 func (r *Reconciler) retry(d time.Time) {
 	if r.retryFrom.IsZero() || d.Before(r.retryFrom) {
@@ -461,8 +573,7 @@ func (r *Reconciler) retry(d time.Time) {
 // observationKey is an observation's identity and published_at (to the nanosecond, as stored).
 func observationKey(rec *transform.Record) string {
 	parts := []string{string(rec.Kind), rec.Source, rec.Country, rec.Region, rec.Currency, rec.Frequency,
-		rec.Product, rec.TaxBasis, rec.Unit, rec.Measure, rec.Basis, rec.Per,
-		rec.Series, rec.BasePeriod, rec.Adjustment,
+		rec.Product, rec.TaxBasis, rec.Unit, rec.Measure, rec.Basis, rec.Per, rec.Series, rec.BasePeriod, rec.Adjustment,
 		rec.Date.Format("2006-01-02"), strconv.FormatInt(rec.PublishedAt.UnixNano(), 10)}
 	for i, p := range parts {
 		parts[i] = strconv.Quote(p)
@@ -505,6 +616,15 @@ func sameDerived(a, b transform.Derived) bool {
 		eqInt(a.PricePerKgEUR, b.PricePerKgEUR) && eqInt(a.AmountEUR, b.AmountEUR) &&
 		eqInt(a.MonthlyAmount, b.MonthlyAmount) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR) &&
 		eqInt(a.ValueEUR, b.ValueEUR)
+}
+
+// sameConversion reports whether two conversions into a further reporting currency agree in
+// every column the conversion tables hold.
+func sameConversion(a, b transform.Derived) bool {
+	return a.FXStatus == b.FXStatus && a.FXPath == b.FXPath && a.FXDate.Equal(b.FXDate) &&
+		a.FXBasis == b.FXBasis && a.KnownFrom.Unix() == b.KnownFrom.Unix() && eqInt(a.FXRate, b.FXRate) &&
+		eqInt(a.PriceEUR, b.PriceEUR) && eqInt(a.PricePerLitreEUR, b.PricePerLitreEUR) && eqInt(a.PricePerKgEUR, b.PricePerKgEUR) &&
+		eqInt(a.AmountEUR, b.AmountEUR) && eqInt(a.MonthlyAmountEUR, b.MonthlyAmountEUR) && eqInt(a.ValueEUR, b.ValueEUR)
 }
 
 func eqInt(a, b *big.Int) bool {

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"errors"
+	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -364,5 +366,170 @@ func TestRederiveRecordsEarlierConversionsOfIndicators(t *testing.T) {
 			t.Errorf("earlier conversion %d: %s series %s %s known from %v, want indicator M2 %s known from %v",
 				i, k.Record.Kind, k.Record.Series, k.Derived.FXStatus, k.Derived.KnownFrom, w.status, w.from)
 		}
+	}
+}
+
+// failStore holds one stored pending price and the failures written, and keeps every batch.
+type failStore struct {
+	memStore
+	mu       sync.Mutex
+	rates    []StoredRate
+	row      Row
+	failures map[string]Failure // by reporting currency: the latest write
+	conv     map[string]Row     // by reporting currency: the latest write
+	batches  []Batch
+}
+
+func (s *failStore) Converted(context.Context, time.Time, time.Time) ([]Row, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Row
+	for _, r := range s.conv {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (s *failStore) Rates(_ context.Context, since time.Time) ([]StoredRate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []StoredRate
+	for _, r := range s.rates {
+		if !r.IngestedAt.Before(since) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *failStore) Observations(context.Context, ObservationQuery) ([]Row, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return []Row{s.row}, nil
+}
+
+func (s *failStore) Failures(context.Context, time.Time, time.Time) ([]Failure, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Failure
+	for _, f := range s.failures {
+		if f.ResolvedAt.IsZero() {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func (s *failStore) WriteBatch(_ context.Context, b *Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches = append(s.batches, *b)
+	for _, f := range b.Failures {
+		if old, ok := s.failures[f.Reporting]; !ok || f.Version > old.Version {
+			s.failures[f.Reporting] = f
+		}
+	}
+	for _, r := range b.FuelPrices {
+		s.row = r
+	}
+	for _, r := range b.Converted {
+		if old, ok := s.conv[r.Reporting]; !ok || r.Version > old.Version {
+			s.conv[r.Reporting] = r
+		}
+	}
+	return nil
+}
+
+func (s *failStore) addRate(rate string, published, ingested time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, _ := transform.ParseDecimal(rate)
+	s.rates = append(s.rates, StoredRate{Rate: transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT", RateType: "official",
+		Frequency: "D", Date: time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC), Rate: d, Quantity: 1,
+		PublishedAt: published}, IngestedAt: ingested.Truncate(time.Second)})
+}
+
+// A re-derivation that fails is recorded once per reason (not at every pass that retries it) in
+// each reporting currency that fails, and resolved by the pass that succeeds: after a
+// correction of the rate (the same vintage sent again), or after a revision (a later vintage),
+// where the conversion at the first vintage, which never fitted, is left out of the earlier
+// conversions.
+func TestReconcilerRecordsAndResolvesFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		published time.Time // of the good rate
+		known     int       // earlier conversions written: the pending one (the price was published before any rate)
+	}{
+		{"correction", time.Date(2022, 1, 5, 10, 0, 0, 0, time.UTC), 1},
+		{"revision", time.Date(2022, 1, 6, 10, 0, 0, 0, time.UTC), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testFailureResolved(t, tc.published, tc.known) })
+	}
+}
+
+func testFailureResolved(t *testing.T, goodPublished time.Time, wantKnown int) {
+	price, _ := transform.ParseDecimal("90000000000000000000")
+	rec := transform.Record{Kind: transform.KindFuelPrice, Version: 1, ID: "p1", Source: "stat.gov.kz", Country: "KZ", Region: "KZ-ALA",
+		Product: "lpg", TaxBasis: "incl_tax", Currency: "KZT", Unit: "litre", Frequency: "D", Status: "A",
+		Date: time.Date(2022, 1, 5, 0, 0, 0, 0, time.UTC), PublishedAt: time.Date(2022, 1, 5, 0, 0, 0, 0, time.UTC), Price: price}
+	d, err := transform.Normalize(&rec, transform.Conversion{Status: transform.FXPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &failStore{row: Row{Record: rec, Derived: d, Version: 1}, failures: map[string]Failure{}, conv: map[string]Row{}}
+	fx := transform.DefaultFXConfig()
+	fx.Further = []string{"USD"}
+	proc := NewProcessor(fx)
+	r := NewReconciler(store, proc, time.Hour, nil, nil)
+	ctx := context.Background()
+
+	// 1.8 × 10^20 EUR, published after the price: does not fit.
+	store.addRate("0.5", time.Date(2022, 1, 5, 10, 0, 0, 0, time.UTC), time.Now())
+	for range 3 {
+		if err := r.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written, converted := 0, 0
+	for _, b := range store.batches {
+		written += len(b.Failures)
+		converted += len(b.Converted)
+		if len(b.FuelPrices) > 0 || len(b.Known) > 0 {
+			t.Errorf("a failing pass wrote the row or its earlier conversions: %+v %+v", b.FuelPrices, b.Known)
+		}
+	}
+	// EUR fails; USD is pending (no EUR/USD rate), which is no failure.
+	if f, ok := store.failures[ReportingEUR]; written != 1 || !ok || !strings.Contains(f.Reason, "_eur does not fit Decimal(38,18)") ||
+		!f.ResolvedAt.IsZero() || f.Record.ID != "p1" {
+		t.Fatalf("after three failing passes: %d failure writes, %+v; want one unresolved EUR failure", written, store.failures)
+	}
+	if c, ok := store.conv["USD"]; converted != 1 || !ok || c.Derived.FXStatus != transform.FXPending || c.Reporting != "USD" {
+		t.Errorf("USD conversions: %d written, %+v; want one pending row, written once", converted, c)
+	}
+
+	store.addRate("480", goodPublished, time.Now().Add(time.Second))
+	before := len(store.batches)
+	if err := r.Pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f := store.failures[ReportingEUR]; f.ResolvedAt.IsZero() || !strings.Contains(f.Reason, "does not fit") {
+		t.Errorf("after the good rate: %+v, want the EUR failure resolved", f)
+	}
+	want := new(big.Rat).Quo(new(big.Rat).SetInt(price.Coef), big.NewRat(480, 1))
+	got := store.row.Derived.PriceEUR
+	if got == nil || new(big.Rat).SetFrac(got, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)).Cmp(want) != 0 {
+		t.Errorf("price_eur %v, want %v (exact: 9e19 / 480 has at most 18 fractional digits)", got, want.FloatString(18))
+	}
+	known := 0
+	for _, b := range store.batches[before:] {
+		for _, k := range b.Known {
+			known++
+			if k.Derived.FXStatus != transform.FXPending {
+				t.Errorf("earlier conversion %+v, want only the pending one", k.Derived)
+			}
+		}
+	}
+	if known != wantKnown {
+		t.Errorf("%d earlier conversions written, want %d", known, wantKnown)
 	}
 }

@@ -33,6 +33,13 @@ var wantShardingKeys = map[string]string{
 	"fuel_prices_known": "cityHash64(country, region, product, tax_basis, currency, unit, source, frequency, date, known_from)",
 	"wages_known":       "cityHash64(country, region, measure, basis, per, currency, source, frequency, date, known_from)",
 	"indicators_known":  "cityHash64(country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, known_from)",
+	// Conversions into further reporting currencies: every vintage of one currency's conversion
+	// of one observation hashes alike.
+	"fuel_prices_converted_data": "cityHash64(reporting_currency, country, region, product, tax_basis, currency, unit, source, frequency, date)",
+	"wages_converted_data":       "cityHash64(reporting_currency, country, region, measure, basis, per, currency, source, frequency, date)",
+	"indicators_converted_data":  "cityHash64(reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date)",
+	// Failed re-derivations: every write of one failure hashes alike.
+	"reconversion_failures_data": "cityHash64(kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source, frequency, reporting_currency, date)",
 }
 
 var (
@@ -596,13 +603,37 @@ var clusterTestData = []string{
         value, unit_mult, fx_status, status, record_id, kafka_topic, kafka_partition, kafka_offset, ingested_at, _version,
         published_at - 3600
     FROM {db}.indicators_data`,
+	`INSERT INTO {db}.fuel_prices_converted_data (reporting_currency, source, country, region, product, tax_basis, currency,
+        unit, frequency, date, published_at, price, unit_mult, price_converted, price_per_litre_converted, fx_rate, fx_path,
+        fx_status, fx_basis, known_from, record_id, ingested_at, _version)
+    SELECT c, source, country, region, product, tax_basis, currency, unit, frequency, date, published_at, price, unit_mult,
+        price_per_litre_eur, price_per_litre_eur, fx_rate, fx_path, fx_status, 'point', published_at, record_id, ingested_at, _version
+    FROM {db}.fuel_prices_data ARRAY JOIN ['USD', 'GBP'] AS c`,
+	`INSERT INTO {db}.wages_converted_data (reporting_currency, source, country, region, measure, basis, per, currency,
+        frequency, date, published_at, amount, unit_mult, amount_converted, monthly_amount_converted, fx_status, fx_basis,
+        known_from, record_id, ingested_at, _version)
+    SELECT c, source, country, region, measure, basis, per, currency, frequency, date, published_at, amount, unit_mult,
+        monthly_amount, monthly_amount, 'converted', 'point', published_at, record_id, ingested_at, _version
+    FROM {db}.wages_data ARRAY JOIN ['USD', 'GBP'] AS c`,
+	`INSERT INTO {db}.indicators_converted_data (reporting_currency, source, series, country, region, measure, unit, currency,
+        base_period, adjustment, frequency, date, published_at, value, unit_mult, value_converted, fx_status, fx_basis, known_from,
+        record_id, ingested_at, _version)
+    SELECT c, source, series, country, region, measure, 'currency', 'KZT', base_period, adjustment, frequency, date, published_at,
+        value, unit_mult, value, 'converted', 'point', published_at, record_id, ingested_at, _version
+    FROM {db}.indicators_data ARRAY JOIN ['USD', 'GBP'] AS c`,
+	`INSERT INTO {db}.reconversion_failures_data (kind, reporting_currency, source, country, region, product, tax_basis,
+        currency, unit, frequency, date, published_at, record_id, reason, failed_at, resolved_at, _version)
+    SELECT 'fuel_price', 'EUR', source, country, region, product, tax_basis, currency, unit, frequency, date, published_at,
+        record_id, 'price_eur does not fit', ingested_at, if(_version % 2 = 0, ingested_at, toDateTime(0, 'UTC')), _version
+    FROM {db}.fuel_prices_data`,
 }
 
 // The views over the test data: each must have rows, on the cluster as on one server.
 var clusterTestViews = []string{"fuel_prices_history", "fuel_prices", "wages_history", "wages", "fx_rates_history",
 	"fx_rates", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "indicators_change", "fuel_prices_real", "wages_real",
-	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "conversion_status", "indicators_bitemporal"}
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "conversion_status", "indicators_bitemporal",
+	"fuel_prices_converted", "wages_converted", "indicators_converted", "reconversion_failures"}
 
 // On a real 2 × 2 cluster: the rewritten migrations create replicated tables on every node, rows
 // written through the Distributed tables land on the shard of their identity, a retried identical

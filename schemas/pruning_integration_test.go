@@ -67,6 +67,17 @@ func generated(db string, prices, batch int) []string {
 			"toDateTime(d) + 86400 * 20, toDecimal128(900 + (n * 7919) %% 1000, 18) / toDecimal128(10, 0), 0, '', 'A', toString(n), 'indicators', toDateTime(d), n "+
 			"FROM (SELECT number AS n, n %% 500 AS s, addMonths(toDate('1990-01-01'), intDiv(n, 500)) AS d FROM system.numbers LIMIT %d)", db, (days/30+1)*500),
 		fmt.Sprintf("INSERT INTO %s.deflators (country, source, series, base_month, active, updated_at, _version) VALUES ('KZ', 'src', 'S7', '1990-01-01', 1, '2026-01-01 00:00:00', 1)", db),
+		// Every price converted into two further reporting currencies; a failed re-derivation of
+		// one price in 5, half of them resolved since.
+		fmt.Sprintf("INSERT INTO %[1]s.fuel_prices_converted_data (reporting_currency, source, country, region, product, tax_basis, currency, unit, "+
+			"frequency, date, published_at, price, unit_mult, price_converted, price_per_litre_converted, fx_status, fx_basis, known_from, record_id, ingested_at, _version) "+
+			"SELECT c, source, country, region, product, tax_basis, currency, unit, frequency, date, published_at, price, unit_mult, price_eur, price_per_litre_eur, "+
+			"fx_status, 'point', published_at, record_id, ingested_at, _version FROM %[1]s.fuel_prices_data ARRAY JOIN ['USD', 'GBP'] AS c", db),
+		fmt.Sprintf("INSERT INTO %[1]s.reconversion_failures_data (kind, reporting_currency, source, country, region, product, tax_basis, currency, unit, "+
+			"frequency, date, published_at, record_id, reason, failed_at, resolved_at, _version) "+
+			"SELECT 'fuel_price', 'EUR', source, country, region, product, tax_basis, currency, unit, frequency, date, published_at, record_id, "+
+			"'price_eur does not fit Decimal(38,18)', ingested_at, if(intDiv(_version, 5) %% 2 = 0, ingested_at + 60, toDateTime(0, 'UTC')), _version "+
+			"FROM %[1]s.fuel_prices_data WHERE _version %% 5 = 1", db),
 		fmt.Sprintf("INSERT INTO %s.rejects_data (received_at, kafka_topic, kafka_partition, kafka_offset, key, value, error_code, error, _version) "+
 			"SELECT toDateTime('2022-01-01 00:00:00') + n, 'prices', toInt32(n %% 3), toInt64(intDiv(n, 3)), 'k', 'not json', 'invalid_json', 'invalid JSON', n "+
 			"FROM (SELECT number AS n FROM system.numbers LIMIT %d)", db, prices/3),
@@ -133,6 +144,13 @@ func queryShapes(db, revisedDate string) []queryShape {
 			[]string{"SELECT count() FROM (SELECT argMax(price_per_litre, (published_at, _version)) FROM econ.fuel_prices_data WHERE " + kzLpg +
 				" GROUP BY tax_basis, currency, unit, source, frequency, date)",
 				affordabilityKeys, affordabilityWages}, false, 1},
+		{"one series in a further reporting currency", "SELECT date, price_per_litre_converted FROM econ.fuel_prices_converted WHERE reporting_currency = 'USD' AND " + kzLpg + " ORDER BY date",
+			[]string{"SELECT date, argMax(price_per_litre_converted, (published_at, _version)) FROM econ.fuel_prices_converted_data WHERE reporting_currency = 'USD' AND " + kzLpg +
+				" GROUP BY tax_basis, currency, unit, source, frequency, date ORDER BY date"}, true, 1},
+		{"failed re-derivations of a country", "SELECT region, product, date, published_at, reason FROM econ.reconversion_failures WHERE kind = 'fuel_price' AND country = 'KZ' ORDER BY region, product, date, published_at",
+			[]string{"SELECT region, product, date, published_at, r FROM (SELECT region, product, date, published_at, argMax(reason, _version) AS r, argMax(resolved_at, _version) AS t" +
+				" FROM econ.reconversion_failures_data WHERE kind = 'fuel_price' AND country = 'KZ' GROUP BY region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source, frequency, reporting_currency, date, published_at)" +
+				" WHERE toUInt32(t) = 0 ORDER BY region, product, date, published_at"}, true, 1},
 		{"FX rates of a pair", "SELECT date, rate FROM econ.fx_rates WHERE base = 'EUR' AND quote = 'KZT' ORDER BY date",
 			[]string{"SELECT date, argMax(rate, (published_at, _version)) FROM econ.fx_rates_data WHERE base = 'EUR' AND quote = 'KZT'" +
 				" GROUP BY rate_type, source, frequency, date ORDER BY date"}, true, 1},
@@ -318,7 +336,7 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 
 // tableOf is the *_data table a view query reads most from.
 func tableOf(view string) string {
-	for _, p := range []string{"fx_rates", "wages", "rejects", "indicators"} {
+	for _, p := range []string{"fuel_prices_converted", "wages_converted", "reconversion_failures", "fx_rates", "wages", "rejects", "indicators"} {
 		if strings.Contains(view, "."+p) {
 			return p + "_data"
 		}

@@ -92,6 +92,20 @@ func TestSamplesMatchJSONSchemas(t *testing.T) {
 	}
 }
 
+// Withdrawals of every kind satisfy both the JSON Schemas and the decoder.
+func TestWithdrawalsMatchJSONSchemas(t *testing.T) {
+	s := compileSchemas(t)
+	for _, line := range []string{
+		`{"kind":"fuel_price","source":"s","date":"2022-01-01","country":"KZ","product":"lpg","currency":"KZT","unit":"litre","published_at":"2022-01-05T00:00:00Z","withdrawn":true}`,
+		`{"kind":"wage","source":"s","date":"2022-01-01","country":"KZ","measure":"minimum","currency":"KZT","per":"month","withdrawn":"true"}`,
+		`{"kind":"fx_rate","source":"s","date":"2022-01-01","base":"EUR","quote":"KZT","withdrawn":true}`,
+		`{"kind":"fx_rate","source":"s","date":"2022-01-01","base":"EUR","quote":"KZT","rate":"480","withdrawn":false}`,
+		`{"kind":"indicator","source":"s","date":"2022-01-01","series":"CPI","country":"KZ","measure":"cpi","unit":"index","base_period":"2015=100","withdrawn":true}`,
+	} {
+		validateLine(t, s, []byte(line))
+	}
+}
+
 // Records the schemas must refuse.
 func TestJSONSchemasRejectInvalidRecords(t *testing.T) {
 	s := compileSchemas(t)
@@ -106,6 +120,13 @@ func TestJSONSchemasRejectInvalidRecords(t *testing.T) {
 		`{"kind":"indicator","source":"s","date":"2022-01-01","series":"CPI","country":"KZ","measure":"cpi","unit":"index","base_period":"2015=100","adjustment":"seasonal","value":"108.5"}`,
 		`{"kind":"indicator","source":"s","date":"2022-01-01","series":"CPI","country":"KZ","measure":"cpi","unit":"index","base_period":"2015","value":"108.5"}`,
 		`{"kind":"indicator","source":"s","date":"2022-01-01","series":"CPI","country":"KZ","measure":"cpi","unit":"points","value":"108.5"}`,
+		// A withdrawal carries no value; a record that is not one needs it.
+		`{"kind":"fuel_price","source":"s","date":"2022-01-01","country":"KZ","product":"lpg","price":"120","currency":"KZT","unit":"litre","withdrawn":true}`,
+		`{"kind":"wage","source":"s","date":"2022-01-01","country":"KZ","measure":"minimum","currency":"KZT","per":"month","unit_mult":3,"withdrawn":true}`,
+		`{"kind":"fx_rate","source":"s","date":"2022-01-01","base":"KRW","quote":"KZT","quantity":100,"withdrawn":true}`,
+		`{"kind":"fx_rate","source":"s","date":"2022-01-01","base":"EUR","quote":"KZT","withdrawn":false}`,
+		`{"kind":"fx_rate","source":"s","date":"2022-01-01","base":"EUR","quote":"KZT","withdrawn":"yes"}`,
+		`{"kind":"indicator","source":"s","date":"2022-01-01","series":"CPI","country":"KZ","measure":"cpi","unit":"index","base_period":"2015=100","value":"108.5","withdrawn":true}`,
 	} {
 		var probe struct{ Kind string }
 		_ = json.Unmarshal([]byte(bad), &probe)

@@ -22,17 +22,20 @@ import (
 	"github.com/econflow/econflow/internal/enginetest"
 	"github.com/econflow/econflow/internal/testenv"
 	"github.com/econflow/econflow/schemas"
+	"github.com/econflow/econflow/transform"
 )
 
 // surfaceViews are the views of docs/contract.md §5 that the migrations create.
 var surfaceViews = []string{"fuel_prices", "fuel_prices_history", "wages", "wages_history", "fx_rates",
 	"fx_rates_history", "rejects", "fuel_prices_monthly", "fuel_affordability", "fuel_prices_current",
 	"indicators", "indicators_history", "fuel_prices_real", "wages_real", "indicators_change",
-	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "indicators_bitemporal"}
+	"fuel_prices_bitemporal", "wages_bitemporal", "fx_rates_bitemporal", "indicators_bitemporal",
+	"fuel_prices_converted", "wages_converted", "indicators_converted", "reconversion_failures"}
 
 // dataTables hold what econflow stores; the views read only these.
 var dataTables = []string{"fuel_prices_data", "wages_data", "fx_rates_data", "rejects_data", "indicators_data", "deflators",
-	"fuel_prices_known", "wages_known", "indicators_known"}
+	"fuel_prices_known", "wages_known", "indicators_known", "fuel_prices_converted_data", "wages_converted_data", "indicators_converted_data",
+	"reconversion_failures_data"}
 
 // pushdown is the session setting that lets 18.16 take a view's filters to the primary key
 // (deploy/clickhouse.sh sets it in the server profile; current ClickHouse has it by default).
@@ -179,6 +182,8 @@ var cookbookShapes = []string{
 	"SELECT date, rate, quantity, source FROM econ.fx_rates WHERE base = 'EUR' AND quote = 'KZT' ORDER BY date",
 	"SELECT date, amount, monthly_amount, monthly_amount_eur FROM econ.wages WHERE country = 'KZ' AND measure = 'minimum' ORDER BY date",
 	"SELECT kafka_topic, kafka_offset, error_code FROM econ.rejects ORDER BY kafka_topic, kafka_partition, kafka_offset",
+	"SELECT reporting_currency, date, price, currency, price_per_litre_converted, fx_path FROM econ.fuel_prices_converted WHERE reporting_currency = 'USD' AND country = 'DE' AND product = 'diesel' ORDER BY date",
+	"SELECT kind, country, date, reporting_currency, reason FROM econ.reconversion_failures WHERE kind = 'fuel_price' AND country = 'KZ' ORDER BY date",
 	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-04 20:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-04 20:00:00', 'UTC'))",
 	"SELECT published_at, known_from, known_until, price, price_per_litre_eur, fx_path FROM econ.fuel_prices_bitemporal WHERE country = 'KZ' AND region = 'KZ-ALA' AND product = 'lpg' AND date = '2022-01-04' AND known_from <= toDateTime('2022-01-06 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-01-06 00:00:00', 'UTC'))",
 	"SELECT date, value, published_at, known_until FROM econ.indicators_bitemporal WHERE country = 'KZ' AND series = 'KZ_CPI_M' AND known_from <= toDateTime('2022-02-15 00:00:00', 'UTC') AND (known_until IS NULL OR known_until > toDateTime('2022-02-15 00:00:00', 'UTC')) ORDER BY date",
@@ -189,8 +194,8 @@ var cookbookShapes = []string{
 // a price per kg (no price per litre), prices pending conversion, rials large enough to have
 // overflowed the old affordability view, a wage superseded, a yearly wage, an hourly wage
 // (no monthly amount), a regional wage, a currency-unit indicator published before its rate and
-// re-converted as the rate's vintages are published (with a revision, delivered twice), and bad
-// messages.
+// re-converted as the rate's vintages are published (with a revision, delivered twice),
+// withdrawals, and bad messages.
 var crafted = []struct {
 	kind, json string
 	copies     int // deliveries of the same message
@@ -216,6 +221,24 @@ var crafted = []struct {
 	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.1046","date":"2022-03-01","published_at":"2022-03-02T16:00:00Z"}`, 1},
 	{"indicator", `{"kind":"indicator","source":"census.gov","series":"RSXFS","country":"US","measure":"retail_sales","unit":"currency","currency":"USD","frequency":"M","date":"2022-03-01","published_at":"2022-03-01T12:00:00Z","value":"1234.5"}`, 1},
 	{"indicator", `{"kind":"indicator","source":"census.gov","series":"RSXFS","country":"US","measure":"retail_sales","unit":"currency","currency":"USD","frequency":"M","date":"2022-03-01","published_at":"2022-03-03T00:00:00Z","value":"1250.25"}`, 2},
+	// Withdrawals: a price withdrawn (the withdrawal delivered twice), a rate whose withdrawal
+	// arrives before it, and an hourly wage withdrawn and then published again.
+	{"fuel_price", `{"kind":"fuel_price","source":"bmwk.de","country":"DE","product":"diesel","price":"1.70","currency":"EUR","unit":"litre","date":"2022-03-03","published_at":"2022-03-04T00:00:00Z"}`, 1},
+	{"fuel_price", `{"kind":"fuel_price","source":"bmwk.de","country":"DE","product":"diesel","currency":"EUR","unit":"litre","date":"2022-03-03","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 2},
+	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","date":"2022-03-02","published_at":"2022-03-03T16:00:00Z","withdrawn":true}`, 1},
+	{"fx_rate", `{"kind":"fx_rate","source":"ecb","base":"EUR","quote":"USD","rate":"1.2","date":"2022-03-02","published_at":"2022-03-02T16:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-10T00:00:00Z","withdrawn":true}`, 1},
+	{"wage", `{"kind":"wage","source":"destatis.de","country":"DE","measure":"minimum","amount":"10.45","currency":"EUR","per":"hour","frequency":"A","date":"2022-01-01","published_at":"2021-12-20T00:00:00Z"}`, 1},
+	// The sample's CPI of February 2022, withdrawn: that month's prices are not deflated.
+	{"fuel_price", `{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"diesel","price":"250","currency":"KZT","unit":"litre","date":"2022-02-15","published_at":"2022-02-16T00:00:00Z"}`, 1},
+	{"indicator", `{"kind":"indicator","source":"econflow.sample","series":"KZ_CPI_M","country":"KZ","measure":"cpi","unit":"index","base_period":"2021-12=100","frequency":"M","date":"2022-02-01","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 1},
+	// An Armenian minimum wage revised from May, the revision withdrawn: the wage of January
+	// stays in force in affordability.
+	{"fuel_price", `{"kind":"fuel_price","source":"minenergy.am","country":"AM","product":"lpg","price":"500","currency":"AMD","unit":"litre","date":"2022-05-10","published_at":"2022-05-11T00:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"mlsa.am","country":"AM","measure":"minimum","amount":"75000","currency":"AMD","per":"month","frequency":"A","date":"2022-01-01","published_at":"2021-12-20T00:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"mlsa.am","country":"AM","measure":"minimum","amount":"90000","currency":"AMD","per":"month","frequency":"A","date":"2022-05-01","published_at":"2022-04-20T00:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"mlsa.am","country":"AM","measure":"minimum","currency":"AMD","per":"month","frequency":"A","date":"2022-05-01","published_at":"2022-04-25T00:00:00Z","withdrawn":true}`, 1},
+	{"indicator", `{"kind":"indicator","source":"destatis.de","series":"DE_EARN","country":"DE","measure":"average","unit":"currency","currency":"EUR","date":"2022-03-01","frequency":"M","value":"4100.5","published_at":"2022-03-15T00:00:00Z"}`, 1},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
 	{"fuel_price", `not json`, 1},
@@ -224,8 +247,8 @@ var crafted = []struct {
 // craftedCounts are the rows the crafted records add to the history views and the rejects, and
 // to indicators_bitemporal once the reconciler has recorded the indicator's earlier conversions
 // (see checkSurfaceMeaning).
-var craftedCounts = map[string]int{"fuel_prices_history": 11, "wages_history": 6, "fx_rates_history": 2, "rejects": 3,
-	"indicators_history": 2, "indicators_bitemporal": 4}
+var craftedCounts = map[string]int{"fuel_prices_history": 15, "wages_history": 11, "fx_rates_history": 4, "rejects": 3,
+	"indicators_history": 4, "indicators_bitemporal": 5}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
 // (the demo sample and crafted records), copied into current ClickHouse, answer every view and
@@ -239,7 +262,9 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 	db := databaseOf(t, dsn)
 	brokers := testenv.EmbeddedBroker(t)
 	topics := testenv.NewTopics(t, brokers)
-	consumer := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: brokers, DSN: dsn, Topics: topics, Group: testenv.NewGroup(t)})
+	fx := transform.DefaultFXConfig()
+	fx.Further = []string{"USD"} // fuel_prices_converted and wages_converted
+	consumer := testenv.StartConsumer(t, testenv.ConsumerOptions{Brokers: brokers, DSN: dsn, Topics: topics, Group: testenv.NewGroup(t), FX: &fx})
 
 	sample, err := schemas.Sample("kz_2022.jsonl")
 	if err != nil {
@@ -292,6 +317,14 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 	consumer.Stop() // nothing changes the data from here on
 	// Kazakhstan's prices and wages deflated by the sample CPI at December 2021 prices.
 	if _, err := srv.Query(ctx, "INSERT INTO "+db+".deflators VALUES ('KZ', 'econflow.sample', 'KZ_CPI_M', '2021-12-01', 1, '2026-12-01 00:00:00', 1)", nil); err != nil {
+		t.Fatal(err)
+	}
+	// A failed re-derivation of a Mangystau LPG price, and one since resolved (which the view
+	// does not show): the consumer's reconciler records these (ingest's tests provoke them).
+	if _, err := srv.Query(ctx, "INSERT INTO "+db+".reconversion_failures_data (kind, reporting_currency, source, country, region, product, tax_basis, currency, unit, frequency, date, published_at, record_id, reason, failed_at, resolved_at, _version) VALUES "+
+		"('fuel_price', 'EUR', 'stat.gov.kz', 'KZ', 'KZ-MAN', 'lpg', 'incl_tax', 'KZT', 'litre', 'D', '2022-01-03', '2022-01-03 18:00:00', 'r1', 'price_eur does not fit Decimal(38,18)', '2026-12-01 00:00:00', '1970-01-01 00:00:00', 1), "+
+		"('fuel_price', 'USD', 'stat.gov.kz', 'KZ', 'KZ-MAN', 'lpg', 'incl_tax', 'KZT', 'litre', 'D', '2022-01-04', '2022-01-04 18:00:00', 'r2', 'price_converted does not fit Decimal(38,18)', '2026-12-01 00:00:00', '1970-01-01 00:00:00', 1), "+
+		"('fuel_price', 'USD', 'stat.gov.kz', 'KZ', 'KZ-MAN', 'lpg', 'incl_tax', 'KZT', 'litre', 'D', '2022-01-04', '2022-01-04 18:00:00', 'r2', 'price_converted does not fit Decimal(38,18)', '2026-12-01 00:00:00', '2026-12-01 00:05:00', 2)", nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -384,6 +417,11 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	if got := rowsWith("fuel_affordability", "2022-01-01\tIR\t\tgasoline_ai92\taverage"); len(got) != 1 || !strings.Contains(got[0], "\t300000000.000000000000000000\t15000.000000000000000000\t20000.000000000000000000") {
 		t.Errorf("fuel_affordability IR 2022-01 average: %q", got)
 	}
+	// The withdrawn Armenian wage of May is not in force: January's is, 75,000 / 500 = 150 litres.
+	if got := rowsWith("fuel_affordability", "2022-05-01\tAM\t\tlpg\tminimum"); len(got) != 1 ||
+		!strings.HasSuffix(got[0], "\t75000.000000000000000000\t500.000000000000000000\t150.000000000000000000") {
+		t.Errorf("fuel_affordability AM 2022-05 minimum: %q, want January's wage of 75000", got)
+	}
 	// No hourly wage and no price per kg in affordability; the month with only a price per kg
 	// counts it as an observation with no average.
 	if got := rowsWith("fuel_affordability", "\tDE\t"); len(got) != 0 {
@@ -395,8 +433,80 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	if got := rowsWith("fuel_prices", "\t1970-01-01\t0.250000000000000000\t"); len(got) != 1 {
 		t.Errorf("fuel_prices dated 1970-01-01: %q", rowsWith("fuel_prices", "\tDE\t\tlpg"))
 	}
+	// Withdrawals: not in the latest views, in the history views with withdrawn = 1 (the last
+	// column), closing the interval of the vintage before in the as-of view.
+	if got := rowsWith("fuel_prices", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 0 {
+		t.Errorf("fuel_prices shows the withdrawn DE diesel 2022-03-03: %q", got)
+	}
+	if got := rowsWith("fuel_prices_history", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 2 ||
+		len(rowsWith("fuel_prices_history", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t0.000000000000000000\tEUR\tlitre\t0\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t", "\t2022-03-05 00:00:00\t")) != 1 ||
+		len(rowsWith("fuel_prices_history", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t1.700000000000000000\t", "\t2022-03-04 00:00:00\t")) != 1 ||
+		!strings.HasSuffix(got[0], "\t1") || !strings.HasSuffix(got[1], "\t0") {
+		t.Errorf("fuel_prices_history DE diesel 2022-03-03: %q, want the price and its withdrawal", got)
+	}
+	if got := rowsWith("fuel_prices_bitemporal", "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 1 ||
+		!strings.HasSuffix(got[0], "\t2022-03-04 00:00:00\t2022-03-05 00:00:00") || !strings.Contains(got[0], "\t1.700000000000000000\t") {
+		t.Errorf("fuel_prices_bitemporal DE diesel 2022-03-03: %q, want 1.70 known from 03-04 until 03-05", got)
+	}
+	if got := rowsWith("fx_rates", "ecb\tEUR\tUSD\tofficial"); len(got) != 1 || !strings.Contains(got[0], "\t2022-03-01\t") {
+		t.Errorf("fx_rates ecb EUR/USD: %q, want only 2022-03-01 (2022-03-02 is withdrawn)", got)
+	}
+	if got := rowsWith("fx_rates_bitemporal", "ecb\tEUR\tUSD", "\t2022-03-02\t"); len(got) != 1 || !strings.HasSuffix(got[0], "\t2022-03-02 16:00:00\t2022-03-03 16:00:00") {
+		t.Errorf("fx_rates_bitemporal ecb EUR/USD 2022-03-02: %q", got)
+	}
+	if got := rowsWith("wages", "destatis.de\tDE"); len(got) != 1 || !strings.Contains(got[0], "\t10.450000000000000000\t") {
+		t.Errorf("wages DE minimum: %q, want the vintage published after the withdrawal", got)
+	}
+	if got := rowsWith("indicators", "KZ_CPI_M", "\t2022-02-01\t"); len(got) != 0 {
+		t.Errorf("indicators shows the withdrawn CPI of 2022-02: %q", got)
+	}
+	feb, jan := rowsWith("fuel_prices_real", "\tKZ\t", "\tD\t2022-02-"), rowsWith("fuel_prices_real", "\tKZ\t", "\tD\t2022-01-")
+	if len(feb) == 0 || len(jan) == 0 {
+		t.Errorf("fuel_prices_real: %d KZ rows in 2022-01 and %d in 2022-02, want some of each", len(jan), len(feb))
+	}
+	for _, r := range feb {
+		if !strings.Contains(r, "\t\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tpending\t") {
+			t.Errorf("fuel_prices_real of February 2022 (CPI withdrawn): %q, want no CPI and pending", r)
+		}
+	}
+	for _, r := range jan {
+		if !strings.Contains(r, "\tdeflated\t") {
+			t.Errorf("fuel_prices_real of January 2022: %q, want deflated", r)
+		}
+	}
 	if got := rowsWith("rejects"); len(got) != 3 {
 		t.Errorf("rejects: %d rows, want 3", len(got))
+	}
+	// The revised German diesel price in US dollars at the revised ECB rate of its date:
+	// 1.809 × 1.1046 = 1.9982214, on its own row with its currency, never in price_eur.
+	if got := rowsWith("fuel_prices_converted", "USD\tbmwk.de\tDE\t\tdiesel\tincl_tax\tD\t2022-03-01\t1.809000000000000000\tEUR\tlitre\t0\t1.998221400000000000\t1.998221400000000000\t\\N\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-10 00:00:00\t"); len(got) != 1 {
+		t.Errorf("fuel_prices_converted USD DE diesel 2022-03-01: %q", rowsWith("fuel_prices_converted", "\tDE\t\tdiesel"))
+	}
+	// The German diesel price of 2022-03-03 is withdrawn: it has no latest row, in euros or in
+	// any further reporting currency.
+	for _, view := range []string{"fuel_prices", "fuel_prices_converted"} {
+		if got := rowsWith(view, "bmwk.de\tDE\t\tdiesel", "\t2022-03-03\t"); len(got) != 0 {
+			t.Errorf("%s: the withdrawn DE diesel price of 2022-03-03 is still shown: %q", view, got)
+		}
+	}
+	// An indicator in a currency likewise: 4100.5 × 1.1046 = 4529.4123 USD.
+	if got := rowsWith("indicators_converted", "USD\tdestatis.de\tDE_EARN\tDE\t\taverage\tcurrency\tEUR\t\tnsa\tM\t2022-03-01\t4100.500000000000000000\t0\t4529.412300000000000000\t1.104600000000000000\t2022-03-01\tEUR>USD@ecb:2022-03-01\tconverted\tpoint\t2022-03-15 00:00:00\t"); len(got) != 1 {
+		t.Errorf("indicators_converted USD DE_EARN: %q", rowsWith("indicators_converted", "DE_EARN"))
+	}
+	for _, v := range []string{"fuel_prices_converted", "wages_converted", "indicators_converted"} {
+		rows := rowsWith(v)
+		if len(rows) == 0 {
+			t.Errorf("%s: no rows", v)
+		}
+		for _, line := range rows {
+			if !strings.HasPrefix(line, "USD\t") {
+				t.Errorf("%s: a row not in USD: %q", v, line)
+			}
+		}
+	}
+	// The unresolved failure only.
+	if got := rowsWith("reconversion_failures"); len(got) != 1 || !strings.HasPrefix(got[0], "fuel_price\tEUR\tstat.gov.kz\tKZ\tKZ-MAN\t\tlpg\t") {
+		t.Errorf("reconversion_failures: %q, want the unresolved EUR failure only", got)
 	}
 	// docs/cookbook.md's as-of answers, the last two shapes: the Almaty LPG price of 2022-01-04
 	// as known on the evening of the 4th (the first vintage, converted at once with the rate

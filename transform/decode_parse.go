@@ -92,6 +92,10 @@ func (f *jsonField) setOn(r *Record, id fieldID, dec *Decoder) error {
 		if f.kind != jString && f.kind != jNumber {
 			return fieldError(CodeWrongType, spec.name, "must be an integer, as a JSON number or string, not "+f.kind.String())
 		}
+	case tBool:
+		if f.kind != jBool && f.kind != jString {
+			return fieldError(CodeWrongType, spec.name, "must be true or false, not "+f.kind.String())
+		}
 	default:
 		if f.kind != jString {
 			return fieldError(CodeWrongType, spec.name, "must be a JSON string, not "+f.kind.String()+"; quote it")
@@ -239,6 +243,11 @@ func (p *jsonParser) parseMember(f *jsonField) error {
 	case c == '{':
 		f.kind = jObject
 		return p.parseStringObject(f)
+	case c == 't' || c == 'f':
+		start := p.pos
+		kind, err := p.skipValue(2)
+		f.kind, f.text = kind, p.data[start:p.pos]
+		return err
 	default:
 		kind, err := p.skipValue(2)
 		f.kind = kind

@@ -30,6 +30,11 @@ func EncodeJSON(r *Record) []byte {
 		b = append(b, ':')
 		b = append(b, value...)
 	}
+	value := func(name string, d Decimal) { // a withdrawal has none
+		if !r.Withdrawn {
+			field(name, d.String())
+		}
+	}
 	field("kind", string(r.Kind))
 	if r.Version != 0 && r.Version != CurrentVersion {
 		raw("version", strconv.Itoa(r.Version))
@@ -56,7 +61,7 @@ func EncodeJSON(r *Record) []byte {
 		field("country", r.Country)
 		field("region", r.Region)
 		field("product", r.Product)
-		field("price", r.Price.String())
+		value("price", r.Price)
 		field("currency", r.Currency)
 		field("unit", r.Unit)
 		field("tax_basis", r.TaxBasis)
@@ -64,15 +69,17 @@ func EncodeJSON(r *Record) []byte {
 		field("country", r.Country)
 		field("region", r.Region)
 		field("measure", r.Measure)
-		field("amount", r.Amount.String())
+		value("amount", r.Amount)
 		field("currency", r.Currency)
 		field("per", r.Per)
 		field("basis", r.Basis)
 	case KindFXRate:
 		field("base", r.Base)
 		field("quote", r.Quote)
-		field("rate", r.Rate.String())
-		raw("quantity", strconv.FormatInt(r.Quantity, 10))
+		value("rate", r.Rate)
+		if !r.Withdrawn {
+			raw("quantity", strconv.FormatInt(r.Quantity, 10))
+		}
 		field("rate_type", r.RateType)
 	case KindIndicator:
 		field("series", r.Series)
@@ -83,7 +90,10 @@ func EncodeJSON(r *Record) []byte {
 				field(f[0], f[1])
 			}
 		}
-		field("value", r.IndicatorValue.String())
+		value("value", r.IndicatorValue)
+	}
+	if r.Withdrawn {
+		raw("withdrawn", "true")
 	}
 	if len(r.Attributes) > 0 {
 		keys := make([]string, 0, len(r.Attributes))

@@ -41,6 +41,7 @@ const (
 	fBasePeriod
 	fAdjustment
 	fValue
+	fWithdrawn
 	numFields
 )
 
@@ -58,6 +59,7 @@ const (
 	tTime
 	tAttrs
 	tVersion
+	tBool
 )
 
 // Kind membership bits.
@@ -106,6 +108,7 @@ var fieldSpecs = [numFields]fieldSpec{
 	fBasePeriod:  {"base_period", tString, inIndicator},
 	fAdjustment:  {"adjustment", tString, inIndicator},
 	fValue:       {"value", tDecimal, inIndicator},
+	fWithdrawn:   {"withdrawn", tBool, inCommon},
 }
 
 // lookupField returns the id of a contract field name.
@@ -159,7 +162,7 @@ func (c *keyCandidate) matches(w0, w1 uint64) bool {
 	return (w0^c.word[0])&c.mask[0]|(w1^c.word[1])&c.mask[1] == 0
 }
 
-// keySlotBits is the base-2 logarithm of the number of keyTable's slots (64 for 30 names).
+// keySlotBits is the base-2 logarithm of the number of keyTable's slots (64 for 31 names).
 const keySlotBits = 6
 
 // keyTable finds the field of a key by a perfect hash of the key's first three bytes (every name
@@ -344,6 +347,15 @@ func setTyped[T string | []byte](r *Record, id fieldID, s T) error {
 			return err
 		}
 		r.Version = v
+		return nil
+	case tBool:
+		switch string(s) {
+		case "true":
+			r.Withdrawn = true
+		case "false":
+		default:
+			return fieldError(CodeInvalidField, spec.name, quote(string(s))+" is not accepted; write true (a withdrawal) or false")
+		}
 		return nil
 	}
 	return nil

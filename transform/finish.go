@@ -46,7 +46,8 @@ func (r *Record) finishPublished(kafkaTime time.Time) {
 // a canonical, length-prefixed encoding of every content field — kind, version, source, all
 // kind-specific fields (dimensions, quantity), frequency, date, the value's String() (so "120.5" and
 // "120.50" differ, as written), published_at (RFC 3339 with nanoseconds, UTC) if non-zero, status,
-// unit_mult and the attributes sorted by key. The ID field itself is not part of it.
+// unit_mult and the attributes sorted by key, then, for a withdrawal only, a mark that it is one.
+// The ID field itself is not part of it.
 func RecordID(r *Record) string {
 	var id [32]byte
 	recordID(&id, r)
@@ -100,6 +101,9 @@ func recordID(id *[32]byte, r *Record) {
 			b = appendLP(b, k)
 			b = appendLP(b, r.Attributes[k])
 		}
+	}
+	if r.Withdrawn { // after everything else, so that the ids of other records are unchanged
+		b = appendLP(b, "withdrawn")
 	}
 	sum := sha256.Sum256(b)
 	for i, c := range sum[:16] {

@@ -35,6 +35,9 @@ type Rate struct {
 	Rate        Decimal
 	Quantity    int64
 	PublishedAt time.Time
+	// Withdrawn marks the withdrawal of the rate (docs/contract.md §1.9): from PublishedAt until
+	// a newer vintage, the identity has no rate (Rate and Quantity are not read).
+	Withdrawn bool
 }
 
 // RateFromRecord returns the Rate of an fx_rate record.
@@ -52,7 +55,7 @@ func RateFromRecord(r *Record) Rate {
 	}
 	return Rate{
 		Source: r.Source, Base: r.Base, Quote: r.Quote, RateType: r.RateType, Frequency: r.Frequency,
-		Date: r.Date, Rate: rate, Quantity: r.Quantity, PublishedAt: r.PublishedAt,
+		Date: r.Date, Rate: rate, Quantity: r.Quantity, PublishedAt: r.PublishedAt, Withdrawn: r.Withdrawn,
 	}
 }
 
@@ -75,6 +78,28 @@ type FXConfig struct {
 	// year), directly or through a pivot, when one exists; otherwise at the point rate. Default
 	// ["M", "A"]; empty converts every wage at the point rate.
 	PeriodAverage []string
+	// Further are more reporting currencies (ISO 4217, none equal to Reporting) into which fuel
+	// prices, wages and indicators in a currency are converted as well, each by the rules above with that currency in
+	// place of Reporting (see For). Default none.
+	Further []string
+}
+
+// For returns cfg converting to the further reporting currency currency: the same window,
+// source preference and period averages, the pivots followed by cfg's own reporting currency
+// (EUR, the currency most rates are quoted against; a pivot equal to currency is skipped), and
+// no further currencies.
+func (cfg FXConfig) For(currency string) FXConfig {
+	reporting := cfg.Reporting
+	if reporting == "" {
+		reporting = "EUR"
+	}
+	out := cfg
+	out.Reporting, out.Further = currency, nil
+	out.Pivots = slices.Clone(cfg.Pivots)
+	if !slices.Contains(out.Pivots, reporting) {
+		out.Pivots = append(out.Pivots, reporting)
+	}
+	return out
 }
 
 // periodOf returns the frequency whose period-average rate converts r under cfg, and the first
@@ -132,12 +157,48 @@ func (e *bookEntry) sameIdentity(r *Rate) bool {
 }
 
 // current reports whether e is the vintage of its identity known at asOf (the zero asOf: now):
-// published by then and not yet replaced by a newer vintage published by then.
+// published by then and not yet replaced by a newer vintage published by then. A withdrawal is
+// never current: while it is the latest vintage known, its identity has no rate.
 func (e *bookEntry) current(asOf time.Time) bool {
+	if e.Withdrawn {
+		return false
+	}
 	if asOf.IsZero() {
 		return e.until.IsZero()
 	}
 	return !e.PublishedAt.After(asOf) && (e.until.IsZero() || e.until.After(asOf))
+}
+
+// withdrawnAt reports whether e is a withdrawal that is the vintage of its identity known at
+// asOf (the zero asOf: now).
+func (e *bookEntry) withdrawnAt(asOf time.Time) bool {
+	if !e.Withdrawn {
+		return false
+	}
+	if asOf.IsZero() {
+		return e.until.IsZero()
+	}
+	return !e.PublishedAt.After(asOf) && (e.until.IsZero() || e.until.After(asOf))
+}
+
+// endsRate reports whether the withdrawal w, an entry of list, ends a rate: the vintage of its
+// identity before it is a rate, not another withdrawal (or nothing). The caller holds a lock.
+func endsRate(list []*bookEntry, w *bookEntry) bool {
+	i := sort.Search(len(list), func(i int) bool { return list[i].day >= w.day })
+	for ; i < len(list) && list[i].day == w.day; i++ {
+		if e := list[i]; !e.Withdrawn && e.sameIdentity(&w.Rate) && e.until.Equal(w.PublishedAt) {
+			return true
+		}
+	}
+	return false
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // RateBook holds every vintage of every rate identity (source, base, quote, rate_type, frequency,
@@ -193,14 +254,19 @@ func dayNumber(t time.Time) int64 {
 // identity, a new vintage (newer or older than those held: conversions as known at earlier
 // times may change), or a vintage replaced by one of equal PublishedAt that differs from it.
 // Rates with a non-positive value or quantity are ignored (Validate rejects them) and Add
-// returns false.
+// returns false. A withdrawal (r.Withdrawn) is a vintage like any other, without a value: while
+// it is the latest vintage of its identity, no conversion uses that identity.
 func (b *RateBook) Add(r Rate) bool {
-	if r.Rate.Sign() <= 0 || r.Quantity < 1 {
+	if r.Withdrawn {
+		r.Rate, r.Quantity = Decimal{}, 1
+	} else if r.Rate.Sign() <= 0 || r.Quantity < 1 {
 		return false
 	}
 	e := &bookEntry{Rate: r, day: dayNumber(r.Date)}
-	e.factor = new(big.Rat).SetFrac(new(big.Int).Set(r.Rate.coef()), new(big.Int).Mul(pow10(int(r.Rate.Scale)), big.NewInt(r.Quantity)))
-	e.inverse = new(big.Rat).Inv(e.factor)
+	if !r.Withdrawn {
+		e.factor = new(big.Rat).SetFrac(new(big.Int).Set(r.Rate.coef()), new(big.Int).Mul(pow10(int(r.Rate.Scale)), big.NewInt(r.Quantity)))
+		e.inverse = new(big.Rat).Inv(e.factor)
+	}
 	var buf [96]byte
 	e.pathFwd = string(leg{e: e, from: r.Base, to: r.Quote}.appendPath(buf[:0]))
 	e.pathInv = string(leg{e: e, from: r.Quote, to: r.Base}.appendPath(buf[:0]))
@@ -216,7 +282,7 @@ func (b *RateBook) Add(r Rate) bool {
 			continue
 		}
 		if old.PublishedAt.Equal(r.PublishedAt) {
-			if r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate) {
+			if r.Withdrawn == old.Withdrawn && (r.Withdrawn || r.Quantity == old.Quantity && r.Rate.Equal(old.Rate.Rate)) {
 				return false
 			}
 			e.until = old.until
@@ -349,24 +415,29 @@ func (b *RateBook) ConvertAsOf(cfg FXConfig, currency string, date, asOf time.Ti
 	day := dayNumber(date)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if l, ok := b.best(cfg, currency, reporting, day, window, asOf); ok {
+	// gone is the latest withdrawal of a rate that would have been chosen before the one that
+	// is: the conversion is known from then too (docs/contract.md §1.9).
+	l, ok, gone := b.best(cfg, currency, reporting, day, window, asOf)
+	if ok {
 		return Conversion{
 			Status:    FXConverted,
 			Factor:    cloneRat(l.factor()),
 			Date:      l.e.Date,
 			Path:      l.path(),
-			KnownFrom: l.e.PublishedAt,
+			KnownFrom: later(l.e.PublishedAt, gone),
 		}
 	}
 	for _, p := range cfg.Pivots {
 		if p == currency || p == reporting {
 			continue
 		}
-		l1, ok := b.best(cfg, currency, p, day, window, asOf)
+		l1, ok, g := b.best(cfg, currency, p, day, window, asOf)
+		gone = later(gone, g)
 		if !ok {
 			continue
 		}
-		l2, ok := b.best(cfg, p, reporting, day, window, asOf)
+		l2, ok, g := b.best(cfg, p, reporting, day, window, asOf)
+		gone = later(gone, g)
 		if !ok {
 			continue
 		}
@@ -375,26 +446,27 @@ func (b *RateBook) ConvertAsOf(cfg FXConfig, currency string, date, asOf time.Ti
 		if l2.e.day < l1.e.day {
 			d = l2.e.Date
 		}
-		known := l1.e.PublishedAt
-		if l2.e.PublishedAt.After(known) {
-			known = l2.e.PublishedAt
-		}
+		known := later(later(l1.e.PublishedAt, l2.e.PublishedAt), gone)
 		return Conversion{Status: FXConverted, Factor: f, Date: d, Path: l1.path() + ";" + l2.path(), KnownFrom: known}
 	}
-	return Conversion{Status: FXPending}
+	return Conversion{Status: FXPending, KnownFrom: gone}
 }
 
 // ConvertRecord converts the observation r (fuel_price or wage) as known at asOf (zero: now):
 // at the period-average rate when cfg.PeriodAverage names its frequency and that rate exists
 // (Basis FXBasisPeriodAverage), else as ConvertAsOf (Basis FXBasisPoint).
 func (b *RateBook) ConvertRecord(cfg FXConfig, r *Record, asOf time.Time) Conversion {
+	var gone time.Time // a withdrawn period-average rate, which makes the point rate convert it
 	if freq, start := periodOf(cfg, r); freq != "" {
-		if c := b.convertPeriod(cfg, r.Currency, freq, start, asOf); c.Status == FXConverted {
+		c := b.convertPeriod(cfg, r.Currency, freq, start, asOf)
+		if c.Status == FXConverted {
 			return c
 		}
+		gone = c.KnownFrom
 	}
 	c := b.ConvertAsOf(cfg, r.Currency, r.Date, asOf)
 	c.Basis = FXBasisPoint
+	c.KnownFrom = later(c.KnownFrom, gone)
 	return c
 }
 
@@ -412,20 +484,34 @@ func (b *RateBook) convertPeriod(cfg FXConfig, currency, freq string, start, asO
 	day := dayNumber(start)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	var gone time.Time // the latest withdrawal of a rate that would have been chosen
 	pick := func(from, to string) (leg, bool) {
 		var chosen *bookEntry
+		var withdrawn []*bookEntry
 		list := b.list(from, to)
 		i := sort.Search(len(list), func(i int) bool { return list[i].day >= day })
 		for ; i < len(list) && list[i].day == day; i++ {
-			if e := list[i]; e.Frequency == freq && e.current(asOf) && (chosen == nil || better(cfg, from, e, chosen)) {
+			e := list[i]
+			if e.Frequency != freq {
+				continue
+			}
+			if e.withdrawnAt(asOf) {
+				withdrawn = append(withdrawn, e)
+			}
+			if e.current(asOf) && (chosen == nil || better(cfg, from, e, chosen)) {
 				chosen = e
+			}
+		}
+		for _, w := range withdrawn {
+			if (chosen == nil || better(cfg, from, w, chosen)) && endsRate(list, w) {
+				gone = later(gone, w.PublishedAt)
 			}
 		}
 		return leg{e: chosen, from: from, to: to}, chosen != nil
 	}
 	if l, ok := pick(currency, reporting); ok {
 		return Conversion{Status: FXConverted, Factor: cloneRat(l.factor()), Date: l.e.Date, Path: l.path(),
-			KnownFrom: l.e.PublishedAt, Basis: FXBasisPeriodAverage}
+			KnownFrom: later(l.e.PublishedAt, gone), Basis: FXBasisPeriodAverage}
 	}
 	for _, p := range cfg.Pivots {
 		if p == currency || p == reporting {
@@ -436,14 +522,11 @@ func (b *RateBook) convertPeriod(cfg FXConfig, currency, freq string, start, asO
 		if !ok1 || !ok2 {
 			continue
 		}
-		known := l1.e.PublishedAt
-		if l2.e.PublishedAt.After(known) {
-			known = l2.e.PublishedAt
-		}
+		known := later(later(l1.e.PublishedAt, l2.e.PublishedAt), gone)
 		return Conversion{Status: FXConverted, Factor: mulRat(l1.factor(), l2.factor()), Date: l1.e.Date,
 			Path: l1.path() + ";" + l2.path(), KnownFrom: known, Basis: FXBasisPeriodAverage}
 	}
-	return Conversion{Status: FXPending}
+	return Conversion{Status: FXPending, KnownFrom: gone}
 }
 
 // A Known is one conversion of an observation as it was known from a time on.
@@ -528,29 +611,44 @@ func (b *RateBook) publications(cfg FXConfig, r *Record, published time.Time) []
 }
 
 // best chooses the rate for from→to on day per rule 2, among the vintages known at asOf and not
-// period averages. The caller holds the read lock.
-func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64, asOf time.Time) (leg, bool) {
+// period averages. gone is the latest PublishedAt of the withdrawals (known at asOf) of rates
+// that rule 2 would have chosen before the one chosen (zero when none): the choice is known
+// only from then on. The caller holds the read lock.
+func (b *RateBook) best(cfg FXConfig, from, to string, day, window int64, asOf time.Time) (l leg, ok bool, gone time.Time) {
 	list := b.list(from, to)
 	// Last entry with e.day <= day.
 	i := sort.Search(len(list), func(i int) bool { return list[i].day > day }) - 1
 	var chosen *bookEntry
+	var withdrawn []*bookEntry
 	latest := int64(0)
 	for ; i >= 0 && list[i].day >= day-window; i-- {
 		e := list[i]
 		if chosen != nil && e.day < latest {
 			break
 		}
-		if !e.current(asOf) || periodAverageRate(e.Frequency) {
+		if periodAverageRate(e.Frequency) {
+			continue
+		}
+		if e.withdrawnAt(asOf) {
+			withdrawn = append(withdrawn, e)
+			continue
+		}
+		if !e.current(asOf) {
 			continue
 		}
 		if chosen == nil || better(cfg, from, e, chosen) {
 			chosen, latest = e, e.day
 		}
 	}
-	if chosen == nil {
-		return leg{}, false
+	for _, w := range withdrawn {
+		if (chosen == nil || w.day > chosen.day || w.day == chosen.day && better(cfg, from, w, chosen)) && endsRate(list, w) {
+			gone = later(gone, w.PublishedAt)
+		}
 	}
-	return leg{e: chosen, from: from, to: to}, true
+	if chosen == nil {
+		return leg{}, false, gone
+	}
+	return leg{e: chosen, from: from, to: to}, true, gone
 }
 
 // periodAverageRate reports whether a rate of frequency freq is a period average (monthly,

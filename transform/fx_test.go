@@ -494,3 +494,87 @@ func TestChainProperty(t *testing.T) {
 		t.Fatalf("weak coverage: %d cases, %d changes of knowledge, %d period-average conversions", cases, changes, periodAverage)
 	}
 }
+
+// For converts into a further reporting currency by the euro rules with that currency in place
+// of EUR, EUR being the last pivot: a currency quoted only against EUR reaches USD or GBP through
+// EUR, a direct rate still wins, and the configured pivots come first.
+func TestForFurtherReportingCurrency(t *testing.T) {
+	rates := []Rate{
+		mkRate(t, "nationalbank.kz", "EUR", "KZT", "2022-01-04", "480", 1, 0),
+		mkRate(t, "ecb", "EUR", "USD", "2022-01-04", "1.1355", 1, 0),
+		mkRate(t, "ecb", "EUR", "GBP", "2022-01-03", "0.8407", 1, 0),
+		mkRate(t, "nbu", "UAH", "USD", "2022-01-05", "0.0366", 1, 0),
+		mkRate(t, "nbu", "UAH", "EUR", "2022-01-05", "0.0322", 1, 0),
+		mkRate(t, "x", "JPY", "USD", "2022-01-05", "0.0087", 1, 0),
+		mkRate(t, "fed", "USD", "GBP", "2022-01-05", "0.74", 1, 0),
+	}
+	b := NewRateBook()
+	for _, r := range rates {
+		b.Add(r)
+	}
+	base := DefaultFXConfig()
+	tests := []struct {
+		name, reporting, currency  string
+		factor, date, path, pivots string
+	}{
+		{"KZT to USD through EUR", "USD", "KZT", "1.1355/480", "2022-01-04",
+			"KZT>EUR@nationalbank.kz:2022-01-04;EUR>USD@ecb:2022-01-04", "USD,EUR"},
+		{"KZT to GBP through EUR, the older leg's date", "GBP", "KZT", "0.8407/480", "2022-01-03",
+			"KZT>EUR@nationalbank.kz:2022-01-04;EUR>GBP@ecb:2022-01-03", "USD,EUR"},
+		{"EUR to USD directly", "USD", "EUR", "1.1355", "2022-01-04", "EUR>USD@ecb:2022-01-04", "USD,EUR"},
+		{"a direct rate before any pivot", "USD", "UAH", "0.0366", "2022-01-05", "UAH>USD@nbu:2022-01-05", "USD,EUR"},
+		{"the configured pivot before EUR", "GBP", "JPY", "0.0087*0.74", "2022-01-05",
+			"JPY>USD@x:2022-01-05;USD>GBP@fed:2022-01-05", "USD,EUR"},
+		{"the reporting currency itself", "USD", "USD", "1", "", "USD", "USD,EUR"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base.For(tc.reporting)
+			if got := strings.Join(cfg.Pivots, ","); got != tc.pivots || cfg.Reporting != tc.reporting || cfg.Further != nil {
+				t.Fatalf("For(%s) = reporting %s, pivots %s, further %v", tc.reporting, cfg.Reporting, got, cfg.Further)
+			}
+			c := b.Convert(cfg, tc.currency, day("2022-01-05"))
+			want := oracleFactor(tc.factor)
+			if c.Status != FXConverted || c.Factor.Cmp(want) != 0 || c.Path != tc.path {
+				t.Fatalf("%s→%s: %s %v %q, want %v %q", tc.currency, tc.reporting, c.Status, c.Factor, c.Path, want, tc.path)
+			}
+			if d := c.Date.Format("2006-01-02"); tc.date != "" && d != tc.date || tc.date == "" && !c.Date.IsZero() {
+				t.Errorf("fx_date %v, want %q", c.Date, tc.date)
+			}
+		})
+	}
+	// Two legs at most, as for EUR: JPY has no rate to EUR, nor CHF any at all.
+	if c := b.Convert(base.For("CHF"), "JPY", day("2022-01-05")); c.Status != FXPending {
+		t.Errorf("JPY→CHF: %+v, want pending", c)
+	}
+	if p := base.Pivots; len(p) != 1 || p[0] != "USD" {
+		t.Errorf("For changed the pivots of its receiver: %v", p)
+	}
+}
+
+// oracleFactor evaluates a product and quotient of decimals, "a*b/c", left to right with big.Rat.
+func oracleFactor(s string) *big.Rat {
+	out := big.NewRat(1, 1)
+	op := byte('*')
+	for s != "" {
+		i := strings.IndexAny(s, "*/")
+		term := s
+		if i >= 0 {
+			term = s[:i]
+		}
+		r, ok := new(big.Rat).SetString(term)
+		if !ok {
+			panic(s)
+		}
+		if op == '*' {
+			out.Mul(out, r)
+		} else {
+			out.Quo(out, r)
+		}
+		if i < 0 {
+			break
+		}
+		op, s = s[i], s[i+1:]
+	}
+	return out
+}

@@ -49,7 +49,8 @@ type Derived struct {
 // Normalize computes every derived column of r (fuel_price, wage, or indicator with unit
 // currency) given conv, the result of RateBook.Convert for r's currency and date; for fx_rate
 // records and indicators of other units (which have no currency) it returns a Derived with no
-// values (an empty fx_status; for an indicator, KnownFrom its PublishedAt) and no error. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
+// values (an empty fx_status; for an indicator, KnownFrom its PublishedAt) and no error; so it
+// does for a withdrawal (Record.Withdrawn), whose KnownFrom is its PublishedAt. All arithmetic is exact; each value is rounded once at the end. conv counts as converted
 // only when its Status is FXConverted and its Factor is non-nil; otherwise the row is pending and
 // every *_eur column is nil.
 //
@@ -70,6 +71,11 @@ func NormalizeIn(s *Scratch, r *Record, conv Conversion) (Derived, error) {
 }
 
 func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
+	if r.Withdrawn {
+		// A withdrawal has no value to derive from: every derived column is NULL, and it is
+		// known from its own publication.
+		return Derived{KnownFrom: r.PublishedAt}, nil
+	}
 	if r.Kind != KindFuelPrice && r.Kind != KindWage && (r.Kind != KindIndicator || r.Unit != IndicatorUnitCurrency) {
 		if r.Kind == KindIndicator {
 			// Nothing to convert: known from its publication (indicators_data.known_from).
@@ -102,7 +108,9 @@ func normalize(r *Record, conv Conversion, arena *fixedArena) (Derived, error) {
 		d.FXBasis = FXBasisPoint
 	}
 	d.KnownFrom = r.PublishedAt
-	if converted && conv.KnownFrom.After(d.KnownFrom) {
+	if conv.KnownFrom.After(d.KnownFrom) {
+		// The rates it used, or for a pending row the withdrawal of the rate that converted it
+		// before, published after the observation.
 		d.KnownFrom = conv.KnownFrom
 	}
 	var fn, fd factor // F = fn / fd, fd > 0

@@ -87,6 +87,12 @@ type Record struct {
 	Adjustment string
 	// IndicatorValue is the published value, as sent (indicator; the field "value").
 	IndicatorValue Decimal
+
+	// Withdrawn marks a withdrawal (the field "withdrawn": true): the vintage PublishedAt of
+	// the observation with this identity says it no longer stands. A withdrawal carries no
+	// value (Price, Amount, Rate and IndicatorValue are zero, Quantity is 1 for an fx_rate) and
+	// has no derived values (docs/contract.md §1.9).
+	Withdrawn bool
 }
 
 // Value returns Price, Amount, Rate or IndicatorValue depending on Kind (the zero Decimal for an

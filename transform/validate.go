@@ -77,7 +77,8 @@ var (
 // [a-z0-9_]+; currencies match [A-Z]{3} and base ≠ quote; enumerations hold (unit, tax_basis, per,
 // basis, rate_type); price ≥ 0, amount ≥ 0, rate > 0, quantity ≥ 1, each decimal fitting
 // Decimal(38, 18); source is non-empty and at most 200 bytes; every string is valid UTF-8 without
-// control characters; attribute keys are non-empty; fields of other kinds are empty.
+// control characters; attribute keys are non-empty; fields of other kinds are empty. A
+// withdrawal (Withdrawn) has no value, quantity 1 and unit_mult 0 instead of a valid value.
 //
 // It returns the first violation as an *Error naming the field and the accepted values.
 func Validate(r *Record) error {
@@ -194,6 +195,9 @@ func validateFuelPrice(r *Record) error {
 	if err := checkEnum("tax_basis", r.TaxBasis, "incl_tax", "excl_tax"); err != nil {
 		return err
 	}
+	if r.Withdrawn {
+		return checkWithdrawal(r, "price", r.Price)
+	}
 	return checkDecimal("price", r.Price, 0)
 }
 
@@ -218,6 +222,9 @@ func validateWage(r *Record) error {
 	}
 	if err := checkEnum("basis", r.Basis, "gross", "net"); err != nil {
 		return err
+	}
+	if r.Withdrawn {
+		return checkWithdrawal(r, "amount", r.Amount)
 	}
 	return checkDecimal("amount", r.Amount, 0)
 }
@@ -244,7 +251,25 @@ func validateFXRate(r *Record) error {
 	if r.Quantity < 1 {
 		return fieldError(CodeOutOfRange, "quantity", strconv.FormatInt(r.Quantity, 10)+" is not accepted; quantity is an integer ≥ 1")
 	}
+	if r.Withdrawn {
+		if r.Quantity != 1 {
+			return fieldError(CodeInvalidField, "quantity", "is set on a withdrawal (\"withdrawn\": true), which carries no value; send the rate's identity fields and published_at only")
+		}
+		return checkWithdrawal(r, "rate", r.Rate)
+	}
 	return checkDecimal("rate", r.Rate, 1)
+}
+
+// checkWithdrawal checks that a withdrawal carries no value: neither the kind's value field
+// (named field, holding v) nor unit_mult.
+func checkWithdrawal(r *Record, field string, v Decimal) error {
+	if v.Coef != nil {
+		return fieldError(CodeInvalidField, field, "is set on a withdrawal (\"withdrawn\": true), which carries no value; send the observation's identity fields and published_at only, or remove \"withdrawn\" to publish a value")
+	}
+	if r.UnitMult != 0 {
+		return fieldError(CodeInvalidField, "unit_mult", "is set on a withdrawal (\"withdrawn\": true), which carries no value; remove unit_mult")
+	}
+	return nil
 }
 
 // Indicator units and adjustments (docs/contract.md, kind indicator).
@@ -318,6 +343,9 @@ func validateIndicator(r *Record) error {
 		return fieldError(CodeMissingField, "adjustment", "is empty; accepted: "+acceptedAdjustments)
 	default:
 		return fieldError(CodeInvalidField, "adjustment", quote(r.Adjustment)+" is not an accepted adjustment; accepted: "+acceptedAdjustments)
+	}
+	if r.Withdrawn {
+		return checkWithdrawal(r, "value", r.IndicatorValue)
 	}
 	if r.Unit == IndicatorUnitIndex {
 		if err := checkDecimal("value", r.IndicatorValue, 2); err != nil {

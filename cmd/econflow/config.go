@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,9 +37,13 @@ type Config struct {
 	Linger     time.Duration // --batch-linger: wait for a batch to fill; default 250ms
 	Reconcile  time.Duration // --reconcile-interval: re-conversion timer; default 5s
 	Reporting  string        // --reporting-currency, ECONFLOW_REPORTING_CURRENCY: EUR only (the *_eur columns)
-	WindowDays int           // --fx-window-days; default 7
-	Pivots     []string      // --fx-pivots; default USD
-	SourcePref []string      // --fx-source-preference; default none
+	// Further (--reporting-currencies, ECONFLOW_REPORTING_CURRENCIES; consume, bench, demo) are
+	// more reporting currencies, e.g. USD,GBP: fuel prices, wages and indicators in a currency
+	// converted into each go to econ.*_converted, never to the *_eur columns. Default none.
+	Further    []string
+	WindowDays int      // --fx-window-days; default 7
+	Pivots     []string // --fx-pivots; default USD
+	SourcePref []string // --fx-source-preference; default none
 	// PeriodAverage (--fx-period-average, ECONFLOW_FX_PERIOD_AVERAGE) lists the wage frequencies
 	// converted at the period-average rate when the publisher gives one; default M,A; "none".
 	PeriodAverage []string
@@ -83,7 +88,7 @@ func (c Config) FX() transform.FXConfig {
 		period = c.PeriodAverage
 	}
 	return transform.FXConfig{Reporting: c.Reporting, WindowDays: c.WindowDays, Pivots: c.Pivots, SourcePreference: c.SourcePref,
-		PeriodAverage: period}
+		PeriodAverage: period, Further: c.Further}
 }
 
 // Validate checks every field and names the first bad one.
@@ -148,7 +153,17 @@ func (c Config) Validate() error {
 	}
 	if c.Reporting != "EUR" {
 		return fmt.Errorf("reporting-currency: %s: the *_eur columns always hold euros, so EUR is the only value; "+
-			"further reporting currencies are to be set with ECONFLOW_REPORTING_CURRENCIES, which this version does not have yet (docs/contract.md §6)", c.Reporting)
+			"further reporting currencies go to conversion views of their own: set --reporting-currencies (ECONFLOW_REPORTING_CURRENCIES=%[1]s)", c.Reporting)
+	}
+	for i, f := range c.Further {
+		switch {
+		case !isCurrency(f):
+			return fmt.Errorf("reporting-currencies: %q is not an ISO 4217 code", f)
+		case f == c.Reporting:
+			return fmt.Errorf("reporting-currencies: %s is in the *_eur columns already; list only further currencies", f)
+		case slices.Contains(c.Further[:i], f):
+			return fmt.Errorf("reporting-currencies: %s is listed twice", f)
+		}
 	}
 	for _, f := range c.PeriodAverage {
 		if f != "M" && f != "Q" && f != "A" && !(f == "none" && len(c.PeriodAverage) == 1) {
@@ -229,6 +244,9 @@ type settings struct {
 	// cluster registers --cluster, for the commands that create or write the tables (migrate,
 	// consume).
 	cluster bool
+	// currencies registers --reporting-currencies alone, for a command that runs a consumer
+	// without the other consume settings (demo); consume registers it too.
+	currencies bool
 }
 
 func (c *Config) register(fs *flag.FlagSet, s settings) {
@@ -264,13 +282,20 @@ func (c *Config) register(fs *flag.FlagSet, s settings) {
 		fs.DurationVar(&c.Linger, "batch-linger", c.Linger, "how long a batch waits to fill; while a backlog of 10,000+ messages waits in the broker, batches fill to --batch-size for up to 8 lingers, and the one that takes in the rest of the backlog is written at once (env ECONFLOW_BATCH_LINGER)")
 		fs.DurationVar(&c.Reconcile, "reconcile-interval", c.Reconcile, "how often stored rows are re-converted with newly stored rates")
 		fs.StringVar(&c.Reporting, "reporting-currency", c.Reporting, "currency of the *_eur columns: EUR only (env ECONFLOW_REPORTING_CURRENCY)")
+		fs.Var(listFlag{&c.Further}, "reporting-currencies", reportingCurrenciesHelp)
 		fs.Var(listFlag{&c.PeriodAverage}, "fx-period-average", "wage frequencies converted at the publisher's average rate of their period when there is one (M, Q, A), or none (env ECONFLOW_FX_PERIOD_AVERAGE)")
 		fs.IntVar(&c.WindowDays, "fx-window-days", c.WindowDays, "a rate dated up to this many days before an observation may convert it (env ECONFLOW_FX_WINDOW_DAYS)")
 		fs.Var(listFlag{&c.Pivots}, "fx-pivots", "pivot currencies for triangulation, in order (env ECONFLOW_FX_PIVOTS)")
 		fs.Var(listFlag{&c.SourcePref}, "fx-source-preference", "rate sources preferred on equal dates, in order (env ECONFLOW_FX_SOURCE_PREFERENCE)")
 	}
+	if s.currencies && !s.consume {
+		fs.Var(listFlag{&c.Further}, "reporting-currencies", reportingCurrenciesHelp)
+	}
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env ECONFLOW_LOG_LEVEL)")
 }
+
+const reportingCurrenciesHelp = "further reporting currencies, comma-separated (e.g. USD,GBP): fuel prices, wages and indicators in a currency converted into each, " +
+	"with reporting_currency on every row, go to econ.fuel_prices_converted, econ.wages_converted and econ.indicators_converted; the *_eur columns stay in euros (env ECONFLOW_REPORTING_CURRENCIES)"
 
 // fromEnv applies ECONFLOW_* environment settings to c.
 func (c *Config) fromEnv(getenv func(string) string) error {
@@ -305,6 +330,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	str("ECONFLOW_TOPIC_DEAD_LETTER", &c.Topics.DeadLetter)
 	str("ECONFLOW_TOPIC_INDICATORS", &c.Topics.Indicators)
 	str("ECONFLOW_REPORTING_CURRENCY", &c.Reporting)
+	list("ECONFLOW_REPORTING_CURRENCIES", &c.Further)
 	list("ECONFLOW_FX_PIVOTS", &c.Pivots)
 	list("ECONFLOW_FX_SOURCE_PREFERENCE", &c.SourcePref)
 	list("ECONFLOW_FX_PERIOD_AVERAGE", &c.PeriodAverage)

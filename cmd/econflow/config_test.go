@@ -25,6 +25,9 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"period average", func(c *Config) { c.PeriodAverage = []string{"D"} }, "fx-period-average"},
 		{"period average none and M", func(c *Config) { c.PeriodAverage = []string{"none", "M"} }, "fx-period-average"},
 		{"pivots", func(c *Config) { c.Pivots = []string{"usd"} }, "fx-pivots"},
+		{"further not a code", func(c *Config) { c.Further = []string{"USD", "dollar"} }, "reporting-currencies"},
+		{"further EUR", func(c *Config) { c.Further = []string{"EUR"} }, "reporting-currencies"},
+		{"further twice", func(c *Config) { c.Further = []string{"USD", "GBP", "USD"} }, "reporting-currencies"},
 		{"window", func(c *Config) { c.WindowDays = -1 }, "fx-window-days"},
 		{"sasl", func(c *Config) { c.Security.SASLMechanism = "GSSAPI" }, "kafka security"},
 		{"log", func(c *Config) { c.LogLevel = "loud" }, "log-level"},
@@ -37,6 +40,14 @@ func TestValidateNamesTheBadField(t *testing.T) {
 	usd.Reporting = "USD"
 	if err := usd.Validate(); err == nil || !strings.Contains(err.Error(), "ECONFLOW_REPORTING_CURRENCIES") {
 		t.Errorf("a reporting currency other than EUR: %v, want the error to name ECONFLOW_REPORTING_CURRENCIES", err)
+	}
+	further := DefaultConfig()
+	further.Further = []string{"USD", "GBP"}
+	if err := further.Validate(); err != nil {
+		t.Errorf("further reporting currencies USD,GBP: %v", err)
+	}
+	if fx := further.FX(); fx.Reporting != "EUR" || len(fx.Further) != 2 || fx.Further[0] != "USD" || fx.Further[1] != "GBP" {
+		t.Errorf("FX() = %+v, want EUR with further USD, GBP", fx)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,13 +64,13 @@ func TestValidateNamesTheBadField(t *testing.T) {
 func TestEnvironmentThenFlags(t *testing.T) {
 	env := map[string]string{"ECONFLOW_BROKERS": "10.0.0.1:9092,10.0.0.2:9092", "ECONFLOW_GROUP": "g-env",
 		"ECONFLOW_BATCH_SIZE": "7", "ECONFLOW_KAFKA_PASSWORD": "secret", "ECONFLOW_MEMORY_LIMIT_MIB": "512",
-		"ECONFLOW_CLICKHOUSE_CLUSTER": "econflow"}
+		"ECONFLOW_CLICKHOUSE_CLUSTER": "econflow", "ECONFLOW_REPORTING_CURRENCIES": "USD, GBP"}
 	c := DefaultConfig()
 	if err := c.fromEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Brokers) != 2 || c.Group != "g-env" || c.BatchSize != 7 || c.Security.Password != "secret" || c.MemoryLimitMiB != 512 ||
-		c.Cluster != "econflow" {
+		c.Cluster != "econflow" || strings.Join(c.Further, ",") != "USD,GBP" {
 		t.Fatalf("env not applied: %+v", c)
 	}
 	if err := c.fromEnv(func(k string) string { return map[string]string{"ECONFLOW_BATCH_SIZE": "many"}[k] }); err == nil {

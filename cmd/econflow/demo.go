@@ -45,7 +45,7 @@ func cmdDemo(stop, abort context.Context, args []string, stdout, stderr io.Write
 func demo(stop, abort context.Context, args []string, stdout, stderr io.Writer, dashboardReady func(url string)) error {
 	ownBroker, noServe := true, false
 	so := defaultServeOptions(os.Getenv)
-	cfg, fs, err := parseFlags("demo", "demo [flags]", args, settings{kafka: true, clickhouse: true}, stderr, func(fs *flag.FlagSet) {
+	cfg, fs, err := parseFlags("demo", "demo [flags]", args, settings{kafka: true, clickhouse: true, currencies: true}, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&ownBroker, "embedded-broker", ownBroker, "start an embedded broker on a free loopback port instead of using --brokers")
 		fs.BoolVar(&noServe, "no-serve", noServe, "exit after printing the tables instead of serving the dashboard")
 		fs.StringVar(&so.HTTP, "http", so.HTTP, "host:port to serve the dashboard on; if the default is taken, a free port (env ECONFLOW_SERVE_HTTP)")
@@ -333,11 +333,48 @@ func printDemoTables(ctx context.Context, store *clickhouse.Store, out io.Writer
 	if err := demoRealTerms(ctx, store, out); err != nil {
 		return err
 	}
+	if err := demoConverted(ctx, store, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nEverything above is queryable in ClickHouse database %[1]q (SELECT … FROM %[1]s.fuel_prices): fuel_prices,\n"+
 		"wages, fx_rates, their *_history and *_bitemporal views, fuel_prices_monthly, fuel_affordability,\n"+
-		"fuel_prices_current, indicators, indicators_bitemporal, indicators_change, fuel_prices_real, wages_real\n"+
+		"fuel_prices_current, indicators, indicators_bitemporal, indicators_change, fuel_prices_real, wages_real,\n"+
+		"fuel_prices_converted, wages_converted, indicators_converted (--reporting-currencies), reconversion_failures\n"+
 		"and rejects.\n", db)
 	return nil
+}
+
+// demoConverted prints the LPG prices in the further reporting currencies, when the demo was
+// given some (--reporting-currencies).
+func demoConverted(ctx context.Context, store *clickhouse.Store, out io.Writer) error {
+	rows, err := store.Conn().Query(ctx, "SELECT reporting_currency, region, date, price_per_litre_converted, fx_path FROM "+store.Database()+
+		".fuel_prices_converted WHERE country = 'KZ' AND product = 'lpg' ORDER BY reporting_currency, region, date")
+	if err != nil {
+		return fmt.Errorf("query fuel_prices_converted: %w", err)
+	}
+	defer rows.Close()
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := false
+	for rows.Next() {
+		var (
+			currency, region, path string
+			date                   time.Time
+			ppl                    *decimal.Decimal
+		)
+		if err := rows.Scan(&currency, &region, &date, &ppl, &path); err != nil {
+			return err
+		}
+		if !header {
+			fmt.Fprintln(out, "\nLPG price per litre in the further reporting currencies (econ.fuel_prices_converted; 4 decimals shown)")
+			fmt.Fprintln(tw, "currency\tregion\tdate\tper litre\tconverted with\t")
+			header = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", currency, region, date.Format("2006-01-02"), fixedOrPending(ppl, 4), path)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tw.Flush()
 }
 
 func fixedOrPending(d *decimal.Decimal, places int32) string {

@@ -33,7 +33,7 @@ var (
 			unsigned("quantity", func(r *ingest.Row) *int64 { return &r.Record.Quantity }),
 			colUnitMult,
 		),
-		recordTailColumns, sourceColumns)
+		recordTailColumns, sourceColumns, withdrawalColumns)
 
 	fuelSpec = spec("fuel_prices_data", transform.KindFuelPrice,
 		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at", "published_ns"),
@@ -57,7 +57,7 @@ var (
 			derived("price_per_litre_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitreEUR }),
 			derived("price_per_kg_eur", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerKgEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 
 	wageSpec = spec("wages_data", transform.KindWage,
 		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at", "published_ns"),
@@ -79,13 +79,85 @@ var (
 			derived("monthly_amount", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmount }),
 			derived("monthly_amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmountEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 
 	// The earlier conversions of the observations (docs/contract.md §5.4): the columns of
 	// fuel_prices_data, wages_data and indicators_data (indicatorKnownSpec, below), one row per
 	// (identity, published_at, known_from), written by the reconciler only.
 	fuelKnownSpec = knownSpec("fuel_prices_known", fuelSpec)
 	wageKnownSpec = knownSpec("wages_known", wageSpec)
+
+	// The conversions of the observations (fuel prices, wages, indicators in a currency) into the
+	// further reporting currencies (docs/contract.md §2.2): one row per (reporting_currency,
+	// identity, published_at), its values in reporting_currency, written by the consumer and the
+	// reconciler.
+	fuelConvertedSpec = spec("fuel_prices_converted_data", transform.KindFuelPrice,
+		orderBy("reporting_currency", "country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at", "published_ns"),
+		columns(
+			colReporting,
+			colSource,
+			colCountry,
+			colRegion,
+			text("product", func(r *ingest.Row) *string { return &r.Record.Product }),
+			text("tax_basis", func(r *ingest.Row) *string { return &r.Record.TaxBasis }),
+			colCurrency,
+			text("unit", func(r *ingest.Row) *string { return &r.Record.Unit }),
+			colFrequency,
+			colDate,
+			colPublishedAt,
+			colPublishedNs,
+			value("price", func(r *ingest.Row) *transform.Decimal { return &r.Record.Price }),
+			colUnitMult,
+			derived("price_converted", func(r *ingest.Row) **big.Int { return &r.Derived.PriceEUR }),
+			derived("price_per_litre_converted", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitreEUR }),
+			derived("price_per_kg_converted", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerKgEUR }),
+		),
+		conversionColumns, convertedTailColumns, withdrawalColumns)
+
+	wageConvertedSpec = spec("wages_converted_data", transform.KindWage,
+		orderBy("reporting_currency", "country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at", "published_ns"),
+		columns(
+			colReporting,
+			colSource,
+			colCountry,
+			colRegion,
+			text("measure", func(r *ingest.Row) *string { return &r.Record.Measure }),
+			text("basis", func(r *ingest.Row) *string { return &r.Record.Basis }),
+			text("per", func(r *ingest.Row) *string { return &r.Record.Per }),
+			colCurrency,
+			colFrequency,
+			colDate,
+			colPublishedAt,
+			colPublishedNs,
+			value("amount", func(r *ingest.Row) *transform.Decimal { return &r.Record.Amount }),
+			colUnitMult,
+			derived("amount_converted", func(r *ingest.Row) **big.Int { return &r.Derived.AmountEUR }),
+			derived("monthly_amount_converted", func(r *ingest.Row) **big.Int { return &r.Derived.MonthlyAmountEUR }),
+		),
+		conversionColumns, convertedTailColumns, withdrawalColumns)
+
+	indicatorConvertedSpec = spec("indicators_converted_data", transform.KindIndicator,
+		orderBy("reporting_currency", "country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at", "published_ns"),
+		columns(
+			colReporting,
+			colSource,
+			text("series", func(r *ingest.Row) *string { return &r.Record.Series }),
+			colCountry,
+			colRegion,
+			text("measure", func(r *ingest.Row) *string { return &r.Record.Measure }),
+			text("unit", func(r *ingest.Row) *string { return &r.Record.Unit }),
+			colCurrency,
+			text("base_period", func(r *ingest.Row) *string { return &r.Record.BasePeriod }),
+			text("adjustment", func(r *ingest.Row) *string { return &r.Record.Adjustment }),
+			colFrequency,
+			colDate,
+			colPublishedAt,
+			colPublishedNs,
+			value("value", func(r *ingest.Row) *transform.Decimal { return &r.Record.IndicatorValue }),
+			colUnitMult,
+			derived("value_converted", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
+		),
+		conversionColumns, convertedTailColumns, withdrawalColumns)
 
 	indicatorSpec = spec("indicators_data", transform.KindIndicator,
 		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at", "published_ns"),
@@ -107,7 +179,7 @@ var (
 			colUnitMult,
 			derived("value_eur", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
 		),
-		conversionColumns, recordTailColumns, sourceColumns, knownColumns)
+		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 	indicatorKnownSpec = knownSpec("indicators_known", indicatorSpec)
 
 	// dataTables are the tables of rows, in the order a batch inserts them: rates first, so that
@@ -115,24 +187,70 @@ var (
 	dataTables = [...]*tableSpec{fxSpec, fuelSpec, wageSpec, indicatorSpec}
 	// knownTables are the tables of earlier conversions, one per observation kind.
 	knownTables = [...]*tableSpec{fuelKnownSpec, wageKnownSpec, indicatorKnownSpec}
+	// convertedTables are the tables of conversions into further reporting currencies, one per
+	// observation kind.
+	convertedTables = [...]*tableSpec{fuelConvertedSpec, wageConvertedSpec, indicatorConvertedSpec}
 )
 
 // rejectsSpec is rejects_data: one row per rejected message, inserted with the driver's own
 // columns (rejects are few).
-var rejectsSpec = rejectTable{
+var rejectsSpec = plainTable[ingest.Reject]{
 	table: "rejects_data",
 	key:   orderBy("kafka_topic", "kafka_partition", "kafka_offset"),
-	columns: []rejectColumn{
-		rejectValue("received_at", tDateTime, func(r *ingest.Reject, _ uint64) time.Time { return r.ReceivedAt.UTC() }),
-		rejectValue("kafka_topic", tString, func(r *ingest.Reject, _ uint64) string { return r.Message.Topic }),
-		rejectValue("kafka_partition", tInt32, func(r *ingest.Reject, _ uint64) int32 { return int32(r.Message.Partition) }),
-		rejectValue("kafka_offset", tInt64, func(r *ingest.Reject, _ uint64) int64 { return r.Message.Offset }),
-		rejectValue("key", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Message.Key) }),
-		rejectValue("value", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Message.Value) }),
-		rejectValue("error_code", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Code) }),
-		rejectValue("error", tString, func(r *ingest.Reject, _ uint64) string { return r.Reason }),
-		rejectValue("_version", tUInt64, func(_ *ingest.Reject, version uint64) uint64 { return version }),
+	columns: []plainColumn[ingest.Reject]{
+		plainValue("received_at", tDateTime, func(r *ingest.Reject, _ uint64) time.Time { return r.ReceivedAt.UTC() }),
+		plainValue("kafka_topic", tString, func(r *ingest.Reject, _ uint64) string { return r.Message.Topic }),
+		plainValue("kafka_partition", tInt32, func(r *ingest.Reject, _ uint64) int32 { return int32(r.Message.Partition) }),
+		plainValue("kafka_offset", tInt64, func(r *ingest.Reject, _ uint64) int64 { return r.Message.Offset }),
+		plainValue("key", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Message.Key) }),
+		plainValue("value", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Message.Value) }),
+		plainValue("error_code", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Code) }),
+		plainValue("error", tString, func(r *ingest.Reject, _ uint64) string { return r.Reason }),
+		plainValue("_version", tUInt64, func(_ *ingest.Reject, version uint64) uint64 { return version }),
 	},
+}
+
+// failuresSpec is reconversion_failures_data: one row per (identity, published_at, reporting
+// currency) that the reconciler failed to re-derive, resolved or not, inserted with the driver's
+// own columns (failures are few). Each failure carries its own _version.
+var failuresSpec = plainTable[ingest.Failure]{
+	table: "reconversion_failures_data",
+	key: orderBy("kind", "country", "region", "series", "product", "tax_basis", "unit", "measure", "basis", "per", "base_period",
+		"adjustment", "currency", "source", "frequency", "reporting_currency", "date", "published_at", "published_ns"),
+	columns: []plainColumn[ingest.Failure]{
+		plainValue("kind", tString, func(f *ingest.Failure, _ uint64) string { return string(f.Record.Kind) }),
+		plainValue("reporting_currency", tString, func(f *ingest.Failure, _ uint64) string { return f.Reporting }),
+		plainValue("source", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Source }),
+		plainValue("country", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Country }),
+		plainValue("region", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Region }),
+		plainValue("product", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Product }),
+		plainValue("tax_basis", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.TaxBasis }),
+		plainValue("unit", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Unit }),
+		plainValue("measure", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Measure }),
+		plainValue("basis", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Basis }),
+		plainValue("per", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Per }),
+		plainValue("series", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Series }),
+		plainValue("base_period", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.BasePeriod }),
+		plainValue("adjustment", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Adjustment }),
+		plainValue("currency", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Currency }),
+		plainValue("frequency", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Frequency }),
+		plainValue("date", tDate, func(f *ingest.Failure, _ uint64) time.Time { return f.Record.Date.UTC() }),
+		plainValue("published_at", tDateTime, func(f *ingest.Failure, _ uint64) time.Time { return f.Record.PublishedAt.UTC() }),
+		plainValue("published_ns", tUInt32, func(f *ingest.Failure, _ uint64) uint32 { return uint32(f.Record.PublishedAt.Nanosecond()) }),
+		plainValue("record_id", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.ID }),
+		plainValue("reason", tString, func(f *ingest.Failure, _ uint64) string { return f.Reason }),
+		plainValue("failed_at", tDateTime, func(f *ingest.Failure, _ uint64) time.Time { return f.FailedAt.UTC() }),
+		plainValue("resolved_at", tDateTime, func(f *ingest.Failure, _ uint64) time.Time { return dateTimeOrEpoch(f.ResolvedAt) }),
+		plainValue("_version", tUInt64, func(f *ingest.Failure, _ uint64) uint64 { return f.Version }),
+	},
+}
+
+// dateTimeOrEpoch is t in UTC, or 1970-01-01 00:00:00 UTC for the zero time.
+func dateTimeOrEpoch(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t.UTC()
 }
 
 // Columns that several tables share.
@@ -148,6 +266,7 @@ var (
 	// seconds (ClickHouse 18.16 has no DateTime64), and two vintages of one second are two rows.
 	colPublishedNs = nanos("published_ns", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt })
 	colUnitMult    = smallInt("unit_mult", tInt8, func(r *ingest.Row) *int { return &r.Record.UnitMult })
+	colReporting   = text("reporting_currency", func(r *ingest.Row) *string { return &r.Reporting })
 
 	// The groups of columns that end the tables: an observation's conversion (after its derived
 	// values), the record's status, attributes and id, and where the row comes from.
@@ -171,9 +290,22 @@ var (
 		dateTime("ingested_at", func(r *ingest.Row) *time.Time { return &r.IngestedAt }),
 		uint64Column("_version", func(r *ingest.Row) *uint64 { return &r.Version }),
 	)
+	// convertedTailColumns end a table of conversions into further reporting currencies: when
+	// the conversion became known, the record id, and which write wins.
+	convertedTailColumns = columns(
+		dateTime("known_from", func(r *ingest.Row) *time.Time { return &r.Derived.KnownFrom }),
+		uniqueText("record_id", func(r *ingest.Row) *string { return &r.Record.ID }),
+		dateTime("ingested_at", func(r *ingest.Row) *time.Time { return &r.IngestedAt }),
+		uint64Column("_version", func(r *ingest.Row) *uint64 { return &r.Version }),
+	)
 	// knownColumns end an observation's table: when its conversion became known.
 	knownColumns = columns(
 		dateTime("known_from", func(r *ingest.Row) *time.Time { return &r.Derived.KnownFrom }),
+	)
+	// withdrawalColumns end every table of rows (migration 0011): 1 for a withdrawal
+	// (docs/contract.md §1.9), whose value is stored as 0 and whose derived values are NULL.
+	withdrawalColumns = columns(
+		flag("withdrawn", func(r *ingest.Row) *bool { return &r.Record.Withdrawn }),
 	)
 )
 
@@ -205,6 +337,7 @@ const (
 	tInt64       colType = "Int64"
 	tUInt64      colType = "UInt64"
 	tUInt32      colType = "UInt32"
+	tUInt8       colType = "UInt8"
 )
 
 // A valueKind says how a column holds its Row field: the field's Go type and its conversion to
@@ -225,6 +358,7 @@ const (
 	vUnsigned                    // int64 ≥ 0, UInt64
 	vUInt64                      // uint64, UInt64
 	vNanos                       // time.Time, UInt32: its nanoseconds within the second
+	vFlag                        // bool, UInt8: 1 for true
 )
 
 // columnSpec is one column of a table and the Row field it holds.
@@ -305,6 +439,11 @@ func unsigned(name string, field func(*ingest.Row) *int64) columnSpec {
 	return columnSpec{name: name, typ: tUInt64, value: vUnsigned, field: fieldOffset(field)}
 }
 
+// flag is a bool as UInt8 (0 or 1).
+func flag(name string, field func(*ingest.Row) *bool) columnSpec {
+	return columnSpec{name: name, typ: tUInt8, value: vFlag, field: fieldOffset(field)}
+}
+
 func uint64Column(name string, field func(*ingest.Row) *uint64) columnSpec {
 	return columnSpec{name: name, typ: tUInt64, value: vUInt64, field: fieldOffset(field)}
 }
@@ -368,35 +507,36 @@ func (s *tableSpec) sortingKey() string {
 	return strings.Join(names, ", ")
 }
 
-// rejectTable is rejects_data's columns in insert order and its sorting key.
-type rejectTable struct {
+// plainTable is a table inserted with the driver's own columns (rejects_data,
+// reconversion_failures_data): its columns in insert order and its sorting key.
+type plainTable[T any] struct {
 	table   string
 	key     []string
-	columns []rejectColumn
+	columns []plainColumn[T]
 }
 
-// A rejectColumn is a column of rejects_data and how its values are taken from rejects.
-type rejectColumn struct {
+// A plainColumn is a column of a plainTable and how its values are taken from the items.
+type plainColumn[T any] struct {
 	name string
 	typ  colType
-	// values returns the column's values of rejects, as a slice of the column's Go type;
-	// version is the first reject's _version, the next ones' follow.
-	values func(rejects []ingest.Reject, version uint64) any
+	// values returns the column's values of items, as a slice of the column's Go type;
+	// version is the first item's _version, the next ones' follow.
+	values func(items []T, version uint64) any
 }
 
-// rejectValue is a column of rejects_data whose value get takes from a reject and its _version.
-func rejectValue[T any](name string, typ colType, get func(r *ingest.Reject, version uint64) T) rejectColumn {
-	return rejectColumn{name: name, typ: typ, values: func(rejects []ingest.Reject, version uint64) any {
-		out := make([]T, len(rejects))
-		for i := range rejects {
-			out[i] = get(&rejects[i], version+uint64(i))
+// plainValue is a column whose value get takes from an item and its _version.
+func plainValue[T, V any](name string, typ colType, get func(r *T, version uint64) V) plainColumn[T] {
+	return plainColumn[T]{name: name, typ: typ, values: func(items []T, version uint64) any {
+		out := make([]V, len(items))
+		for i := range items {
+			out[i] = get(&items[i], version+uint64(i))
 		}
 		return out
 	}}
 }
 
 // names returns the columns' names in insert order.
-func (t *rejectTable) names() []string {
+func (t *plainTable[T]) names() []string {
 	names := make([]string, len(t.columns))
 	for i, c := range t.columns {
 		names[i] = c.name
@@ -404,11 +544,11 @@ func (t *rejectTable) names() []string {
 	return names
 }
 
-// values returns the columns' values of rejects, one slice per column in insert order.
-func (t *rejectTable) values(rejects []ingest.Reject, version uint64) []any {
+// values returns the columns' values of items, one slice per column in insert order.
+func (t *plainTable[T]) values(items []T, version uint64) []any {
 	values := make([]any, len(t.columns))
 	for i, c := range t.columns {
-		values[i] = c.values(rejects, version)
+		values[i] = c.values(items, version)
 	}
 	return values
 }
@@ -427,7 +567,7 @@ func (t colType) width() (int, bool) {
 		return 2, true
 	case tDateTime, tInt32, tUInt32:
 		return 4, false
-	case tInt8:
+	case tInt8, tUInt8:
 		return 1, false
 	case tInt64, tUInt64:
 		return 8, false

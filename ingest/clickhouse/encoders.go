@@ -40,6 +40,9 @@ func (t *tableBuffer) encode(r *ingest.Row) error {
 	for _, s := range e.int8s {
 		t.int8(s.col, int8(*(*int)(unsafe.Add(row, s.field))))
 	}
+	for _, s := range e.flags {
+		t.int8(s.col, int8(b2u8(*(*bool)(unsafe.Add(row, s.field)))))
+	}
 	for _, s := range e.int32s {
 		t.int32(s.col, int32(*(*int)(unsafe.Add(row, s.field))))
 	}
@@ -106,8 +109,8 @@ func (f *firstFailure) note(col int, err error) {
 // encodePlan is a table's columns grouped by value kind, in table order within each kind: what
 // encode loops over.
 type encodePlan struct {
-	strings, attributes, int8s, int32s, int64s, unsigned, uint64s []encodeStep
-	decimals, derived, dates, optDates, dateTimes, nanos          []encodeStep
+	strings, attributes, int8s, flags, int32s, int64s, unsigned, uint64s []encodeStep
+	decimals, derived, dates, optDates, dateTimes, nanos                 []encodeStep
 }
 
 // An encodeStep is a column and where its field is in an ingest.Row.
@@ -119,7 +122,7 @@ type encodeStep struct {
 // newEncodePlan groups columns by kind.
 func newEncodePlan(columns []columnSpec) encodePlan {
 	var p encodePlan
-	kinds := map[valueKind]*[]encodeStep{vString: &p.strings, vAttributes: &p.attributes, vInt8: &p.int8s,
+	kinds := map[valueKind]*[]encodeStep{vString: &p.strings, vAttributes: &p.attributes, vInt8: &p.int8s, vFlag: &p.flags,
 		vInt32: &p.int32s, vInt64: &p.int64s, vUnsigned: &p.unsigned, vUInt64: &p.uint64s, vDecimal: &p.decimals,
 		vDerived: &p.derived, vDate: &p.dates, vOptDate: &p.optDates, vDateTime: &p.dateTimes,
 		vNanos: &p.nanos}
@@ -131,6 +134,14 @@ func newEncodePlan(columns []columnSpec) encodePlan {
 		*steps = append(*steps, encodeStep{col: i, field: c.field})
 	}
 	return p
+}
+
+// b2u8 is 1 for true, 0 for false.
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // The appenders add one value to column i.

@@ -34,7 +34,7 @@ type DeclaredTable struct {
 // DeclaredTables returns the declaration of every table econflow writes.
 func DeclaredTables() []DeclaredTable {
 	var out []DeclaredTable
-	for _, s := range append(dataTables[:], knownTables[:]...) {
+	for _, s := range append(append(dataTables[:], knownTables[:]...), convertedTables[:]...) {
 		d := DeclaredTable{Name: s.table, SortingKey: s.sortingKey()}
 		for _, c := range s.columns {
 			d.Columns = append(d.Columns, c.name+" "+string(c.typ))
@@ -45,5 +45,9 @@ func DeclaredTables() []DeclaredTable {
 	for _, c := range rejectsSpec.columns {
 		d.Columns = append(d.Columns, c.name+" "+string(c.typ))
 	}
-	return append(out, d)
+	f := DeclaredTable{Name: failuresSpec.table, SortingKey: strings.Join(failuresSpec.key, ", ")}
+	for _, c := range failuresSpec.columns {
+		f.Columns = append(f.Columns, c.name+" "+string(c.typ))
+	}
+	return append(out, d, f)
 }

@@ -109,7 +109,7 @@ func TestRowBufferColumns(t *testing.T) {
 	}
 	rate := ingest.Row{
 		Record: transform.Record{Kind: transform.KindFXRate, Source: "nationalbank.kz", Base: "KRW", Quote: "KZT", RateType: "official",
-			Frequency: "D", Date: day, PublishedAt: pub, Rate: mustDec(t, "37.23"), Quantity: 100, UnitMult: 0, ID: "r"},
+			Frequency: "D", Date: day, PublishedAt: pub, Rate: mustDec(t, "37.23"), Quantity: 100, UnitMult: 0, ID: "r", Withdrawn: true},
 		Topic: "econ.fx_rates", Partition: 1, Offset: 3, IngestedAt: ing, Version: 11,
 	}
 	b := newRowBuffer(nil)
@@ -132,13 +132,14 @@ func TestRowBufferColumns(t *testing.T) {
 			"fx_status": "converted", "status": "provisional", "attributes": `{"note":"«120» \"quoted\" \\ ; DROP TABLE x"}`,
 			"record_id": "id-1", "kafka_topic": "econ.fuel_prices", "kafka_partition": int32(2), "kafka_offset": int64(1 << 40),
 			"ingested_at": ts(ing), "_version": uint64(1<<63 + 5), "fx_basis": "point", "known_from": ts(pub.Add(time.Hour)),
+			"withdrawn": uint8(0),
 		}, {
 			"source": "s", "country": "DE", "region": "", "product": "diesel", "tax_basis": "", "currency": "EUR", "unit": "tonne",
 			"frequency": "W", "date": ts(pending.Record.Date), "published_at": ts(time.Unix(0, 0)), "published_ns": uint32(0), "price": "1/1000000000000000000",
 			"unit_mult": int8(0), "price_per_litre": nil, "price_per_kg": "1/1000000000000000000", "price_eur": nil,
 			"price_per_litre_eur": nil, "price_per_kg_eur": nil, "fx_rate": nil, "fx_date": nil, "fx_path": "", "fx_status": "pending",
 			"status": "", "attributes": "", "record_id": "", "kafka_topic": "t", "kafka_partition": int32(0), "kafka_offset": int64(0),
-			"ingested_at": ts(ing), "_version": uint64(0), "fx_basis": "", "known_from": ts(time.Unix(0, 0)),
+			"ingested_at": ts(ing), "_version": uint64(0), "fx_basis": "", "known_from": ts(time.Unix(0, 0)), "withdrawn": uint8(0),
 		}},
 		wageSpec: {{
 			"source": "stat.gov.kz", "country": "KZ", "region": "", "measure": "minimum", "basis": "gross", "per": "month",
@@ -146,13 +147,13 @@ func TestRowBufferColumns(t *testing.T) {
 			"unit_mult": int8(0), "amount_eur": "3451/40", "monthly_amount": "42500", "monthly_amount_eur": "3451/40",
 			"fx_rate": "203/100000", "fx_date": nil, "fx_path": "KZT>EUR", "fx_status": "converted", "status": "", "attributes": "",
 			"record_id": "", "kafka_topic": "econ.wages", "kafka_partition": int32(0), "kafka_offset": int64(7), "ingested_at": ts(ing),
-			"_version": uint64(9), "fx_basis": "period_average", "known_from": ts(pub),
+			"_version": uint64(9), "fx_basis": "period_average", "known_from": ts(pub), "withdrawn": uint8(0),
 		}},
 		fxSpec: {{
 			"source": "nationalbank.kz", "base": "KRW", "quote": "KZT", "rate_type": "official", "frequency": "D", "date": ts(day),
 			"published_at": ts(pub), "published_ns": uint32(123456789), "rate": "3723/100", "quantity": uint64(100), "unit_mult": int8(0), "status": "", "attributes": "",
 			"record_id": "r", "kafka_topic": "econ.fx_rates", "kafka_partition": int32(1), "kafka_offset": int64(3),
-			"ingested_at": ts(ing), "_version": uint64(11),
+			"ingested_at": ts(ing), "_version": uint64(11), "withdrawn": uint8(1),
 		}},
 	}
 	for i := range b.tables {

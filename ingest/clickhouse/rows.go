@@ -46,7 +46,17 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		}
 	}
 	if len(b.Known) > 0 {
-		if err := s.writeKnown(ctx, b.Known); err != nil {
+		if err := s.writeByKind(ctx, knownTables[:], b.Known); err != nil {
+			return err
+		}
+	}
+	if len(b.Converted) > 0 {
+		if err := s.writeByKind(ctx, convertedTables[:], b.Converted); err != nil {
+			return err
+		}
+	}
+	if len(b.Failures) > 0 {
+		if err := s.insert(ctx, failuresSpec.table, failuresSpec.names(), failuresSpec.values(b.Failures, 0)); err != nil {
 			return err
 		}
 	}
@@ -58,9 +68,9 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 	return nil
 }
 
-// writeKnown inserts earlier conversions into the table of their kind.
-func (s *Store) writeKnown(ctx context.Context, rows []ingest.Row) error {
-	for _, spec := range knownTables {
+// writeByKind inserts rows into the table of their kind among specs (one per kind).
+func (s *Store) writeByKind(ctx context.Context, specs []*tableSpec, rows []ingest.Row) error {
+	for _, spec := range specs {
 		var t tableBuffer
 		t.init(spec)
 		err := func() error {
@@ -152,7 +162,7 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, valu
 
 // Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
 func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
-	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "published_ns", "ingested_at")
+	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "published_ns", "ingested_at", "withdrawn")
 	q := "SELECT " + sc.selectList() + " FROM " + s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
 	rows, err := s.conn.Query(ctx, q, formatTime(since))
 	if err != nil {
@@ -178,7 +188,7 @@ func formatTime(t time.Time) string {
 }
 
 // Observations returns stored fuel price, wage and currency-unit indicator rows for
-// re-conversion.
+// re-conversion; withdrawals are left out.
 func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]ingest.Row, error) {
 	var conds []string
 	var args []any
@@ -192,7 +202,8 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 	if len(conds) == 0 {
 		return nil, nil
 	}
-	where := strings.Join(conds, " OR ")
+	// A withdrawal has nothing to convert (docs/contract.md §1.9).
+	where := "withdrawn = 0 AND (" + strings.Join(conds, " OR ") + ")"
 	fuel, err := s.readObservations(ctx, transform.KindFuelPrice, where, args)
 	if err != nil {
 		return nil, err
@@ -221,6 +232,50 @@ func (s *Store) Known(ctx context.Context, from, to time.Time) ([]ingest.Row, er
 		out = append(out, rows...)
 	}
 	return out, nil
+}
+
+// Converted returns the stored conversions into further reporting currencies dated from
+// through to (ingest.Store).
+func (s *Store) Converted(ctx context.Context, from, to time.Time) ([]ingest.Row, error) {
+	where := "date >= toDate(?) AND date <= toDate(?)"
+	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02")}
+	var out []ingest.Row
+	for _, spec := range convertedTables {
+		rows, err := s.readRows(ctx, spec, where, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// Failures returns the stored re-derivation failures not yet resolved, of observations dated
+// from through to (ingest.Store).
+func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Failure, error) {
+	q := "SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, series, base_period, adjustment, currency, frequency, " +
+		"date, published_at, published_ns, record_id, reason, failed_at, _version FROM " + s.db + "." + failuresSpec.table +
+		" FINAL WHERE date >= toDate(?) AND date <= toDate(?) AND toUInt32(resolved_at) = 0"
+	rows, err := s.conn.Query(ctx, q, from.Format("2006-01-02"), to.Format("2006-01-02"))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)
+	}
+	defer rows.Close()
+	var out []ingest.Failure
+	for rows.Next() {
+		var f ingest.Failure
+		var kind string
+		var ns uint32
+		r := &f.Record
+		if err := rows.Scan(&kind, &f.Reporting, &r.Source, &r.Country, &r.Region, &r.Product, &r.TaxBasis, &r.Unit, &r.Measure,
+			&r.Basis, &r.Per, &r.Series, &r.BasePeriod, &r.Adjustment, &r.Currency, &r.Frequency, &r.Date, &r.PublishedAt, &ns, &r.ID, &f.Reason, &f.FailedAt, &f.Version); err != nil {
+			return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)
+		}
+		r.Kind, r.Date, f.FailedAt = transform.Kind(kind), dateUTC(r.Date), f.FailedAt.UTC()
+		r.PublishedAt = time.Unix(r.PublishedAt.Unix(), int64(ns)).UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) readObservations(ctx context.Context, kind transform.Kind, where string, args []any) ([]ingest.Row, error) {

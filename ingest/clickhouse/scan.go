@@ -46,6 +46,8 @@ func (s *tableSpec) scanner(names ...string) *rowScanner {
 			dest = new(*time.Time)
 		case vInt8:
 			dest = new(int8)
+		case vFlag:
+			dest = new(uint8)
 		case vInt32:
 			dest = new(int32)
 		case vInt64:
@@ -122,6 +124,8 @@ func (sc *rowScanner) scan(rows driver.Rows, r *ingest.Row) error {
 			*(*time.Time)(f) = dest.(*time.Time).UTC()
 		case vInt8:
 			*(*int)(f) = int(*dest.(*int8))
+		case vFlag:
+			*(*bool)(f) = *dest.(*uint8) != 0
 		case vInt32:
 			*(*int)(f) = int(*dest.(*int32))
 		case vInt64:

@@ -189,6 +189,7 @@ var reservedFields = map[string]string{
 	"price": "is the observation value", "amount": "is the observation value", "rate": "is the observation value",
 	"value":      "is the observation value",
 	"attributes": `is built from "attributes" and provenance`, "id": "is derived by the consumer", "version": "is always 1",
+	"withdrawn": "comes from the data (SDMX ACTION D)",
 }
 
 // template builds records of one kind from fixed fields plus per-row values.
@@ -199,7 +200,7 @@ type template struct {
 	fields []FieldValue // in names order
 	dec    *transform.CSVDecoder
 	// header is the decoder's column order: kind, source, date, the value, published_at, status,
-	// unit_mult, frequency, then the other mapped fields.
+	// unit_mult, frequency, withdrawn, then the other mapped fields.
 	header []string
 }
 
@@ -213,7 +214,7 @@ func newTemplate(source, kind string, fields map[string]FieldValue, allowColumns
 	}
 	t := &template{source: source, kind: k}
 	header := []string{"kind", "source", "date", valueField}
-	extras := map[string]bool{"published_at": true, "status": true, "unit_mult": true, "frequency": true}
+	extras := map[string]bool{"published_at": true, "status": true, "unit_mult": true, "frequency": true, "withdrawn": true}
 	for _, name := range sortedKeys(fields) {
 		if why, ok := reservedFields[name]; ok {
 			return nil, fmt.Errorf("field %q cannot be mapped: it %s", name, why)
@@ -225,7 +226,7 @@ func newTemplate(source, kind string, fields map[string]FieldValue, allowColumns
 		t.names = append(t.names, name)
 		t.fields = append(t.fields, f)
 	}
-	for _, name := range []string{"published_at", "status", "unit_mult", "frequency"} {
+	for _, name := range []string{"published_at", "status", "unit_mult", "frequency", "withdrawn"} {
 		header = append(header, name)
 	}
 	for _, name := range t.names {

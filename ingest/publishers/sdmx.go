@@ -24,7 +24,8 @@ import (
 // header lacks, or a header without TIME_PERIOD or OBS_VALUE, is a layout error. An empty or
 // "NaN" OBS_VALUE is missing: skipped and counted. Headers and codes written with labels
 // ("FREQ: Frequency", "D: Daily") are read by their ids. In a semicolon-separated file a decimal
-// comma is accepted; ACTION D (delete) rows cannot become records and are reported. A period
+// comma is accepted; an ACTION D (delete) row becomes a withdrawal of its observation
+// ("withdrawn": true, no value, whatever OBS_VALUE holds). A period
 // whose first day is outside the mapping's "from"/"to" is skipped and counted in Stats.Skipped,
 // after the filter (a row the filter drops is not counted at all). DATAFLOW
 // (or STRUCTURE_ID) is kept as attribute "dataflow" and a KEY column (the ECB's series key) as
@@ -153,17 +154,19 @@ rows:
 				continue rows
 			}
 		}
+		withdraw := false
 		switch a := cell(row, "ACTION"); a {
 		case "", "I", "A", "R":
 		case "D":
-			s.invalid(line, "column ACTION", fmt.Errorf("ACTION D (delete) cannot become a record; the observation is not sent"))
-			continue
+			// A deletion is a withdrawal of the observation (docs/contract.md §1.9): whatever
+			// OBS_VALUE holds, the record carries no value.
+			withdraw = true
 		default:
 			s.invalid(line, "column ACTION", fmt.Errorf("ACTION %q is not an SDMX action (I, A, R, D)", a))
 			continue
 		}
 		valueText := cell(row, "OBS_VALUE")
-		if valueText == "" || strings.EqualFold(valueText, "NaN") {
+		if !withdraw && (valueText == "" || strings.EqualFold(valueText, "NaN")) {
 			s.missing()
 			continue
 		}
@@ -176,10 +179,12 @@ rows:
 		if s.outsideRange(day) {
 			continue
 		}
-		value, err := parseNumber(valueText, style)
-		if err != nil {
-			s.invalid(line, "column OBS_VALUE", err)
-			continue
+		var value transform.Decimal
+		if !withdraw {
+			if value, err = parseNumber(valueText, style); err != nil {
+				s.invalid(line, "column OBS_VALUE", err)
+				continue
+			}
 		}
 		fields := map[string]string{}
 		bad := false
@@ -225,7 +230,12 @@ rows:
 		if !mapped["unit_mult"] {
 			fields["unit_mult"] = cell(row, "UNIT_MULT")
 		}
-		rec, err := tmpl.build(day.Format(time.DateOnly), value.String(), fields)
+		valueField := value.String()
+		if withdraw {
+			// A withdrawal names the observation and its vintage, nothing of its value.
+			valueField, fields["withdrawn"], fields["unit_mult"], fields["quantity"] = "", "true", "", ""
+		}
+		rec, err := tmpl.build(day.Format(time.DateOnly), valueField, fields)
 		if err != nil {
 			s.rejected(line, "", day, err)
 			continue

@@ -14,87 +14,23 @@ ALTER TABLE econ.indicators_data ADD COLUMN published_ns UInt32 AFTER published_
 ALTER TABLE econ.fuel_prices_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, known_from, published_ns);
 ALTER TABLE econ.wages_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, region, measure, basis, per, currency, source, frequency, date, published_at, known_from, published_ns);
 ALTER TABLE econ.indicators_known ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, known_from, published_ns);
+-- The conversions into further reporting currencies and the failed re-derivations likewise.
+ALTER TABLE econ.fuel_prices_converted_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (reporting_currency, country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns);
+ALTER TABLE econ.wages_converted_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (reporting_currency, country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns);
+ALTER TABLE econ.indicators_converted_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns);
+ALTER TABLE econ.reconversion_failures_data ADD COLUMN published_ns UInt32 AFTER published_at, MODIFY ORDER BY (kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source, frequency, reporting_currency, date, published_at, published_ns);
 
 -- Every view that orders vintages, again: by (published_at, published_ns). The history and as-of
 -- views group by both and show published_ns; the latest views show the latest vintage's.
-DROP TABLE IF EXISTS econ.fx_rates;
-
-CREATE VIEW IF NOT EXISTS econ.fx_rates AS
-SELECT source, base, quote, rate_type, frequency, date, _rate AS rate, _quantity AS quantity,
-       _unit_mult AS unit_mult, _status AS status, _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id,
-       _attributes AS attributes
-FROM
-(
-    SELECT base, quote, rate_type, source, frequency, date,
-           argMax(rate, (published_at, published_ns, _version)) AS _rate,
-           argMax(quantity, (published_at, published_ns, _version)) AS _quantity,
-           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
-           argMax(status, (published_at, published_ns, _version)) AS _status,
-           max(published_at) AS _published_at,
-           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
-           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
-           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
-    FROM econ.fx_rates_data
-    GROUP BY base, quote, rate_type, source, frequency, date
-);
-
-DROP TABLE IF EXISTS econ.fx_rates_history;
-
-CREATE VIEW IF NOT EXISTS econ.fx_rates_history AS
-SELECT source, base, quote, rate_type, frequency, date, _rate AS rate, _quantity AS quantity,
-       _unit_mult AS unit_mult, _status AS status, published_at, published_ns, _record_id AS record_id,
-       _attributes AS attributes,
-       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
-       _ingested_at AS ingested_at
-FROM
-(
-    SELECT base, quote, rate_type, source, frequency, date, published_at, published_ns,
-           argMax(rate, _version) AS _rate,
-           argMax(quantity, _version) AS _quantity,
-           argMax(unit_mult, _version) AS _unit_mult,
-           argMax(status, _version) AS _status,
-           argMax(record_id, _version) AS _record_id,
-           argMax(attributes, _version) AS _attributes,
-           argMax(kafka_topic, _version) AS _kafka_topic,
-           argMax(kafka_partition, _version) AS _kafka_partition,
-           argMax(kafka_offset, _version) AS _kafka_offset,
-           argMax(ingested_at, _version) AS _ingested_at
-    FROM econ.fx_rates_data
-    GROUP BY base, quote, rate_type, source, frequency, date, published_at, published_ns
-);
-
-DROP TABLE IF EXISTS econ.fuel_prices_current;
-
-CREATE VIEW IF NOT EXISTS econ.fuel_prices_current AS
-SELECT source, country, region, product, tax_basis, frequency, _date AS date, _price AS price, currency, unit,
-       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
-       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
-       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _status AS status,
-       _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id, _attributes AS attributes
-FROM
-(
-    SELECT country, region, product, tax_basis, currency, unit, source, frequency,
-           max(date) AS _date,
-           argMax(price, (date, published_at, published_ns, _version)) AS _price,
-           argMax(unit_mult, (date, published_at, published_ns, _version)) AS _unit_mult,
-           argMax(price_per_litre, (date, published_at, published_ns, _version)) AS _price_per_litre,
-           argMax(price_per_kg, (date, published_at, published_ns, _version)) AS _price_per_kg,
-           argMax(price_eur, (date, published_at, published_ns, _version)) AS _price_eur,
-           argMax(price_per_litre_eur, (date, published_at, published_ns, _version)) AS _price_per_litre_eur,
-           argMax(price_per_kg_eur, (date, published_at, published_ns, _version)) AS _price_per_kg_eur,
-           argMax(fx_rate, (date, published_at, published_ns, _version)) AS _fx_rate,
-           argMax(fx_date, (date, published_at, published_ns, _version)) AS _fx_date,
-           argMax(fx_path, (date, published_at, published_ns, _version)) AS _fx_path,
-           argMax(fx_status, (date, published_at, published_ns, _version)) AS _fx_status,
-           argMax(status, (date, published_at, published_ns, _version)) AS _status,
-           argMax(published_at, (date, published_at, published_ns, _version)) AS _published_at,
-           argMax(published_ns, (date, published_at, published_ns, _version)) AS _published_ns,
-           argMax(record_id, (date, published_at, published_ns, _version)) AS _record_id,
-           argMax(attributes, (date, published_at, published_ns, _version)) AS _attributes
-    FROM econ.fuel_prices_data
-    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency
-);
-
+--
+-- The same views take a nullable column's latest value as it is, NULL included. argMax passes
+-- over NULL values (on 18.16 and current ClickHouse alike), so `argMax(price_eur, v)` gave the
+-- euro price of an older vintage, or of an older write of the same vintage, when the latest was
+-- pending or withdrawn. Each such column is now `if(argMax(isNull(c), v), NULL, argMax(c, v))`:
+-- NULL when the latest write's value is NULL, else the latest write's value. So a pending
+-- revision no longer shows its predecessor's conversion, and fuel_affordability leaves out a
+-- withdrawn price or wage (its NULL price_per_litre or monthly_amount), the wage before it
+-- staying in force.
 DROP TABLE IF EXISTS econ.fuel_affordability;
 
 CREATE VIEW IF NOT EXISTS econ.fuel_affordability AS
@@ -161,7 +97,7 @@ FROM
                     (
                         SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
                                toStartOfMonth(date) AS month,
-                               argMax(price_per_litre, (published_at, published_ns, _version)) AS _p_litre
+                               if(argMax(isNull(price_per_litre), (published_at, published_ns, _version)), NULL, argMax(price_per_litre, (published_at, published_ns, _version))) AS _p_litre
                         FROM econ.fuel_prices_data
                         WHERE tax_basis = 'incl_tax'
                         GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
@@ -227,7 +163,7 @@ FROM
                                             FROM
                                             (
                                                 SELECT country, region, measure, basis, per, currency, source, frequency, date,
-                                                       argMax(monthly_amount, (published_at, published_ns, _version)) AS _w_monthly
+                                                       if(argMax(isNull(monthly_amount), (published_at, published_ns, _version)), NULL, argMax(monthly_amount, (published_at, published_ns, _version))) AS _w_monthly
                                                 FROM econ.wages_data
                                                 GROUP BY country, region, measure, basis, per, currency, source, frequency, date
                                             )
@@ -259,61 +195,31 @@ FROM
     )
 );
 
-DROP TABLE IF EXISTS econ.indicators;
+DROP TABLE IF EXISTS econ.conversion_status;
 
-CREATE VIEW IF NOT EXISTS econ.indicators AS
-SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
-       _value AS value, _unit_mult AS unit_mult, _value_eur AS value_eur, _fx_rate AS fx_rate, _fx_date AS fx_date,
-       _fx_path AS fx_path, _fx_status AS fx_status, _status AS status, _published_at AS published_at, _published_ns AS published_ns,
-       _record_id AS record_id, _attributes AS attributes
+CREATE VIEW IF NOT EXISTS econ.conversion_status AS
+SELECT kind, country, count() AS vintages, countIf(_fx_status = 'pending') AS pending,
+       countIf(_fx_status = 'converted') AS converted,
+       maxIf(_ingested_at, _fx_status = 'converted') AS last_conversion, max(_ingested_at) AS last_write
 FROM
 (
-    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
-           argMax(value, (published_at, published_ns, _version)) AS _value,
-           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
-           argMax(value_eur, (published_at, published_ns, _version)) AS _value_eur,
-           argMax(fx_rate, (published_at, published_ns, _version)) AS _fx_rate,
-           argMax(fx_date, (published_at, published_ns, _version)) AS _fx_date,
-           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
-           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
-           argMax(status, (published_at, published_ns, _version)) AS _status,
-           max(published_at) AS _published_at,
-           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
-           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
-           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    SELECT 'fuel_price' AS kind, country,
+           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
+    UNION ALL
+    SELECT 'wage' AS kind, country,
+           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
+    FROM econ.wages_data
+    GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
+    UNION ALL
+    SELECT 'indicator' AS kind, country,
+           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
     FROM econ.indicators_data
-    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
-);
-
-DROP TABLE IF EXISTS econ.indicators_history;
-
-CREATE VIEW IF NOT EXISTS econ.indicators_history AS
-SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
-       _value AS value, _unit_mult AS unit_mult, _value_eur AS value_eur, _fx_rate AS fx_rate, _fx_date AS fx_date,
-       _fx_path AS fx_path, _fx_status AS fx_status, _status AS status, published_at, published_ns,
-       _record_id AS record_id, _attributes AS attributes,
-       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
-       _ingested_at AS ingested_at
-FROM
-(
-    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns,
-           argMax(value, _version) AS _value,
-           argMax(unit_mult, _version) AS _unit_mult,
-           argMax(value_eur, _version) AS _value_eur,
-           argMax(fx_rate, _version) AS _fx_rate,
-           argMax(fx_date, _version) AS _fx_date,
-           argMax(fx_path, _version) AS _fx_path,
-           argMax(fx_status, _version) AS _fx_status,
-           argMax(status, _version) AS _status,
-           argMax(record_id, _version) AS _record_id,
-           argMax(attributes, _version) AS _attributes,
-           argMax(kafka_topic, _version) AS _kafka_topic,
-           argMax(kafka_partition, _version) AS _kafka_partition,
-           argMax(kafka_offset, _version) AS _kafka_offset,
-           argMax(ingested_at, _version) AS _ingested_at
-    FROM econ.indicators_data
+    WHERE unit = 'currency'
     GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
-);
+)
+GROUP BY kind, country;
 
 DROP TABLE IF EXISTS econ.fuel_prices;
 
@@ -328,60 +234,26 @@ FROM
     SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
            argMax(price, (published_at, published_ns, _version)) AS _price,
            argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
-           argMax(price_per_litre, (published_at, published_ns, _version)) AS _price_per_litre,
-           argMax(price_per_kg, (published_at, published_ns, _version)) AS _price_per_kg,
-           argMax(price_eur, (published_at, published_ns, _version)) AS _price_eur,
-           argMax(price_per_litre_eur, (published_at, published_ns, _version)) AS _price_per_litre_eur,
-           argMax(price_per_kg_eur, (published_at, published_ns, _version)) AS _price_per_kg_eur,
-           argMax(fx_rate, (published_at, published_ns, _version)) AS _fx_rate,
-           argMax(fx_date, (published_at, published_ns, _version)) AS _fx_date,
+           if(argMax(isNull(price_per_litre), (published_at, published_ns, _version)), NULL, argMax(price_per_litre, (published_at, published_ns, _version))) AS _price_per_litre,
+           if(argMax(isNull(price_per_kg), (published_at, published_ns, _version)), NULL, argMax(price_per_kg, (published_at, published_ns, _version))) AS _price_per_kg,
+           if(argMax(isNull(price_eur), (published_at, published_ns, _version)), NULL, argMax(price_eur, (published_at, published_ns, _version))) AS _price_eur,
+           if(argMax(isNull(price_per_litre_eur), (published_at, published_ns, _version)), NULL, argMax(price_per_litre_eur, (published_at, published_ns, _version))) AS _price_per_litre_eur,
+           if(argMax(isNull(price_per_kg_eur), (published_at, published_ns, _version)), NULL, argMax(price_per_kg_eur, (published_at, published_ns, _version))) AS _price_per_kg_eur,
+           if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _fx_rate,
+           if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _fx_date,
            argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
            argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
            argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
            argMax(status, (published_at, published_ns, _version)) AS _status,
            max(published_at) AS _published_at,
            argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
            argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
            argMax(attributes, (published_at, published_ns, _version)) AS _attributes
     FROM econ.fuel_prices_data
     GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
-);
-
-DROP TABLE IF EXISTS econ.fuel_prices_history;
-
-CREATE VIEW IF NOT EXISTS econ.fuel_prices_history AS
-SELECT source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
-       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
-       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
-       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status,
-       published_at, published_ns, _record_id AS record_id, _attributes AS attributes,
-       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
-       _ingested_at AS ingested_at
-FROM
-(
-    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns,
-           argMax(price, _version) AS _price,
-           argMax(unit_mult, _version) AS _unit_mult,
-           argMax(price_per_litre, _version) AS _price_per_litre,
-           argMax(price_per_kg, _version) AS _price_per_kg,
-           argMax(price_eur, _version) AS _price_eur,
-           argMax(price_per_litre_eur, _version) AS _price_per_litre_eur,
-           argMax(price_per_kg_eur, _version) AS _price_per_kg_eur,
-           argMax(fx_rate, _version) AS _fx_rate,
-           argMax(fx_date, _version) AS _fx_date,
-           argMax(fx_path, _version) AS _fx_path,
-           argMax(fx_status, _version) AS _fx_status,
-           argMax(fx_basis, _version) AS _fx_basis,
-           argMax(status, _version) AS _status,
-           argMax(record_id, _version) AS _record_id,
-           argMax(attributes, _version) AS _attributes,
-           argMax(kafka_topic, _version) AS _kafka_topic,
-           argMax(kafka_partition, _version) AS _kafka_partition,
-           argMax(kafka_offset, _version) AS _kafka_offset,
-           argMax(ingested_at, _version) AS _ingested_at
-    FROM econ.fuel_prices_data
-    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
-);
+)
+WHERE _withdrawn = 0;
 
 DROP TABLE IF EXISTS econ.wages;
 
@@ -396,21 +268,111 @@ FROM
     SELECT country, region, measure, basis, per, currency, source, frequency, date,
            argMax(amount, (published_at, published_ns, _version)) AS _amount,
            argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
-           argMax(amount_eur, (published_at, published_ns, _version)) AS _amount_eur,
-           argMax(monthly_amount, (published_at, published_ns, _version)) AS _monthly_amount,
-           argMax(monthly_amount_eur, (published_at, published_ns, _version)) AS _monthly_amount_eur,
-           argMax(fx_rate, (published_at, published_ns, _version)) AS _fx_rate,
-           argMax(fx_date, (published_at, published_ns, _version)) AS _fx_date,
+           if(argMax(isNull(amount_eur), (published_at, published_ns, _version)), NULL, argMax(amount_eur, (published_at, published_ns, _version))) AS _amount_eur,
+           if(argMax(isNull(monthly_amount), (published_at, published_ns, _version)), NULL, argMax(monthly_amount, (published_at, published_ns, _version))) AS _monthly_amount,
+           if(argMax(isNull(monthly_amount_eur), (published_at, published_ns, _version)), NULL, argMax(monthly_amount_eur, (published_at, published_ns, _version))) AS _monthly_amount_eur,
+           if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _fx_rate,
+           if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _fx_date,
            argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
            argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
            argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
            argMax(status, (published_at, published_ns, _version)) AS _status,
            max(published_at) AS _published_at,
            argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
            argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
            argMax(attributes, (published_at, published_ns, _version)) AS _attributes
     FROM econ.wages_data
     GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+)
+WHERE _withdrawn = 0;
+
+DROP TABLE IF EXISTS econ.fx_rates;
+
+CREATE VIEW IF NOT EXISTS econ.fx_rates AS
+SELECT source, base, quote, rate_type, frequency, date, _rate AS rate, _quantity AS quantity,
+       _unit_mult AS unit_mult, _status AS status, _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id,
+       _attributes AS attributes
+FROM
+(
+    SELECT base, quote, rate_type, source, frequency, date,
+           argMax(rate, (published_at, published_ns, _version)) AS _rate,
+           argMax(quantity, (published_at, published_ns, _version)) AS _quantity,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           argMax(status, (published_at, published_ns, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    FROM econ.fx_rates_data
+    GROUP BY base, quote, rate_type, source, frequency, date
+)
+WHERE _withdrawn = 0;
+
+DROP TABLE IF EXISTS econ.indicators;
+
+CREATE VIEW IF NOT EXISTS econ.indicators AS
+SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
+       _value AS value, _unit_mult AS unit_mult, _value_eur AS value_eur, _fx_rate AS fx_rate, _fx_date AS fx_date,
+       _fx_path AS fx_path, _fx_status AS fx_status, _status AS status, _published_at AS published_at, _published_ns AS published_ns,
+       _record_id AS record_id, _attributes AS attributes
+FROM
+(
+    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
+           argMax(value, (published_at, published_ns, _version)) AS _value,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           if(argMax(isNull(value_eur), (published_at, published_ns, _version)), NULL, argMax(value_eur, (published_at, published_ns, _version))) AS _value_eur,
+           if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _fx_rate,
+           if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(status, (published_at, published_ns, _version)) AS _status,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id,
+           argMax(attributes, (published_at, published_ns, _version)) AS _attributes
+    FROM econ.indicators_data
+    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
+)
+WHERE _withdrawn = 0;
+
+DROP TABLE IF EXISTS econ.fuel_prices_history;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_history AS
+SELECT source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status,
+       published_at, published_ns, _record_id AS record_id, _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at, _withdrawn AS withdrawn
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns,
+           argMax(price, _version) AS _price,
+           argMax(unit_mult, _version) AS _unit_mult,
+           if(argMax(isNull(price_per_litre), _version), NULL, argMax(price_per_litre, _version)) AS _price_per_litre,
+           if(argMax(isNull(price_per_kg), _version), NULL, argMax(price_per_kg, _version)) AS _price_per_kg,
+           if(argMax(isNull(price_eur), _version), NULL, argMax(price_eur, _version)) AS _price_eur,
+           if(argMax(isNull(price_per_litre_eur), _version), NULL, argMax(price_per_litre_eur, _version)) AS _price_per_litre_eur,
+           if(argMax(isNull(price_per_kg_eur), _version), NULL, argMax(price_per_kg_eur, _version)) AS _price_per_kg_eur,
+           if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version)) AS _fx_rate,
+           if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version)) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(fx_basis, _version) AS _fx_basis,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at,
+           argMax(withdrawn, _version) AS _withdrawn
+    FROM econ.fuel_prices_data
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
 );
 
 DROP TABLE IF EXISTS econ.wages_history;
@@ -422,17 +384,17 @@ SELECT source, country, region, measure, basis, per, frequency, date, _amount AS
        _fx_status AS fx_status, _fx_basis AS fx_basis, _status AS status, published_at, published_ns, _record_id AS record_id,
        _attributes AS attributes,
        _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
-       _ingested_at AS ingested_at
+       _ingested_at AS ingested_at, _withdrawn AS withdrawn
 FROM
 (
     SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns,
            argMax(amount, _version) AS _amount,
            argMax(unit_mult, _version) AS _unit_mult,
-           argMax(amount_eur, _version) AS _amount_eur,
-           argMax(monthly_amount, _version) AS _monthly_amount,
-           argMax(monthly_amount_eur, _version) AS _monthly_amount_eur,
-           argMax(fx_rate, _version) AS _fx_rate,
-           argMax(fx_date, _version) AS _fx_date,
+           if(argMax(isNull(amount_eur), _version), NULL, argMax(amount_eur, _version)) AS _amount_eur,
+           if(argMax(isNull(monthly_amount), _version), NULL, argMax(monthly_amount, _version)) AS _monthly_amount,
+           if(argMax(isNull(monthly_amount_eur), _version), NULL, argMax(monthly_amount_eur, _version)) AS _monthly_amount_eur,
+           if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version)) AS _fx_rate,
+           if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version)) AS _fx_date,
            argMax(fx_path, _version) AS _fx_path,
            argMax(fx_status, _version) AS _fx_status,
            argMax(fx_basis, _version) AS _fx_basis,
@@ -442,9 +404,120 @@ FROM
            argMax(kafka_topic, _version) AS _kafka_topic,
            argMax(kafka_partition, _version) AS _kafka_partition,
            argMax(kafka_offset, _version) AS _kafka_offset,
-           argMax(ingested_at, _version) AS _ingested_at
+           argMax(ingested_at, _version) AS _ingested_at,
+           argMax(withdrawn, _version) AS _withdrawn
     FROM econ.wages_data
     GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.fx_rates_history;
+
+CREATE VIEW IF NOT EXISTS econ.fx_rates_history AS
+SELECT source, base, quote, rate_type, frequency, date, _rate AS rate, _quantity AS quantity,
+       _unit_mult AS unit_mult, _status AS status, published_at, published_ns, _record_id AS record_id,
+       _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at, _withdrawn AS withdrawn
+FROM
+(
+    SELECT base, quote, rate_type, source, frequency, date, published_at, published_ns,
+           argMax(rate, _version) AS _rate,
+           argMax(quantity, _version) AS _quantity,
+           argMax(unit_mult, _version) AS _unit_mult,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at,
+           argMax(withdrawn, _version) AS _withdrawn
+    FROM econ.fx_rates_data
+    GROUP BY base, quote, rate_type, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.indicators_history;
+
+CREATE VIEW IF NOT EXISTS econ.indicators_history AS
+SELECT source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
+       _value AS value, _unit_mult AS unit_mult, _value_eur AS value_eur, _fx_rate AS fx_rate, _fx_date AS fx_date,
+       _fx_path AS fx_path, _fx_status AS fx_status, _status AS status, published_at, published_ns,
+       _record_id AS record_id, _attributes AS attributes,
+       _kafka_topic AS kafka_topic, _kafka_partition AS kafka_partition, _kafka_offset AS kafka_offset,
+       _ingested_at AS ingested_at, _withdrawn AS withdrawn
+FROM
+(
+    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns,
+           argMax(value, _version) AS _value,
+           argMax(unit_mult, _version) AS _unit_mult,
+           if(argMax(isNull(value_eur), _version), NULL, argMax(value_eur, _version)) AS _value_eur,
+           if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version)) AS _fx_rate,
+           if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version)) AS _fx_date,
+           argMax(fx_path, _version) AS _fx_path,
+           argMax(fx_status, _version) AS _fx_status,
+           argMax(status, _version) AS _status,
+           argMax(record_id, _version) AS _record_id,
+           argMax(attributes, _version) AS _attributes,
+           argMax(kafka_topic, _version) AS _kafka_topic,
+           argMax(kafka_partition, _version) AS _kafka_partition,
+           argMax(kafka_offset, _version) AS _kafka_offset,
+           argMax(ingested_at, _version) AS _ingested_at,
+           argMax(withdrawn, _version) AS _withdrawn
+    FROM econ.indicators_data
+    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
+);
+
+DROP TABLE IF EXISTS econ.fuel_prices_current;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_current AS
+SELECT source, country, region, product, tax_basis, frequency, _date AS date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_per_litre AS price_per_litre, _price_per_kg AS price_per_kg,
+       _price_eur AS price_eur, _price_per_litre_eur AS price_per_litre_eur, _price_per_kg_eur AS price_per_kg_eur,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _status AS status,
+       _published_at AS published_at, _record_id AS record_id, _attributes AS attributes
+FROM
+(
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency,
+           max(date) AS _date,
+           argMax(_d_price, (date, _d_published_at)) AS _price,
+           argMax(_d_unit_mult, (date, _d_published_at)) AS _unit_mult,
+           argMax(_d_price_per_litre, (date, _d_published_at)) AS _price_per_litre,
+           argMax(_d_price_per_kg, (date, _d_published_at)) AS _price_per_kg,
+           argMax(_d_price_eur, (date, _d_published_at)) AS _price_eur,
+           argMax(_d_price_per_litre_eur, (date, _d_published_at)) AS _price_per_litre_eur,
+           argMax(_d_price_per_kg_eur, (date, _d_published_at)) AS _price_per_kg_eur,
+           argMax(_d_fx_rate, (date, _d_published_at)) AS _fx_rate,
+           argMax(_d_fx_date, (date, _d_published_at)) AS _fx_date,
+           argMax(_d_fx_path, (date, _d_published_at)) AS _fx_path,
+           argMax(_d_fx_status, (date, _d_published_at)) AS _fx_status,
+           argMax(_d_status, (date, _d_published_at)) AS _status,
+           argMax(_d_record_id, (date, _d_published_at)) AS _record_id,
+           argMax(_d_attributes, (date, _d_published_at)) AS _attributes,
+           argMax(_d_published_at, (date, _d_published_at)) AS _published_at
+    FROM
+    (
+        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
+               argMax(price, (published_at, published_ns, _version)) AS _d_price,
+               argMax(unit_mult, (published_at, published_ns, _version)) AS _d_unit_mult,
+               if(argMax(isNull(price_per_litre), (published_at, published_ns, _version)), NULL, argMax(price_per_litre, (published_at, published_ns, _version))) AS _d_price_per_litre,
+               if(argMax(isNull(price_per_kg), (published_at, published_ns, _version)), NULL, argMax(price_per_kg, (published_at, published_ns, _version))) AS _d_price_per_kg,
+               if(argMax(isNull(price_eur), (published_at, published_ns, _version)), NULL, argMax(price_eur, (published_at, published_ns, _version))) AS _d_price_eur,
+               if(argMax(isNull(price_per_litre_eur), (published_at, published_ns, _version)), NULL, argMax(price_per_litre_eur, (published_at, published_ns, _version))) AS _d_price_per_litre_eur,
+               if(argMax(isNull(price_per_kg_eur), (published_at, published_ns, _version)), NULL, argMax(price_per_kg_eur, (published_at, published_ns, _version))) AS _d_price_per_kg_eur,
+               if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _d_fx_rate,
+               if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _d_fx_date,
+               argMax(fx_path, (published_at, published_ns, _version)) AS _d_fx_path,
+               argMax(fx_status, (published_at, published_ns, _version)) AS _d_fx_status,
+               argMax(status, (published_at, published_ns, _version)) AS _d_status,
+               argMax(record_id, (published_at, published_ns, _version)) AS _d_record_id,
+               argMax(attributes, (published_at, published_ns, _version)) AS _d_attributes,
+               max(published_at) AS _d_published_at,
+               argMax(withdrawn, (published_at, published_ns, _version)) AS _d_withdrawn
+        FROM econ.fuel_prices_data
+        GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+    )
+    WHERE _d_withdrawn = 0
+    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency
 );
 
 DROP TABLE IF EXISTS econ.fuel_prices_bitemporal;
@@ -480,7 +553,7 @@ SELECT source,
        if(_next_exists, _next, NULL) AS known_until
 FROM
 (
-    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _prices, _unit_mults, _price_per_litres, _price_per_kgs, _price_eurs, _price_per_litre_eurs, _price_per_kg_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
+    SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _wds, _prices, _unit_mults, _price_per_litres, _price_per_kgs, _price_eurs, _price_per_litre_eurs, _price_per_kg_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
            _n, _i, _perm[_n - 1] AS _prev,
            arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
            length(_later) > 0 AS _next_exists,
@@ -488,7 +561,7 @@ FROM
     FROM
     (
         SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
-               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs, groupArray(_withdrawn) AS _wds,
                arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
                groupArray(_price) AS _prices,
            groupArray(_unit_mult) AS _unit_mults,
@@ -507,16 +580,16 @@ FROM
            groupArray(_attributes) AS _attributess
         FROM
         (
-        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src,
+        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src, argMax(withdrawn, _version) AS _withdrawn,
                toString(argMax(price, _version)) AS _price,
                argMax(unit_mult, _version) AS _unit_mult,
-               ifNull(toString(argMax(price_per_litre, _version)), '') AS _price_per_litre,
-               ifNull(toString(argMax(price_per_kg, _version)), '') AS _price_per_kg,
-               ifNull(toString(argMax(price_eur, _version)), '') AS _price_eur,
-               ifNull(toString(argMax(price_per_litre_eur, _version)), '') AS _price_per_litre_eur,
-               ifNull(toString(argMax(price_per_kg_eur, _version)), '') AS _price_per_kg_eur,
-               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
-               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               ifNull(toString(if(argMax(isNull(price_per_litre), _version), NULL, argMax(price_per_litre, _version))), '') AS _price_per_litre,
+               ifNull(toString(if(argMax(isNull(price_per_kg), _version), NULL, argMax(price_per_kg, _version))), '') AS _price_per_kg,
+               ifNull(toString(if(argMax(isNull(price_eur), _version), NULL, argMax(price_eur, _version))), '') AS _price_eur,
+               ifNull(toString(if(argMax(isNull(price_per_litre_eur), _version), NULL, argMax(price_per_litre_eur, _version))), '') AS _price_per_litre_eur,
+               ifNull(toString(if(argMax(isNull(price_per_kg_eur), _version), NULL, argMax(price_per_kg_eur, _version))), '') AS _price_per_kg_eur,
+               ifNull(toString(if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version))), '') AS _fx_rate,
+               ifNull(toString(if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version))), '') AS _fx_date,
                argMax(fx_path, _version) AS _fx_path,
                argMax(fx_status, _version) AS _fx_status,
                argMax(fx_basis, _version) AS _fx_basis,
@@ -526,16 +599,16 @@ FROM
         FROM econ.fuel_prices_data
         GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
         UNION ALL
-        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src,
+        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src, materialize(toUInt8(0)) AS _withdrawn,
                toString(argMax(price, _version)) AS _price,
                argMax(unit_mult, _version) AS _unit_mult,
-               ifNull(toString(argMax(price_per_litre, _version)), '') AS _price_per_litre,
-               ifNull(toString(argMax(price_per_kg, _version)), '') AS _price_per_kg,
-               ifNull(toString(argMax(price_eur, _version)), '') AS _price_eur,
-               ifNull(toString(argMax(price_per_litre_eur, _version)), '') AS _price_per_litre_eur,
-               ifNull(toString(argMax(price_per_kg_eur, _version)), '') AS _price_per_kg_eur,
-               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
-               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               ifNull(toString(if(argMax(isNull(price_per_litre), _version), NULL, argMax(price_per_litre, _version))), '') AS _price_per_litre,
+               ifNull(toString(if(argMax(isNull(price_per_kg), _version), NULL, argMax(price_per_kg, _version))), '') AS _price_per_kg,
+               ifNull(toString(if(argMax(isNull(price_eur), _version), NULL, argMax(price_eur, _version))), '') AS _price_eur,
+               ifNull(toString(if(argMax(isNull(price_per_litre_eur), _version), NULL, argMax(price_per_litre_eur, _version))), '') AS _price_per_litre_eur,
+               ifNull(toString(if(argMax(isNull(price_per_kg_eur), _version), NULL, argMax(price_per_kg_eur, _version))), '') AS _price_per_kg_eur,
+               ifNull(toString(if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version))), '') AS _fx_rate,
+               ifNull(toString(if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version))), '') AS _fx_date,
                argMax(fx_path, _version) AS _fx_path,
                argMax(fx_status, _version) AS _fx_status,
                argMax(fx_basis, _version) AS _fx_basis,
@@ -551,7 +624,8 @@ FROM
     ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
 )
 WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
-  AND (NOT _next_exists OR _next > _ks[_i]);
+  AND (NOT _next_exists OR _next > _ks[_i])
+  AND _wds[_i] = 0;
 
 DROP TABLE IF EXISTS econ.wages_bitemporal;
 
@@ -584,7 +658,7 @@ SELECT source,
        if(_next_exists, _next, NULL) AS known_until
 FROM
 (
-    SELECT country, region, measure, basis, per, currency, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _amounts, _unit_mults, _amount_eurs, _monthly_amounts, _monthly_amount_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
+    SELECT country, region, measure, basis, per, currency, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _wds, _amounts, _unit_mults, _amount_eurs, _monthly_amounts, _monthly_amount_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
            _n, _i, _perm[_n - 1] AS _prev,
            arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
            length(_later) > 0 AS _next_exists,
@@ -592,7 +666,7 @@ FROM
     FROM
     (
         SELECT country, region, measure, basis, per, currency, source, frequency, date,
-               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs, groupArray(_withdrawn) AS _wds,
                arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
                groupArray(_amount) AS _amounts,
            groupArray(_unit_mult) AS _unit_mults,
@@ -609,14 +683,14 @@ FROM
            groupArray(_attributes) AS _attributess
         FROM
         (
-        SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src,
+        SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src, argMax(withdrawn, _version) AS _withdrawn,
                toString(argMax(amount, _version)) AS _amount,
                argMax(unit_mult, _version) AS _unit_mult,
-               ifNull(toString(argMax(amount_eur, _version)), '') AS _amount_eur,
-               ifNull(toString(argMax(monthly_amount, _version)), '') AS _monthly_amount,
-               ifNull(toString(argMax(monthly_amount_eur, _version)), '') AS _monthly_amount_eur,
-               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
-               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               ifNull(toString(if(argMax(isNull(amount_eur), _version), NULL, argMax(amount_eur, _version))), '') AS _amount_eur,
+               ifNull(toString(if(argMax(isNull(monthly_amount), _version), NULL, argMax(monthly_amount, _version))), '') AS _monthly_amount,
+               ifNull(toString(if(argMax(isNull(monthly_amount_eur), _version), NULL, argMax(monthly_amount_eur, _version))), '') AS _monthly_amount_eur,
+               ifNull(toString(if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version))), '') AS _fx_rate,
+               ifNull(toString(if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version))), '') AS _fx_date,
                argMax(fx_path, _version) AS _fx_path,
                argMax(fx_status, _version) AS _fx_status,
                argMax(fx_basis, _version) AS _fx_basis,
@@ -626,14 +700,14 @@ FROM
         FROM econ.wages_data
         GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
         UNION ALL
-        SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src,
+        SELECT country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src, materialize(toUInt8(0)) AS _withdrawn,
                toString(argMax(amount, _version)) AS _amount,
                argMax(unit_mult, _version) AS _unit_mult,
-               ifNull(toString(argMax(amount_eur, _version)), '') AS _amount_eur,
-               ifNull(toString(argMax(monthly_amount, _version)), '') AS _monthly_amount,
-               ifNull(toString(argMax(monthly_amount_eur, _version)), '') AS _monthly_amount_eur,
-               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
-               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               ifNull(toString(if(argMax(isNull(amount_eur), _version), NULL, argMax(amount_eur, _version))), '') AS _amount_eur,
+               ifNull(toString(if(argMax(isNull(monthly_amount), _version), NULL, argMax(monthly_amount, _version))), '') AS _monthly_amount,
+               ifNull(toString(if(argMax(isNull(monthly_amount_eur), _version), NULL, argMax(monthly_amount_eur, _version))), '') AS _monthly_amount_eur,
+               ifNull(toString(if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version))), '') AS _fx_rate,
+               ifNull(toString(if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version))), '') AS _fx_date,
                argMax(fx_path, _version) AS _fx_path,
                argMax(fx_status, _version) AS _fx_status,
                argMax(fx_basis, _version) AS _fx_basis,
@@ -649,7 +723,8 @@ FROM
     ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
 )
 WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
-  AND (NOT _next_exists OR _next > _ks[_i]);
+  AND (NOT _next_exists OR _next > _ks[_i])
+  AND _wds[_i] = 0;
 
 DROP TABLE IF EXISTS econ.fx_rates_bitemporal;
 
@@ -672,7 +747,7 @@ SELECT source,
        if(_next_exists, _next, NULL) AS known_until
 FROM
 (
-    SELECT base, quote, rate_type, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _rates, _quantitys, _unit_mults, _statuss, _record_ids, _attributess,
+    SELECT base, quote, rate_type, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _wds, _rates, _quantitys, _unit_mults, _statuss, _record_ids, _attributess,
            _n, _i, _perm[_n - 1] AS _prev,
            arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
            length(_later) > 0 AS _next_exists,
@@ -680,7 +755,7 @@ FROM
     FROM
     (
         SELECT base, quote, rate_type, source, frequency, date,
-               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs, groupArray(_withdrawn) AS _wds,
                arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
                groupArray(_rate) AS _rates,
            groupArray(_quantity) AS _quantitys,
@@ -690,7 +765,7 @@ FROM
            groupArray(_attributes) AS _attributess
         FROM
         (
-        SELECT base, quote, rate_type, source, frequency, date, published_at, published_ns, published_at AS _known_from, materialize(toUInt8(0)) AS _src,
+        SELECT base, quote, rate_type, source, frequency, date, published_at, published_ns, published_at AS _known_from, materialize(toUInt8(0)) AS _src, argMax(withdrawn, _version) AS _withdrawn,
                toString(argMax(rate, _version)) AS _rate,
                argMax(quantity, _version) AS _quantity,
                argMax(unit_mult, _version) AS _unit_mult,
@@ -705,7 +780,8 @@ FROM
     ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
 )
 WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
-  AND (NOT _next_exists OR _next > _ks[_i]);
+  AND (NOT _next_exists OR _next > _ks[_i])
+  AND _wds[_i] = 0;
 
 DROP TABLE IF EXISTS econ.fuel_prices_real;
 
@@ -839,6 +915,7 @@ FROM
                                                                 FROM econ.indicators_data
                                                                 WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                                 GROUP BY country, source, series, month
+                                                                HAVING argMax(withdrawn, (published_at, published_ns, _version)) = 0
                                                             ) AS _s3 USING (country, cpi_source, cpi_series)
                                                             WHERE _active = 1
                                                         ) AS _s4
@@ -850,6 +927,7 @@ FROM
                                                             FROM econ.indicators_data
                                                             WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                             GROUP BY country, source, series, base_month
+                                                            HAVING argMax(withdrawn, (published_at, published_ns, _version)) = 0
                                                         ) AS _s5 USING (country, cpi_source, cpi_series, base_month)
                                                     ) AS _s6 USING (country, month)
                                                 )
@@ -983,6 +1061,7 @@ FROM
                                                                 FROM econ.indicators_data
                                                                 WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                                 GROUP BY country, source, series, month
+                                                                HAVING argMax(withdrawn, (published_at, published_ns, _version)) = 0
                                                             ) AS _s9 USING (country, cpi_source, cpi_series)
                                                             WHERE _active = 1
                                                         ) AS _s10
@@ -994,6 +1073,7 @@ FROM
                                                             FROM econ.indicators_data
                                                             WHERE unit = 'index' AND region = '' AND (country, series) IN (SELECT country, series FROM econ.deflators)
                                                             GROUP BY country, source, series, base_month
+                                                            HAVING argMax(withdrawn, (published_at, published_ns, _version)) = 0
                                                         ) AS _s11 USING (country, cpi_source, cpi_series, base_month)
                                                     ) AS _s12 USING (country, month)
                                                 )
@@ -1009,32 +1089,6 @@ FROM
         )
     )
 );
-
-DROP TABLE IF EXISTS econ.conversion_status;
-
-CREATE VIEW IF NOT EXISTS econ.conversion_status AS
-SELECT kind, country, count() AS vintages, countIf(_fx_status = 'pending') AS pending,
-       countIf(_fx_status = 'converted') AS converted,
-       maxIf(_ingested_at, _fx_status = 'converted') AS last_conversion, max(_ingested_at) AS last_write
-FROM
-(
-    SELECT 'fuel_price' AS kind, country,
-           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
-    FROM econ.fuel_prices_data
-    GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date, published_at, published_ns
-    UNION ALL
-    SELECT 'wage' AS kind, country,
-           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
-    FROM econ.wages_data
-    GROUP BY country, region, measure, basis, per, currency, source, frequency, date, published_at, published_ns
-    UNION ALL
-    SELECT 'indicator' AS kind, country,
-           argMax(fx_status, _version) AS _fx_status, argMax(ingested_at, _version) AS _ingested_at
-    FROM econ.indicators_data
-    WHERE unit = 'currency'
-    GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
-)
-GROUP BY kind, country;
 
 DROP TABLE IF EXISTS econ.indicators_bitemporal;
 
@@ -1067,7 +1121,7 @@ SELECT source,
        if(_next_exists, _next, NULL) AS known_until
 FROM
 (
-    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _values, _unit_mults, _value_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
+    SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, _perm, _ps, _pnss, _pvs, _ks, _wds, _values, _unit_mults, _value_eurs, _fx_rates, _fx_dates, _fx_paths, _fx_statuss, _fx_basiss, _statuss, _record_ids, _attributess,
            _n, _i, _perm[_n - 1] AS _prev,
            arrayFilter(j -> _pvs[j] > _pvs[_i] OR (_pvs[j] = _pvs[_i] AND _ks[j] > _ks[_i]), _perm) AS _later,
            length(_later) > 0 AS _next_exists,
@@ -1075,7 +1129,7 @@ FROM
     FROM
     (
         SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
-               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs,
+               groupArray(published_at) AS _ps, groupArray(published_ns) AS _pnss, groupArray(toUInt64(published_at) * 1000000000 + published_ns) AS _pvs, groupArray(_known_from) AS _ks, groupArray(_src) AS _srcs, groupArray(_withdrawn) AS _wds,
                arrayMap(t -> tupleElement(t, 4), arraySort(arrayMap((p, k, s, j) -> (p, k, s, j), _pvs, _ks, _srcs, arrayEnumerate(_ps)))) AS _perm,
                groupArray(_value) AS _values,
                groupArray(_unit_mult) AS _unit_mults,
@@ -1090,12 +1144,12 @@ FROM
                groupArray(_attributes) AS _attributess
         FROM
         (
-        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src,
+        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, argMax(known_from, _version) AS _known_from, materialize(toUInt8(0)) AS _src, argMax(withdrawn, _version) AS _withdrawn,
                toString(argMax(value, _version)) AS _value,
                argMax(unit_mult, _version) AS _unit_mult,
-               ifNull(toString(argMax(value_eur, _version)), '') AS _value_eur,
-               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
-               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               ifNull(toString(if(argMax(isNull(value_eur), _version), NULL, argMax(value_eur, _version))), '') AS _value_eur,
+               ifNull(toString(if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version))), '') AS _fx_rate,
+               ifNull(toString(if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version))), '') AS _fx_date,
                argMax(fx_path, _version) AS _fx_path,
                argMax(fx_status, _version) AS _fx_status,
                argMax(fx_basis, _version) AS _fx_basis,
@@ -1105,12 +1159,12 @@ FROM
         FROM econ.indicators_data
         GROUP BY country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns
         UNION ALL
-        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src,
+        SELECT country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date, published_at, published_ns, known_from AS _known_from, materialize(toUInt8(1)) AS _src, materialize(toUInt8(0)) AS _withdrawn,
                toString(argMax(value, _version)) AS _value,
                argMax(unit_mult, _version) AS _unit_mult,
-               ifNull(toString(argMax(value_eur, _version)), '') AS _value_eur,
-               ifNull(toString(argMax(fx_rate, _version)), '') AS _fx_rate,
-               ifNull(toString(argMax(fx_date, _version)), '') AS _fx_date,
+               ifNull(toString(if(argMax(isNull(value_eur), _version), NULL, argMax(value_eur, _version))), '') AS _value_eur,
+               ifNull(toString(if(argMax(isNull(fx_rate), _version), NULL, argMax(fx_rate, _version))), '') AS _fx_rate,
+               ifNull(toString(if(argMax(isNull(fx_date), _version), NULL, argMax(fx_date, _version))), '') AS _fx_date,
                argMax(fx_path, _version) AS _fx_path,
                argMax(fx_status, _version) AS _fx_status,
                argMax(fx_basis, _version) AS _fx_basis,
@@ -1126,5 +1180,110 @@ FROM
     ARRAY JOIN arrayEnumerate(_perm) AS _n, _perm AS _i
 )
 WHERE (_n = 1 OR _pvs[_prev] != _pvs[_i] OR _ks[_prev] != _ks[_i])
-  AND (NOT _next_exists OR _next > _ks[_i]);
+  AND (NOT _next_exists OR _next > _ks[_i])
+  AND _wds[_i] = 0;
+
+DROP TABLE IF EXISTS econ.fuel_prices_converted;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_prices_converted AS
+SELECT reporting_currency, source, country, region, product, tax_basis, frequency, date, _price AS price, currency, unit,
+       _unit_mult AS unit_mult, _price_converted AS price_converted,
+       _price_per_litre_converted AS price_per_litre_converted, _price_per_kg_converted AS price_per_kg_converted,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis,
+       _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id
+FROM
+(
+    SELECT reporting_currency, country, region, product, tax_basis, currency, unit, source, frequency, date,
+           argMax(price, (published_at, published_ns, _version)) AS _price,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           if(argMax(isNull(price_converted), (published_at, published_ns, _version)), NULL, argMax(price_converted, (published_at, published_ns, _version))) AS _price_converted,
+           if(argMax(isNull(price_per_litre_converted), (published_at, published_ns, _version)), NULL, argMax(price_per_litre_converted, (published_at, published_ns, _version))) AS _price_per_litre_converted,
+           if(argMax(isNull(price_per_kg_converted), (published_at, published_ns, _version)), NULL, argMax(price_per_kg_converted, (published_at, published_ns, _version))) AS _price_per_kg_converted,
+           if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _fx_rate,
+           if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id
+    FROM econ.fuel_prices_converted_data
+    GROUP BY reporting_currency, country, region, product, tax_basis, currency, unit, source, frequency, date
+)
+WHERE _withdrawn = 0;
+
+DROP TABLE IF EXISTS econ.wages_converted;
+
+CREATE VIEW IF NOT EXISTS econ.wages_converted AS
+SELECT reporting_currency, source, country, region, measure, basis, per, frequency, date, _amount AS amount, currency,
+       _unit_mult AS unit_mult, _amount_converted AS amount_converted, _monthly_amount_converted AS monthly_amount_converted,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis,
+       _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id
+FROM
+(
+    SELECT reporting_currency, country, region, measure, basis, per, currency, source, frequency, date,
+           argMax(amount, (published_at, published_ns, _version)) AS _amount,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           if(argMax(isNull(amount_converted), (published_at, published_ns, _version)), NULL, argMax(amount_converted, (published_at, published_ns, _version))) AS _amount_converted,
+           if(argMax(isNull(monthly_amount_converted), (published_at, published_ns, _version)), NULL, argMax(monthly_amount_converted, (published_at, published_ns, _version))) AS _monthly_amount_converted,
+           if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _fx_rate,
+           if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id
+    FROM econ.wages_converted_data
+    GROUP BY reporting_currency, country, region, measure, basis, per, currency, source, frequency, date
+)
+WHERE _withdrawn = 0;
+
+DROP TABLE IF EXISTS econ.indicators_converted;
+
+CREATE VIEW IF NOT EXISTS econ.indicators_converted AS
+SELECT reporting_currency, source, series, country, region, measure, unit, currency, base_period, adjustment, frequency, date,
+       _value AS value, _unit_mult AS unit_mult, _value_converted AS value_converted,
+       _fx_rate AS fx_rate, _fx_date AS fx_date, _fx_path AS fx_path, _fx_status AS fx_status, _fx_basis AS fx_basis,
+       _published_at AS published_at, _published_ns AS published_ns, _record_id AS record_id
+FROM
+(
+    SELECT reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date,
+           argMax(value, (published_at, published_ns, _version)) AS _value,
+           argMax(unit_mult, (published_at, published_ns, _version)) AS _unit_mult,
+           if(argMax(isNull(value_converted), (published_at, published_ns, _version)), NULL, argMax(value_converted, (published_at, published_ns, _version))) AS _value_converted,
+           if(argMax(isNull(fx_rate), (published_at, published_ns, _version)), NULL, argMax(fx_rate, (published_at, published_ns, _version))) AS _fx_rate,
+           if(argMax(isNull(fx_date), (published_at, published_ns, _version)), NULL, argMax(fx_date, (published_at, published_ns, _version))) AS _fx_date,
+           argMax(fx_path, (published_at, published_ns, _version)) AS _fx_path,
+           argMax(fx_status, (published_at, published_ns, _version)) AS _fx_status,
+           argMax(fx_basis, (published_at, published_ns, _version)) AS _fx_basis,
+           max(published_at) AS _published_at,
+           argMax(published_ns, (published_at, published_ns, _version)) AS _published_ns,
+           argMax(withdrawn, (published_at, published_ns, _version)) AS _withdrawn,
+           argMax(record_id, (published_at, published_ns, _version)) AS _record_id
+    FROM econ.indicators_converted_data
+    GROUP BY reporting_currency, country, series, region, measure, unit, currency, base_period, adjustment, source, frequency, date
+)
+WHERE _withdrawn = 0;
+
+DROP TABLE IF EXISTS econ.reconversion_failures;
+
+CREATE VIEW IF NOT EXISTS econ.reconversion_failures AS
+SELECT kind, reporting_currency, source, country, region, series, product, tax_basis, unit, measure, basis, per, base_period,
+       adjustment, currency, frequency, date, published_at, published_ns, _record_id AS record_id, _reason AS reason, _failed_at AS failed_at
+FROM
+(
+    SELECT kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source,
+           frequency, reporting_currency, date, published_at, published_ns,
+           argMax(record_id, _version) AS _record_id,
+           argMax(reason, _version) AS _reason,
+           argMax(failed_at, _version) AS _failed_at,
+           argMax(resolved_at, _version) AS _resolved_at
+    FROM econ.reconversion_failures_data
+    GROUP BY kind, country, region, series, product, tax_basis, unit, measure, basis, per, base_period, adjustment, currency, source,
+             frequency, reporting_currency, date, published_at, published_ns
+)
+WHERE toUInt32(_resolved_at) = 0;
 
