@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"os"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -152,8 +154,12 @@ func (r *clusterRun) consume(name string) *proc {
 	r.t.Helper()
 	addr := testenv.FreeAddr(r.t)
 	r.metrics = append(r.metrics, "http://"+addr+"/metrics")
-	return startProc(r.t, name, r.bin, r.env, "consume", "--http", addr, "--batch-size", "2000", "--batch-linger", "100ms",
+	p := startProc(r.t, name, r.bin, r.env, "consume", "--http", addr, "--batch-size", "2000", "--batch-linger", "100ms",
 		"--reconcile-interval", "1s")
+	if dir := os.Getenv("TMP_CLUSTERFIX_LOGS"); dir != "" { // TEMPORARY
+		r.t.Cleanup(func() { _ = os.WriteFile(dir+"/"+strings.ReplaceAll(name, " ", "_")+".log", []byte(p.out.tail(1<<30)), 0o644) })
+	}
+	return p
 }
 
 // scalar reads one number through the Distributed tables; ok is false while the cluster cannot
@@ -382,15 +388,7 @@ func TestClusterProcessConsumersRideOutFaults(t *testing.T) {
 	}
 	// Every view as on one server, with the exact sums.
 	oracle := clusterOracle(t, data)
-	testenv.WaitFor(t, 2*time.Minute, func() (bool, string) { // the reconcilers' last passes
-		for _, v := range viewNames(t, oracle, oracle.Database()) {
-			got, want := viewRows(t, r.store, r.db, v), viewRows(t, oracle, oracle.Database(), v)
-			if d := firstDiff(got, want); d != "" {
-				return false, fmt.Sprintf("view %s (%d rows, single server %d): %s", v, len(got), len(want), d)
-			}
-		}
-		return true, ""
-	})
+	r.compareViews(oracle)
 	for _, chk := range []struct {
 		what, q string
 		want    *big.Rat
@@ -528,9 +526,20 @@ func viewRows(t *testing.T, s *clickhouse.Store, db, v string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rs, err := s.Conn().Query(ctx, "SELECT * FROM "+db+"."+v)
+	out, err := queryRows(ctx, s, "SELECT * FROM "+db+"."+v, whereFrom)
 	if err != nil {
 		t.Fatalf("view %s.%s: %v", db, v, err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// queryRows returns q's rows, each formatted column by column as name=value (decimals
+// exactly, NULL as NULL), without the columns named in skip.
+func queryRows(ctx context.Context, s *clickhouse.Store, q string, skip []string) ([]string, error) {
+	rs, err := s.Conn().Query(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	defer rs.Close()
 	names, types := rs.Columns(), rs.ColumnTypes()
@@ -541,11 +550,11 @@ func viewRows(t *testing.T, s *clickhouse.Store, db, v string) []string {
 			vals[i] = reflect.New(ct.ScanType()).Interface()
 		}
 		if err := rs.Scan(vals...); err != nil {
-			t.Fatalf("view %s.%s: %v", db, v, err)
+			return nil, err
 		}
 		var fields []string
 		for i, val := range vals {
-			if slices.Contains(whereFrom, names[i]) {
+			if slices.Contains(skip, names[i]) {
 				continue
 			}
 			rv := reflect.ValueOf(val).Elem()
@@ -560,11 +569,7 @@ func viewRows(t *testing.T, s *clickhouse.Store, db, v string) []string {
 		}
 		out = append(out, strings.Join(fields, " "))
 	}
-	if err := rs.Err(); err != nil {
-		t.Fatalf("view %s.%s: %v", db, v, err)
-	}
-	sort.Strings(out)
-	return out
+	return out, rs.Err()
 }
 
 // firstDiff describes the first row where two sorted results differ, or returns "".
@@ -580,4 +585,141 @@ func firstDiff(got, want []string) string {
 		}
 	}
 	return ""
+}
+
+// compareViews waits until every view of the cluster database answers as the oracle's, for the
+// reconcilers' last passes, and fails otherwise with every differing row of both sides and
+// what each replica stores for them (checkViews).
+func (r *clusterRun) compareViews(oracle *clickhouse.Store) {
+	r.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		diff := ""
+		for _, v := range viewNames(r.t, oracle, oracle.Database()) {
+			got, want := viewRows(r.t, r.store, r.db, v), viewRows(r.t, oracle, oracle.Database(), v)
+			if firstDiff(got, want) != "" {
+				diff += r.explainDiff(oracle, v, got, want)
+			}
+		}
+		if diff == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("views differ from the single server 2 minutes after the last commit:\n%s", diff)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// rowDiff returns the rows only in got and only in want, two sorted lists compared as
+// multisets.
+func rowDiff(got, want []string) (onlyGot, onlyWant []string) {
+	i, j := 0, 0
+	for i < len(got) || j < len(want) {
+		switch {
+		case j == len(want) || i < len(got) && got[i] < want[j]:
+			onlyGot = append(onlyGot, got[i])
+			i++
+		case i == len(got) || want[j] < got[i]:
+			onlyWant = append(onlyWant, want[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return onlyGot, onlyWant
+}
+
+var (
+	diffRegion  = regexp.MustCompile(`\bregion=(\S+)`)
+	diffProduct = regexp.MustCompile(`\bproduct=(\S+)`)
+	diffDate    = regexp.MustCompile(`\bdate=(\d{4}-\d{2}-\d{2})`)
+)
+
+// explainDiff describes how view v differs from the oracle: the differing rows of both sides
+// and, for the first few, every stored version of the observation on each replica (the local
+// tables, without FINAL), the oracle's stored row, and the rates of its staleness window on
+// each replica.
+func (r *clusterRun) explainDiff(oracle *clickhouse.Store, v string, got, want []string) string {
+	const most = 10
+	onlyGot, onlyWant := rowDiff(got, want)
+	var b strings.Builder
+	fmt.Fprintf(&b, "view %s: %d rows, single server %d; %d rows only on the cluster, %d only on the single server\n",
+		v, len(got), len(want), len(onlyGot), len(onlyWant))
+	for _, side := range []struct {
+		name string
+		rows []string
+	}{{"cluster", onlyGot}, {"single server", onlyWant}} {
+		for i, row := range side.rows {
+			if i == most {
+				fmt.Fprintf(&b, "  … %d more\n", len(side.rows)-most)
+				break
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", side.name, row)
+		}
+	}
+	table := ""
+	switch {
+	case strings.HasPrefix(v, "fuel"):
+		table = "fuel_prices_data"
+	case strings.HasPrefix(v, "wage"):
+		table = "wages_data"
+	default:
+		return b.String()
+	}
+	seen := map[string]bool{}
+	for _, row := range append(slices.Clone(onlyGot), onlyWant...) {
+		region, date := diffRegion.FindStringSubmatch(row), diffDate.FindStringSubmatch(row)
+		if region == nil || date == nil {
+			continue
+		}
+		where := fmt.Sprintf("region = '%s' AND date = '%s'", region[1], date[1])
+		if p := diffProduct.FindStringSubmatch(row); p != nil && table == "fuel_prices_data" {
+			where += fmt.Sprintf(" AND product = '%s'", p[1])
+		}
+		if seen[where] || len(seen) == 3 {
+			continue
+		}
+		seen[where] = true
+		cols := "published_at, _version, ingested_at, fx_status, fx_path, fx_date, toString(fx_rate) AS rate, record_id, kafka_topic, kafka_partition, kafka_offset"
+		fmt.Fprintf(&b, "  %s WHERE %s:\n", table, where)
+		for _, n := range r.c.Nodes {
+			for _, line := range r.nodeRows(n, "SELECT "+cols+", _part FROM "+r.db+"."+table+schemas.LocalSuffix+" WHERE "+where+" ORDER BY published_at, _version") {
+				fmt.Fprintf(&b, "    %s: %s\n", n.Name, line)
+			}
+		}
+		for _, line := range dumpRows(oracle, "SELECT "+cols+" FROM "+oracle.Database()+"."+table+" FINAL WHERE "+where+" ORDER BY published_at") {
+			fmt.Fprintf(&b, "    single server: %s\n", line)
+		}
+		rates := fmt.Sprintf("SELECT base, date, published_at, toString(rate) AS rate, ingested_at, _version, kafka_partition, kafka_offset, _part FROM %s.fx_rates_data_local WHERE date BETWEEN toDate('%s') - 7 AND toDate('%s') ORDER BY base, date, published_at, _version", r.db, date[1], date[1])
+		for _, n := range r.c.Nodes {
+			for _, line := range r.nodeRows(n, rates) {
+				fmt.Fprintf(&b, "    rate on %s: %s\n", n.Name, line)
+			}
+		}
+	}
+	return b.String()
+}
+
+// nodeRows runs q on node n alone; an error is returned as the only line.
+func (r *clusterRun) nodeRows(n testenv.ClusterNode, q string) []string {
+	r.t.Helper()
+	s, err := clickhouse.Open(context.Background(), clickhouse.Options{DSN: r.c.DSN(r.db, n), Logger: testenv.Logger(r.t)})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer s.Close()
+	return dumpRows(s, q)
+}
+
+// dumpRows returns q's rows, each formatted column by column; an error is the last line.
+func dumpRows(s *clickhouse.Store, q string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := queryRows(ctx, s, q, nil)
+	if err != nil {
+		out = append(out, err.Error())
+	}
+	return out
 }
