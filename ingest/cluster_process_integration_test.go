@@ -682,15 +682,17 @@ func (r *clusterRun) explainDiff(oracle *clickhouse.Store, v string, got, want [
 			continue
 		}
 		seen[where] = true
-		cols := "published_at, _version, ingested_at, fx_status, fx_path, fx_date, toString(fx_rate) AS rate, record_id, kafka_topic, kafka_partition, kafka_offset"
-		fmt.Fprintf(&b, "  %s WHERE %s:\n", table, where)
-		for _, n := range r.c.Nodes {
-			for _, line := range r.nodeRows(n, "SELECT "+cols+", _part FROM "+r.db+"."+table+schemas.LocalSuffix+" WHERE "+where+" ORDER BY published_at, _version") {
-				fmt.Fprintf(&b, "    %s: %s\n", n.Name, line)
+		cols := "published_at, known_from, _version, ingested_at, fx_status, fx_path, fx_date, toString(fx_rate) AS rate, record_id, kafka_topic, kafka_partition, kafka_offset"
+		for _, tbl := range []string{table, strings.TrimSuffix(table, "_data") + "_known"} {
+			fmt.Fprintf(&b, "  %s WHERE %s:\n", tbl, where)
+			for _, n := range r.c.Nodes {
+				for _, line := range r.nodeRows(n, "SELECT "+cols+", _part FROM "+r.db+"."+tbl+schemas.LocalSuffix+" WHERE "+where+" ORDER BY published_at, known_from, _version") {
+					fmt.Fprintf(&b, "    %s: %s\n", n.Name, line)
+				}
 			}
-		}
-		for _, line := range dumpRows(oracle, "SELECT "+cols+" FROM "+oracle.Database()+"."+table+" FINAL WHERE "+where+" ORDER BY published_at") {
-			fmt.Fprintf(&b, "    single server: %s\n", line)
+			for _, line := range dumpRows(oracle, "SELECT "+cols+" FROM "+oracle.Database()+"."+tbl+" WHERE "+where+" ORDER BY published_at, known_from, _version") {
+				fmt.Fprintf(&b, "    single server: %s\n", line)
+			}
 		}
 		rates := fmt.Sprintf("SELECT base, date, published_at, toString(rate) AS rate, ingested_at, _version, kafka_partition, kafka_offset, _part FROM %s.fx_rates_data_local WHERE date BETWEEN toDate('%s') - 7 AND toDate('%s') ORDER BY base, date, published_at, _version", r.db, date[1], date[1])
 		for _, n := range r.c.Nodes {

@@ -449,7 +449,7 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 		return err
 	}
 	if c.reconciler != nil {
-		c.reconciler.Written(p.learned)
+		c.reconciler.Written(p.learned, b)
 	}
 	if len(b.Rejects) > 0 {
 		if err := c.retry(abort, opDeadLetters, &c.deadOK, func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {

@@ -91,6 +91,11 @@ type Batch struct {
 	// Known are earlier conversions of fuel prices and wages (docs/contract.md §5.4), each keyed
 	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
 	Known []Row
+	// ChainFrom and ChainTo span the dates of the batch's observations that were converted with
+	// a rate published after them (zero: none). Their earlier conversions are recorded by the
+	// reconciler once the batch is stored (Reconciler.Written), not before: a pass that read
+	// the stored rows before the batch was written would not find them.
+	ChainFrom, ChainTo time.Time
 }
 
 // Rows is the number of rows of kind in the batch.

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/econflow/econflow/transform"
@@ -18,11 +17,6 @@ type Processor struct {
 	// NewBuffer, when set, makes the RowBuffer each batch's rows are encoded into as they are
 	// made (Batch.Encoded); otherwise rows are kept as Row values.
 	NewBuffer func() RowBuffer
-
-	// chainMu guards chainFrom and chainTo: the dates of the observations processed since the
-	// reconciler last asked (takeChains) whose conversion became known after their published_at.
-	chainMu            sync.Mutex
-	chainFrom, chainTo time.Time
 
 	dec     transform.Decoder
 	row     Row                  // scratch of Process
@@ -121,7 +115,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			if d.KnownFrom.After(rec.PublishedAt) {
 				// Converted with a rate published after it: it was known unconverted (or
 				// otherwise converted) before, which the reconciler records.
-				p.noteChain(rec.Date)
+				b.noteChain(rec.Date)
 				ratesChanged = true
 			}
 		}
@@ -145,24 +139,15 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 	return ratesChanged
 }
 
-func (p *Processor) noteChain(d time.Time) {
-	p.chainMu.Lock()
-	defer p.chainMu.Unlock()
-	if p.chainFrom.IsZero() || d.Before(p.chainFrom) {
-		p.chainFrom = d
+// noteChain adds d to the dates of the batch's observations whose earlier conversions are to
+// be recorded (ChainFrom, ChainTo).
+func (b *Batch) noteChain(d time.Time) {
+	if b.ChainFrom.IsZero() || d.Before(b.ChainFrom) {
+		b.ChainFrom = d
 	}
-	if p.chainTo.IsZero() || d.After(p.chainTo) {
-		p.chainTo = d
+	if b.ChainTo.IsZero() || d.After(b.ChainTo) {
+		b.ChainTo = d
 	}
-}
-
-// takeChains returns and forgets the dates noted by noteChain; ok is false when there are none.
-func (p *Processor) takeChains() (from, to time.Time, ok bool) {
-	p.chainMu.Lock()
-	defer p.chainMu.Unlock()
-	from, to = p.chainFrom, p.chainTo
-	p.chainFrom, p.chainTo = time.Time{}, time.Time{}
-	return from, to, !from.IsZero()
 }
 
 // Derive converts and derives one observation with the current rate book. Process does the
