@@ -157,7 +157,9 @@ func (r *clusterRun) consume(name string) *proc {
 	p := startProc(r.t, name, r.bin, r.env, "consume", "--http", addr, "--batch-size", "2000", "--batch-linger", "100ms",
 		"--reconcile-interval", "1s")
 	if dir := os.Getenv("TMP_CLUSTERFIX_LOGS"); dir != "" { // TEMPORARY
-		r.t.Cleanup(func() { _ = os.WriteFile(dir+"/"+strings.ReplaceAll(name, " ", "_")+".log", []byte(p.out.tail(1<<30)), 0o644) })
+		r.t.Cleanup(func() {
+			_ = os.WriteFile(dir+"/"+strings.ReplaceAll(name, " ", "_")+".log", []byte(p.out.tail(1<<30)), 0o644)
+		})
 	}
 	return p
 }
@@ -587,27 +589,44 @@ func firstDiff(got, want []string) string {
 	return ""
 }
 
-// compareViews waits until every view of the cluster database answers as the oracle's, for the
-// reconcilers' last passes, and fails otherwise with every differing row of both sides and
-// what each replica stores for them (checkViews).
+// compareViews compares every view of the cluster database with the oracle's, once the
+// consumers have stopped and every replica has caught up (waitReplicated), and fails with every
+// differing row of both sides and what each replica stores for them.
 func (r *clusterRun) compareViews(oracle *clickhouse.Store) {
 	r.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		diff := ""
-		for _, v := range viewNames(r.t, oracle, oracle.Database()) {
-			got, want := viewRows(r.t, r.store, r.db, v), viewRows(r.t, oracle, oracle.Database(), v)
-			if firstDiff(got, want) != "" {
-				diff += r.explainDiff(oracle, v, got, want)
-			}
+	r.waitReplicated()
+	diff := ""
+	for _, v := range viewNames(r.t, oracle, oracle.Database()) {
+		got, want := viewRows(r.t, r.store, r.db, v), viewRows(r.t, oracle, oracle.Database(), v)
+		if firstDiff(got, want) != "" {
+			diff += r.explainDiff(oracle, v, got, want)
 		}
-		if diff == "" {
-			return
+	}
+	if diff != "" {
+		r.t.Errorf("views differ from the single server:\n%s", diff)
+	}
+}
+
+// waitReplicated waits until every replica of the cluster holds what its shard acknowledged:
+// its replication queue for the test database is empty and it is not read-only. A replica
+// copies a part within about 0.1 s of the write (docs/cluster.md), longer after a restart.
+func (r *clusterRun) waitReplicated() {
+	r.t.Helper()
+	for _, n := range r.c.Nodes {
+		s, err := clickhouse.Open(context.Background(), clickhouse.Options{DSN: r.c.DSN(r.db, n), Logger: testenv.Logger(r.t)})
+		if err != nil {
+			r.t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("views differ from the single server 2 minutes after the last commit:\n%s", diff)
-		}
-		time.Sleep(500 * time.Millisecond)
+		testenv.WaitFor(r.t, 2*time.Minute, func() (bool, string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var unpulled, queue, readonly uint64
+			err := s.Conn().QueryRow(ctx, "SELECT toUInt64(sum(log_max_index + 1 - log_pointer)), toUInt64(sum(queue_size)), toUInt64(sum(is_readonly)) "+
+				"FROM system.replicas WHERE database = ?", r.db).Scan(&unpulled, &queue, &readonly)
+			return err == nil && unpulled == 0 && queue == 0 && readonly == 0,
+				fmt.Sprintf("%s: %d log entries not pulled, replication queue %d, read-only tables %d (%v)", n.Name, unpulled, queue, readonly, err)
+		})
+		s.Close()
 	}
 }
 

@@ -89,7 +89,8 @@ type Batch struct {
 	Encoded    RowBuffer
 	Rejects    []Reject
 	// Known are earlier conversions of fuel prices and wages (docs/contract.md §5.4), each keyed
-	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
+	// by its identity, published_at and Derived.KnownFrom: those the Reconciler writes, and
+	// those of the batch's observations converted with a rate published after them.
 	Known []Row
 	// ChainFrom and ChainTo span the dates of the batch's observations that were converted with
 	// a rate published after them (zero: none). Their earlier conversions are recorded by the

@@ -84,6 +84,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		scratch = &p.scratch
 	}
 	for i := range msgs {
+		earlier := false
 		rec := &row.Record // decoded in place: a Record is some 400 bytes
 		if err := p.dec.DecodeIn(scratch, rec, msgs[i].Value); err != nil {
 			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
@@ -114,16 +115,25 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			row.Derived = d
 			if d.KnownFrom.After(rec.PublishedAt) {
 				// Converted with a rate published after it: it was known unconverted (or
-				// otherwise converted) before, which the reconciler records.
+				// otherwise converted) before. Those earlier conversions go with the batch
+				// (earlier), and the reconciler re-derives the date once the batch is written.
 				b.noteChain(rec.Date)
 				ratesChanged = true
+				earlier = rec.Kind != transform.KindIndicator // indicators keep the conversion known now only
 			}
 		}
 		if b.Encoded != nil {
 			if err := b.Encoded.Add(row); err != nil {
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
+				continue
+			}
+			if earlier {
+				p.earlier(b, msgs[i], row)
 			}
 			continue
+		}
+		if earlier {
+			p.earlier(b, msgs[i], row)
 		}
 		switch rec.Kind {
 		case transform.KindFXRate:
@@ -137,6 +147,29 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		}
 	}
 	return ratesChanged
+}
+
+// earlier adds to b.Known the earlier conversions of row, an observation converted with a rate
+// published after it (RateBook.Chain, all but the last, which is row itself): what the
+// reconciler would write when it re-derives the row, but stored with the batch, before its
+// offsets are committed, so that a consumer killed after the commit loses none of them. The
+// record is decoded again from m with storage of its own (row's lives in the scratch). A
+// conversion that cannot be derived is left to the reconciler.
+func (p *Processor) earlier(b *Batch, m Message, row *Row) {
+	var rec transform.Record
+	if err := p.dec.DecodeIn(nil, &rec, m.Value); err != nil {
+		return
+	}
+	rec.Finish(m.Time)
+	chain := p.Book.Chain(p.FX, &rec)
+	for _, k := range chain[:max(len(chain)-1, 0)] {
+		d, err := transform.Normalize(&rec, k.Conversion)
+		if err != nil {
+			return
+		}
+		b.Known = append(b.Known, Row{Record: rec, Derived: d, Topic: row.Topic, Partition: row.Partition, Offset: row.Offset,
+			IngestedAt: row.IngestedAt, Version: row.Version})
+	}
 }
 
 // noteChain adds d to the dates of the batch's observations whose earlier conversions are to

@@ -320,6 +320,13 @@ func TestReconcilerRecordsChainsOnlyOnceTheBatchIsWritten(t *testing.T) {
 	if !b.ChainFrom.Equal(day) || !b.ChainTo.Equal(day) {
 		t.Fatalf("batch chain dates %v…%v, want %v: its price was converted with a rate published after it", b.ChainFrom, b.ChainTo, day)
 	}
+	// Its earlier conversion (pending, from its published_at until the rate's) goes with the
+	// batch, stored before the batch's offsets are committed.
+	published := day.Add(9 * time.Hour)
+	if len(b.Known) != 1 || b.Known[0].Derived.FXStatus != transform.FXPending || !b.Known[0].Derived.KnownFrom.Equal(published) ||
+		b.Known[0].Record.Region != "" || b.Known[0].Record.Product != "diesel" {
+		t.Fatalf("batch's earlier conversions %+v, want one: pending from %v", b.Known, published)
+	}
 	reads := store.readCount()
 	pass() // on the timer, before the batch is written: nothing to re-derive yet
 	if got := store.readCount(); got != reads {
