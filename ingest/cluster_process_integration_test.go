@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
-	"os"
 	"os/exec"
 	"reflect"
 	"regexp"
@@ -154,14 +153,8 @@ func (r *clusterRun) consume(name string) *proc {
 	r.t.Helper()
 	addr := testenv.FreeAddr(r.t)
 	r.metrics = append(r.metrics, "http://"+addr+"/metrics")
-	p := startProc(r.t, name, r.bin, r.env, "consume", "--http", addr, "--batch-size", "2000", "--batch-linger", "100ms",
+	return startProc(r.t, name, r.bin, r.env, "consume", "--http", addr, "--batch-size", "2000", "--batch-linger", "100ms",
 		"--reconcile-interval", "1s")
-	if dir := os.Getenv("TMP_CLUSTERFIX_LOGS"); dir != "" { // TEMPORARY
-		r.t.Cleanup(func() {
-			_ = os.WriteFile(dir+"/"+strings.ReplaceAll(name, " ", "_")+".log", []byte(p.out.tail(1<<30)), 0o644)
-		})
-	}
-	return p
 }
 
 // scalar reads one number through the Distributed tables; ok is false while the cluster cannot

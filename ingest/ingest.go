@@ -76,6 +76,9 @@ type Reject struct {
 	Code       transform.Code
 	Reason     string
 	ReceivedAt time.Time
+	// Version is the _version of its rejects_data row, given when the message is processed (as
+	// a row's), so that a retried write sends the identical block; 0: the time of the write.
+	Version uint64
 }
 
 // Batch is what one consumer step writes: rows of each kind and the rejects. Rows are either

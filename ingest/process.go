@@ -87,7 +87,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		earlier := false
 		rec := &row.Record // decoded in place: a Record is some 400 bytes
 		if err := p.dec.DecodeIn(scratch, rec, msgs[i].Value); err != nil {
-			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
+			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now, version+uint64(i)))
 			continue
 		}
 		rec.FinishIn(scratch, msgs[i].Time)
@@ -109,7 +109,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			}
 			d, err := transform.NormalizeIn(scratch, rec, conv)
 			if err != nil {
-				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
+				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now, version+uint64(i)))
 				continue
 			}
 			row.Derived = d
@@ -124,7 +124,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		}
 		if b.Encoded != nil {
 			if err := b.Encoded.Add(row); err != nil {
-				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
+				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now, version+uint64(i)))
 				continue
 			}
 			if earlier {
@@ -190,7 +190,7 @@ func (p *Processor) Derive(rec *transform.Record) (transform.Derived, error) {
 	return transform.Normalize(rec, conv)
 }
 
-func rejectFor(m Message, err error, now time.Time) Reject {
+func rejectFor(m Message, err error, now time.Time, version uint64) Reject {
 	code := transform.CodeOf(err)
 	reason := err.Error()
 	var te *transform.Error
@@ -200,5 +200,5 @@ func rejectFor(m Message, err error, now time.Time) Reject {
 	if code == "" {
 		code = transform.CodeInvalidJSON
 	}
-	return Reject{Message: m, Code: code, Reason: reason, ReceivedAt: now}
+	return Reject{Message: m, Code: code, Reason: reason, ReceivedAt: now, Version: version}
 }

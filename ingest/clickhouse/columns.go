@@ -126,7 +126,12 @@ var rejectsSpec = rejectTable{
 		rejectValue("value", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Message.Value) }),
 		rejectValue("error_code", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Code) }),
 		rejectValue("error", tString, func(r *ingest.Reject, _ uint64) string { return r.Reason }),
-		rejectValue("_version", tUInt64, func(_ *ingest.Reject, version uint64) uint64 { return version }),
+		rejectValue("_version", tUInt64, func(r *ingest.Reject, version uint64) uint64 {
+			if r.Version != 0 {
+				return r.Version
+			}
+			return version
+		}),
 	},
 }
 
@@ -361,7 +366,8 @@ type rejectColumn struct {
 	name string
 	typ  colType
 	// values returns the column's values of rejects, as a slice of the column's Go type;
-	// version is the first reject's _version, the next ones' follow.
+	// version is the first reject's _version, the next ones' follow, for rejects without a
+	// Version of their own.
 	values func(rejects []ingest.Reject, version uint64) any
 }
 
