@@ -614,10 +614,12 @@ func (r *clusterRun) waitReplicated() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			var unpulled, queue, readonly uint64
-			err := s.Conn().QueryRow(ctx, "SELECT toUInt64(sum(log_max_index + 1 - log_pointer)), toUInt64(sum(queue_size)), toUInt64(sum(is_readonly)) "+
-				"FROM system.replicas WHERE database = ?", r.db).Scan(&unpulled, &queue, &readonly)
+			// log_pointer is the next entry of the shard's replication log to pull: past
+			// log_max_index once every entry is pulled; both 0 while the log is empty.
+			err := s.Conn().QueryRow(ctx, "SELECT toUInt64(countIf(log_pointer <= log_max_index AND NOT (log_pointer = 0 AND log_max_index = 0))), "+
+				"toUInt64(sum(queue_size)), toUInt64(sum(is_readonly)) FROM system.replicas WHERE database = ?", r.db).Scan(&unpulled, &queue, &readonly)
 			return err == nil && unpulled == 0 && queue == 0 && readonly == 0,
-				fmt.Sprintf("%s: %d log entries not pulled, replication queue %d, read-only tables %d (%v)", n.Name, unpulled, queue, readonly, err)
+				fmt.Sprintf("%s: %d tables with log entries not pulled, replication queue %d, read-only tables %d (%v)", n.Name, unpulled, queue, readonly, err)
 		})
 		s.Close()
 	}

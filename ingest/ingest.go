@@ -95,6 +95,10 @@ type Batch struct {
 	// by its identity, published_at and Derived.KnownFrom: those the Reconciler writes, and
 	// those of the batch's observations converted with a rate published after them.
 	Known []Row
+	// Rates are copies of the batch's rate rows (which are also in Encoded or FXRates, and
+	// written from there), for the consumer to write again if the batch is stored late
+	// (Consumer.rewriteRates).
+	Rates []Row
 	// ChainFrom and ChainTo span the dates of the batch's observations that were converted with
 	// a rate published after them (zero: none). Their earlier conversions are recorded by the
 	// reconciler once the batch is stored (Reconciler.Written), not before: a pass that read

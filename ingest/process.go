@@ -127,14 +127,10 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now, version+uint64(i)))
 				continue
 			}
-			if earlier {
-				p.earlier(b, msgs[i], row)
-			}
+			p.keep(b, msgs[i], row, earlier)
 			continue
 		}
-		if earlier {
-			p.earlier(b, msgs[i], row)
-		}
+		p.keep(b, msgs[i], row, earlier)
 		switch rec.Kind {
 		case transform.KindFXRate:
 			b.FXRates = append(b.FXRates, *row)
@@ -147,6 +143,23 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		}
 	}
 	return ratesChanged
+}
+
+// keep adds to b what the row stored needs besides itself: a rate's copy (Batch.Rates), an
+// observation's earlier conversions if earlier (see Processor.earlier).
+func (p *Processor) keep(b *Batch, m Message, row *Row, earlier bool) {
+	switch {
+	case row.Record.Kind == transform.KindFXRate:
+		var rec transform.Record
+		if err := p.dec.DecodeIn(nil, &rec, m.Value); err != nil {
+			return
+		}
+		rec.Finish(m.Time)
+		b.Rates = append(b.Rates, Row{Record: rec, Topic: row.Topic, Partition: row.Partition, Offset: row.Offset,
+			IngestedAt: row.IngestedAt, Version: row.Version})
+	case earlier:
+		p.earlier(b, m, row)
+	}
 }
 
 // earlier adds to b.Known the earlier conversions of row, an observation converted with a rate
