@@ -384,6 +384,25 @@ func TestClusterProcessConsumersRideOutFaults(t *testing.T) {
 	// Every view as on one server, with the exact sums.
 	oracle := clusterOracle(t, data)
 	r.compareViews(oracle)
+	// What was known when, independently of either side: the rate of a price's date is
+	// published 3 h after the price's first vintage and revised a day later, 3 h after the
+	// second vintage. So the first vintage is known with the day before's rate (pending on the
+	// first day), then with its date's rate; the second with that rate, then the revision; the
+	// last two with the revision only. 6 rows of fuel_prices_bitemporal per observation (the
+	// first vintage with the revision is known only after the second vintage: not a row).
+	for _, side := range []struct {
+		name string
+		s    *clickhouse.Store
+		db   string
+	}{{"cluster", r.store, r.db}, {"single server", oracle, oracle.Database()}} {
+		var observations, wrong, rows uint64
+		err := side.s.Conn().QueryRow(ctx, "SELECT count(), countIf(n != 6), sum(n) FROM (SELECT count() AS n FROM "+side.db+
+			".fuel_prices_bitemporal GROUP BY region, product, date)").Scan(&observations, &wrong, &rows)
+		if err != nil || observations != uint64(data.fuel/4) || wrong != 0 {
+			t.Errorf("%s: fuel_prices_bitemporal has %d rows for %d observations, %d of them without 6 rows (%v); want 6 rows for each of %d",
+				side.name, rows, observations, wrong, err, data.fuel/4)
+		}
+	}
 	for _, chk := range []struct {
 		what, q string
 		want    *big.Rat
