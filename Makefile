@@ -56,8 +56,8 @@ faults:
 ## every Cluster test against it — the schema, the store, and three consume processes riding out
 ## a SIGKILL, a stopped replica, a stopped broker and a shard down, compared with a single-server
 ## oracle — one package at a time, as they stop and start nodes, and stops the cluster. The
-## oracle uses the local ClickHouse of `services`, which it starts if need be. About 4–6 minutes
-## on this 2-core machine while other work runs
+## oracle uses the local ClickHouse of `services`, which it starts if need be. About 4 minutes on
+## this 2-core machine while other work runs (cluster start 30 s, tests 3 min 10 s, stop 7 s)
 cluster-test:
 	bash deploy/clickhouse.sh start
 	bash deploy/cluster.sh start
