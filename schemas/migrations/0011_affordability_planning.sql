@@ -166,15 +166,10 @@ FROM
         (
             SELECT country, currency, region, product,
                    arrayReduce('groupArrayArray',
-                       arrayMap((lo, n) -> arrayMap(x -> lo + x, range(n)),
-                                arrayMap(f -> greatest(f, _k_from),
-                                         arrayFilter((f, ok) -> ok, _w_froms,
-                                                     arrayMap((w, f, u) -> (w[1] = region OR w[1] = '') AND f < _k_until AND _k_from < u,
-                                                              _w_obs, _w_froms, _w_untils) AS _w_mask)),
-                                arrayFilter((n, ok) -> ok,
-                                            arrayMap((f, u) -> toUInt64(greatest(least(u, _k_until) - greatest(f, _k_from), 0)), _w_froms, _w_untils),
-                                            _w_mask) AS _w_ns)) AS _f_months,
-                   arrayReduce('groupArrayArray', arrayMap((w, n) -> arrayResize([w], n, w), arrayFilter((w, ok) -> ok, _w_obs, _w_mask), _w_ns)) AS _f_obs
+                               arrayMap((lo, n) -> arrayMap(x -> lo + x, range(n)), arrayMap(f -> greatest(f, _k_from), _w_froms),
+                                        arrayMap((w, f, u) -> toUInt64(if(w[1] = region OR w[1] = '', greatest(least(u, _k_until) - greatest(f, _k_from), 0), 0)),
+                                                 _w_obs, _w_froms, _w_untils) AS _w_ns)) AS _f_months,
+                   arrayReduce('groupArrayArray', arrayMap((w, n) -> arrayResize([w], n, w), _w_obs, _w_ns)) AS _f_obs
             FROM
             (
                 SELECT country, currency,
