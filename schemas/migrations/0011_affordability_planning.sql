@@ -1,6 +1,7 @@
 -- fuel_affordability a third time: the columns, types, rows and rounding of 0006's view, whose
 -- rules are repeated below, in a shape that ClickHouse 18.16 plans in a fraction of the time and
--- that reads, for one series, that series and the country's wages only.
+-- that reads, for one series, that series, the country's few rows of a small table of price
+-- series keys and the country's wages.
 --
 -- econ.fuel_price_keys: the incl_tax price series keys (country, currency, region, product) with
 -- their first and last month (min and max states of toStartOfMonth(date)), one row per key once
@@ -19,8 +20,8 @@
 -- expressions. 0006 nested 13 levels, and its long division referred to its aliases in chains
 -- (each step names the previous one twice), which 18.16 substitutes into one expression tree
 -- that doubles with each step. Here:
---   - 8 levels; each passes up only the columns its parent reads (a column a parent drops makes
---     18.16 analyze the level once more);
+--   - 6 levels from wages_data to the top (P: 4); each passes up only the columns its parent
+--     reads (a column a parent drops makes 18.16 analyze the level once more);
 --   - a wage observation travels as one Array(String) [region, measure, basis, source, per,
 --     frequency, date, amount] instead of eight columns;
 --   - the long division binds each step once, as the argument of a nested arrayMap lambda;
