@@ -700,9 +700,16 @@ func TestClusterMigrationsOnClickHouseCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	first.exec(t, ctx, "CREATE DATABASE IF NOT EXISTS "+oracle)
+	// Tables a materialized view fills (fuel_price_keys): the rows of the other tables fill them
+	// on each side, so they are not copied, and their rows sit on the shard of the row that made
+	// them; the views that read them are compared below.
+	filled := map[string]bool{}
 	for _, m := range single {
 		for _, s := range m.Statements {
 			first.exec(t, ctx, s)
+			if mv := createMatViewRE.FindStringSubmatch(s); mv != nil {
+				filled[mv[4]] = true
+			}
 		}
 	}
 
@@ -741,7 +748,13 @@ func TestClusterMigrationsOnClickHouseCluster(t *testing.T) {
 	for _, q := range clusterTestData {
 		first.exec(t, ctx, strings.ReplaceAll(q, "{db}", oracle))
 	}
+	var copied []string
 	for _, table := range oracleTables {
+		if !filled[table] {
+			copied = append(copied, table)
+		}
+	}
+	for _, table := range copied {
 		block := first.block(t, ctx, "SELECT * FROM "+oracle+"."+table)
 		first.insert(t, sync, db+"."+table, block)
 		// Synchronous: when the INSERT returns, one replica of each shard holds its rows.
@@ -755,7 +768,7 @@ func TestClusterMigrationsOnClickHouseCluster(t *testing.T) {
 		nodes[len(nodes)-1].insert(t, sync, db+"."+table, block)
 	}
 	waitReplicated(t, ctx, nodes, db, oracleTables)
-	for _, table := range oracleTables {
+	for _, table := range copied {
 		got := first.count(t, ctx, "SELECT count() FROM "+db+"."+table)
 		want := first.count(t, ctx, "SELECT count() FROM "+oracle+"."+table)
 		if got != want || want == 0 {
@@ -765,6 +778,9 @@ func TestClusterMigrationsOnClickHouseCluster(t *testing.T) {
 
 	// Placement: each identity on exactly one shard, both shards used.
 	for table, key := range wantShardingKeys {
+		if filled[table] {
+			continue
+		}
 		cols := strings.Split(strings.TrimSuffix(strings.TrimPrefix(key, "cityHash64("), ")"), ", ")
 		ident := "toString(" + cols[0] + ")"
 		if len(cols) > 1 {
