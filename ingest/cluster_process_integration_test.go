@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -382,15 +383,26 @@ func TestClusterProcessConsumersRideOutFaults(t *testing.T) {
 	}
 	// Every view as on one server, with the exact sums.
 	oracle := clusterOracle(t, data)
-	testenv.WaitFor(t, 2*time.Minute, func() (bool, string) { // the reconcilers' last passes
-		for _, v := range viewNames(t, oracle, oracle.Database()) {
-			got, want := viewRows(t, r.store, r.db, v), viewRows(t, oracle, oracle.Database(), v)
-			if d := firstDiff(got, want); d != "" {
-				return false, fmt.Sprintf("view %s (%d rows, single server %d): %s", v, len(got), len(want), d)
-			}
+	r.compareViews(oracle)
+	// What was known when, independently of either side: the rate of a price's date is
+	// published 3 h after the price's first vintage and revised a day later, 3 h after the
+	// second vintage. So the first vintage is known with the day before's rate (pending on the
+	// first day), then with its date's rate; the second with that rate, then the revision; the
+	// last two with the revision only. 6 rows of fuel_prices_bitemporal per observation (the
+	// first vintage with the revision is known only after the second vintage: not a row).
+	for _, side := range []struct {
+		name string
+		s    *clickhouse.Store
+		db   string
+	}{{"cluster", r.store, r.db}, {"single server", oracle, oracle.Database()}} {
+		var observations, wrong, rows uint64
+		err := side.s.Conn().QueryRow(ctx, "SELECT count(), countIf(n != 6), sum(n) FROM (SELECT count() AS n FROM "+side.db+
+			".fuel_prices_bitemporal GROUP BY region, product, date)").Scan(&observations, &wrong, &rows)
+		if err != nil || observations != uint64(data.fuel/4) || wrong != 0 {
+			t.Errorf("%s: fuel_prices_bitemporal has %d rows for %d observations, %d of them without 6 rows (%v); want 6 rows for each of %d",
+				side.name, rows, observations, wrong, err, data.fuel/4)
 		}
-		return true, ""
-	})
+	}
 	for _, chk := range []struct {
 		what, q string
 		want    *big.Rat
@@ -528,9 +540,20 @@ func viewRows(t *testing.T, s *clickhouse.Store, db, v string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rs, err := s.Conn().Query(ctx, "SELECT * FROM "+db+"."+v)
+	out, err := queryRows(ctx, s, "SELECT * FROM "+db+"."+v, whereFrom)
 	if err != nil {
 		t.Fatalf("view %s.%s: %v", db, v, err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// queryRows returns q's rows, each formatted column by column as name=value (decimals
+// exactly, NULL as NULL), without the columns named in skip.
+func queryRows(ctx context.Context, s *clickhouse.Store, q string, skip []string) ([]string, error) {
+	rs, err := s.Conn().Query(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	defer rs.Close()
 	names, types := rs.Columns(), rs.ColumnTypes()
@@ -541,11 +564,11 @@ func viewRows(t *testing.T, s *clickhouse.Store, db, v string) []string {
 			vals[i] = reflect.New(ct.ScanType()).Interface()
 		}
 		if err := rs.Scan(vals...); err != nil {
-			t.Fatalf("view %s.%s: %v", db, v, err)
+			return nil, err
 		}
 		var fields []string
 		for i, val := range vals {
-			if slices.Contains(whereFrom, names[i]) {
+			if slices.Contains(skip, names[i]) {
 				continue
 			}
 			rv := reflect.ValueOf(val).Elem()
@@ -560,11 +583,7 @@ func viewRows(t *testing.T, s *clickhouse.Store, db, v string) []string {
 		}
 		out = append(out, strings.Join(fields, " "))
 	}
-	if err := rs.Err(); err != nil {
-		t.Fatalf("view %s.%s: %v", db, v, err)
-	}
-	sort.Strings(out)
-	return out
+	return out, rs.Err()
 }
 
 // firstDiff describes the first row where two sorted results differ, or returns "".
@@ -580,4 +599,162 @@ func firstDiff(got, want []string) string {
 		}
 	}
 	return ""
+}
+
+// compareViews compares every view of the cluster database with the oracle's, once the
+// consumers have stopped and every replica has caught up (waitReplicated), and fails with every
+// differing row of both sides and what each replica stores for them.
+func (r *clusterRun) compareViews(oracle *clickhouse.Store) {
+	r.t.Helper()
+	r.waitReplicated()
+	diff := ""
+	for _, v := range viewNames(r.t, oracle, oracle.Database()) {
+		got, want := viewRows(r.t, r.store, r.db, v), viewRows(r.t, oracle, oracle.Database(), v)
+		if firstDiff(got, want) != "" {
+			diff += r.explainDiff(oracle, v, got, want)
+		}
+	}
+	if diff != "" {
+		r.t.Errorf("views differ from the single server:\n%s", diff)
+	}
+}
+
+// waitReplicated waits until every replica of the cluster holds what its shard acknowledged:
+// its replication queue for the test database is empty and it is not read-only. A replica
+// copies a part within about 0.1 s of the write (docs/cluster.md), longer after a restart.
+func (r *clusterRun) waitReplicated() {
+	r.t.Helper()
+	for _, n := range r.c.Nodes {
+		s, err := clickhouse.Open(context.Background(), clickhouse.Options{DSN: r.c.DSN(r.db, n), Logger: testenv.Logger(r.t)})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		testenv.WaitFor(r.t, 2*time.Minute, func() (bool, string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var unpulled, queue, readonly uint64
+			// log_pointer is the next entry of the shard's replication log to pull: past
+			// log_max_index once every entry is pulled; both 0 while the log is empty.
+			err := s.Conn().QueryRow(ctx, "SELECT toUInt64(countIf(log_pointer <= log_max_index AND NOT (log_pointer = 0 AND log_max_index = 0))), "+
+				"toUInt64(sum(queue_size)), toUInt64(sum(is_readonly)) FROM system.replicas WHERE database = ?", r.db).Scan(&unpulled, &queue, &readonly)
+			return err == nil && unpulled == 0 && queue == 0 && readonly == 0,
+				fmt.Sprintf("%s: %d tables with log entries not pulled, replication queue %d, read-only tables %d (%v)", n.Name, unpulled, queue, readonly, err)
+		})
+		s.Close()
+	}
+}
+
+// rowDiff returns the rows only in got and only in want, two sorted lists compared as
+// multisets.
+func rowDiff(got, want []string) (onlyGot, onlyWant []string) {
+	i, j := 0, 0
+	for i < len(got) || j < len(want) {
+		switch {
+		case j == len(want) || i < len(got) && got[i] < want[j]:
+			onlyGot = append(onlyGot, got[i])
+			i++
+		case i == len(got) || want[j] < got[i]:
+			onlyWant = append(onlyWant, want[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return onlyGot, onlyWant
+}
+
+var (
+	diffRegion  = regexp.MustCompile(`\bregion=(\S+)`)
+	diffProduct = regexp.MustCompile(`\bproduct=(\S+)`)
+	diffDate    = regexp.MustCompile(`\bdate=(\d{4}-\d{2}-\d{2})`)
+)
+
+// explainDiff describes how view v differs from the oracle: the differing rows of both sides
+// and, for the first few, every stored version of the observation on each replica (the local
+// tables, without FINAL), the oracle's stored row, and the rates of its staleness window on
+// each replica.
+func (r *clusterRun) explainDiff(oracle *clickhouse.Store, v string, got, want []string) string {
+	const most = 10
+	onlyGot, onlyWant := rowDiff(got, want)
+	var b strings.Builder
+	fmt.Fprintf(&b, "view %s: %d rows, single server %d; %d rows only on the cluster, %d only on the single server\n",
+		v, len(got), len(want), len(onlyGot), len(onlyWant))
+	for _, side := range []struct {
+		name string
+		rows []string
+	}{{"cluster", onlyGot}, {"single server", onlyWant}} {
+		for i, row := range side.rows {
+			if i == most {
+				fmt.Fprintf(&b, "  … %d more\n", len(side.rows)-most)
+				break
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", side.name, row)
+		}
+	}
+	table := ""
+	switch {
+	case strings.HasPrefix(v, "fuel"):
+		table = "fuel_prices_data"
+	case strings.HasPrefix(v, "wage"):
+		table = "wages_data"
+	default:
+		return b.String()
+	}
+	seen := map[string]bool{}
+	for _, row := range append(slices.Clone(onlyGot), onlyWant...) {
+		region, date := diffRegion.FindStringSubmatch(row), diffDate.FindStringSubmatch(row)
+		if region == nil || date == nil {
+			continue
+		}
+		where := fmt.Sprintf("region = '%s' AND date = '%s'", region[1], date[1])
+		if p := diffProduct.FindStringSubmatch(row); p != nil && table == "fuel_prices_data" {
+			where += fmt.Sprintf(" AND product = '%s'", p[1])
+		}
+		if seen[where] || len(seen) == 3 {
+			continue
+		}
+		seen[where] = true
+		cols := "published_at, known_from, _version, ingested_at, fx_status, fx_path, fx_date, toString(fx_rate) AS rate, record_id, kafka_topic, kafka_partition, kafka_offset"
+		for _, tbl := range []string{table, strings.TrimSuffix(table, "_data") + "_known"} {
+			fmt.Fprintf(&b, "  %s WHERE %s:\n", tbl, where)
+			for _, n := range r.c.Nodes {
+				for _, line := range r.nodeRows(n, "SELECT "+cols+", _part FROM "+r.db+"."+tbl+schemas.LocalSuffix+" WHERE "+where+" ORDER BY published_at, known_from, _version") {
+					fmt.Fprintf(&b, "    %s: %s\n", n.Name, line)
+				}
+			}
+			for _, line := range dumpRows(oracle, "SELECT "+cols+" FROM "+oracle.Database()+"."+tbl+" WHERE "+where+" ORDER BY published_at, known_from, _version") {
+				fmt.Fprintf(&b, "    single server: %s\n", line)
+			}
+		}
+		rates := fmt.Sprintf("SELECT base, date, published_at, toString(rate) AS rate, ingested_at, _version, kafka_partition, kafka_offset, _part FROM %s.fx_rates_data_local WHERE date BETWEEN toDate('%s') - 7 AND toDate('%s') ORDER BY base, date, published_at, _version", r.db, date[1], date[1])
+		for _, n := range r.c.Nodes {
+			for _, line := range r.nodeRows(n, rates) {
+				fmt.Fprintf(&b, "    rate on %s: %s\n", n.Name, line)
+			}
+		}
+	}
+	return b.String()
+}
+
+// nodeRows runs q on node n alone; an error is returned as the only line.
+func (r *clusterRun) nodeRows(n testenv.ClusterNode, q string) []string {
+	r.t.Helper()
+	s, err := clickhouse.Open(context.Background(), clickhouse.Options{DSN: r.c.DSN(r.db, n), Logger: testenv.Logger(r.t)})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer s.Close()
+	return dumpRows(s, q)
+}
+
+// dumpRows returns q's rows, each formatted column by column; an error is the last line.
+func dumpRows(s *clickhouse.Store, q string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := queryRows(ctx, s, q, nil)
+	if err != nil {
+		out = append(out, err.Error())
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -77,6 +78,9 @@ type Consumer struct {
 	stopped    atomic.Pointer[FatalError]      // what stopped the consumer, once it has (see FatalAttempts)
 	lastErr    [opCount]atomic.Pointer[string] // each operation's last failure, for NotReady
 	lastVer    uint64
+	// lateWrite is how long after its processing began a batch's write may end before its
+	// rates are written again (rewriteRates); ReconcileMargin/2.
+	lateWrite time.Duration
 	// limit is the size the next batch fills to (see batchLimit); 0 before the first.
 	limit int
 	// lags is the backlog behind the last message fetched from each partition; lagAt indexes
@@ -101,7 +105,7 @@ func NewConsumer(cfg ConsumerConfig, src Source, store Store, dead DeadLetters, 
 		proc.NewBuffer = bs.NewRowBuffer
 	}
 	return &Consumer{cfg: cfg.withDefaults(), src: src, store: store, dead: dead, proc: proc,
-		reconciler: reconciler, log: log, metrics: metrics}
+		reconciler: reconciler, log: log, metrics: metrics, lateWrite: ReconcileMargin / 2}
 }
 
 // Ready reports whether the consumer has not stopped on a fatal error, the last write to the
@@ -449,7 +453,10 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 		return err
 	}
 	if c.reconciler != nil {
-		c.reconciler.Written(p.learned)
+		if err := c.rewriteRates(abort, p); err != nil {
+			return err
+		}
+		c.reconciler.Written(p.learned, b)
 	}
 	if len(b.Rejects) > 0 {
 		if err := c.retry(abort, opDeadLetters, &c.deadOK, func(ctx context.Context) error { return c.dead.SendDeadLetters(ctx, b.Rejects) }); err != nil {
@@ -489,6 +496,29 @@ func (c *Consumer) storeAndCommit(abort context.Context, p processedBatch) error
 		b.Encoded.Release()
 	}
 	return nil
+}
+
+// rewriteRates writes the batch's rates again, the same rows with the time they are stored as
+// ingested_at and a greater version, if the batch's write ended later than lateWrite after
+// its processing began (retried while a shard was down, say). Every reconciler learns the
+// rates stored since its last pass less ReconcileMargin, by ingested_at, which is the time the
+// batch was processed: the reconcilers that ran passes meanwhile, this one included, would
+// never load rates stored this late, would keep converting with a book without them, and would
+// not re-derive what they change. Written again, they are stored as of now.
+func (c *Consumer) rewriteRates(abort context.Context, p processedBatch) error {
+	b := p.batch
+	if len(b.Rates) == 0 || time.Since(p.start) <= c.lateWrite {
+		return nil
+	}
+	now := time.Now().UTC()
+	again := &Batch{FXRates: slices.Clone(b.Rates)}
+	for i := range again.FXRates {
+		again.FXRates[i].IngestedAt = now.Truncate(time.Second)
+		again.FXRates[i].Version = uint64(now.UnixNano()) + uint64(i)
+	}
+	c.log.Info("batch stored late; writing its rates again so every reconciler learns them",
+		"rates", len(again.FXRates), "after", time.Since(p.start).Round(time.Millisecond))
+	return c.retry(abort, opWrite, &c.storeOK, func(ctx context.Context) error { return c.store.WriteBatch(ctx, again) })
 }
 
 // An operation is one of the consumer's calls to the outside that can fail and be retried.

@@ -672,3 +672,63 @@ func TestConsumerNotReadySaysWhy(t *testing.T) {
 		t.Errorf("NotReady() after the stop = %q", why)
 	}
 }
+
+// rateWrites is a store that keeps the rate rows of every write (rows kept as Row values: no
+// row buffer).
+type rateWrites struct {
+	memStore
+	rates [][]Row
+}
+
+func (s *rateWrites) WriteBatch(ctx context.Context, b *Batch) error {
+	s.mu.Lock()
+	s.rates = append(s.rates, slices.Clone(b.FXRates))
+	s.mu.Unlock()
+	return s.memStore.WriteBatch(ctx, b)
+}
+
+// A batch stored later than lateWrite after its processing began carries an ingested_at that
+// reconcilers may already have passed (they load rates by ingested_at, ReconcileMargin back):
+// its rates are written again, the same rates with the time of that write and a greater
+// version, before the commit. A batch stored in time is written once.
+func TestConsumerWritesRatesAgainAfterALateWrite(t *testing.T) {
+	rate := Message{Topic: "econ.fx_rates", Time: time.Now(), Value: []byte(`{"kind":"fx_rate","source":"nationalbank.kz","base":"EUR","quote":"KZT","rate":"492.75","date":"2022-01-04","published_at":"2022-01-04T12:00:00Z"}`)}
+	for _, tc := range []struct {
+		name   string
+		late   time.Duration
+		writes int
+	}{{"stored in time", time.Hour, 1}, {"stored late", -time.Second, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &flakySource{msgs: []Message{rate}}
+			store := &rateWrites{}
+			proc := NewProcessor(transform.DefaultFXConfig())
+			c := NewConsumer(ConsumerConfig{BatchSize: 10, BatchLinger: 10 * time.Millisecond}, src, store, &memDead{}, proc,
+				NewReconciler(store, proc, time.Hour, nil, nil), slog.New(slog.DiscardHandler), nil)
+			c.lateWrite = tc.late
+			stop, stopCancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- c.Run(stop, context.Background()) }()
+			waitCommitted(t, src, 1, done)
+			stopCancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			store.mu.Lock()
+			defer store.mu.Unlock()
+			if len(store.rates) != tc.writes {
+				t.Fatalf("%d writes, want %d", len(store.rates), tc.writes)
+			}
+			first := store.rates[0]
+			if len(first) != 1 || first[0].Record.Rate.String() != "492.75" {
+				t.Fatalf("first write's rates %+v", first)
+			}
+			if tc.writes == 2 {
+				again := store.rates[1]
+				if len(again) != 1 || again[0].Record.ID != first[0].Record.ID || again[0].Record.Rate.String() != "492.75" ||
+					again[0].Offset != first[0].Offset || again[0].Version <= first[0].Version || again[0].IngestedAt.Before(first[0].IngestedAt) {
+					t.Fatalf("rates written again %+v after %+v: want the same rate, a greater version, ingested no earlier", again, first)
+				}
+			}
+		})
+	}
+}

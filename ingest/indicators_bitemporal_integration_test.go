@@ -101,7 +101,7 @@ func runIndicatorBitemporalArrivalOrder(t *testing.T, brokers string) {
 	for i, order := range orders {
 		e := newEnv(t, brokers, false)
 		c := e.startConsumer(t, nil)
-		publishOneByOne(t, e, order)
+		publishOneByOne(t, e, order, nil)
 		query := func(series string) string {
 			return "SELECT " + textCols(indicatorBitemporalCols...) + " FROM " + e.db() + ".indicators_bitemporal WHERE country = 'KZ' AND series = '" +
 				series + "' ORDER BY published_at, known_from"

@@ -100,6 +100,9 @@ type Reject struct {
 	Code       transform.Code
 	Reason     string
 	ReceivedAt time.Time
+	// Version is the _version of its rejects_data row, given when the message is processed (as
+	// a row's), so that a retried write sends the identical block; 0: the time of the write.
+	Version uint64
 }
 
 // Batch is what one consumer step writes: rows of each kind and the rejects. Rows are either
@@ -113,8 +116,9 @@ type Batch struct {
 	Encoded    RowBuffer
 	Rejects    []Reject
 	// Known are earlier conversions of fuel prices, wages and currency-unit indicators
-	// (docs/contract.md §5.4), each keyed
-	// by its identity, published_at and Derived.KnownFrom; written by the Reconciler only.
+	// (docs/contract.md §5.4), each keyed by its identity, published_at and Derived.KnownFrom:
+	// those the Reconciler writes, and those of the batch's observations converted with a rate
+	// published after them.
 	Known []Row
 	// Converted are conversions of fuel prices, wages and indicators in a currency into the
 	// further reporting currencies (transform.FXConfig.Further), one per (Row.Reporting,
@@ -123,6 +127,16 @@ type Batch struct {
 	// Failures are re-derivations that failed, or failures since resolved; written by the
 	// Reconciler only.
 	Failures []Failure
+	// Rates are copies of the batch's rate rows (which are also in Encoded or FXRates, and
+	// written from there), for the consumer to write again if the batch is stored late
+	// (Consumer.rewriteRates).
+	Rates []Row
+	// ChainFrom and ChainTo span the dates of the batch's observations that were converted with
+	// a rate published after them, or whose conversion into a further reporting currency did not
+	// fit (zero: none). The reconciler re-derives them once the batch is stored
+	// (Reconciler.Written), not before: a pass that read the stored rows before the batch was
+	// written would not find them.
+	ChainFrom, ChainTo time.Time
 }
 
 // Rows is the number of rows of kind in the batch.

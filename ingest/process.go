@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/big"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/econflow/econflow/transform"
@@ -20,11 +19,6 @@ type Processor struct {
 	// NewBuffer, when set, makes the RowBuffer each batch's rows are encoded into as they are
 	// made (Batch.Encoded); otherwise rows are kept as Row values.
 	NewBuffer func() RowBuffer
-
-	// chainMu guards chainFrom and chainTo: the dates of the observations processed since the
-	// reconciler last asked (takeChains) whose conversion became known after their published_at.
-	chainMu            sync.Mutex
-	chainFrom, chainTo time.Time
 
 	dec     transform.Decoder
 	row     Row                  // scratch of Process
@@ -93,9 +87,10 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		scratch = &p.scratch
 	}
 	for i := range msgs {
+		earlier := false
 		rec := &row.Record // decoded in place: a Record is some 400 bytes
 		if err := p.dec.DecodeIn(scratch, rec, msgs[i].Value); err != nil {
-			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
+			b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now, version+uint64(i)))
 			continue
 		}
 		rec.FinishIn(scratch, msgs[i].Time)
@@ -119,35 +114,33 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			}
 			d, err := transform.NormalizeIn(scratch, rec, conv)
 			if err != nil {
-				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now))
+				b.Rejects = append(b.Rejects, rejectFor(msgs[i], err, now, version+uint64(i)))
 				continue
 			}
 			row.Derived = d
 			if d.KnownFrom.After(rec.PublishedAt) {
 				// Converted with a rate published after it: it was known unconverted (or
-				// otherwise converted) before, which the reconciler records.
-				p.noteChain(rec.Date)
+				// otherwise converted) before. Those earlier conversions go with the batch
+				// (earlier), and the reconciler re-derives the date once the batch is written.
+				b.noteChain(rec.Date)
 				ratesChanged = true
+				earlier = true
 			}
 		}
-		if len(further) > 0 && convertsFurther(rec) {
-			n := len(b.Converted)
-			if p.convertFurther(b, further, row) {
-				ratesChanged = true
-			}
-			if b.Encoded != nil {
-				if err := b.Encoded.Add(row); err != nil {
-					b.Converted = b.Converted[:n] // the observation is rejected: so are its conversions
-					b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
-				}
+		n := len(b.Converted)
+		if len(further) > 0 && convertsFurther(rec) && p.convertFurther(b, further, row) {
+			ratesChanged = true
+		}
+		if b.Encoded != nil {
+			if err := b.Encoded.Add(row); err != nil {
+				b.Converted = b.Converted[:n] // the observation is rejected: so are its conversions
+				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now, version+uint64(i)))
 				continue
 			}
-		} else if b.Encoded != nil {
-			if err := b.Encoded.Add(row); err != nil {
-				b.Rejects = append(b.Rejects, rejectFor(msgs[i], &transform.Error{Code: transform.CodeOutOfRange, Reason: err.Error()}, now))
-			}
+			p.keep(b, msgs[i], row, earlier)
 			continue
 		}
+		p.keep(b, msgs[i], row, earlier)
 		switch rec.Kind {
 		case transform.KindFXRate:
 			b.FXRates = append(b.FXRates, *row)
@@ -187,14 +180,14 @@ func convertsFurther(rec *transform.Record) bool {
 // convertFurther adds to b.Converted the conversions of row (see convertsFurther) into the
 // further reporting currencies, with the book as it is now. A conversion whose values do not
 // fit is left to the reconciler, which records the failure and retries it: it returns true
-// then (its date is noted for the reconciler's next pass).
+// then (its date is noted in the batch for the reconciler's passes after it is written).
 func (p *Processor) convertFurther(b *Batch, further []furtherConfig, row *Row) (retry bool) {
 	rec := &row.Record
 	var kept *transform.Record // a copy that owns its id and value, shared by the conversions
 	for _, f := range further {
 		d, err := transform.Normalize(rec, p.Book.ConvertRecord(f.fx, rec, time.Time{}))
 		if err != nil {
-			p.noteChain(rec.Date)
+			b.noteChain(rec.Date)
 			retry = true
 			continue
 		}
@@ -222,24 +215,55 @@ func ownedRecord(rec *transform.Record) *transform.Record {
 	return &cp
 }
 
-func (p *Processor) noteChain(d time.Time) {
-	p.chainMu.Lock()
-	defer p.chainMu.Unlock()
-	if p.chainFrom.IsZero() || d.Before(p.chainFrom) {
-		p.chainFrom = d
-	}
-	if p.chainTo.IsZero() || d.After(p.chainTo) {
-		p.chainTo = d
+// keep adds to b what the row stored needs besides itself: a rate's copy (Batch.Rates), an
+// observation's earlier conversions if earlier (see Processor.earlier).
+func (p *Processor) keep(b *Batch, m Message, row *Row, earlier bool) {
+	switch {
+	case row.Record.Kind == transform.KindFXRate:
+		var rec transform.Record
+		if err := p.dec.DecodeIn(nil, &rec, m.Value); err != nil {
+			return
+		}
+		rec.Finish(m.Time)
+		b.Rates = append(b.Rates, Row{Record: rec, Topic: row.Topic, Partition: row.Partition, Offset: row.Offset,
+			IngestedAt: row.IngestedAt, Version: row.Version})
+	case earlier:
+		p.earlier(b, m, row)
 	}
 }
 
-// takeChains returns and forgets the dates noted by noteChain; ok is false when there are none.
-func (p *Processor) takeChains() (from, to time.Time, ok bool) {
-	p.chainMu.Lock()
-	defer p.chainMu.Unlock()
-	from, to = p.chainFrom, p.chainTo
-	p.chainFrom, p.chainTo = time.Time{}, time.Time{}
-	return from, to, !from.IsZero()
+// earlier adds to b.Known the earlier conversions of row, an observation converted with a rate
+// published after it (RateBook.Chain, all but the last, which is row itself): what the
+// reconciler would write when it re-derives the row, but stored with the batch, before its
+// offsets are committed, so that a consumer killed after the commit loses none of them. The
+// record is decoded again from m with storage of its own (row's lives in the scratch). A
+// conversion that cannot be derived is left to the reconciler.
+func (p *Processor) earlier(b *Batch, m Message, row *Row) {
+	var rec transform.Record
+	if err := p.dec.DecodeIn(nil, &rec, m.Value); err != nil {
+		return
+	}
+	rec.Finish(m.Time)
+	chain := p.Book.Chain(p.FX, &rec)
+	for _, k := range chain[:max(len(chain)-1, 0)] {
+		d, err := transform.Normalize(&rec, k.Conversion)
+		if err != nil {
+			return
+		}
+		b.Known = append(b.Known, Row{Record: rec, Derived: d, Topic: row.Topic, Partition: row.Partition, Offset: row.Offset,
+			IngestedAt: row.IngestedAt, Version: row.Version})
+	}
+}
+
+// noteChain adds d to the dates of the batch's observations whose earlier conversions are to
+// be recorded (ChainFrom, ChainTo).
+func (b *Batch) noteChain(d time.Time) {
+	if b.ChainFrom.IsZero() || d.Before(b.ChainFrom) {
+		b.ChainFrom = d
+	}
+	if b.ChainTo.IsZero() || d.After(b.ChainTo) {
+		b.ChainTo = d
+	}
 }
 
 // Derive converts and derives one observation with the current rate book. Process does the
@@ -249,7 +273,7 @@ func (p *Processor) Derive(rec *transform.Record) (transform.Derived, error) {
 	return transform.Normalize(rec, conv)
 }
 
-func rejectFor(m Message, err error, now time.Time) Reject {
+func rejectFor(m Message, err error, now time.Time, version uint64) Reject {
 	code := transform.CodeOf(err)
 	reason := err.Error()
 	var te *transform.Error
@@ -259,5 +283,5 @@ func rejectFor(m Message, err error, now time.Time) Reject {
 	if code == "" {
 		code = transform.CodeInvalidJSON
 	}
-	return Reject{Message: m, Code: code, Reason: reason, ReceivedAt: now}
+	return Reject{Message: m, Code: code, Reason: reason, ReceivedAt: now, Version: version}
 }

@@ -88,3 +88,14 @@ func TestProcessRateWithEscapedKind(t *testing.T) {
 		t.Errorf("price after the rate: %s, want converted", s)
 	}
 }
+
+// A rejected message gets its version when it is processed, as a row does: the batch's
+// version plus its index, so every retry of the batch's write sends the same rejects_data block.
+func TestProcessVersionsRejects(t *testing.T) {
+	proc := NewProcessor(transform.DefaultFXConfig())
+	msgs := []Message{{Topic: "t", Value: []byte(`{"kind":"fuel_price"}`)}, {Topic: "t", Offset: 1, Value: []byte(`not json`)}}
+	b, _ := proc.Process(msgs, time.Now(), 1000)
+	if len(b.Rejects) != 2 || b.Rejects[0].Version != 1000 || b.Rejects[1].Version != 1001 {
+		t.Fatalf("rejects %+v, want versions 1000 and 1001", b.Rejects)
+	}
+}

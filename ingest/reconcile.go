@@ -153,8 +153,11 @@ func (r *Reconciler) Learned() uint64 { return r.learned.Load() }
 // stored. Its rows were converted with the book as it was then: if a pass has since learned
 // rates from the store, that pass may have re-derived the stored rows before these were
 // written, so the dates those rates affect are re-derived again at the next pass, which
-// Written asks for. Batches are written in the order they were processed.
-func (r *Reconciler) Written(learned uint64) {
+// Written asks for. Likewise the dates of the batch's observations converted with a rate
+// published after them (b.ChainFrom…b.ChainTo), whose earlier conversions a pass records only
+// once it can read them: they are noted here, after the write, never while the batch is
+// processed. Batches are written in the order they were processed. b may be nil.
+func (r *Reconciler) Written(learned uint64, b *Batch) {
 	r.mu.Lock()
 	r.written = max(r.written, learned)
 	again := false
@@ -162,6 +165,11 @@ func (r *Reconciler) Written(learned uint64) {
 		if w := &r.windows[i]; w.learned > learned {
 			w.passes, again = 2, true
 		}
+	}
+	if b != nil && !b.ChainFrom.IsZero() {
+		// Kept for two passes like a learned window; learned 0, as no batch is to wait for.
+		r.addWindow(learnedWindow{from: b.ChainFrom, to: b.ChainTo, passes: 2})
+		again = true
 	}
 	r.mu.Unlock()
 	if again {
@@ -198,6 +206,12 @@ func (r *Reconciler) recheck() (from, to time.Time) {
 func (r *Reconciler) noteLearned(from, to time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.addWindow(learnedWindow{learned: r.learned.Add(1), from: from, to: to})
+}
+
+// addWindow appends w to the windows; beyond maxLearnedWindows, the oldest two are merged into
+// one that covers both. r.mu must be held.
+func (r *Reconciler) addWindow(w learnedWindow) {
 	if len(r.windows) >= maxLearnedWindows {
 		a, b := r.windows[0], r.windows[1]
 		if b.from.After(a.from) {
@@ -206,11 +220,12 @@ func (r *Reconciler) noteLearned(from, to time.Time) {
 		if b.to.Before(a.to) {
 			b.to = a.to
 		}
+		b.learned = max(a.learned, b.learned)
 		b.passes = max(a.passes, b.passes)
 		r.windows = append(r.windows[:0], r.windows[1:]...)
 		r.windows[0] = b
 	}
-	r.windows = append(r.windows, learnedWindow{learned: r.learned.Add(1), from: from, to: to})
+	r.windows = append(r.windows, w)
 }
 
 // Pass loads newly stored rates and re-derives the observations they can affect.
@@ -271,12 +286,9 @@ func (r *Reconciler) Pass(ctx context.Context) (err error) {
 	if !againFrom.IsZero() {
 		r.widen(againFrom, againTo)
 	}
-	// Observations whose conversion became known after they were published (stored since the
-	// last pass) may have earlier conversions to record; so may those a pass failed to re-derive.
-	if from, to, ok := r.proc.takeChains(); ok {
-		r.widen(from, to)
-		fresh++
-	}
+	// Observations whose conversion became known after they were published (in batches written
+	// since, see Written) may have earlier conversions to record, among againFrom…againTo; so
+	// may those a pass failed to re-derive.
 	if !r.retryFrom.IsZero() {
 		r.widen(r.retryFrom, r.retryTo)
 		r.retryFrom, r.retryTo = time.Time{}, time.Time{}

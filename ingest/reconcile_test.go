@@ -125,7 +125,7 @@ func TestReconcilerRederivesForBatchesProcessedBeforeItLearned(t *testing.T) {
 	if r.Learned() == early {
 		t.Fatalf("Learned() = %d before and after a pass that learned a stored rate", early)
 	}
-	r.Written(early) // the batch begun before it is stored
+	r.Written(early, nil) // the batch begun before it is stored
 	select {
 	case <-r.trigger:
 	default:
@@ -146,7 +146,7 @@ func TestReconcilerRederivesForBatchesProcessedBeforeItLearned(t *testing.T) {
 		}
 	}
 	reads = store.readCount()
-	r.Written(r.Learned()) // a batch begun after the pass
+	r.Written(r.Learned(), nil) // a batch begun after the pass
 	pass()
 	if got := store.readCount(); got != reads {
 		t.Fatalf("a batch begun after the pass asked for %d more observation reads", got-reads)
@@ -531,5 +531,64 @@ func testFailureResolved(t *testing.T, goodPublished time.Time, wantKnown int) {
 	}
 	if known != wantKnown {
 		t.Errorf("%d earlier conversions written, want %d", known, wantKnown)
+	}
+}
+
+// An observation converted with a rate published after it has earlier conversions for the
+// reconciler to record, once it can read the row: a pass that runs while its batch is processed
+// but not yet written (as one may, on the timer) must not use the batch's dates up; the two
+// passes after the batch is written (Written) re-derive them, with no new rate stored.
+func TestReconcilerRecordsChainsOnlyOnceTheBatchIsWritten(t *testing.T) {
+	store := &rateStore{}
+	proc := NewProcessor(transform.DefaultFXConfig())
+	r := NewReconciler(store, proc, time.Hour, nil, nil)
+	ctx := context.Background()
+	pass := func() {
+		t.Helper()
+		if err := r.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pass() // the first pass
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	rate, _ := transform.ParseDecimal("492.75")
+	proc.Book.Add(transform.Rate{Source: "nationalbank.kz", Base: "EUR", Quote: "KZT", RateType: "official", Date: day,
+		Rate: rate, Quantity: 1, PublishedAt: day.Add(12 * time.Hour)}) // learned from an earlier batch
+	msg := Message{Topic: "fuel", Value: []byte(`{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"diesel","price":"250","currency":"KZT","unit":"litre","date":"2022-01-04","published_at":"2022-01-04T09:00:00Z"}`)}
+	b, _ := proc.Process([]Message{msg}, time.Now(), 1)
+	if len(b.Rejects) != 0 {
+		t.Fatalf("rejected: %+v", b.Rejects)
+	}
+	if !b.ChainFrom.Equal(day) || !b.ChainTo.Equal(day) {
+		t.Fatalf("batch chain dates %v…%v, want %v: its price was converted with a rate published after it", b.ChainFrom, b.ChainTo, day)
+	}
+	// Its earlier conversion (pending, from its published_at until the rate's) goes with the
+	// batch, stored before the batch's offsets are committed.
+	published := day.Add(9 * time.Hour)
+	if len(b.Known) != 1 || b.Known[0].Derived.FXStatus != transform.FXPending || !b.Known[0].Derived.KnownFrom.Equal(published) ||
+		b.Known[0].Record.Region != "" || b.Known[0].Record.Product != "diesel" {
+		t.Fatalf("batch's earlier conversions %+v, want one: pending from %v", b.Known, published)
+	}
+	reads := store.readCount()
+	pass() // on the timer, before the batch is written: nothing to re-derive yet
+	if got := store.readCount(); got != reads {
+		t.Fatalf("a pass before the batch was written read observations %d times", got-reads)
+	}
+	r.Written(r.Learned(), b)
+	select {
+	case <-r.trigger:
+	default:
+		t.Fatal("Written with chain dates did not ask for a pass")
+	}
+	for i := 1; i <= 3; i++ {
+		pass()
+		if got, want := store.readCount(), reads+min(i, 2); got != want {
+			t.Fatalf("pass %d after the batch was written: %d observation reads, want %d", i, got-reads, want-reads)
+		}
+		if i <= 2 {
+			if q := store.queries[len(store.queries)-1]; q.From.After(day) || q.To.Before(day) {
+				t.Fatalf("pass %d re-derived %v…%v, not the batch's date %v", i, q.From, q.To, day)
+			}
+		}
 	}
 }

@@ -91,7 +91,7 @@ func runWithdrawals(t *testing.T, brokers string) {
 		if i == 0 {
 			// In publication order, the state after the withdrawals and before the revivals:
 			// Mangystau at the 2022-02-09 rate, Almaty pending, no Aktobe price, one rate.
-			publishOneByOne(t, e, order[:7])
+			publishOneByOne(t, e, order[:7], nil)
 			waitLatest(t, e, "after the withdrawals", []string{
 				"KZ-ALA 120.000000000000000000 NULL NULL pending",
 				"KZ-MAN 118.700000000000000000 " + round18(new(big.Rat).Quo(rat(t, "118.7"), rat(t, "480"))) + " 2022-02-09 converted",
@@ -101,7 +101,7 @@ func runWithdrawals(t *testing.T, brokers string) {
 			}
 			publishOneByOneFrom(t, e, order[7:])
 		} else {
-			publishOneByOne(t, e, order)
+			publishOneByOne(t, e, order, nil)
 		}
 		what := fmt.Sprintf("order %d", i+1)
 		waitLatest(t, e, what, []string{

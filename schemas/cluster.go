@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -28,10 +29,18 @@ const VintageColumn = "published_at"
 //     plus a Distributed table db.t over them, sharded by cityHash64 of the sorting key without
 //     published_at (ShardingKey), so the views read the whole cluster under their usual names;
 //   - ALTER TABLE db.t alters db.t_local ON CLUSTER, then drops and recreates the Distributed
-//     db.t, which cannot be altered ON CLUSTER.
+//     db.t, which cannot be altered ON CLUSTER;
+//   - CREATE MATERIALIZED VIEW db.mv TO db.t AS SELECT … FROM db.s … runs ON CLUSTER, reads
+//     db.s_local and writes db.t_local: on every node it sees the inserts that reach that
+//     node's shard (a replica that receives a part by replication does not run it, and gets the
+//     view's rows by replication of db.t_local);
+//   - INSERT INTO db.t SELECT … (a backfill) is kept as it is: it reads the Distributed tables
+//     and inserts through the Distributed db.t, once, from the node that migrates; the
+//     Distributed table delivers the rows to the shards in the background.
 //
-// Each server must define the macros {shard} and {replica}. Anything else (materialized views,
-// INSERT, other engines) is an error rather than a guess.
+// Each server must define the macros {shard} and {replica}. Anything else (a materialized view
+// with its own engine, INSERT … VALUES, other engines, a table not created by these
+// statements) is an error rather than a guess.
 func ClusterMigrations(db, cluster string) ([]Migration, error) {
 	migs, err := Migrations(db)
 	if err != nil {
@@ -124,6 +133,9 @@ var (
 	createTableRE    = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 	onClusterRE      = regexp.MustCompile(`(?i)\sON\s+CLUSTER\s`)
 	globalInRE       = regexp.MustCompile(`(?i)\s(?:GLOBAL\s+)?IN\s*\(\s*SELECT\s`)
+	createMatViewRE  = regexp.MustCompile(`(?is)^CREATE\s+MATERIALIZED\s+VIEW\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)\s+TO\s+([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s+AS\s`)
+	insertSelectRE   = regexp.MustCompile(`(?is)^INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s+(?:\([^()]*\)\s*)?SELECT\s`)
+	tableRefRE       = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\b`)
 )
 
 func (c *clusterConverter) convert(stmt string) ([]string, error) {
@@ -166,10 +178,56 @@ func (c *clusterConverter) convert(stmt string) ([]string, error) {
 			c.distributedDDL(db, table, key),
 		}, nil
 	}
+	if m := createMatViewRE.FindStringSubmatchIndex(stmt); m != nil {
+		return c.materializedView(stmt, m)
+	}
+	if m := insertSelectRE.FindStringSubmatch(stmt); m != nil {
+		if _, ok := c.dist[m[1]+"."+m[2]]; !ok {
+			return nil, fmt.Errorf("INSERT INTO %s.%s: not a table created by these statements", m[1], m[2])
+		}
+		if _, err := c.tablesRead(stmt[len(m[0]):]); err != nil {
+			return nil, fmt.Errorf("INSERT INTO %s.%s: %w", m[1], m[2], err)
+		}
+		return []string{stmt}, nil
+	}
 	if createTableRE.MatchString(stmt) {
 		return c.createTable(stmt)
 	}
 	return nil, fmt.Errorf("statement not supported in cluster mode: %s", firstLine(stmt))
+}
+
+// materializedView rewrites CREATE MATERIALIZED VIEW db.mv TO db.t AS SELECT … FROM db.s …
+// (m: the match of createMatViewRE) to run ON CLUSTER between the per-shard tables.
+func (c *clusterConverter) materializedView(stmt string, m []int) ([]string, error) {
+	name, db, target := stmt[m[4]:m[5]], stmt[m[6]:m[7]], stmt[m[8]:m[9]]
+	if _, ok := c.dist[db+"."+target]; !ok {
+		return nil, fmt.Errorf("materialized view %s: TO %s.%s, not a table created by these statements", name, db, target)
+	}
+	query := stmt[m[9]:] // " AS SELECT …", as written
+	read, err := c.tablesRead(query)
+	if err != nil {
+		return nil, fmt.Errorf("materialized view %s: %w", name, err)
+	}
+	if len(read) != 1 {
+		return nil, fmt.Errorf("materialized view %s reads %d tables, want one", name, len(read))
+	}
+	local := tableRefRE.ReplaceAllStringFunc(query, func(ref string) string { return ref + LocalSuffix })
+	return []string{stmt[:m[5]] + c.onCluster + " TO " + db + "." + target + LocalSuffix + local}, nil
+}
+
+// tablesRead returns the db.table names a query refers to, each a table created by these
+// statements (a Distributed table in cluster mode); any other dotted name is an error.
+func (c *clusterConverter) tablesRead(query string) ([]string, error) {
+	var out []string
+	for _, r := range tableRefRE.FindAllString(query, -1) {
+		if _, ok := c.dist[r]; !ok {
+			return nil, fmt.Errorf("reads %s, not a table created by these statements", r)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func (c *clusterConverter) createTable(stmt string) ([]string, error) {

@@ -138,7 +138,27 @@ func TestJSONSchemasRejectInvalidRecords(t *testing.T) {
 }
 
 // addColumn is an ALTER TABLE that adds one column.
-var addColumn = regexp.MustCompile(`^ALTER TABLE \w+\.\w+ ADD COLUMN \w+ `)
+var (
+	addColumn     = regexp.MustCompile(`^ALTER TABLE \w+\.\w+ ADD COLUMN \w+ `)
+	createTableAs = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS (\w+\.\w+) `)
+	insertSelect  = regexp.MustCompile(`^INSERT INTO (\w+\.\w+)\s+SELECT\s`)
+	aggregateType = regexp.MustCompile(`AggregateFunction\((\w+),`)
+)
+
+// minMaxStates reports whether create makes an AggregatingMergeTree whose aggregate columns are
+// all min or max states: inserting the same rows into it twice changes no merged value.
+func minMaxStates(create string) bool {
+	if !strings.Contains(create, "ENGINE = AggregatingMergeTree") {
+		return false
+	}
+	aggs := aggregateType.FindAllStringSubmatch(create, -1)
+	for _, a := range aggs {
+		if a[1] != "min" && a[1] != "max" {
+			return false
+		}
+	}
+	return len(aggs) > 0
+}
 
 func TestMigrationsOrderedAndRenamed(t *testing.T) {
 	migs, err := Migrations("econ_other")
@@ -149,6 +169,7 @@ func TestMigrationsOrderedAndRenamed(t *testing.T) {
 		t.Fatalf("%d migrations, want at least 3", len(migs))
 	}
 	// Versions run 1, 2, 3, … without a gap (Migrations refuses a repeated one).
+	created := map[string]string{} // table → its CREATE statement
 	for i, m := range migs {
 		if m.Version != i+1 {
 			t.Errorf("migration %d has version %d", i, m.Version)
@@ -157,8 +178,17 @@ func TestMigrationsOrderedAndRenamed(t *testing.T) {
 			if strings.Contains(st, " econ.") || strings.Contains(st, "(econ.") {
 				t.Errorf("statement still names database econ: %s", st)
 			}
+			if c := createTableAs.FindStringSubmatch(st); c != nil {
+				created[c[1]] = st
+			}
 			drop, isDrop := strings.CutPrefix(st, "DROP TABLE IF EXISTS ")
 			switch {
+			case insertSelect.MatchString(st):
+				// A backfill may run twice (a migration interrupted, two runs at once) only into
+				// min and max states, which the second run leaves as they are.
+				if target := insertSelect.FindStringSubmatch(st)[1]; !minMaxStates(created[target]) {
+					t.Errorf("statement is not idempotent: an INSERT into %s, not an AggregatingMergeTree of min and max states: %s", target, st)
+				}
 			case isDrop && (strings.HasSuffix(drop, "_data") || strings.HasSuffix(drop, "schema_migrations")):
 				t.Errorf("a migration drops stored data: %s", st)
 			case !isDrop && !addColumn.MatchString(st) && !strings.Contains(st, "IF NOT EXISTS"):

@@ -206,7 +206,12 @@ var rejectsSpec = plainTable[ingest.Reject]{
 		plainValue("value", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Message.Value) }),
 		plainValue("error_code", tString, func(r *ingest.Reject, _ uint64) string { return string(r.Code) }),
 		plainValue("error", tString, func(r *ingest.Reject, _ uint64) string { return r.Reason }),
-		plainValue("_version", tUInt64, func(_ *ingest.Reject, version uint64) uint64 { return version }),
+		plainValue("_version", tUInt64, func(r *ingest.Reject, version uint64) uint64 {
+			if r.Version != 0 {
+				return r.Version
+			}
+			return version
+		}),
 	},
 }
 
@@ -520,7 +525,8 @@ type plainColumn[T any] struct {
 	name string
 	typ  colType
 	// values returns the column's values of items, as a slice of the column's Go type;
-	// version is the first item's _version, the next ones' follow.
+	// version is the first item's _version, the next ones' follow (for items without a
+	// version of their own).
 	values func(items []T, version uint64) any
 }
 

@@ -61,6 +61,8 @@ func (s *Store) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		}
 	}
 	if len(b.Rejects) > 0 {
+		// The consumer's rejects carry their version (ingest.Reject.Version), so a retry sends
+		// the identical block; the time of the write versions the others.
 		if err := s.insert(ctx, rejectsSpec.table, rejectsSpec.names(), rejectsSpec.values(b.Rejects, uint64(time.Now().UnixNano()))); err != nil {
 			return err
 		}

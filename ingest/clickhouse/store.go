@@ -199,9 +199,10 @@ func (s *Store) Close() error { return s.conn.Close() }
 // Migrate creates the database, the tables and the views, applying each migration not yet
 // recorded in <db>.schema_migrations. It is idempotent and safe to run concurrently: every
 // statement is CREATE … IF NOT EXISTS, DROP … IF EXISTS of a view that the same migration
-// creates again (two concurrent runs both end with the newest definition), or ALTER TABLE … ADD
+// creates again (two concurrent runs both end with the newest definition), ALTER TABLE … ADD
 // COLUMN, whose "column already exists" (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS)
-// means it was applied.
+// means it was applied, or INSERT … SELECT of min and max states into an AggregatingMergeTree
+// (a backfill), which a second run leaves with the same merged values.
 //
 // On a cluster (Options.Cluster) the statements are schemas.ClusterMigrations' and the record
 // is itself replicated and distributed; every statement runs ON CLUSTER, which waits for every

@@ -1,9 +1,12 @@
 package clickhouse
 
 import (
+	"slices"
 	"testing"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/econflow/econflow/ingest"
 )
 
 func TestParseDSNCompression(t *testing.T) {
@@ -24,5 +27,32 @@ func TestParseDSNCompression(t *testing.T) {
 		if got != lz4 {
 			t.Errorf("parseDSN(%s): LZ4 = %v, want %v", dsn, got, lz4)
 		}
+	}
+}
+
+// A reject's _version is its own (given when its message was processed), the same at every
+// attempt to write it, so that a retried write sends the identical block; only a reject without
+// one takes the version of the write.
+func TestRejectsKeepTheirVersion(t *testing.T) {
+	var col plainColumn[ingest.Reject]
+	for _, c := range rejectsSpec.columns {
+		if c.name == "_version" {
+			col = c
+		}
+	}
+	if col.values == nil {
+		t.Fatal("rejects_data has no _version column")
+	}
+	rejects := []ingest.Reject{{Version: 7}, {}, {Version: 9}}
+	for _, tc := range []struct {
+		name  string
+		write uint64
+	}{{"first attempt", 100}, {"retry", 200}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := col.values(rejects, tc.write).([]uint64)
+			if want := []uint64{7, tc.write + 1, 9}; !slices.Equal(got, want) {
+				t.Errorf("_version %v, want %v", got, want)
+			}
+		})
 	}
 }

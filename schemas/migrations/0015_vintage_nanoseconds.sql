@@ -31,170 +31,6 @@ ALTER TABLE econ.reconversion_failures_data ADD COLUMN published_ns UInt32 AFTER
 -- revision no longer shows its predecessor's conversion, and fuel_affordability leaves out a
 -- withdrawn price or wage (its NULL price_per_litre or monthly_amount), the wage before it
 -- staying in force.
-DROP TABLE IF EXISTS econ.fuel_affordability;
-
-CREATE VIEW IF NOT EXISTS econ.fuel_affordability AS
-SELECT month, country, region, product, wage_measure, wage_basis, currency, wage_region, monthly_wage,
-       _p_sum / toDecimal128(_p_count, 0) AS avg_price_per_litre,
-       if(_ok, toDecimal128(_int_ok, 18) + toDecimal128(_frac, 18) / toDecimal128('1000000000000000000', 0), NULL)
-           AS litres_per_monthly_wage
-FROM
-(
-    SELECT month, country, region, product, wage_measure, wage_basis, currency, wage_region, monthly_wage,
-           _p_sum, _p_count,
-           toDecimal128(monthly_wage, 0) AS _w_int,
-           _w_int * toDecimal128('1000000000000000000', 0)
-               + toDecimal128((monthly_wage - toDecimal128(_w_int, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _w_raw,
-           toDecimal128(_p_sum, 0) AS _s_int,
-           _s_int * toDecimal128('1000000000000000000', 0)
-               + toDecimal128((_p_sum - toDecimal128(_s_int, 18)) * toDecimal128('1000000000000000000', 0), 0) AS _s_raw,
-           _s_raw > toDecimal128(0, 0) AND _s_raw < toDecimal128('1000000000000000000000000000000', 0) AS _s_ok,
-           if(_s_ok, _s_raw, toDecimal128(1, 0)) AS _d,
-           toDecimal128(if(_p_count < 100000000, _p_count, 1), 0) AS _n,
-           _w_raw / _d AS _q0,
-           if(_q0 < toDecimal128('100000000000000000000', 0), _q0, toDecimal128('100000000000000000000', 0)) AS _q0_capped,
-           (_w_raw - _q0 * _d) * _n AS _t1,
-           _t1 / _d AS _q1,
-           _n * _q0_capped + _q1 AS _int,
-           (_t1 - _q1 * _d) * toDecimal128(100000000, 0) AS _t2,
-           _t2 / _d AS _f1,
-           (_t2 - _f1 * _d) * toDecimal128(100000000, 0) AS _t3,
-           _t3 / _d AS _f2,
-           (_t3 - _f2 * _d) * toDecimal128(100, 0) AS _t4,
-           _t4 / _d AS _f3,
-           _f1 * toDecimal128(10000000000, 0) + _f2 * toDecimal128(100, 0) + _f3 AS _frac,
-           _s_ok AND _p_count < 100000000 AND _int < toDecimal128('100000000000000000000', 0) AS _ok,
-           if(_ok, _int, toDecimal128(0, 0)) AS _int_ok
-    FROM
-    (
-        SELECT month, country, region, product, currency, wage_measure, wage_basis,
-               toDecimal128(any(_p_sum_text), 18) AS _p_sum, any(_p_count) AS _p_count,
-               argMin(_w_region, (_w_region != region, 0 - toInt64(toRelativeDayNum(_w_date)), _w_source, _w_per, _w_frequency)) AS wage_region,
-               toDecimal128(argMin(_w_amount_text, (_w_region != region, 0 - toInt64(toRelativeDayNum(_w_date)), _w_source, _w_per, _w_frequency)), 18) AS monthly_wage
-        FROM
-        (
-            SELECT month, country, currency, region, product, _p_sum_text, _p_count,
-                   _w_region, wage_measure, wage_basis, _w_source, _w_per, _w_frequency, _w_date, _w_amount_text
-            FROM
-            (
-                SELECT month, country, currency, region, product,
-                       anyIf(_text, _kind = 0) AS _p_sum_text, sumIf(_count, _kind = 0) AS _p_count,
-                       groupArrayIf(_w_region, _kind = 1) AS _w_regions,
-                       groupArrayIf(_w_measure, _kind = 1) AS _w_measures,
-                       groupArrayIf(_w_basis, _kind = 1) AS _w_bases,
-                       groupArrayIf(_w_source, _kind = 1) AS _w_sources,
-                       groupArrayIf(_w_per, _kind = 1) AS _w_pers,
-                       groupArrayIf(_w_frequency, _kind = 1) AS _w_frequencies,
-                       groupArrayIf(_w_date, _kind = 1) AS _w_dates,
-                       groupArrayIf(_text, _kind = 1) AS _w_amount_texts
-                FROM
-                (
-                    SELECT toUInt8(0) AS _kind, month, country, currency, region, product,
-                           toString(sum(assumeNotNull(_p_litre))) AS _text, count() AS _count,
-                           '' AS _w_region, '' AS _w_measure, '' AS _w_basis, '' AS _w_source, '' AS _w_per, '' AS _w_frequency,
-                           toDate('1970-01-01') AS _w_date
-                    FROM
-                    (
-                        SELECT country, region, product, tax_basis, currency, unit, source, frequency, date,
-                               toStartOfMonth(date) AS month,
-                               if(argMax(isNull(price_per_litre), (published_at, published_ns, _version)), NULL, argMax(price_per_litre, (published_at, published_ns, _version))) AS _p_litre
-                        FROM econ.fuel_prices_data
-                        WHERE tax_basis = 'incl_tax'
-                        GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
-                    )
-                    WHERE _p_litre IS NOT NULL
-                    GROUP BY month, country, region, product, currency
-                    UNION ALL
-                    SELECT toUInt8(1) AS _kind, addMonths(toStartOfMonth(_w_date), _w_skip + _w_k) AS month, country, currency, region, product,
-                           _w_amount_text AS _text, toUInt64(0) AS _count,
-                           _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency, _w_date
-                    FROM
-                    (
-                        SELECT country, currency, region, product,
-                               _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency, _w_date, _w_amount_text,
-                               greatest(_w_from, _k_from) - _w_from AS _w_skip,
-                               toUInt64(greatest(least(_w_until, _k_until) - greatest(_w_from, _k_from), 0)) AS _w_months
-                        FROM
-                        (
-                            SELECT country, currency, region, product, _k_from, _k_until,
-                                   _w_regions, _w_measures, _w_bases, _w_sources, _w_pers, _w_frequencies, _w_dates, _w_amount_texts, _w_froms, _w_untils
-                            FROM
-                            (
-                                SELECT country, currency,
-                                       groupArrayIf(_a, _kind = 0) AS _k_regions,
-                                       groupArrayIf(_b, _kind = 0) AS _k_products,
-                                       groupArrayIf(_from, _kind = 0) AS _k_froms,
-                                       groupArrayIf(_until, _kind = 0) AS _k_untils,
-                                       groupArrayIf(_a, _kind = 1) AS _w_regions,
-                                       groupArrayIf(_b, _kind = 1) AS _w_measures,
-                                       groupArrayIf(_c, _kind = 1) AS _w_bases,
-                                       groupArrayIf(_d, _kind = 1) AS _w_sources,
-                                       groupArrayIf(_e, _kind = 1) AS _w_pers,
-                                       groupArrayIf(_f, _kind = 1) AS _w_frequencies,
-                                       groupArrayIf(_date, _kind = 1) AS _w_dates,
-                                       groupArrayIf(_text, _kind = 1) AS _w_amount_texts,
-                                       groupArrayIf(_from, _kind = 1) AS _w_froms,
-                                       groupArrayIf(_until, _kind = 1) AS _w_untils
-                                FROM
-                                (
-                                    SELECT toUInt8(0) AS _kind, country, currency, region AS _a, product AS _b, '' AS _c, '' AS _d, '' AS _e, '' AS _f,
-                                           toDate('1970-01-01') AS _date, '' AS _text,
-                                           min(toInt64(toYear(date) * 12 + toMonth(date))) AS _from,
-                                           max(toInt64(toYear(date) * 12 + toMonth(date))) + 1 AS _until
-                                    FROM econ.fuel_prices_data
-                                    WHERE tax_basis = 'incl_tax'
-                                    GROUP BY country, currency, region, product
-                                    UNION ALL
-                                    SELECT toUInt8(1) AS _kind, country, currency, _w_region AS _a, _w_measure AS _b, _w_basis AS _c, _w_source AS _d,
-                                           _w_per AS _e, _w_frequency AS _f, _w_date AS _date, _w_amount_text AS _text,
-                                           toInt64(toYear(_w_date) * 12 + toMonth(_w_date)) AS _from,
-                                           toInt64(toYear(_w_next) * 12 + toMonth(_w_next)) AS _until
-                                    FROM
-                                    (
-                                        SELECT country, currency, _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency,
-                                               _w_date, _w_amount_text,
-                                               if(_w_i < length(_w_all_dates), _w_all_dates[_w_i + 1], toDate('2100-01-01')) AS _w_next
-                                        FROM
-                                        (
-                                            SELECT country, currency, region AS _w_region, measure AS _w_measure, basis AS _w_basis,
-                                                   source AS _w_source, per AS _w_per, frequency AS _w_frequency,
-                                                   arraySort(groupArray(date)) AS _w_all_dates,
-                                                   arraySort((a, d) -> d, groupArray(toString(assumeNotNull(_w_monthly))), groupArray(date)) AS _w_all_amounts
-                                            FROM
-                                            (
-                                                SELECT country, region, measure, basis, per, currency, source, frequency, date,
-                                                       if(argMax(isNull(monthly_amount), (published_at, published_ns, _version)), NULL, argMax(monthly_amount, (published_at, published_ns, _version))) AS _w_monthly
-                                                FROM econ.wages_data
-                                                GROUP BY country, region, measure, basis, per, currency, source, frequency, date
-                                            )
-                                            WHERE _w_monthly IS NOT NULL
-                                            GROUP BY country, currency, _w_region, _w_measure, _w_basis, _w_source, _w_per, _w_frequency
-                                        )
-                                        ARRAY JOIN _w_all_dates AS _w_date, _w_all_amounts AS _w_amount_text, arrayEnumerate(_w_all_dates) AS _w_i
-                                    )
-                                    WHERE _until > _from
-                                )
-                                GROUP BY country, currency
-                            )
-                            ARRAY JOIN _k_regions AS region, _k_products AS product, _k_froms AS _k_from, _k_untils AS _k_until
-                        )
-                        ARRAY JOIN _w_regions AS _w_region, _w_measures AS _w_measure, _w_bases AS _w_basis, _w_sources AS _w_source,
-                                   _w_pers AS _w_per, _w_frequencies AS _w_frequency, _w_dates AS _w_date, _w_amount_texts AS _w_amount_text,
-                                   _w_froms AS _w_from, _w_untils AS _w_until
-                        WHERE (_w_region = region OR _w_region = '') AND _w_from < _k_until AND _k_from < _w_until
-                    )
-                    ARRAY JOIN range(_w_months) AS _w_k
-                )
-                GROUP BY month, country, currency, region, product
-            )
-            ARRAY JOIN _w_regions AS _w_region, _w_measures AS wage_measure, _w_bases AS wage_basis, _w_sources AS _w_source,
-                       _w_pers AS _w_per, _w_frequencies AS _w_frequency, _w_dates AS _w_date, _w_amount_texts AS _w_amount_text
-            WHERE _p_count > 0
-        )
-        GROUP BY month, country, region, product, currency, wage_measure, wage_basis
-    )
-);
-
 DROP TABLE IF EXISTS econ.conversion_status;
 
 CREATE VIEW IF NOT EXISTS econ.conversion_status AS
@@ -1286,4 +1122,112 @@ FROM
              frequency, reporting_currency, date, published_at, published_ns
 )
 WHERE toUInt32(_resolved_at) = 0;
+
+DROP TABLE IF EXISTS econ.fuel_affordability;
+
+CREATE VIEW IF NOT EXISTS econ.fuel_affordability AS
+SELECT month, country, region, product, _w_all[_w_i][2] AS wage_measure, _w_all[_w_i][3] AS wage_basis, currency,
+       _w_all[_w_i][1] AS wage_region, toDecimal128(_w_all[_w_i][8], 18) AS monthly_wage,
+       _p_sum / toDecimal128(_p_count, 0) AS avg_price_per_litre,
+       arrayMap((w, s, c) ->
+           arrayMap((n, s_ok) ->
+               arrayMap(d ->
+                   arrayMap(q0 ->
+                       arrayMap(t1 ->
+                           arrayMap(q1 ->
+                               arrayMap(t2 ->
+                                   arrayMap(t3 ->
+                                       arrayMap(t4 ->
+                                           arrayMap(i ->
+                                               arrayMap(ok ->
+                                                   if(ok, toDecimal128(if(ok, i, toDecimal128(0, 0)), 18)
+                                                          + toDecimal128((t2 / d) * toDecimal128(10000000000, 0) + (t3 / d) * toDecimal128(100, 0) + t4 / d, 18)
+                                                            / toDecimal128('1000000000000000000', 0), NULL),
+                                               [s_ok AND c < 100000000 AND i < toDecimal128('100000000000000000000', 0)])[1],
+                                           [n * if(q0 < toDecimal128('100000000000000000000', 0), q0, toDecimal128('100000000000000000000', 0)) + q1])[1],
+                                       [(t3 - (t3 / d) * d) * toDecimal128(100, 0)])[1],
+                                   [(t2 - (t2 / d) * d) * toDecimal128(100000000, 0)])[1],
+                               [(t1 - q1 * d) * toDecimal128(100000000, 0)])[1],
+                           [t1 / d])[1],
+                       [(w - q0 * d) * n])[1],
+                   [w / d])[1],
+               [if(s_ok, s, toDecimal128(1, 0))])[1],
+           [toDecimal128(if(c < 100000000, c, 1), 0)], [s > toDecimal128(0, 0) AND s < toDecimal128('1000000000000000000000000000000', 0)])[1],
+       [toDecimal128(monthly_wage, 0) * toDecimal128('1000000000000000000', 0)
+            + toDecimal128((monthly_wage - toDecimal128(toDecimal128(monthly_wage, 0), 18)) * toDecimal128('1000000000000000000', 0), 0)],
+       [toDecimal128(_p_sum, 0) * toDecimal128('1000000000000000000', 0)
+            + toDecimal128((_p_sum - toDecimal128(toDecimal128(_p_sum, 0), 18)) * toDecimal128('1000000000000000000', 0), 0)],
+       [_p_count])[1] AS litres_per_monthly_wage
+FROM
+(
+    SELECT month, country, currency, region, product,
+           toDecimal128(anyIf(_text, _kind = 0), 18) AS _p_sum, sumIf(_count, _kind = 0) AS _p_count,
+           groupArrayIf(_w, _kind = 1) AS _w_all,
+           arrayFilter((j, k) -> k = 1 OR _w_all[j][2] != _w_all[_w_order[k - 1]][2] OR _w_all[j][3] != _w_all[_w_order[k - 1]][3],
+                       arraySort((j, w) -> (w[2], w[3], w[1] != region, 0 - toInt64(toRelativeDayNum(toDate(w[7]))), w[4], w[5], w[6]),
+                                 arrayEnumerate(_w_all), _w_all) AS _w_order,
+                       arrayEnumerate(_w_order)) AS _w_picks
+    FROM
+    (
+        SELECT toUInt8(0) AS _kind, month, country, currency, region, product,
+               toString(sum(assumeNotNull(_p_litre))) AS _text, count() AS _count, emptyArrayString() AS _w
+        FROM
+        (
+            SELECT toStartOfMonth(date) AS month, country, region, product, currency,
+                   if(argMax(isNull(price_per_litre), (published_at, published_ns, _version)), NULL, argMax(price_per_litre, (published_at, published_ns, _version))) AS _p_litre
+            FROM econ.fuel_prices_data
+            WHERE tax_basis = 'incl_tax'
+            GROUP BY country, region, product, tax_basis, currency, unit, source, frequency, date
+        )
+        WHERE _p_litre IS NOT NULL
+        GROUP BY month, country, region, product, currency
+        UNION ALL
+        SELECT toUInt8(1) AS _kind, addMonths(toDate('1970-01-01'), _w_m - 23641) AS month, country, currency, region, product,
+               '' AS _text, toUInt64(0) AS _count, _w
+        FROM
+        (
+            SELECT country, currency, region, product,
+                   arrayReduce('groupArrayArray',
+                               arrayMap((lo, n) -> arrayMap(x -> lo + x, range(n)), arrayMap(f -> greatest(f, _k_from), _w_froms),
+                                        arrayMap((w, f, u) -> toUInt64(if(w[1] = region OR w[1] = '', greatest(least(u, _k_until) - greatest(f, _k_from), 0), 0)),
+                                                 _w_obs, _w_froms, _w_untils) AS _w_ns)) AS _f_months,
+                   arrayReduce('groupArrayArray', arrayMap((w, n) -> arrayResize([w], n, w), _w_obs, _w_ns)) AS _f_obs
+            FROM
+            (
+                SELECT country, currency,
+                       groupArrayIf(_a, _kind = 0) AS _k_regions,
+                       groupArrayIf(_b, _kind = 0) AS _k_products,
+                       groupArrayIf(_from, _kind = 0) AS _k_froms,
+                       groupArrayIf(_until, _kind = 0) AS _k_untils,
+                       arraySort(w -> (w[1], w[2], w[3], w[4], w[5], w[6], w[7]), groupArrayIf(_w, _kind = 1)) AS _w_obs,
+                       arrayMap(w -> toInt64(toYear(toDate(w[7])) * 12 + toMonth(toDate(w[7]))), _w_obs) AS _w_froms,
+                       arrayMap((w, x) -> if(x[1] = w[1] AND x[2] = w[2] AND x[3] = w[3] AND x[4] = w[4] AND x[5] = w[5] AND x[6] = w[6],
+                                             toInt64(toYear(toDate(x[7])) * 12 + toMonth(toDate(x[7]))), toInt64(2100 * 12 + 1)),
+                                _w_obs, arrayResize(arrayPushBack(arrayPopFront(_w_obs), ['', '', '', '', '', '', '2100-01-01', '']), length(_w_obs))) AS _w_untils
+                FROM
+                (
+                    SELECT toUInt8(0) AS _kind, country, currency, region AS _a, product AS _b, emptyArrayString() AS _w,
+                           toInt64(toYear(minMerge(first_month)) * 12 + toMonth(minMerge(first_month))) AS _from,
+                           toInt64(toYear(maxMerge(last_month)) * 12 + toMonth(maxMerge(last_month))) + 1 AS _until
+                    FROM econ.fuel_price_keys
+                    GROUP BY country, currency, region, product
+                    UNION ALL
+                    SELECT toUInt8(1) AS _kind, country, currency, '' AS _a, '' AS _b,
+                           [region, measure, basis, source, per, frequency, toString(date),
+                            toString(assumeNotNull(if(argMax(isNull(monthly_amount), (published_at, published_ns, _version)), NULL, argMax(monthly_amount, (published_at, published_ns, _version)))))] AS _w,
+                           toInt64(0) AS _from, toInt64(0) AS _until
+                    FROM econ.wages_data
+                    GROUP BY country, region, measure, basis, per, currency, source, frequency, date
+                    HAVING if(argMax(isNull(monthly_amount), (published_at, published_ns, _version)), NULL, argMax(monthly_amount, (published_at, published_ns, _version))) IS NOT NULL
+                )
+                GROUP BY country, currency
+            )
+            ARRAY JOIN _k_regions AS region, _k_products AS product, _k_froms AS _k_from, _k_untils AS _k_until
+        )
+        ARRAY JOIN _f_months AS _w_m, _f_obs AS _w
+    )
+    GROUP BY month, country, currency, region, product
+)
+ARRAY JOIN _w_picks AS _w_i
+WHERE _p_count > 0;
 
