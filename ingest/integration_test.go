@@ -683,6 +683,22 @@ func runPendingThenConverted(t *testing.T, e *env) {
 	if len(rates) != 1 || rates[0]["rate"] != "481.250000000000000000" || rates[0]["published_at"] != "2022-02-09 15:30:00" {
 		t.Errorf("fx_rates latest = %v, want one row rate 481.25 published 2022-02-09 15:30:00", rates)
 	}
+
+	// Vintages within that second, to the nanosecond: a later one re-converts, an earlier one
+	// of the same second delivered after it does not; storage and the rate book agree on which
+	// is latest.
+	e.publish(testenv.Msg{Kind: "fx_rate", Key: "r", Value: []byte(
+		`{"kind":"fx_rate","source":"nationalbank.kz","date":"2022-02-09","base":"EUR","quote":"KZT","rate":"481.50","published_at":"2022-02-09T15:30:00.5Z"}`)})
+	waitState("after a revision within the second", []fxLeg{{"481.50", 1, true}}, path, "2022-02-09")
+	e.publish(testenv.Msg{Kind: "fx_rate", Key: "r", Value: []byte(
+		`{"kind":"fx_rate","source":"nationalbank.kz","date":"2022-02-09","base":"EUR","quote":"KZT","rate":"481.40","published_at":"2022-02-09T15:30:00.25Z"}`)})
+	waitCount(t, e.store, 5, "fx_rates_history", "")
+	waitState("after an earlier vintage of the same second", []fxLeg{{"481.50", 1, true}}, path, "2022-02-09")
+	rates = queryText(t, e.store, "SELECT "+textCols("rate", "published_at", "published_ns")+" FROM "+e.db()+".fx_rates")
+	if len(rates) != 1 || rates[0]["rate"] != "481.500000000000000000" || rates[0]["published_at"] != "2022-02-09 15:30:00" ||
+		rates[0]["published_ns"] != "500000000" {
+		t.Errorf("fx_rates latest = %v, want one row rate 481.50 published 2022-02-09 15:30:00.5", rates)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -752,6 +768,27 @@ func runDuplicatesAndVintages(t *testing.T, e *env) {
 	e.publish(msg(rec("lpg", t3, "100.30")), msg(rec("lpg", t2, "100.20")), sentinel(3))
 	waitCount(t, e.store, 1, "fuel_prices", "product = 'sentinel_3'")
 	check("after a replay", "100.150000000000000000")
+
+	// Two more vintages within the second of t3, published to the nanosecond, the later one
+	// delivered first: three vintages of one second are three rows, and the latest is the one
+	// published last, whatever the order of delivery.
+	e.publish(msg(rec("lpg", "2022-03-03T08:00:00.5Z", "100.35")), msg(rec("lpg", "2022-03-03T08:00:00.000000001Z", "100.31")), sentinel(4))
+	waitCount(t, e.store, 1, "fuel_prices", "product = 'sentinel_4'")
+	hist := queryText(t, e.store, "SELECT "+textCols("published_at", "published_ns", "price")+" FROM "+e.db()+
+		".fuel_prices_history WHERE product = 'lpg' AND published_at = '2022-03-03 08:00:00' ORDER BY published_ns")
+	var got []string
+	for _, r := range hist {
+		got = append(got, r["published_ns"]+"="+r["price"])
+	}
+	want := []string{"0=100.300000000000000000", "1=100.310000000000000000", "500000000=100.350000000000000000"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("vintages within one second: history = %v, want %v", got, want)
+	}
+	latest := queryText(t, e.store, "SELECT "+textCols("published_at", "published_ns", "price")+" FROM "+e.db()+".fuel_prices WHERE product = 'lpg'")
+	if len(latest) != 1 || latest[0]["published_at"] != "2022-03-03 08:00:00" || latest[0]["published_ns"] != "500000000" ||
+		latest[0]["price"] != "100.350000000000000000" {
+		t.Errorf("vintages within one second: latest = %v, want the one published at 08:00:00.5, price 100.35", latest)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -582,11 +582,11 @@ func (r *Reconciler) retry(d time.Time) {
 	}
 }
 
-// observationKey is an observation's identity and published_at (to the second, as stored).
+// observationKey is an observation's identity and published_at (to the nanosecond, as stored).
 func observationKey(rec *transform.Record) string {
 	parts := []string{string(rec.Kind), rec.Source, rec.Country, rec.Region, rec.Currency, rec.Frequency,
 		rec.Product, rec.TaxBasis, rec.Unit, rec.Measure, rec.Basis, rec.Per, rec.Series, rec.BasePeriod, rec.Adjustment,
-		rec.Date.Format("2006-01-02"), strconv.FormatInt(rec.PublishedAt.Unix(), 10)}
+		rec.Date.Format("2006-01-02"), strconv.FormatInt(rec.PublishedAt.UnixNano(), 10)}
 	for i, p := range parts {
 		parts[i] = strconv.Quote(p)
 	}

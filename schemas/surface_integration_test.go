@@ -232,6 +232,12 @@ var crafted = []struct {
 	// The sample's CPI of February 2022, withdrawn: that month's prices are not deflated.
 	{"fuel_price", `{"kind":"fuel_price","source":"stat.gov.kz","country":"KZ","product":"diesel","price":"250","currency":"KZT","unit":"litre","date":"2022-02-15","published_at":"2022-02-16T00:00:00Z"}`, 1},
 	{"indicator", `{"kind":"indicator","source":"econflow.sample","series":"KZ_CPI_M","country":"KZ","measure":"cpi","unit":"index","base_period":"2021-12=100","frequency":"M","date":"2022-02-01","published_at":"2022-03-05T00:00:00Z","withdrawn":true}`, 1},
+	// An Armenian minimum wage revised from May, the revision withdrawn: the wage of January
+	// stays in force in affordability.
+	{"fuel_price", `{"kind":"fuel_price","source":"minenergy.am","country":"AM","product":"lpg","price":"500","currency":"AMD","unit":"litre","date":"2022-05-10","published_at":"2022-05-11T00:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"mlsa.am","country":"AM","measure":"minimum","amount":"75000","currency":"AMD","per":"month","frequency":"A","date":"2022-01-01","published_at":"2021-12-20T00:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"mlsa.am","country":"AM","measure":"minimum","amount":"90000","currency":"AMD","per":"month","frequency":"A","date":"2022-05-01","published_at":"2022-04-20T00:00:00Z"}`, 1},
+	{"wage", `{"kind":"wage","source":"mlsa.am","country":"AM","measure":"minimum","currency":"AMD","per":"month","frequency":"A","date":"2022-05-01","published_at":"2022-04-25T00:00:00Z","withdrawn":true}`, 1},
 	{"indicator", `{"kind":"indicator","source":"destatis.de","series":"DE_EARN","country":"DE","measure":"average","unit":"currency","currency":"EUR","date":"2022-03-01","frequency":"M","value":"4100.5","published_at":"2022-03-15T00:00:00Z"}`, 1},
 	{"fuel_price", `{"kind":"fuel_price","source":"x","country":"DE","product":"diesel","price":"1,5","currency":"EUR","unit":"litre","date":"2022-03-01"}`, 1},
 	{"fuel_price", `{"kind":"gold_price","source":"x"}`, 1},
@@ -241,7 +247,7 @@ var crafted = []struct {
 // craftedCounts are the rows the crafted records add to the history views and the rejects, and
 // to indicators_bitemporal once the reconciler has recorded the indicator's earlier conversions
 // (see checkSurfaceMeaning).
-var craftedCounts = map[string]int{"fuel_prices_history": 14, "wages_history": 8, "fx_rates_history": 4, "rejects": 3,
+var craftedCounts = map[string]int{"fuel_prices_history": 15, "wages_history": 11, "fx_rates_history": 4, "rejects": 3,
 	"indicators_history": 4, "indicators_bitemporal": 5}
 
 // TestIntegrationSurfaceSameOnBothEngines: rows that econflow's consumer encoded into the server
@@ -411,6 +417,11 @@ func checkSurfaceMeaning(t *testing.T, db string, answers []string) {
 	if got := rowsWith("fuel_affordability", "2022-01-01\tIR\t\tgasoline_ai92\taverage"); len(got) != 1 || !strings.Contains(got[0], "\t300000000.000000000000000000\t15000.000000000000000000\t20000.000000000000000000") {
 		t.Errorf("fuel_affordability IR 2022-01 average: %q", got)
 	}
+	// The withdrawn Armenian wage of May is not in force: January's is, 75,000 / 500 = 150 litres.
+	if got := rowsWith("fuel_affordability", "2022-05-01\tAM\t\tlpg\tminimum"); len(got) != 1 ||
+		!strings.HasSuffix(got[0], "\t75000.000000000000000000\t500.000000000000000000\t150.000000000000000000") {
+		t.Errorf("fuel_affordability AM 2022-05 minimum: %q, want January's wage of 75000", got)
+	}
 	// No hourly wage and no price per kg in affordability; the month with only a price per kg
 	// counts it as an observation with no average.
 	if got := rowsWith("fuel_affordability", "\tDE\t"); len(got) != 0 {
@@ -544,7 +555,7 @@ func checkIndicatorKnowledge(t *testing.T, rows []string) {
 	t.Helper()
 	cols := []string{"source", "series", "country", "region", "measure", "unit", "currency", "base_period", "adjustment",
 		"frequency", "date", "value", "unit_mult", "value_eur", "fx_rate", "fx_date", "fx_path", "fx_status", "fx_basis",
-		"status", "published_at", "record_id", "attributes", "known_from", "known_until"}
+		"status", "published_at", "published_ns", "record_id", "attributes", "known_from", "known_until"}
 	ratOf := func(s string) *big.Rat {
 		r, ok := new(big.Rat).SetString(s)
 		if !ok {
@@ -566,7 +577,7 @@ func checkIndicatorKnowledge(t *testing.T, rows []string) {
 			fxRate = roundHalfEven18(new(big.Rat).Inv(ratOf(w.rate))).FloatString(18)
 			fxDate, fxPath, fxStatus = "2022-03-01", "USD>EUR@ecb:2022-03-01", "converted"
 		}
-		want = append(want, strings.Join([]string{w.published, w.from, w.until, ratOf(w.value).FloatString(18),
+		want = append(want, strings.Join([]string{w.published + "+0ns", w.from, w.until, ratOf(w.value).FloatString(18),
 			valueEUR, fxRate, fxDate, fxPath, fxStatus, "point", "USD", "currency", "0"}, " | "))
 	}
 	var got []string
@@ -579,7 +590,7 @@ func checkIndicatorKnowledge(t *testing.T, rows []string) {
 		for i, name := range cols {
 			c[name] = f[i]
 		}
-		got = append(got, strings.Join([]string{c["published_at"], c["known_from"], c["known_until"], c["value"], c["value_eur"],
+		got = append(got, strings.Join([]string{c["published_at"] + "+" + c["published_ns"] + "ns", c["known_from"], c["known_until"], c["value"], c["value_eur"],
 			c["fx_rate"], c["fx_date"], c["fx_path"], c["fx_status"], c["fx_basis"], c["currency"], c["unit"], c["unit_mult"]}, " | "))
 	}
 	slices.Sort(got)

@@ -33,12 +33,13 @@ func (r *Record) FinishIn(s *Scratch, kafkaTime time.Time) {
 }
 
 func (r *Record) finishPublished(kafkaTime time.Time) {
+	// A vintage is the time the publisher gave, to the nanosecond: storage keeps its seconds
+	// (published_at) and their fraction (published_ns). Without one, the Kafka message's
+	// timestamp, to the whole second (the contract's rule).
 	if r.PublishedAt.IsZero() {
-		r.PublishedAt = kafkaTime
+		r.PublishedAt = kafkaTime.Truncate(time.Second)
 	}
-	// A vintage is a second: storage keeps published_at to the second (DateTime), and the rate
-	// book and the conversions' known_from compare what is stored.
-	r.PublishedAt = r.PublishedAt.Truncate(time.Second).UTC()
+	r.PublishedAt = r.PublishedAt.UTC()
 }
 
 // RecordID returns a deterministic id for r: the first 32 hex digits (128 bits) of the SHA-256 of

@@ -35,6 +35,15 @@ func TestRecordIDAndFinish(t *testing.T) {
 	if want := time.Date(2022, 1, 5, 9, 0, 0, 0, time.UTC); !a.PublishedAt.Equal(want) || a.PublishedAt.Location() != time.UTC {
 		t.Errorf("PublishedAt = %v, want %v UTC", a.PublishedAt, want)
 	}
+	// A stated published_at is kept to the nanosecond (only the Kafka timestamp is truncated).
+	stated, err := DecodeJSON([]byte(`{"kind":"fuel_price","source":"stat.gov.kz","date":"2022-01-05","country":"KZ","region":"KZ-MAN","product":"lpg","price":"120","currency":"KZT","unit":"litre","published_at":"2022-01-05T16:00:00.123456789+06:00"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stated.Finish(time.Date(2023, 1, 1, 0, 0, 0, 999, time.UTC))
+	if want := time.Date(2022, 1, 5, 10, 0, 0, 123456789, time.UTC); !stated.PublishedAt.Equal(want) || stated.PublishedAt.Location() != time.UTC {
+		t.Errorf("stated PublishedAt = %v, want %v UTC", stated.PublishedAt, want)
+	}
 	// The id depends on content, including a given published_at and the value as written.
 	base := lpgRecord(t)
 	ids := map[string]string{"base": RecordID(&base)}

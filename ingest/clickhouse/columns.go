@@ -19,7 +19,7 @@ import (
 // tables the migrations create.
 var (
 	fxSpec = spec("fx_rates_data", transform.KindFXRate,
-		orderBy("base", "quote", "rate_type", "source", "frequency", "date", "published_at"),
+		orderBy("base", "quote", "rate_type", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			text("base", func(r *ingest.Row) *string { return &r.Record.Base }),
@@ -28,6 +28,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("rate", func(r *ingest.Row) *transform.Decimal { return &r.Record.Rate }),
 			unsigned("quantity", func(r *ingest.Row) *int64 { return &r.Record.Quantity }),
 			colUnitMult,
@@ -35,7 +36,7 @@ var (
 		recordTailColumns, sourceColumns, withdrawalColumns)
 
 	fuelSpec = spec("fuel_prices_data", transform.KindFuelPrice,
-		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"),
+		orderBy("country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			colCountry,
@@ -47,6 +48,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("price", func(r *ingest.Row) *transform.Decimal { return &r.Record.Price }),
 			colUnitMult,
 			derived("price_per_litre", func(r *ingest.Row) **big.Int { return &r.Derived.PricePerLitre }),
@@ -58,7 +60,7 @@ var (
 		conversionColumns, recordTailColumns, sourceColumns, knownColumns, withdrawalColumns)
 
 	wageSpec = spec("wages_data", transform.KindWage,
-		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at"),
+		orderBy("country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			colCountry,
@@ -70,6 +72,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("amount", func(r *ingest.Row) *transform.Decimal { return &r.Record.Amount }),
 			colUnitMult,
 			derived("amount_eur", func(r *ingest.Row) **big.Int { return &r.Derived.AmountEUR }),
@@ -89,7 +92,7 @@ var (
 	// identity, published_at), its values in reporting_currency, written by the consumer and the
 	// reconciler.
 	fuelConvertedSpec = spec("fuel_prices_converted_data", transform.KindFuelPrice,
-		orderBy("reporting_currency", "country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at"),
+		orderBy("reporting_currency", "country", "region", "product", "tax_basis", "currency", "unit", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colReporting,
 			colSource,
@@ -102,6 +105,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("price", func(r *ingest.Row) *transform.Decimal { return &r.Record.Price }),
 			colUnitMult,
 			derived("price_converted", func(r *ingest.Row) **big.Int { return &r.Derived.PriceEUR }),
@@ -111,7 +115,7 @@ var (
 		conversionColumns, convertedTailColumns, withdrawalColumns)
 
 	wageConvertedSpec = spec("wages_converted_data", transform.KindWage,
-		orderBy("reporting_currency", "country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at"),
+		orderBy("reporting_currency", "country", "region", "measure", "basis", "per", "currency", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colReporting,
 			colSource,
@@ -124,6 +128,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("amount", func(r *ingest.Row) *transform.Decimal { return &r.Record.Amount }),
 			colUnitMult,
 			derived("amount_converted", func(r *ingest.Row) **big.Int { return &r.Derived.AmountEUR }),
@@ -132,7 +137,7 @@ var (
 		conversionColumns, convertedTailColumns, withdrawalColumns)
 
 	indicatorConvertedSpec = spec("indicators_converted_data", transform.KindIndicator,
-		orderBy("reporting_currency", "country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
+		orderBy("reporting_currency", "country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colReporting,
 			colSource,
@@ -147,6 +152,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("value", func(r *ingest.Row) *transform.Decimal { return &r.Record.IndicatorValue }),
 			colUnitMult,
 			derived("value_converted", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
@@ -154,7 +160,7 @@ var (
 		conversionColumns, convertedTailColumns, withdrawalColumns)
 
 	indicatorSpec = spec("indicators_data", transform.KindIndicator,
-		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at"),
+		orderBy("country", "series", "region", "measure", "unit", "currency", "base_period", "adjustment", "source", "frequency", "date", "published_at", "published_ns"),
 		columns(
 			colSource,
 			text("series", func(r *ingest.Row) *string { return &r.Record.Series }),
@@ -168,6 +174,7 @@ var (
 			colFrequency,
 			colDate,
 			colPublishedAt,
+			colPublishedNs,
 			value("value", func(r *ingest.Row) *transform.Decimal { return &r.Record.IndicatorValue }),
 			colUnitMult,
 			derived("value_eur", func(r *ingest.Row) **big.Int { return &r.Derived.ValueEUR }),
@@ -214,7 +221,7 @@ var rejectsSpec = plainTable[ingest.Reject]{
 var failuresSpec = plainTable[ingest.Failure]{
 	table: "reconversion_failures_data",
 	key: orderBy("kind", "country", "region", "series", "product", "tax_basis", "unit", "measure", "basis", "per", "base_period",
-		"adjustment", "currency", "source", "frequency", "reporting_currency", "date", "published_at"),
+		"adjustment", "currency", "source", "frequency", "reporting_currency", "date", "published_at", "published_ns"),
 	columns: []plainColumn[ingest.Failure]{
 		plainValue("kind", tString, func(f *ingest.Failure, _ uint64) string { return string(f.Record.Kind) }),
 		plainValue("reporting_currency", tString, func(f *ingest.Failure, _ uint64) string { return f.Reporting }),
@@ -234,6 +241,7 @@ var failuresSpec = plainTable[ingest.Failure]{
 		plainValue("frequency", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.Frequency }),
 		plainValue("date", tDate, func(f *ingest.Failure, _ uint64) time.Time { return f.Record.Date.UTC() }),
 		plainValue("published_at", tDateTime, func(f *ingest.Failure, _ uint64) time.Time { return f.Record.PublishedAt.UTC() }),
+		plainValue("published_ns", tUInt32, func(f *ingest.Failure, _ uint64) uint32 { return uint32(f.Record.PublishedAt.Nanosecond()) }),
 		plainValue("record_id", tString, func(f *ingest.Failure, _ uint64) string { return f.Record.ID }),
 		plainValue("reason", tString, func(f *ingest.Failure, _ uint64) string { return f.Reason }),
 		plainValue("failed_at", tDateTime, func(f *ingest.Failure, _ uint64) time.Time { return f.FailedAt.UTC() }),
@@ -259,6 +267,9 @@ var (
 	colFrequency   = text("frequency", func(r *ingest.Row) *string { return &r.Record.Frequency })
 	colDate        = date("date", func(r *ingest.Row) *time.Time { return &r.Record.Date })
 	colPublishedAt = dateTime("published_at", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt })
+	// published_ns is published_at's fraction of a second, in nanoseconds: DateTime stores whole
+	// seconds (ClickHouse 18.16 has no DateTime64), and two vintages of one second are two rows.
+	colPublishedNs = nanos("published_ns", func(r *ingest.Row) *time.Time { return &r.Record.PublishedAt })
 	colUnitMult    = smallInt("unit_mult", tInt8, func(r *ingest.Row) *int { return &r.Record.UnitMult })
 	colReporting   = text("reporting_currency", func(r *ingest.Row) *string { return &r.Reporting })
 
@@ -304,13 +315,16 @@ var (
 )
 
 // knownSpec is the table of the earlier conversions of data's observations: data's columns,
-// sorted by data's key and known_from.
+// sorted by data's key and known_from, with published_ns last (a sorting key grows only at its
+// end, and published_ns came after known_from).
 func knownSpec(table string, data *tableSpec) *tableSpec {
 	key := make([]string, 0, len(data.key)+1)
 	for _, k := range data.key {
-		key = append(key, data.columns[k].name)
+		if name := data.columns[k].name; name != "published_ns" {
+			key = append(key, name)
+		}
 	}
-	return spec(table, data.kind, append(key, "known_from"), data.columns)
+	return spec(table, data.kind, append(key, "known_from", "published_ns"), data.columns)
 }
 
 // A colType is the ClickHouse type of a column, as the server names it.
@@ -327,6 +341,7 @@ const (
 	tInt32       colType = "Int32"
 	tInt64       colType = "Int64"
 	tUInt64      colType = "UInt64"
+	tUInt32      colType = "UInt32"
 	tUInt8       colType = "UInt8"
 )
 
@@ -347,6 +362,7 @@ const (
 	vInt64                       // int64, Int64
 	vUnsigned                    // int64 ≥ 0, UInt64
 	vUInt64                      // uint64, UInt64
+	vNanos                       // time.Time, UInt32: its nanoseconds within the second
 	vFlag                        // bool, UInt8: 1 for true
 )
 
@@ -398,6 +414,12 @@ func optDate(name string, field func(*ingest.Row) *time.Time) columnSpec {
 
 func dateTime(name string, field func(*ingest.Row) *time.Time) columnSpec {
 	return columnSpec{name: name, typ: tDateTime, value: vDateTime, field: fieldOffset(field)}
+}
+
+// nanos is the fraction of a second of a time.Time field that a dateTime column holds the
+// seconds of.
+func nanos(name string, field func(*ingest.Row) *time.Time) columnSpec {
+	return columnSpec{name: name, typ: tUInt32, value: vNanos, field: fieldOffset(field)}
 }
 
 // smallInt is an int column of type Int8 or Int32.
@@ -473,8 +495,8 @@ func spec(table string, kind transform.Kind, key []string, groups ...[]columnSpe
 	}
 	for _, k := range key {
 		i := slices.Index(s.names, k)
-		if i < 0 || s.columns[i].typ != tString && s.columns[i].typ != tDate && s.columns[i].typ != tDateTime || s.columns[i].unique {
-			panic("clickhouse: sorting key column " + k + " of " + table + " is not a dictionary String, Date or DateTime column")
+		if i < 0 || s.columns[i].typ != tString && s.columns[i].typ != tDate && s.columns[i].typ != tDateTime && s.columns[i].typ != tUInt32 || s.columns[i].unique {
+			panic("clickhouse: sorting key column " + k + " of " + table + " is not a dictionary String, Date, DateTime or UInt32 column")
 		}
 		s.key = append(s.key, i)
 	}
@@ -549,7 +571,7 @@ func (t colType) width() (int, bool) {
 		return 2, false
 	case tNullDate:
 		return 2, true
-	case tDateTime, tInt32:
+	case tDateTime, tInt32, tUInt32:
 		return 4, false
 	case tInt8, tUInt8:
 		return 1, false

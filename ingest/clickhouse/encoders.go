@@ -87,6 +87,10 @@ func (t *tableBuffer) encode(r *ingest.Row) error {
 			break
 		}
 	}
+	for _, s := range e.nanos {
+		c := &t.cols[s.col]
+		c.data = binary.LittleEndian.AppendUint32(c.data, uint32((*(*time.Time)(unsafe.Add(row, s.field))).Nanosecond()))
+	}
 	return fail.err
 }
 
@@ -106,7 +110,7 @@ func (f *firstFailure) note(col int, err error) {
 // encode loops over.
 type encodePlan struct {
 	strings, attributes, int8s, flags, int32s, int64s, unsigned, uint64s []encodeStep
-	decimals, derived, dates, optDates, dateTimes                        []encodeStep
+	decimals, derived, dates, optDates, dateTimes, nanos                 []encodeStep
 }
 
 // An encodeStep is a column and where its field is in an ingest.Row.
@@ -120,7 +124,8 @@ func newEncodePlan(columns []columnSpec) encodePlan {
 	var p encodePlan
 	kinds := map[valueKind]*[]encodeStep{vString: &p.strings, vAttributes: &p.attributes, vInt8: &p.int8s, vFlag: &p.flags,
 		vInt32: &p.int32s, vInt64: &p.int64s, vUnsigned: &p.unsigned, vUInt64: &p.uint64s, vDecimal: &p.decimals,
-		vDerived: &p.derived, vDate: &p.dates, vOptDate: &p.optDates, vDateTime: &p.dateTimes}
+		vDerived: &p.derived, vDate: &p.dates, vOptDate: &p.optDates, vDateTime: &p.dateTimes,
+		vNanos: &p.nanos}
 	for i, c := range columns {
 		steps, ok := kinds[c.value]
 		if !ok {

@@ -19,7 +19,7 @@ func (t *tableBuffer) compare(i, j int) int {
 			r = strings.Compare(c.at(i), c.at(j))
 		case tDate:
 			r = cmp.Compare(binary.LittleEndian.Uint16(c.data[2*i:]), binary.LittleEndian.Uint16(c.data[2*j:]))
-		default: // tDateTime
+		default: // tDateTime, tUInt32
 			r = cmp.Compare(binary.LittleEndian.Uint32(c.data[4*i:]), binary.LittleEndian.Uint32(c.data[4*j:]))
 		}
 		if r != 0 {
@@ -212,7 +212,7 @@ func (t *tableBuffer) packKeys() ([]packedKey, int, bool) {
 			}
 			bitsNeeded = bits.Len16(hi - lo)
 			rank = func(i int) uint64 { return uint64(binary.LittleEndian.Uint16(c.data[2*i:]) - lo) }
-		default: // tDateTime
+		default: // tDateTime, tUInt32
 			lo, hi := uint32(0xffffffff), uint32(0)
 			for i := range n {
 				v := binary.LittleEndian.Uint32(c.data[4*i:])

@@ -17,7 +17,8 @@ import (
 // TestIntegrationReadBackWhatWasWritten writes rows of every kind with every field set (and
 // the derived values NULL or not), reads them back with Observations and Rates, and checks each
 // field against what was written: values exactly, decimals by value (they come back with 18
-// fractional digits).
+// fractional digits), published_at to the nanosecond: two vintages of one observation published
+// within the same second are two rows.
 func TestIntegrationReadBackWhatWasWritten(t *testing.T) {
 	store := testenv.OpenStore(t, testenv.ClickHouseDSN(t))
 	ctx := context.Background()
@@ -29,7 +30,7 @@ func TestIntegrationReadBackWhatWasWritten(t *testing.T) {
 		return d
 	}
 	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
-	pub := time.Date(2022, 1, 4, 18, 30, 5, 0, time.UTC)
+	pub := time.Date(2022, 1, 4, 18, 30, 5, 7, time.UTC)
 	ing := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	fuel := []ingest.Row{{
 		Record: transform.Record{Kind: transform.KindFuelPrice, Version: 1, ID: "fuel-1", Source: "stat.gov.kz", Date: day,
@@ -47,6 +48,9 @@ func TestIntegrationReadBackWhatWasWritten(t *testing.T) {
 		Derived: transform.Derived{FXStatus: transform.FXPending, PricePerKg: dec("0.000000000000000001").Fixed18()},
 		Topic:   "econ.fuel_prices", Offset: 3, IngestedAt: ing, Version: 7,
 	}}
+	revised := fuel[0] // the same observation, revised a nanosecond later
+	revised.Record.ID, revised.Record.PublishedAt, revised.Offset = "fuel-3", pub.Add(time.Nanosecond), 4
+	fuel = append(fuel, revised)
 	wages := []ingest.Row{{
 		Record: transform.Record{Kind: transform.KindWage, Version: 1, ID: "wage-1", Source: "stat.gov.kz", Date: day, Frequency: "A",
 			PublishedAt: pub, Status: "E", UnitMult: 3, Country: "KZ", Region: "KZ-ALA", Measure: "average", Basis: "net",

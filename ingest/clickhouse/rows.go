@@ -164,7 +164,7 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, valu
 
 // Rates returns the stored rates, every vintage, ingested at or after since (zero: all).
 func (s *Store) Rates(ctx context.Context, since time.Time) ([]ingest.StoredRate, error) {
-	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "ingested_at", "withdrawn")
+	sc := fxSpec.scanner("source", "base", "quote", "rate_type", "frequency", "date", "rate", "quantity", "unit_mult", "published_at", "published_ns", "ingested_at", "withdrawn")
 	q := "SELECT " + sc.selectList() + " FROM " + s.db + ".fx_rates_data FINAL WHERE ingested_at >= toDateTime(?, 'UTC')"
 	rows, err := s.conn.Query(ctx, q, formatTime(since))
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Store) Converted(ctx context.Context, from, to time.Time) ([]ingest.Row
 // from through to (ingest.Store).
 func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Failure, error) {
 	q := "SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, series, base_period, adjustment, currency, frequency, " +
-		"date, published_at, record_id, reason, failed_at, _version FROM " + s.db + "." + failuresSpec.table +
+		"date, published_at, published_ns, record_id, reason, failed_at, _version FROM " + s.db + "." + failuresSpec.table +
 		" FINAL WHERE date >= toDate(?) AND date <= toDate(?) AND toUInt32(resolved_at) = 0"
 	rows, err := s.conn.Query(ctx, q, from.Format("2006-01-02"), to.Format("2006-01-02"))
 	if err != nil {
@@ -267,12 +267,14 @@ func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Fail
 	for rows.Next() {
 		var f ingest.Failure
 		var kind string
+		var ns uint32
 		r := &f.Record
 		if err := rows.Scan(&kind, &f.Reporting, &r.Source, &r.Country, &r.Region, &r.Product, &r.TaxBasis, &r.Unit, &r.Measure,
-			&r.Basis, &r.Per, &r.Series, &r.BasePeriod, &r.Adjustment, &r.Currency, &r.Frequency, &r.Date, &r.PublishedAt, &r.ID, &f.Reason, &f.FailedAt, &f.Version); err != nil {
+			&r.Basis, &r.Per, &r.Series, &r.BasePeriod, &r.Adjustment, &r.Currency, &r.Frequency, &r.Date, &r.PublishedAt, &ns, &r.ID, &f.Reason, &f.FailedAt, &f.Version); err != nil {
 			return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)
 		}
-		r.Kind, r.Date, r.PublishedAt, f.FailedAt = transform.Kind(kind), dateUTC(r.Date), r.PublishedAt.UTC(), f.FailedAt.UTC()
+		r.Kind, r.Date, f.FailedAt = transform.Kind(kind), dateUTC(r.Date), f.FailedAt.UTC()
+		r.PublishedAt = time.Unix(r.PublishedAt.Unix(), int64(ns)).UTC()
 		out = append(out, f)
 	}
 	return out, rows.Err()

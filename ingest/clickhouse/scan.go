@@ -54,6 +54,8 @@ func (s *tableSpec) scanner(names ...string) *rowScanner {
 			dest = new(int64)
 		case vUnsigned, vUInt64:
 			dest = new(uint64)
+		case vNanos:
+			dest = new(uint32)
 		default:
 			panic("clickhouse: column " + c.name + " of " + s.table + " cannot be read back") // a bug
 		}
@@ -132,6 +134,13 @@ func (sc *rowScanner) scan(rows driver.Rows, r *ingest.Row) error {
 			*(*int64)(f) = int64(*dest.(*uint64))
 		case vUInt64:
 			*(*uint64)(f) = *dest.(*uint64)
+		}
+	}
+	// The fraction of a second completes the time its DateTime column set above.
+	for i, c := range sc.cols {
+		if c.value == vNanos {
+			f := (*time.Time)(c.fieldOf(r))
+			*f = time.Unix(f.Unix(), int64(*sc.dests[i].(*uint32))).UTC()
 		}
 	}
 	return nil

@@ -61,7 +61,7 @@ const (
 	rateIdentity = "base, quote, rate_type, source, frequency"
 	// latestFirst orders the rows of one observation so that its latest vintage, and of that
 	// its latest write, comes first.
-	latestFirst = "published_at DESC, _version DESC"
+	latestFirst = "published_at DESC, published_ns DESC, _version DESC"
 )
 
 // querySpecs returns the fixed set of questions about t in database db.
@@ -97,7 +97,7 @@ func querySpecs(db string, t QueryTarget) []querySpec {
 			ViewSQL: "SELECT published_at, price, price_per_litre_eur FROM " + db + ".fuel_prices_history WHERE " + series +
 				" AND date = toDate('" + t.Observation + "') ORDER BY published_at",
 			DirectSQL: "SELECT published_at, price, price_per_litre_eur FROM " + db + ".fuel_prices_data WHERE " + series +
-				" AND date = toDate('" + t.Observation + "') ORDER BY published_at, _version DESC LIMIT 1 BY " + fuelIdentity + ", date, published_at",
+				" AND date = toDate('" + t.Observation + "') ORDER BY published_at, published_ns, _version DESC LIMIT 1 BY " + fuelIdentity + ", date, published_at, published_ns",
 		},
 		{
 			Name: "monthly_country_product", Shape: "monthly averages of every region, one country and product", View: "fuel_prices_monthly",
