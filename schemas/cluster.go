@@ -29,7 +29,8 @@ const VintageColumn = "published_at"
 //     plus a Distributed table db.t over them, sharded by cityHash64 of the sorting key without
 //     published_at (ShardingKey), so the views read the whole cluster under their usual names;
 //   - ALTER TABLE db.t alters db.t_local ON CLUSTER, then drops and recreates the Distributed
-//     db.t, which cannot be altered ON CLUSTER;
+//     db.t, which cannot be altered ON CLUSTER; a MODIFY ORDER BY is left out (18.16 refuses it
+//     on a replicated table), so the sorting key of db.t_local stays the one it was created with;
 //   - CREATE MATERIALIZED VIEW db.mv TO db.t AS SELECT … FROM db.s … runs ON CLUSTER, reads
 //     db.s_local and writes db.t_local: on every node it sees the inserts that reach that
 //     node's shard (a replica that receives a part by replication does not run it, and gets the
@@ -129,6 +130,7 @@ var (
 	createDatabaseRE = regexp.MustCompile(`(?is)^CREATE\s+DATABASE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$`)
 	createViewRE     = regexp.MustCompile(`(?is)^CREATE\s+VIEW\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)\s+AS\s`)
 	dropRE           = regexp.MustCompile(`(?is)^DROP\s+(TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+	modifyOrderByRE  = regexp.MustCompile(`(?is),\s*MODIFY\s+ORDER\s+BY\s*\([^()]*\)`)
 	alterRE          = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s+(.+)$`)
 	createTableRE    = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 	onClusterRE      = regexp.MustCompile(`(?i)\sON\s+CLUSTER\s`)
@@ -171,6 +173,9 @@ func (c *clusterConverter) convert(stmt string) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("ALTER TABLE %s.%s: not a table created by these statements", db, table)
 		}
+		// ClickHouse 18.16 refuses MODIFY ORDER BY on a replicated table ("Unsupported type of
+		// ALTER query"): on a cluster the column is added and the sorting key stays as it was.
+		rest = modifyOrderByRE.ReplaceAllString(rest, "")
 		return []string{
 			"ALTER TABLE " + db + "." + table + LocalSuffix + c.onCluster + " " + rest,
 			// ALTER … ON CLUSTER fails on a Distributed table (it is not replicated): recreate it.
