@@ -307,7 +307,7 @@ var (
 	knownColumns = columns(
 		dateTime("known_from", func(r *ingest.Row) *time.Time { return &r.Derived.KnownFrom }),
 	)
-	// withdrawalColumns end every table of rows (migration 0011): 1 for a withdrawal
+	// withdrawalColumns end every table of rows (migration 0012): 1 for a withdrawal
 	// (docs/contract.md §1.9), whose value is stored as 0 and whose derived values are NULL.
 	withdrawalColumns = columns(
 		flag("withdrawn", func(r *ingest.Row) *bool { return &r.Record.Withdrawn }),
