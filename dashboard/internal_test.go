@@ -70,7 +70,7 @@ func TestParams(t *testing.T) {
 		{"region too long", "product=lpg&region=KZ-ABCD", nil, []string{"region"}},
 		{"product with a quote", "product=lpg'--", nil, []string{"product"}},
 		{"not a date", "product=lpg&from=2022-02-30", nil, []string{"from"}},
-		{"before 1970", "product=lpg&from=1969-12-31", nil, []string{"from"}},
+		{"before 1900", "product=lpg&from=1899-12-31", nil, []string{"from"}},
 		{"to before from", "product=lpg&from=2022-02-01&to=2022-01-01", nil, []string{"to"}},
 		{"unknown table", "product=lpg&table=rejects", nil, []string{"table"}},
 		{"unknown format", "product=lpg&format=json", nil, []string{"format"}},

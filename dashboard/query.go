@@ -25,14 +25,16 @@ func (w *where) add(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
-// dates adds from/to bounds on a Date column: dates are bound as strings inside toDate(?), since
-// a time.Time compared with a Date is wrong on ClickHouse 18.16.
+// dates adds from/to bounds on a date column. Dates are bound as 'YYYY-MM-DD' strings, which
+// ClickHouse reads as the column's type: a time.Time compared with a Date is wrong on ClickHouse
+// 18.16, and toDate(…) clamps a date before 1970 on current ClickHouse, where a database's
+// columns may be Date32 (1900-01-01…2299-12-31).
 func (w *where) dates(column string, v values) {
 	if from, ok := v["from"]; ok {
-		w.add(column+" >= toDate(?)", from)
+		w.add(column+" >= ?", from)
 	}
 	if to, ok := v["to"]; ok {
-		w.add(column+" <= toDate(?)", to)
+		w.add(column+" <= ?", to)
 	}
 }
 
@@ -40,10 +42,10 @@ func (w *where) dates(column string, v values) {
 // overlap the range.
 func (w *where) months(column string, v values) {
 	if from, ok := v["from"]; ok {
-		w.add(column+" >= toStartOfMonth(toDate(?))", from)
+		w.add(column+" >= ?", from[:len("YYYY-MM")]+"-01") // from is a valid date (isDate)
 	}
 	if to, ok := v["to"]; ok {
-		w.add(column+" <= toDate(?)", to)
+		w.add(column+" <= ?", to)
 	}
 }
 

@@ -307,7 +307,7 @@ func (d *Dashboard) history(ctx context.Context, v values, p *page) error {
 		Currency: v["currency"], Unit: v["unit"], Source: v["source"], Frequency: v["frequency"]}
 	w := where{conds: []string{seriesIdentity}, args: id.args()}
 	if day, ok := v["date"]; ok {
-		w.add("date = toDate(?)", day)
+		w.add("date = ?", day)
 	}
 	w.dates("date", v)
 	rep := d.o.Reporting

@@ -111,7 +111,7 @@ func validValue(rng *rand.Rand, key string) string {
 		for {
 			tok := goodValues[key][rng.IntN(len(goodValues[key]))]
 			s, _ := strconv.Unquote(tok)
-			if p, err := time.Parse(time.RFC3339Nano, s); err == nil && !p.Before(MinDate) && p.Before(MaxDate.AddDate(0, 0, 1)) {
+			if p, err := time.Parse(time.RFC3339Nano, s); err == nil && !p.Before(MinPublished) && p.Before(MaxPublished.AddDate(0, 0, 1)) {
 				return tok
 			}
 		}
@@ -125,7 +125,7 @@ func validValue(rng *rand.Rand, key string) string {
 		}
 	case "date":
 		if rng.IntN(10) == 0 {
-			return []string{`"1970-01-01"`, `"2105-12-31"`}[rng.IntN(2)]
+			return []string{`"1900-01-01"`, `"1969-12-31"`, `"1970-01-01"`, `"2105-12-31"`, `"2299-12-31"`}[rng.IntN(5)]
 		}
 	}
 	vs := goodValues[key]
@@ -458,7 +458,7 @@ func badValues() []badValue {
 		{all, "id", long(MaxIDBytes + 1), false, CodeOutOfRange}, {all, "id", `"a\tb"`, false, CodeInvalidField},
 		{all, "date", `"2022-02-30"`, false, CodeInvalidField}, {all, "date", `"05.01.2022"`, false, CodeInvalidField},
 		{all, "date", `"0000-01-01"`, false, CodeInvalidField}, {all, "date", `"2022-01-04T00:00:00Z"`, false, CodeInvalidField},
-		{all, "date", `"1969-12-31"`, false, CodeOutOfRange}, {all, "date", `"2106-01-01"`, false, CodeOutOfRange},
+		{all, "date", `"1899-12-31"`, false, CodeOutOfRange}, {all, "date", `"2300-01-01"`, false, CodeOutOfRange},
 		{all, "date", `20220104`, false, CodeWrongType}, {all, "date", `""`, false, CodeMissingField}, {all, "date", "", false, CodeMissingField},
 		{all, "frequency", `"H"`, false, CodeInvalidField}, {all, "frequency", `"d"`, false, CodeInvalidField},
 		{all, "published_at", `"2022-01-05 10:00"`, false, CodeInvalidField}, {all, "published_at", `"2022-01-04T24:00:00Z"`, false, CodeInvalidField},
@@ -623,10 +623,12 @@ func TestValidateRecords(t *testing.T) {
 		{nil, "Date", "date with a nanosecond", func(r *Record) { r.Date = r.Date.Add(1) }, CodeInvalidField},
 		{nil, "Date", "date in another zone", func(r *Record) { r.Date = r.Date.In(time.FixedZone("", 0)) }, CodeInvalidField},
 		{nil, "Date", "date local midnight", func(r *Record) { r.Date = time.Date(2022, 1, 5, 0, 0, 0, 0, time.FixedZone("", 6*3600)) }, CodeInvalidField},
-		{nil, "Date", "date 1969-12-31", func(r *Record) { r.Date = ts("1969-12-31T00:00:00Z") }, CodeOutOfRange},
-		{nil, "Date", "date 2106-01-01", func(r *Record) { r.Date = ts("2106-01-01T00:00:00Z") }, CodeOutOfRange},
-		{nil, "Date", "date 1970-01-01", func(r *Record) { r.Date = MinDate }, ""},
-		{nil, "Date", "date 2105-12-31", func(r *Record) { r.Date = MaxDate }, ""},
+		{nil, "Date", "date 1899-12-31", func(r *Record) { r.Date = ts("1899-12-31T00:00:00Z") }, CodeOutOfRange},
+		{nil, "Date", "date 2300-01-01", func(r *Record) { r.Date = ts("2300-01-01T00:00:00Z") }, CodeOutOfRange},
+		{nil, "Date", "date 1900-01-01", func(r *Record) { r.Date = MinDate }, ""},
+		{nil, "Date", "date 2299-12-31", func(r *Record) { r.Date = MaxDate }, ""},
+		{nil, "Date", "date 1969-12-31", func(r *Record) { r.Date = ts("1969-12-31T00:00:00Z") }, ""},
+		{nil, "Date", "date 2106-01-01", func(r *Record) { r.Date = ts("2106-01-01T00:00:00Z") }, ""},
 		{nil, "Date", "no date", func(r *Record) { r.Date = time.Time{} }, CodeMissingField},
 		{nil, "PublishedAt", "published before 1970", func(r *Record) { r.PublishedAt = ts("1969-12-31T23:59:59.999999999Z") }, CodeOutOfRange},
 		{nil, "PublishedAt", "published at the end", func(r *Record) { r.PublishedAt = ts("2106-01-01T00:00:00Z") }, CodeOutOfRange},

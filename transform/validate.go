@@ -62,11 +62,21 @@ const (
 	acceptedUnits       = "litre, 1000_litres, us_gallon, imp_gallon, barrel, kg, tonne"
 )
 
-// MinDate and MaxDate bound observation dates and publication times: the range ClickHouse's Date
-// and DateTime store on every version. A date outside is rejected, never wrapped.
+// MinDate and MaxDate bound observation dates: the range of ClickHouse's Date32, which a
+// database created on current ClickHouse stores. A database with Date columns (any created on
+// ClickHouse 18.16) stores 1970-01-01…2105-12-31 of it, and the consumer rejects a row dated
+// outside its database's range with a reason that names the server's limit. A date outside is
+// rejected, never wrapped.
 var (
-	MinDate = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	MaxDate = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
+	MinDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDate = time.Date(2299, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// MinPublished and MaxPublished bound publication times (published_at): the range ClickHouse's
+// DateTime stores on every version, to the day.
+var (
+	MinPublished = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxPublished = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
 // Validate checks every rule of docs/contract.md §1 on a decoded record whose defaults have been
@@ -120,9 +130,9 @@ func Validate(r *Record) error {
 		return fieldError(CodeInvalidField, "date", "must be a calendar date at UTC midnight")
 	}
 	if r.Date.Before(MinDate) || r.Date.After(MaxDate) {
-		return fieldError(CodeOutOfRange, "date", r.Date.Format("2006-01-02")+" is outside 1970-01-01…2105-12-31, the range ClickHouse's Date stores")
+		return fieldError(CodeOutOfRange, "date", r.Date.Format("2006-01-02")+" is outside 1900-01-01…2299-12-31, the range ClickHouse's Date32 stores")
 	}
-	if !r.PublishedAt.IsZero() && (r.PublishedAt.Before(MinDate) || !r.PublishedAt.Before(dayAfter(MaxDate))) {
+	if !r.PublishedAt.IsZero() && (r.PublishedAt.Before(MinPublished) || !r.PublishedAt.Before(dayAfter(MaxPublished))) {
 		return fieldError(CodeOutOfRange, "published_at", r.PublishedAt.Format(time.RFC3339)+" is outside 1970-01-01…2105-12-31, the range ClickHouse's DateTime stores")
 	}
 	switch r.Frequency {

@@ -32,7 +32,7 @@ func TestProducePublisherDateRange(t *testing.T) {
 		}
 		return p
 	}
-	csv := write("fredgraph.csv", "observation_date,FEDMINNFRWG\n1938-10-01,0.25\n1938-11-01,0.25\n1945-10-01,0.40\n1969-12-01,1.60\n1970-01-01,1.60\n1974-05-01,2.00\n")
+	csv := write("fredgraph.csv", "observation_date,FEDMINNFRWG\n1838-10-01,0.25\n1838-11-01,0.25\n1845-10-01,0.40\n1899-12-01,1.60\n1970-01-01,1.60\n1974-05-01,2.00\n")
 	series := `"series": {"FEDMINNFRWG": {"kind": "wage", "fields": {"country": "US", "measure": "minimum", "currency": "USD", "per": "hour", "frequency": "M"}}}`
 	withRange := write("from-1970.json", `{"source": "fred", "from": "1970-01-01", `+series+`}`)
 	withoutRange := write("all.json", `{"source": "fred", `+series+`}`)
@@ -62,7 +62,7 @@ func TestProducePublisherDateRange(t *testing.T) {
 	errb.Reset()
 	code = run([]string{"produce", "--brokers", b.Addr(), "--format", "fred-csv", "--mapping", withoutRange, csv}, &out, &errb)
 	lines = strings.Split(strings.TrimSpace(errb.String()), "\n")
-	wantFirst := csv + `:2: out_of_range: 4 observations dated before 1970-01-01, the first date ClickHouse stores (1938-10-01 at line 2 … 1969-12-01 at line 5), not sent; give the mapping "from": "1970-01-01" to leave such observations out`
+	wantFirst := csv + `:2: out_of_range: 4 observations dated before 1900-01-01, the first date econflow stores (1838-10-01 at line 2 … 1899-12-01 at line 5), not sent; give the mapping "from": "1900-01-01" to leave such observations out`
 	if code != 1 || len(lines) != 2 || lines[0] != wantFirst || !strings.Contains(lines[1], "4 invalid line(s) not sent; 2 record(s) published") {
 		t.Fatalf("without a date range: exit %d, stderr:\n%s\nwant exit 1, the line\n%s\nand the count of invalid lines", code, errb.String(), wantFirst)
 	}

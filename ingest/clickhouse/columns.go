@@ -334,8 +334,10 @@ const (
 	tString      colType = "String"
 	tDecimal     colType = "Decimal(38, 18)"
 	tNullDecimal colType = "Nullable(Decimal(38, 18))"
-	tDate        colType = "Date"
+	tDate        colType = "Date" // or Date32, on a database that has it (see dateLimits)
 	tNullDate    colType = "Nullable(Date)"
+	tDate32      colType = "Date32"
+	tNullDate32  colType = "Nullable(Date32)"
 	tDateTime    colType = "DateTime('UTC')"
 	tInt8        colType = "Int8"
 	tInt32       colType = "Int32"
@@ -354,8 +356,8 @@ const (
 	vAttributes                  // map[string]string, String: JSON with sorted keys, "" when empty
 	vDecimal                     // transform.Decimal, Decimal(38, 18)
 	vDerived                     // *big.Int scaled by 10^18, Nullable(Decimal(38, 18)): nil is NULL
-	vDate                        // time.Time, Date: days of its UTC date
-	vOptDate                     // time.Time, Nullable(Date): the zero time is NULL
+	vDate                        // time.Time, Date or Date32: days of its UTC date
+	vOptDate                     // time.Time, Nullable(Date or Date32): the zero time is NULL
 	vDateTime                    // time.Time, DateTime('UTC'): the zero time is 0
 	vInt8                        // int, Int8
 	vInt32                       // int, Int32
@@ -559,18 +561,19 @@ func (t *plainTable[T]) values(items []T, version uint64) []any {
 	return values
 }
 
-// width returns the bytes of one native value of a fixed-width type, and whether a null map
-// precedes the values.
+// width returns the bytes of one value of a fixed-width type in a table buffer, as ClickHouse's
+// native layout has it, and whether a null map precedes the values. A date is held as Date32
+// holds it; an insert into a Date column narrows it (appendNative).
 func (t colType) width() (int, bool) {
 	switch t {
 	case tDecimal:
 		return 16, false
 	case tNullDecimal:
 		return 16, true
-	case tDate:
-		return 2, false
-	case tNullDate:
-		return 2, true
+	case tDate, tDate32:
+		return 4, false
+	case tNullDate, tNullDate32:
+		return 4, true
 	case tDateTime, tInt32, tUInt32:
 		return 4, false
 	case tInt8, tUInt8:

@@ -188,43 +188,36 @@ func (t *tableBuffer) uint64(i int, v uint64) {
 	c.data = binary.LittleEndian.AppendUint64(c.data, v)
 }
 
-// date appends a Date: days since 1970-01-01 of d's calendar date in UTC.
+// date appends a Date's day number, as Date32 holds it (see dateLimits), of d's calendar date
+// in UTC.
 func (t *tableBuffer) date(i int, d time.Time) error {
-	days, err := dayNumber(d)
-	if err != nil {
-		return err
+	var days int32 // the zero time: 1970-01-01, as before dates were checked (never a record's)
+	if !d.IsZero() {
+		var err error
+		if days, err = t.dates.dayNumber(t.spec.columns[i].name, d); err != nil {
+			return err
+		}
 	}
 	c := &t.cols[i]
-	c.data = binary.LittleEndian.AppendUint16(c.data, days)
+	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(days))
 	return nil
 }
 
 // optDate appends a Nullable(Date); the zero time is NULL.
 func (t *tableBuffer) optDate(i int, d time.Time) error {
-	var days uint16
+	var days int32
 	null := byte(1)
 	if !d.IsZero() {
 		var err error
-		if days, err = dayNumber(d); err != nil {
+		if days, err = t.dates.dayNumber(t.spec.columns[i].name, d); err != nil {
 			return err
 		}
 		null = 0
 	}
 	c := &t.cols[i]
 	c.nulls = append(c.nulls, null)
-	c.data = binary.LittleEndian.AppendUint16(c.data, days)
+	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(days))
 	return nil
-}
-
-func dayNumber(d time.Time) (uint16, error) {
-	if d.IsZero() {
-		return 0, nil
-	}
-	s := d.Unix()
-	if s < 0 || s/86400 > 0xffff {
-		return 0, fmt.Errorf("date %s is outside what ClickHouse's Date stores", d.Format(time.DateOnly))
-	}
-	return uint16(s / 86400), nil
 }
 
 // dateTime appends a DateTime: seconds since the epoch; the zero time is 0, as in clickhouse-go.

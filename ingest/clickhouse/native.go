@@ -22,7 +22,9 @@ func (t *tableBuffer) check(cols []column.Interface) error {
 		if col.Name() != want.name {
 			return fmt.Errorf("insert into %s: column %d is %s on the server, econflow writes %s", t.spec.table, i+1, col.Name(), want.name)
 		}
-		if got := string(col.Type()); got != string(want.typ) {
+		got := colType(col.Type())
+		t.narrow[i] = got == tDate || got == tNullDate
+		if wide := want.typ == tDate && got == tDate32 || want.typ == tNullDate && got == tNullDate32; got != want.typ && !wide {
 			return fmt.Errorf("insert into %s: column %s is %s on the server, econflow writes %s (run econflow migrate?)",
 				t.spec.table, want.name, got, want.typ)
 		}
@@ -36,6 +38,16 @@ func (t *tableBuffer) check(cols []column.Interface) error {
 		if len(c.data) != width*t.rows || nullable && len(c.nulls) != t.rows || !nullable && len(c.nulls) != 0 {
 			return fmt.Errorf("insert into %s: column %s holds %d+%d bytes for %d rows of %s", t.spec.table, want.name,
 				len(c.nulls), len(c.data), t.rows, want.typ) // a bug
+		}
+		if t.narrow[i] && t.dates.wide {
+			// Rows checked against Date32's limits, for a Date column: the tables of the
+			// database disagree (fuel_prices_data has Date32, see LearnDates).
+			for r := range t.rows {
+				if d := int32(binary.LittleEndian.Uint32(c.data[4*r:])); d < 0 || d > 0xffff {
+					return fmt.Errorf("insert into %s: column %s is Date on the server, which cannot store %s (the database's other tables have Date32)",
+						t.spec.table, want.name, dayText(d))
+				}
+			}
 		}
 	}
 	return nil
@@ -89,10 +101,28 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 			dst = append(dst, c.nulls[from:to]...)
 		}
 	}
+	if t.narrow[i] {
+		return appendNarrowDates(dst, c.data, perm, from, to)
+	}
 	if perm != nil {
 		return appendGather(dst, c.data, perm, width)
 	}
 	return append(dst, c.data[from*width:to*width]...)
+}
+
+// appendNarrowDates appends Date values (unsigned 16-bit day numbers) of the Date32 values in
+// src at the positions in perm, or [from, to) without perm. check has made sure they fit.
+func appendNarrowDates(dst, src []byte, perm []int32, from, to int) []byte {
+	if perm == nil {
+		for r := from; r < to; r++ {
+			dst = append(dst, src[4*r], src[4*r+1])
+		}
+		return dst
+	}
+	for _, p := range perm {
+		dst = append(dst, src[4*p], src[4*p+1])
+	}
+	return dst
 }
 
 // appendGather appends the width-byte values of src at the positions in perm, in that order.

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"cmp"
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -17,8 +18,8 @@ func (t *tableBuffer) compare(i, j int) int {
 		switch t.spec.columns[k].typ {
 		case tString:
 			r = strings.Compare(c.at(i), c.at(j))
-		case tDate:
-			r = cmp.Compare(binary.LittleEndian.Uint16(c.data[2*i:]), binary.LittleEndian.Uint16(c.data[2*j:]))
+		case tDate: // signed day numbers (see dateLimits)
+			r = cmp.Compare(int32(binary.LittleEndian.Uint32(c.data[4*i:])), int32(binary.LittleEndian.Uint32(c.data[4*j:])))
 		default: // tDateTime, tUInt32
 			r = cmp.Compare(binary.LittleEndian.Uint32(c.data[4*i:]), binary.LittleEndian.Uint32(c.data[4*j:]))
 		}
@@ -204,14 +205,14 @@ func (t *tableBuffer) packKeys() ([]packedKey, int, bool) {
 			ranks, distinct := t.stringRanks(c)
 			bitsNeeded = bits.Len32(uint32(distinct - 1))
 			rank = func(i int) uint64 { return uint64(ranks[i]) }
-		case tDate:
-			lo, hi := uint16(0xffff), uint16(0)
+		case tDate: // signed day numbers (see dateLimits)
+			lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
 			for i := range n {
-				v := binary.LittleEndian.Uint16(c.data[2*i:])
+				v := int32(binary.LittleEndian.Uint32(c.data[4*i:]))
 				lo, hi = min(lo, v), max(hi, v)
 			}
-			bitsNeeded = bits.Len16(hi - lo)
-			rank = func(i int) uint64 { return uint64(binary.LittleEndian.Uint16(c.data[2*i:]) - lo) }
+			bitsNeeded = bits.Len32(uint32(hi - lo))
+			rank = func(i int) uint64 { return uint64(uint32(int32(binary.LittleEndian.Uint32(c.data[4*i:])) - lo)) }
 		default: // tDateTime, tUInt32
 			lo, hi := uint32(0xffffffff), uint32(0)
 			for i := range n {

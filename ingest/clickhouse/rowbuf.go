@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/econflow/econflow/ingest"
@@ -30,7 +31,20 @@ type rowBuffer struct {
 type bufferPool struct {
 	mu   sync.Mutex
 	free []*rowBuffer
+	// limits are the dates the database stores (Store.LearnDates); nil: narrowDates.
+	limits atomic.Pointer[dateLimits]
 }
+
+// dates returns the dates the database stores.
+func (p *bufferPool) dates() *dateLimits {
+	if l := p.limits.Load(); l != nil {
+		return l
+	}
+	return narrowDates
+}
+
+// setDates makes l the limits of the buffers it hands out from now on.
+func (p *bufferPool) setDates(l *dateLimits) { p.limits.Store(l) }
 
 // maxFreeBuffers bounds the buffers kept: one being filled, one being written, one spare.
 const maxFreeBuffers = 3
@@ -38,12 +52,17 @@ const maxFreeBuffers = 3
 func (p *bufferPool) get() *rowBuffer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var b *rowBuffer
 	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
+		b = p.free[n-1]
 		p.free = p.free[:n-1]
-		return b
+	} else {
+		b = newRowBuffer(p)
 	}
-	return newRowBuffer(p)
+	for i := range b.tables {
+		b.tables[i].dates = p.dates()
+	}
+	return b
 }
 
 func (p *bufferPool) put(b *rowBuffer) {
@@ -63,6 +82,10 @@ type tableBuffer struct {
 	spec *tableSpec
 	cols []colBuffer
 	rows int
+	// dates are the dates a row may have (its Date columns hold day numbers as Date32 does);
+	// narrow says, per column, that the server's column of an insert is a Date (set by check).
+	dates  *dateLimits
+	narrow []bool
 	// perm, when not empty, is the order in which inserts send the rows (see order); ordered
 	// says whether order has run since the last change.
 	perm    []int32
@@ -149,7 +172,8 @@ func (c *colBuffer) at(i int) string {
 }
 
 func (t *tableBuffer) init(s *tableSpec) {
-	t.spec, t.cols = s, make([]colBuffer, len(s.columns))
+	t.spec, t.cols, t.dates = s, make([]colBuffer, len(s.columns)), narrowDates
+	t.narrow = make([]bool, len(s.columns))
 	t.mem = newArena(len(s.columns)*slotsPerColumn + 4)
 	for i, col := range s.columns {
 		if col.typ == tString && !col.unique {

@@ -75,6 +75,7 @@ func (s *Store) writeByKind(ctx context.Context, specs []*tableSpec, rows []inge
 	for _, spec := range specs {
 		var t tableBuffer
 		t.init(spec)
+		t.dates = s.buffers.dates()
 		err := func() error {
 			defer t.mem.free()
 			for i := range rows {
@@ -198,7 +199,7 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 		conds = append(conds, "fx_status = 'pending'")
 	}
 	if !q.From.IsZero() {
-		conds = append(conds, "(date >= toDate(?) AND date <= toDate(?))")
+		conds = append(conds, "(date >= "+s.toDate()+"(?) AND date <= "+s.toDate()+"(?))")
 		args = append(args, q.From.Format("2006-01-02"), q.To.Format("2006-01-02"))
 	}
 	if len(conds) == 0 {
@@ -223,7 +224,7 @@ func (s *Store) Observations(ctx context.Context, q ingest.ObservationQuery) ([]
 
 // Known returns the stored earlier conversions dated from through to (ingest.Store).
 func (s *Store) Known(ctx context.Context, from, to time.Time) ([]ingest.Row, error) {
-	where := "date >= toDate(?) AND date <= toDate(?)"
+	where := "date >= " + s.toDate() + "(?) AND date <= " + s.toDate() + "(?)"
 	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02")}
 	var out []ingest.Row
 	for _, spec := range knownTables {
@@ -239,7 +240,7 @@ func (s *Store) Known(ctx context.Context, from, to time.Time) ([]ingest.Row, er
 // Converted returns the stored conversions into further reporting currencies dated from
 // through to (ingest.Store).
 func (s *Store) Converted(ctx context.Context, from, to time.Time) ([]ingest.Row, error) {
-	where := "date >= toDate(?) AND date <= toDate(?)"
+	where := "date >= " + s.toDate() + "(?) AND date <= " + s.toDate() + "(?)"
 	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02")}
 	var out []ingest.Row
 	for _, spec := range convertedTables {
@@ -257,7 +258,7 @@ func (s *Store) Converted(ctx context.Context, from, to time.Time) ([]ingest.Row
 func (s *Store) Failures(ctx context.Context, from, to time.Time) ([]ingest.Failure, error) {
 	q := "SELECT kind, reporting_currency, source, country, region, product, tax_basis, unit, measure, basis, per, series, base_period, adjustment, currency, frequency, " +
 		"date, published_at, published_ns, record_id, reason, failed_at, _version FROM " + s.db + "." + failuresSpec.table +
-		" FINAL WHERE date >= toDate(?) AND date <= toDate(?) AND toUInt32(resolved_at) = 0"
+		" FINAL WHERE date >= " + s.toDate() + "(?) AND date <= " + s.toDate() + "(?) AND toUInt32(resolved_at) = 0"
 	rows, err := s.conn.Query(ctx, q, from.Format("2006-01-02"), to.Format("2006-01-02"))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", failuresSpec.table, err)

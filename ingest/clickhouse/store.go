@@ -204,6 +204,10 @@ func (s *Store) Close() error { return s.conn.Close() }
 // means it was applied, or INSERT … SELECT of min and max states into an AggregatingMergeTree
 // (a backfill), which a second run leaves with the same merged values.
 //
+// On a server that has the type Date32 (ClickHouse 21.9 and newer), a new database stores dates
+// as Date32, 1900-01-01…2299-12-31 (schemas.WideDates); a database created with Date keeps it.
+// Migrate then learns which dates the database stores (LearnDates).
+//
 // On a cluster (Options.Cluster) the statements are schemas.ClusterMigrations' and the record
 // is itself replicated and distributed; every statement runs ON CLUSTER, which waits for every
 // node (distributed_ddl_task_timeout, 180 s by default). So when every migration is already
@@ -224,13 +228,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if setup, err = schemas.ClusterStatements(s.cluster, setup); err != nil {
 			return err
 		}
+	}
+	wide, err := s.wantWideDates(ctx)
+	if err != nil {
+		return err
+	}
+	if wide {
+		migs = schemas.WideDates(migs)
+	}
+	if s.cluster != "" {
 		applied, err := s.appliedVersions(ctx)
 		if err != nil && !NotMigrated(err) {
 			return err
 		}
 		if allApplied(migs, applied) {
 			s.warnWithoutPushdown(ctx)
-			return nil
+			return s.LearnDates(ctx)
 		}
 	}
 	for i, stmt := range setup {
@@ -265,10 +278,24 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := b.Send(); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
-		s.log.Info("applied migration", "database", s.db, "cluster", s.cluster, "version", m.Version, "name", m.Name)
+		s.log.Info("applied migration", "database", s.db, "cluster", s.cluster, "version", m.Version, "name", m.Name, "date32", wide)
 	}
 	s.warnWithoutPushdown(ctx)
-	return nil
+	return s.LearnDates(ctx)
+}
+
+// wantWideDates reports whether the migrations are to store dates as Date32 (schemas.WideDates):
+// when the database's tables already do, or when they do not exist yet and the server has the
+// type. A database created with Date keeps it.
+func (s *Store) wantWideDates(ctx context.Context) (bool, error) {
+	typ, err := s.dateType(ctx)
+	if err != nil {
+		return false, err
+	}
+	if typ != "" {
+		return typ == string(tDate32), nil
+	}
+	return s.hasDate32(ctx), nil
 }
 
 // appliedVersions returns the versions recorded in schema_migrations.

@@ -74,6 +74,11 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		p.Close()
 		return nil, err
 	}
+	// Which dates the database stores (Date or Date32): a row dated outside is a reject.
+	if err := p.Store.LearnDates(ctx); err != nil {
+		p.Close()
+		return nil, withAction(err)
+	}
 	if p.src, err = kafka.NewSource(kafka.SourceOptions{Brokers: o.Brokers, Group: o.Group, Topics: o.Topics.Input(),
 		Security: o.Security, SessionTimeout: o.SessionTimeout, Logger: o.Logger}); err != nil {
 		p.Close()

@@ -23,7 +23,7 @@ import (
 // missing observation — "#N/A" (a date not yet observed in a vintage) and an empty cell are
 // skipped and counted, never turned into zero. Values are read exactly. An observation dated
 // outside the mapping's "from"/"to" is skipped and counted in Stats.Skipped; one dated before
-// 1970-01-01 without such a range is invalid (an *UnstorableDateError).
+// 1900-01-01 without such a range is invalid (an *UnstorableDateError).
 type FREDCSV struct{}
 
 var _ Adapter = FREDCSV{}

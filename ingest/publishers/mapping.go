@@ -31,7 +31,8 @@ import (
 //	 "filter": {"EXR_TYPE": ["SP00"]},
 //	 "attributes": ["TITLE"]}
 //
-// Either layout may bound the dates read, e.g. to take a full FRED history from 1970 on:
+// Either layout may bound the dates read, e.g. to take a FRED history from 1970 on (what a
+// database on ClickHouse 18.16 stores):
 //
 //	{"source": "fred", "from": "1970-01-01", "series": {…}}
 type Mapping struct {
@@ -52,9 +53,10 @@ type Mapping struct {
 	// read (not their vintages); an SDMX period is dated by its first day. An observation dated
 	// outside is left out as asked: counted in Stats.Skipped, neither a record nor invalid; a value
 	// the publisher marks missing is counted as missing wherever it falls. Empty: no bound. The
-	// contract stores dates from 1970-01-01 (transform.MinDate) on, so a full FRED history
-	// (GDP, UNRATE from the 1940s) needs "from": "1970-01-01"; without it every earlier
-	// observation is invalid.
+	// contract stores dates from 1900-01-01 (transform.MinDate) on, so a history from before
+	// needs "from": "1900-01-01"; without it every earlier observation is invalid. A database on
+	// ClickHouse 18.16 stores dates from 1970-01-01 on: its consumer rejects earlier ones, which
+	// "from": "1970-01-01" leaves out here instead.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
 }

@@ -208,7 +208,7 @@ func TestProduceWiring(t *testing.T) {
 // in Stats.Skipped and said in one line; the records kept are exactly those inside, both bounds
 // included.
 func TestDateRange(t *testing.T) {
-	csv := "observation_date,DEXUSEU\n1969-12-31,4.1\n1970-01-01,4.2\n2019-12-31,1.12\n2020-01-01,1.1\n2020-01-02,.\n2020-01-03,1.13\n"
+	csv := "observation_date,DEXUSEU\n1899-12-31,4.1\n1970-01-01,4.2\n2019-12-31,1.12\n2020-01-01,1.1\n2020-01-02,.\n2020-01-03,1.13\n"
 	cases := []struct {
 		name, from, to string
 		dates          string
@@ -247,7 +247,7 @@ func TestDateRange(t *testing.T) {
 			if stats.Missing != 1 || stats.Skipped.Before != c.before || stats.Skipped.After != c.after || stats.Skipped.String() != c.line {
 				t.Errorf("missing %d, skipped %+v %q; want 1 missing, %d before, %d after, %q", stats.Missing, stats.Skipped, stats.Skipped.String(), c.before, c.after, c.line)
 			}
-			// 1969-12-31 cannot be stored: without a range excluding it, it is invalid, not skipped.
+			// 1899-12-31 cannot be stored: without a range excluding it, it is invalid, not skipped.
 			wantInvalid := 0
 			if c.from == "" {
 				wantInvalid = 1
@@ -277,8 +277,8 @@ func TestReportLines(t *testing.T) {
 		return bad
 	}
 	var bad []publishers.LineError
-	bad = append(bad, read("a.csv", "observation_date,FEDMINNFRWG\n1938-10-01,0.25\n1938-11-01,x\n1938-12-01,0.25\n1969-12-01,1.60\n1970-01-01,1.60\n")...)
-	bad = append(bad, read("b.csv", "observation_date,FEDMINNFRWG\n1950-01-01,0.75\n1970-01-01,1.60\n")...)
+	bad = append(bad, read("a.csv", "observation_date,FEDMINNFRWG\n1838-10-01,0.25\n1838-11-01,x\n1838-12-01,0.25\n1899-12-01,1.60\n1900-01-01,1.60\n")...)
+	bad = append(bad, read("b.csv", "observation_date,FEDMINNFRWG\n1850-01-01,0.75\n1970-01-01,1.60\n")...)
 	if len(bad) != 5 {
 		t.Fatalf("%d invalid lines, want 5: %v", len(bad), bad)
 	}
@@ -287,9 +287,9 @@ func TestReportLines(t *testing.T) {
 	}
 	got := publishers.ReportLines(bad)
 	want := []string{
-		`a.csv:2: out_of_range: 3 observations dated before 1970-01-01, the first date ClickHouse stores (1938-10-01 at line 2 … 1969-12-01 at line 5), not sent; give the mapping "from": "1970-01-01" to leave such observations out`,
+		`a.csv:2: out_of_range: 3 observations dated before 1900-01-01, the first date econflow stores (1838-10-01 at line 2 … 1899-12-01 at line 5), not sent; give the mapping "from": "1900-01-01" to leave such observations out`,
 		bad[1].Error(), // the bad number at line 3, as it is
-		`b.csv:2: column FEDMINNFRWG: out_of_range: field "date": 1950-01-01 is outside 1970-01-01…2105-12-31, the range ClickHouse's Date stores; give the mapping "from": "1970-01-01" to leave such observations out`,
+		`b.csv:2: column FEDMINNFRWG: out_of_range: field "date": 1850-01-01 is outside 1900-01-01…2299-12-31, the range ClickHouse's Date32 stores; give the mapping "from": "1900-01-01" to leave such observations out`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("ReportLines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -120,7 +120,7 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 
 // ReportLines returns the text to print for invalid lines: each LineError's own, in order, except
 // that the observations of one file rejected because their date is outside what ClickHouse stores
-// (an *UnstorableDateError: a full FRED history's years before 1970, say) are told in one line, at
+// (an *UnstorableDateError: a history's years before 1900, say) are told in one line, at
 // the place of the first, with their count, their first and last line and date, and how to leave
 // them out on purpose. A file with only one such observation keeps its own line.
 func ReportLines(bad []LineError) []string {
@@ -153,9 +153,9 @@ func ReportLines(bad []LineError) []string {
 		if g.n == 1 {
 			continue
 		}
-		where := "before " + transform.MinDate.Format(time.DateOnly) + ", the first date ClickHouse stores"
+		where := "before " + transform.MinDate.Format(time.DateOnly) + ", the first date econflow stores"
 		if !g.err.before() {
-			where = "after " + transform.MaxDate.Format(time.DateOnly) + ", the last date ClickHouse stores"
+			where = "after " + transform.MaxDate.Format(time.DateOnly) + ", the last date econflow stores"
 		}
 		line := fmt.Sprintf("%s:%d: %s: %d observations dated %s (%s at line %d … %s at line %d), not sent",
 			g.first.File, g.first.Line, transform.CodeOutOfRange, g.n, where,
