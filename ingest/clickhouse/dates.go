@@ -101,9 +101,9 @@ func (s *Store) dateType(ctx context.Context) (string, error) {
 
 // hasDate32 reports whether the server has the type Date32 (ClickHouse 21.9 and newer).
 func (s *Store) hasDate32(ctx context.Context) bool {
-	var typ string
-	err := s.conn.QueryRow(ctx, "SELECT toTypeName(toDate32('2000-01-01'))").Scan(&typ)
-	return err == nil && typ == "Date32"
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM system.data_type_families WHERE name = 'Date32'").Scan(&n)
+	return err == nil && n == 1
 }
 
 // wideDates reports whether the database's date columns are Date32 (LearnDates).

@@ -2,8 +2,62 @@ package clickhouse
 
 import (
 	"context"
+	"encoding/binary"
 	"strings"
+
+	"github.com/econflow/econflow/ingest"
+	"github.com/econflow/econflow/schemas"
 )
+
+// NewWideRowBuffer is a row buffer of a database whose date columns are Date32.
+func NewWideRowBuffer() ingest.RowBuffer {
+	wide := &dateLimits{first: dayOf(schemas.Date32First), last: dayOf(schemas.Date32Last), wide: true, why: "Date32"}
+	b := newRowBuffer(nil)
+	for i := range b.tables {
+		b.tables[i].dates = wide
+	}
+	return b
+}
+
+// NativeBlocks returns each table's rows of a row buffer, by table, as one block of ClickHouse's
+// Native format with Date32 columns (see nativeBlock).
+func NativeBlocks(rb ingest.RowBuffer) map[string][]byte {
+	out := map[string][]byte{}
+	b := rb.(*rowBuffer)
+	for i := range b.tables {
+		if t := &b.tables[i]; t.rows > 0 {
+			out[t.spec.table] = nativeBlock(t)
+		}
+	}
+	return out
+}
+
+// nativeBlock is the rows of a table buffer as one block of ClickHouse's Native format: the
+// counts of columns and rows, then each column's name, type and values, the values as an
+// insert into Date32 columns sends them.
+func nativeBlock(t *tableBuffer) []byte {
+	t.order()
+	b := binary.AppendUvarint(nil, uint64(len(t.cols)))
+	b = binary.AppendUvarint(b, uint64(t.rows))
+	for i, c := range t.spec.columns {
+		typ := c.typ
+		switch typ {
+		case tDate:
+			typ = tDate32
+		case tNullDate:
+			typ = tNullDate32
+		}
+		t.narrow[i] = false
+		b = appendString(b, c.name)
+		b = appendString(b, string(typ))
+		b = t.appendNative(b, i, 0, t.rows)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
 
 // SetDirectColumns turns the direct insert columns (see driverBlock) on or off; the returned
 // function restores the setting.
