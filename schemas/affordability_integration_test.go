@@ -106,7 +106,7 @@ func TestIntegrationAffordabilityExactOnBothEngines(t *testing.T) {
 	db := databaseOf(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	migrateChdb(ctx, t, ch, db)
+	migrateChdb(ctx, t, ch, db, false)
 
 	var fuel, wages []string
 	for _, c := range affordabilityCases {

@@ -215,7 +215,11 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 	db := databaseOf(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	migrateChdb(ctx, t, ch, db)
+	// On current ClickHouse, a database with dates as Date (created on 18.16, then upgraded) and
+	// one with Date32 (created there), with the same rows.
+	wideDB := db + "_date32"
+	migrateChdb(ctx, t, ch, db, false)
+	migrateChdb(ctx, t, ch, wideDB, true)
 	const prices = 300_000
 	gen := generated(db, prices, 50_000)
 	for _, q := range gen {
@@ -223,21 +227,22 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := ch.Exec(ctx, gen...); err != nil {
+	if err := ch.Exec(ctx, append(gen, generated(wideDB, prices, 50_000)...)...); err != nil {
 		t.Fatal(err)
 	}
 	// One part per table, so that rows read do not depend on background merges running
 	// between two queries (answers do not depend on merges: the surface test checks that).
-	var optimize []string
+	var optimize, optimizeWide []string
 	for _, table := range dataTables {
 		optimize = append(optimize, "OPTIMIZE TABLE "+db+"."+table+" FINAL")
+		optimizeWide = append(optimizeWide, "OPTIMIZE TABLE "+wideDB+"."+table+" FINAL")
 	}
 	for _, q := range optimize {
 		if _, err := srv.Query(ctx, q, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ch.Exec(ctx, optimize...); err != nil {
+	if err := ch.Exec(ctx, append(optimize, optimizeWide...)...); err != nil {
 		t.Fatal(err)
 	}
 	total := map[string]uint64{}
@@ -298,7 +303,16 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 		})
 	}
 
-	// On current ClickHouse: the same shapes, the same bound.
+	// On current ClickHouse: the same shapes, the same bound, with Date and with Date32.
+	for _, name := range []string{db, wideDB} {
+		viewsReachPrimaryKeyOnChdb(ctx, t, ch, name, queryShapes(name, revisedDate(ctx, t, srv, db)), total)
+	}
+}
+
+// viewsReachPrimaryKeyOnChdb checks shapes on database db of chdb as
+// TestIntegrationViewsReachPrimaryKey checks them on the server; total is the rows of each table.
+func viewsReachPrimaryKeyOnChdb(ctx context.Context, t *testing.T, ch *enginetest.Chdb, db string, shapes []queryShape, total map[string]uint64) {
+	t.Helper()
 	var qs []enginetest.Query
 	for _, s := range shapes {
 		qs = append(qs, enginetest.Query{SQL: s.view})
@@ -320,16 +334,16 @@ func TestIntegrationViewsReachPrimaryKey(t *testing.T) {
 			direct += r.RowsRead
 		}
 		if s.same && string(view.Output) != string(res[1].Output) {
-			t.Errorf("%s on current ClickHouse: the view and the primary-key read answer differently:\n%s", s.name, firstDiff(string(view.Output), string(res[1].Output)))
+			t.Errorf("%s on current ClickHouse (%s): the view and the primary-key read answer differently:\n%s", s.name, db, firstDiff(string(view.Output), string(res[1].Output)))
 		}
 		res = res[1+len(s.direct):]
 		if view.Err != nil {
-			t.Errorf("%s on current ClickHouse: %v", s.name, view.Err)
+			t.Errorf("%s on current ClickHouse (%s): %v", s.name, db, view.Err)
 			continue
 		}
-		t.Logf("%s on current ClickHouse: the view read %d rows, the primary key %d", s.name, view.RowsRead, direct)
+		t.Logf("%s on current ClickHouse (%s): the view read %d rows, the primary key %d", s.name, db, view.RowsRead, direct)
 		if table := tableOf(s.view); view.RowsRead > 2*direct || 3*view.RowsRead > uint64(s.passes)*total[table] {
-			t.Errorf("%s on current ClickHouse: the view read %d rows, the primary-key read %d, the table has %d", s.name, view.RowsRead, direct, total[table])
+			t.Errorf("%s on current ClickHouse (%s): the view read %d rows, the primary-key read %d, the table has %d", s.name, db, view.RowsRead, direct, total[table])
 		}
 	}
 }

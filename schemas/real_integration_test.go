@@ -169,7 +169,7 @@ func TestIntegrationRealTermsAndChangeExactOnBothEngines(t *testing.T) {
 	db := databaseOf(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	migrateChdb(ctx, t, ch, db)
+	migrateChdb(ctx, t, ch, db, false)
 
 	var ind, fuel, wages, defl []string
 	for _, c := range realCases {

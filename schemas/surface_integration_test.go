@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -55,12 +56,17 @@ func databaseOf(t testing.TB, dsn string) string {
 	return strings.Trim(u.Path, "/")
 }
 
-// migrateChdb applies to chdb, in order, exactly the statements Store.Migrate applies.
-func migrateChdb(ctx context.Context, t testing.TB, ch *enginetest.Chdb, db string) {
+// migrateChdb applies to chdb, in order, exactly the statements Store.Migrate applies to a
+// database created on ClickHouse 18.16 (dates as Date), or with wide to one it creates on
+// current ClickHouse (schemas.WideDates: dates as Date32).
+func migrateChdb(ctx context.Context, t testing.TB, ch *enginetest.Chdb, db string, wide bool) {
 	t.Helper()
 	migs, err := schemas.Migrations(db)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wide {
+		migs = schemas.WideDates(migs)
 	}
 	stmts := []string{"CREATE DATABASE IF NOT EXISTS " + db}
 	for _, m := range migs {
@@ -71,8 +77,9 @@ func migrateChdb(ctx context.Context, t testing.TB, ch *enginetest.Chdb, db stri
 	}
 }
 
-// copyToChdb dumps tables of db from the server in Native format and loads them into chdb.
-func copyToChdb(ctx context.Context, t testing.TB, srv *enginetest.Server, ch *enginetest.Chdb, db string, tables ...string) {
+// copyToChdb dumps tables of db from the server in Native format and loads them into database
+// to of chdb (its Date32 columns take the server's Date values).
+func copyToChdb(ctx context.Context, t testing.TB, srv *enginetest.Server, ch *enginetest.Chdb, db, to string, tables ...string) {
 	t.Helper()
 	var stmts []string
 	for _, table := range tables {
@@ -80,11 +87,11 @@ func copyToChdb(ctx context.Context, t testing.TB, srv *enginetest.Server, ch *e
 		if err != nil {
 			t.Fatal(err)
 		}
-		file := filepath.Join(ch.Dir(), table+".native")
+		file := filepath.Join(ch.Dir(), to+"."+table+".native")
 		if err := os.WriteFile(file, native, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s.%s FROM INFILE '%s' FORMAT Native", db, table, file))
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s.%s FROM INFILE '%s' FORMAT Native", to, table, file))
 	}
 	if err := ch.Exec(ctx, stmts...); err != nil {
 		t.Fatalf("load into current ClickHouse: %v", err)
@@ -139,6 +146,41 @@ func sameOnEngines(ctx context.Context, t testing.TB, srv *enginetest.Server, ch
 		}
 	}
 	return answers
+}
+
+// sameWithDate32 checks that the views of wideDB, a database with Date32 dates on current
+// ClickHouse holding db's rows, have db's columns on the server with Date32 for Date, and answer
+// each query as the server answered it on db (answers).
+func sameWithDate32(ctx context.Context, t testing.TB, srv *enginetest.Server, ch *enginetest.Chdb, db, wideDB string, queries, answers []string) {
+	t.Helper()
+	for _, v := range surfaceViews {
+		want := strings.Join(columnsOf(ctx, t, srv, db, v), "\n")
+		want = regexp.MustCompile(`\bDate\b`).ReplaceAllString(want, "Date32")
+		got, err := ch.Query(ctx, fmt.Sprintf("SELECT name, type FROM system.columns WHERE database = '%s' AND table = '%s'", wideDB, v), "TSV")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(string(got)) != want {
+			t.Errorf("%s with Date32: column types differ:\n18.16 (Date as Date32):\n%s\ncurrent:\n%s", v, want, got)
+		}
+	}
+	qs := make([]enginetest.Query, len(queries))
+	for i, q := range queries {
+		qs[i] = enginetest.Query{SQL: strings.ReplaceAll(q, db+".", wideDB+".") + enginetest.ChdbSettings, Format: "TSV"}
+	}
+	current, err := ch.Run(ctx, qs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range queries {
+		if current[i].Err != nil {
+			t.Errorf("with Date32: %v", current[i].Err)
+			continue
+		}
+		if a, b := answers[i], strings.ReplaceAll(string(current[i].Output), wideDB, db); a != b {
+			t.Errorf("%s\n18.16 and current ClickHouse with Date32 differ:\n%s", queries[i], firstDiff(a, b))
+		}
+	}
 }
 
 // firstDiff shows the first differing line of two texts, with the line counts.
@@ -328,8 +370,12 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	migrateChdb(ctx, t, ch, db)
-	copyToChdb(ctx, t, srv, ch, db, dataTables...)
+	migrateChdb(ctx, t, ch, db, false)
+	copyToChdb(ctx, t, srv, ch, db, db, dataTables...)
+	// The same rows in a database as Migrate creates it on current ClickHouse: dates as Date32.
+	wideDB := db + "_date32"
+	migrateChdb(ctx, t, ch, wideDB, true)
+	copyToChdb(ctx, t, srv, ch, db, wideDB, dataTables...)
 
 	for _, v := range surfaceViews {
 		for _, c := range columnsOf(ctx, t, srv, db, v) {
@@ -352,6 +398,7 @@ func TestIntegrationSurfaceSameOnBothEngines(t *testing.T) {
 	queries := surfaceQueries(ctx, t, srv, db)
 	before := sameOnEngines(ctx, t, srv, ch, queries)
 	checkSurfaceMeaning(t, db, before)
+	sameWithDate32(ctx, t, srv, ch, db, wideDB, queries, before)
 
 	for _, table := range dataTables {
 		if _, err := srv.Query(ctx, "OPTIMIZE TABLE "+db+"."+table+" FINAL", nil); err != nil {
