@@ -52,7 +52,8 @@ func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("schema and topics ready", "database", store.Database(), "cluster", cfg.Cluster, "migrations", n, "topics", cfg.Topics.All())
+	log.Info("schema and topics ready", "database", store.Database(), "cluster", cfg.Cluster, "migrations", n, "topics", cfg.Topics.All(),
+		"dates", store.DateRange())
 	return nil
 }
 

@@ -106,6 +106,16 @@ func (s *Store) hasDate32(ctx context.Context) bool {
 	return err == nil && n == 1
 }
 
+// DateRange says which dates the database stores, e.g. "1900-01-01…2299-12-31 (Date32)"
+// (LearnDates).
+func (s *Store) DateRange() string {
+	l, typ := s.buffers.dates(), "Date"
+	if l.wide {
+		typ = "Date32"
+	}
+	return dayText(l.first) + "…" + dayText(l.last) + " (" + typ + ")"
+}
+
 // wideDates reports whether the database's date columns are Date32 (LearnDates).
 func (s *Store) wideDates() bool { return s.buffers.dates().wide }
 
