@@ -51,7 +51,8 @@ var (
 // second pass decodes every message once more and makes its row. So a batch holds no decoded
 // records, only its rows (encoded, when NewBuffer is set). A rate whose kind is written with
 // JSON escapes is missed by the first pass and learned in the second: observations before it
-// in the batch are then stored pending and re-converted, since the book changed.
+// in the batch are then stored pending and re-converted, since the book changed. A rate dated
+// where the store cannot hold it (a DateStorer's buffer) is never learned: it is rejected.
 func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *Batch, ratesChanged bool) {
 	b = &Batch{}
 	return b, p.ProcessInto(b, msgs, now, version)
@@ -61,6 +62,9 @@ func (p *Processor) Process(msgs []Message, now time.Time, version uint64) (b *B
 // batch in chunks this way; a rate converts the observations of its own chunk and later ones
 // at once, and those of earlier chunks through the reconciler, as the book changed.
 func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version uint64) (ratesChanged bool) {
+	if p.NewBuffer != nil && b.Encoded == nil {
+		b.Encoded = p.NewBuffer()
+	}
 	for i := range msgs {
 		if v := msgs[i].Value; bytes.HasPrefix(v, otherKind) || !bytes.Contains(v, fxRateKind) {
 			continue
@@ -70,12 +74,9 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 			continue
 		}
 		rec.Finish(msgs[i].Time)
-		if p.Book.Add(transform.RateFromRecord(&rec)) {
+		if storesDate(b, rec.Date) && p.Book.Add(transform.RateFromRecord(&rec)) {
 			ratesChanged = true
 		}
-	}
-	if p.NewBuffer != nil && b.Encoded == nil {
-		b.Encoded = p.NewBuffer()
 	}
 	further := furtherConfigs(p.FX)
 	row := &p.row
@@ -97,7 +98,7 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		row.Topic, row.Partition, row.Offset = msgs[i].Topic, msgs[i].Partition, msgs[i].Offset
 		row.IngestedAt, row.Version, row.Derived = now, version+uint64(i), transform.Derived{}
 		if rec.Kind == transform.KindFXRate {
-			if p.Book.Add(transform.RateFromRecord(rec)) { // a rate the first pass missed
+			if storesDate(b, rec.Date) && p.Book.Add(transform.RateFromRecord(rec)) { // a rate the first pass missed
 				ratesChanged = true
 			}
 		} else {
@@ -153,6 +154,19 @@ func (p *Processor) ProcessInto(b *Batch, msgs []Message, now time.Time, version
 		}
 	}
 	return ratesChanged
+}
+
+// A DateStorer is a RowBuffer that says which dates its store holds (a database with Date
+// columns holds fewer than the contract's, see docs/contract.md §5.7).
+type DateStorer interface {
+	StoresDate(d time.Time) bool
+}
+
+// storesDate reports whether b's rows can hold date d. A rate dated where they cannot is
+// rejected when it is encoded; it must not convert an observation meanwhile.
+func storesDate(b *Batch, d time.Time) bool {
+	s, ok := b.Encoded.(DateStorer)
+	return !ok || s.StoresDate(d)
 }
 
 // furtherConfig is the conversion settings of one further reporting currency.

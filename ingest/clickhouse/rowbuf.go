@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/econflow/econflow/ingest"
@@ -75,7 +76,10 @@ func (p *bufferPool) put(b *rowBuffer) {
 	b.free()
 }
 
-var _ ingest.RowBuffer = (*rowBuffer)(nil)
+var (
+	_ ingest.RowBuffer  = (*rowBuffer)(nil)
+	_ ingest.DateStorer = (*rowBuffer)(nil)
+)
 
 // tableBuffer is one table's columns: encode appends a row's values, one per column.
 type tableBuffer struct {
@@ -314,6 +318,12 @@ func (b *rowBuffer) Len(k transform.Kind) int {
 		return 0
 	}
 	return t.rows
+}
+
+// StoresDate reports whether the database stores date d (ingest.DateStorer).
+func (b *rowBuffer) StoresDate(d time.Time) bool {
+	_, err := b.tables[0].dates.dayNumber("date", d)
+	return err == nil
 }
 
 // Release empties the buffer and keeps its memory for the next batch.
