@@ -65,9 +65,9 @@ var (
 	pUnit      = param{name: "unit", help: "unit of the price", enum: []string{transform.UnitLitre, transform.Unit1000Litres, transform.UnitUSGallon, transform.UnitImpGallon, transform.UnitBarrel, transform.UnitKg, transform.UnitTonne}}
 	pSource    = param{name: "source", help: "publisher id", accepted: "text without control characters, at most 200 bytes", example: "stat.gov.kz", check: isSource}
 	pFrequency = param{name: "frequency", help: "frequency", enum: []string{"D", "W", "M", "Q", "A"}}
-	pFrom      = param{name: "from", help: "first date shown", accepted: "a date YYYY-MM-DD within 1970-01-01…2105-12-31", example: "2022-01-01", check: isDate}
-	pTo        = param{name: "to", help: "last date shown", accepted: "a date YYYY-MM-DD within 1970-01-01…2105-12-31", example: "2022-12-31", check: isDate}
-	pDate      = param{name: "date", help: "the observation date whose vintages are shown", accepted: "a date YYYY-MM-DD within 1970-01-01…2105-12-31", example: "2022-01-04", check: isDate}
+	pFrom      = param{name: "from", help: "first date shown", accepted: "a date YYYY-MM-DD within 1900-01-01…2299-12-31", example: "2022-01-01", check: isDate}
+	pTo        = param{name: "to", help: "last date shown", accepted: "a date YYYY-MM-DD within 1900-01-01…2299-12-31", example: "2022-12-31", check: isDate}
+	pDate      = param{name: "date", help: "the observation date whose vintages are shown", accepted: "a date YYYY-MM-DD within 1900-01-01…2299-12-31", example: "2022-01-04", check: isDate}
 	pMeasure   = param{name: "measure", help: "wage measure", accepted: "lower-case letters, digits and '_'", example: "minimum", check: codeRE.MatchString}
 	pWageMeas  = param{name: "wage_measure", help: "wage measure", accepted: "lower-case letters, digits and '_'", example: "minimum", check: codeRE.MatchString}
 	pBasis     = param{name: "basis", help: "wage basis", enum: []string{"gross", "net"}}

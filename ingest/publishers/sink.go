@@ -126,8 +126,8 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 // UnstorableDateError is an observation the contract rejects because its date is outside what
 // econflow stores (transform.MinDate…MaxDate, 1900-01-01…2299-12-31, ClickHouse's Date32), such
 // as the 19th century of a long price history. (A consumer whose database has Date columns, as
-// on ClickHouse 18.16, stores 1970-01-01…2105-12-31 of it and rejects the rest itself.) It is an invalid entry like any other; ReportLines folds those of one
-// file into one line.
+// on ClickHouse 18.16, stores 1970-01-01…2105-12-31 of it and rejects the rest itself.) It is an
+// invalid entry like any other; ReportLines folds those of one file into one line.
 type UnstorableDateError struct {
 	// Date is the observation's date.
 	Date time.Time
