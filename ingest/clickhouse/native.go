@@ -113,14 +113,17 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 // appendNarrowDates appends Date values (unsigned 16-bit day numbers) of the Date32 values in
 // src at the positions in perm, or [from, to) without perm. check has made sure they fit.
 func appendNarrowDates(dst, src []byte, perm []int32, from, to int) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 2*(to-from))[:n+2*(to-from)]
+	out := dst[n:]
 	if perm == nil {
-		for r := from; r < to; r++ {
-			dst = append(dst, src[4*r], src[4*r+1])
+		for i := range to - from {
+			*(*[2]byte)(out[2*i:]) = [2]byte(src[4*(from+i):])
 		}
 		return dst
 	}
-	for _, p := range perm {
-		dst = append(dst, src[4*p], src[4*p+1])
+	for i, p := range perm {
+		*(*[2]byte)(out[2*i:]) = [2]byte(src[4*int(p):])
 	}
 	return dst
 }
