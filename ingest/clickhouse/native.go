@@ -56,6 +56,24 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		for _, s := range c.dict[len(c.enc):] {
 			e := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(s)), uint64(len(s)))
 			c.enc = append(c.enc, append(e, s...))
+			var short [shortBytes]byte
+			if len(e)+len(s) < shortBytes {
+				short[shortBytes-1] = byte(copy(short[:], e) + copy(short[len(e):], s))
+			} else {
+				c.long++
+			}
+			c.short = append(c.short, short)
+		}
+		if len(c.enc) == 1 {
+			// One value in the whole batch (a source, a unit, a topic…): no row's id need be
+			// read, which in a scattered order is a cache miss a row.
+			return appendRepeat(dst, c.enc[0], to-from)
+		}
+		if c.long == 0 {
+			if perm != nil {
+				return appendShort(dst, c.short, c.ids, perm)
+			}
+			return appendShortInOrder(dst, c.short, c.ids[from:to])
 		}
 		if perm != nil {
 			for _, p := range perm {
@@ -82,6 +100,13 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		return dst
 	}
 	width, nullable := typ.width()
+	if nullable && c.nonNull == 0 {
+		// NULL in every row of the batch (price_per_kg of prices per litre, a withdrawal's
+		// columns…): the null map is all ones and the values zeros, as the encoders write them.
+		dst = appendRepeat(dst, []byte{1}, to-from)
+		n := len(dst)
+		return append(dst, make([]byte, width*(to-from))...)[:n+width*(to-from)]
+	}
 	if nullable {
 		if perm != nil {
 			dst = appendGather(dst, c.nulls, perm, 1)
@@ -93,6 +118,50 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		return appendGather(dst, c.data, perm, width)
 	}
 	return append(dst, c.data[from*width:to*width]...)
+}
+
+// shortBytes is the size of a colBuffer's short values: an encoded value of up to 15 bytes and
+// its length in the last byte.
+const shortBytes = 16
+
+// appendShort appends the short values of the rows in perm, each a 16-byte move whose first
+// bytes are kept: a copy call per value cost more than the value.
+func appendShort(dst []byte, short [][shortBytes]byte, ids []uint32, perm []int32) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(perm)*shortBytes)
+	out, o := dst[n:n+len(perm)*shortBytes], 0
+	for _, p := range perm {
+		v := &short[ids[p]]
+		*(*[shortBytes]byte)(out[o:]) = *v
+		o += int(v[shortBytes-1])
+	}
+	return dst[:n+o]
+}
+
+// appendShortInOrder is appendShort for rows in the order added.
+func appendShortInOrder(dst []byte, short [][shortBytes]byte, ids []uint32) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(ids)*shortBytes)
+	out, o := dst[n:n+len(ids)*shortBytes], 0
+	for _, id := range ids {
+		v := &short[id]
+		*(*[shortBytes]byte)(out[o:]) = *v
+		o += int(v[shortBytes-1])
+	}
+	return dst[:n+o]
+}
+
+// appendRepeat appends n copies of v, doubling what it has copied.
+func appendRepeat(dst, v []byte, n int) []byte {
+	start, total := len(dst), len(v)*n
+	dst = slices.Grow(dst, total)
+	if n > 0 {
+		dst = append(dst, v...)
+	}
+	for done := len(v); done < total; done = len(dst) - start {
+		dst = append(dst, dst[start:start+min(done, total-done)]...)
+	}
+	return dst
 }
 
 // appendGather appends the width-byte values of src at the positions in perm, in that order.
