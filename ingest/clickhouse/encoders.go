@@ -236,7 +236,6 @@ func (t *tableBuffer) optDate(i int, d time.Time) error {
 	}
 	c := &t.cols[i]
 	c.nulls = append(c.nulls, null)
-	c.nonNull += int(1 - null)
 	c.data = binary.LittleEndian.AppendUint16(c.data, days)
 	return nil
 }
@@ -293,7 +292,6 @@ func (t *tableBuffer) fixed(i int, name string, x *big.Int) error {
 	}
 	c := &t.cols[i]
 	c.nulls = append(c.nulls, null)
-	c.nonNull += int(1 - null)
 	c.data = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(c.data, lo), hi)
 	return nil
 }

@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -100,12 +101,14 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		return dst
 	}
 	width, nullable := typ.width()
-	if nullable && c.nonNull == 0 {
-		// NULL in every row of the batch (price_per_kg of prices per litre, a withdrawal's
-		// columns…): the null map is all ones and the values zeros, as the encoders write them.
-		dst = appendRepeat(dst, []byte{1}, to-from)
-		n := len(dst)
-		return append(dst, make([]byte, width*(to-from))...)[:n+width*(to-from)]
+	if c.uniform(t.rows, width, nullable) {
+		// The same value in every row of the batch (a publication time, a partition, NULL in
+		// every price_per_kg of prices per litre…): no row need be read, which in a scattered
+		// order is a cache miss a row.
+		if nullable {
+			dst = appendRepeat(dst, c.nulls[:1], to-from)
+		}
+		return appendRepeat(dst, c.data[:width], to-from)
 	}
 	if nullable {
 		if perm != nil {
@@ -118,6 +121,17 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		return appendGather(dst, c.data, perm, width)
 	}
 	return append(dst, c.data[from*width:to*width]...)
+}
+
+// uniform reports whether the first rows of fixed-width column c hold the same value (and null
+// flag) each; it compares each row with the next, once per batch.
+func (c *colBuffer) uniform(rows, width int, nullable bool) bool {
+	if c.uniformRows != rows+1 {
+		c.isUniform = rows > 0 && bytes.Equal(c.data[width:rows*width], c.data[:(rows-1)*width]) &&
+			(!nullable || bytes.Equal(c.nulls[1:rows], c.nulls[:rows-1]))
+		c.uniformRows = rows + 1
+	}
+	return c.isUniform
 }
 
 // shortBytes is the size of a colBuffer's short values: an encoded value of up to 15 bytes and

@@ -124,9 +124,11 @@ func (t *tableBuffer) reserve() {
 type colBuffer struct {
 	data  []byte // native values; for strings, the bytes of all values one after another
 	nulls []byte // nullable columns: one byte per row, 1 = NULL
-	// nonNull counts the values that are not NULL (at least: a failed row's may stay counted).
-	nonNull int
-	ends    []uint32 // strings: where each value ends in data
+	// isUniform says whether the column's first uniformRows-1 rows hold one value (see
+	// uniform); uniformRows 0: not known.
+	isUniform   bool
+	uniformRows int
+	ends        []uint32 // strings: where each value ends in data
 
 	// Dictionary strings (every String column but record_id): each row's value is dict[ids[row]],
 	// and data and ends stay empty. The values repeat (a batch holds few sources, regions,
@@ -174,7 +176,7 @@ func (t *tableBuffer) reset() {
 	for i := range t.cols {
 		c := &t.cols[i]
 		c.data, c.nulls, c.ends, c.ids = c.data[:0], c.nulls[:0], c.ends[:0], c.ids[:0]
-		c.nonNull = 0
+		c.uniformRows = 0
 		clear(c.dict) // drop the references to the batch's strings
 		c.dict = c.dict[:0]
 		clear(c.enc)
