@@ -202,10 +202,12 @@ func groupLag(ctx context.Context, cfg Config) (map[string]map[int]int64, error)
 func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := publishers.ReadOptions{Format: "jsonl"}
 	var mappingPath, publishedAt string
+	compression := "lz4"
 	cfg, fs, err := parseFlags("produce", "produce [--format FORMAT] [--mapping FILE] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&opts.Format, "format", opts.Format, formatUsage())
 			fs.StringVar(&mappingPath, "mapping", "", "JSON `file` saying which kind and fields a series becomes, and optionally the dates to read (\"from\", \"to\": YYYY-MM-DD; observations outside are skipped and counted); required by fred-csv, fred-json and sdmx-csv (README: Publisher formats)")
+			fs.StringVar(&compression, "compression", compression, "Kafka compression `codec`: "+kafka.CompressionNames+"; none saves CPU where bandwidth and disk are free, as on loopback (docs/performance.md §8)")
 			fs.StringVar(&publishedAt, "published-at", "", "RFC 3339 `time` given as published_at to publisher records whose file states no vintage (ecb-*, nbk-rss, oil-bulletin-csv, FRED without real-time periods); empty: the consumer uses the Kafka message time")
 		})
 	if err != nil {
@@ -241,7 +243,11 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 	log := newLogger(cfg.LogLevel)
 	// Asynchronous: the next records are read and checked while the last are sent
 	// (docs/performance.md, the producer).
-	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security, Async: true}, cfg.Topics.DeadLetter)
+	if !kafka.KnownCompression(compression) {
+		fmt.Fprintf(stderr, "econflow produce: --compression %q: want %s\n", compression, kafka.CompressionNames)
+		return errUsage
+	}
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security, Async: true, Compression: compression}, cfg.Topics.DeadLetter)
 	if err != nil {
 		return err
 	}
