@@ -330,14 +330,16 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		// A publisher file is published whole or not at all: a layout error found near its end
 		// must not leave its first part on Kafka.
 		_, whole := publishers.Lookup(opts.Format)
-		var held []kafkago.Message
+		var held []publishers.Outgoing // a third of a kafkago.Message's size
+		message := func(o publishers.Outgoing) kafkago.Message {
+			return kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
+		}
 		sum, lineErrs, err := publishers.ReadRecordsWith(name, r, opts, func(o publishers.Outgoing) error {
-			m := kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
 			if whole {
-				held = append(held, m)
+				held = append(held, o)
 				return nil
 			}
-			pending = append(pending, m)
+			pending = append(pending, message(o))
 			if len(pending) >= chunk {
 				return flush()
 			}
@@ -362,7 +364,9 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		}
 		for len(held) > 0 {
 			n := min(chunk-len(pending), len(held))
-			pending = append(pending, held[:n]...)
+			for _, o := range held[:n] {
+				pending = append(pending, message(o))
+			}
 			held = held[n:]
 			if len(pending) >= chunk {
 				if err := flush(); err != nil {
