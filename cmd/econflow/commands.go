@@ -330,13 +330,18 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		// A publisher file is published whole or not at all: a layout error found near its end
 		// must not leave its first part on Kafka.
 		_, whole := publishers.Lookup(opts.Format)
-		var held []publishers.Outgoing // a third of a kafkago.Message's size
+		// held in blocks of chunk records, a third of a kafkago.Message's size each: a file
+		// of a few hundred thousand records is not copied as one slice grows
+		var held [][]publishers.Outgoing
 		message := func(o publishers.Outgoing) kafkago.Message {
 			return kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
 		}
 		sum, lineErrs, err := publishers.ReadRecordsWith(name, r, opts, func(o publishers.Outgoing) error {
 			if whole {
-				held = append(held, o)
+				if len(held) == 0 || len(held[len(held)-1]) == chunk {
+					held = append(held, make([]publishers.Outgoing, 0, chunk))
+				}
+				held[len(held)-1] = append(held[len(held)-1], o)
 				return nil
 			}
 			pending = append(pending, message(o))
@@ -362,15 +367,13 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		if sum.Skipped.Count() > 0 {
 			fmt.Fprintf(notes, "%s: %s\n", name, sum.Skipped)
 		}
-		for len(held) > 0 {
-			n := min(chunk-len(pending), len(held))
-			for _, o := range held[:n] {
+		for _, block := range held {
+			for _, o := range block {
 				pending = append(pending, message(o))
-			}
-			held = held[n:]
-			if len(pending) >= chunk {
-				if err := flush(); err != nil {
-					return err
+				if len(pending) >= chunk {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 		}

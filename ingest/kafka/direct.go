@@ -59,8 +59,11 @@ func newDirect(addr []string, t *kafkago.Transport, codec kafkago.Compression, b
 func (d *direct) write(ctx context.Context, msgs []kafkago.Message) (notQueued int, err error) {
 	d.writing.Lock()
 	defer d.writing.Unlock()
-	groups := map[topicPartition][]kafkago.Message{}
-	var order []topicPartition // the first message's partition first: deterministic queueing
+	// Each message's group (topic and partition) first, then the groups, each allocated once.
+	index := map[topicPartition]int{}
+	var keys []topicPartition // in the order first met: deterministic queueing
+	var sizes []int
+	of := make([]int32, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
 		n, err := d.partitions(ctx, m.Topic)
@@ -68,19 +71,29 @@ func (d *direct) write(ctx context.Context, msgs []kafkago.Message) (notQueued i
 			return len(msgs), err
 		}
 		k := topicPartition{m.Topic, d.partition(m.Key, n)}
-		g, ok := groups[k]
+		g, ok := index[k]
 		if !ok {
-			order = append(order, k)
+			g = len(keys)
+			index[k] = g
+			keys, sizes = append(keys, k), append(sizes, 0)
 		}
-		groups[k] = append(g, *m)
+		of[i] = int32(g)
+		sizes[g]++
+	}
+	groups := make([][]kafkago.Message, len(keys))
+	for g, n := range sizes {
+		groups[g] = make([]kafkago.Message, 0, n)
+	}
+	for i, g := range of {
+		groups[g] = append(groups[g], msgs[i])
 	}
 	left := len(msgs)
-	for _, k := range order {
+	for gi, k := range keys {
 		q, err := d.queue(k)
 		if err != nil {
 			return left, err
 		}
-		for g := groups[k]; len(g) > 0; {
+		for g := groups[gi]; len(g) > 0; {
 			n := min(len(g), d.batch)
 			select {
 			case q <- g[:n:n]:
