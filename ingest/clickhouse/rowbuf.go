@@ -122,13 +122,13 @@ func (t *tableBuffer) reserve() {
 }
 
 type colBuffer struct {
-	data  []byte // native values; for strings, the bytes of all values one after another
-	nulls []byte // nullable columns: one byte per row, 1 = NULL
+	data  []byte   // native values; for strings, the bytes of all values one after another
+	nulls []byte   // nullable columns: one byte per row, 1 = NULL
+	ends  []uint32 // strings: where each value ends in data
 	// isUniform says whether the column's first uniformRows-1 rows hold one value (see
 	// uniform); uniformRows 0: not known.
 	isUniform   bool
 	uniformRows int
-	ends        []uint32 // strings: where each value ends in data
 
 	// Dictionary strings (every String column but record_id): each row's value is dict[ids[row]],
 	// and data and ends stay empty. The values repeat (a batch holds few sources, regions,

@@ -37,10 +37,10 @@ type WriterOptions struct {
 	// false (by key).
 	KeepPartition bool
 	// Compression is the produce requests' codec: "lz4" (the default, ""), "zstd", "snappy",
-	// "gzip" or "none". LZ4 costs `econflow produce` some 0.2–0.3 CPU-s per 1M records of
-	// about 170 bytes and shrinks them about 3 times on the wire and on the broker's disk;
-	// "none" is cheaper only where bandwidth and disk are free, as on loopback
-	// (docs/performance.md §8).
+	// "gzip" or "none". LZ4 costs `econflow produce` some 0.3 CPU-s per 1M records of about
+	// 170 bytes and shrinks them about 3 times on the wire and on the broker's disk; without
+	// it the producer needed more CPU, not less, even on loopback (more bytes through system
+	// calls), and the broker more (docs/performance.md §8).
 	Compression string
 }
 
@@ -59,8 +59,9 @@ func KnownCompression(name string) bool {
 const CompressionNames = "lz4, zstd, snappy, gzip or none"
 
 // Writer publishes messages with acks=all, LZ4 compression (unless WriterOptions.Compression
-// says otherwise) and key hashing to partitions. It
-// serves both `econflow produce` and the dead letters.
+// says otherwise) and key hashing to partitions. It serves `econflow produce`, `econflow
+// replay` and the dead letters. An Async writer that chooses partitions by key builds its
+// produce requests itself (see direct); the others go through kafka-go's Writer.
 type Writer struct {
 	w          *kafkago.Writer
 	deadLetter string
