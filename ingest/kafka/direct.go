@@ -218,8 +218,11 @@ func (d *direct) produce(k topicPartition, msgs []kafkago.Message) error {
 	return nil
 }
 
-// close waits until every queued message is acknowledged or failed.
+// close waits for a write in progress to queue its messages, then until every queued message is
+// acknowledged or failed. Writes after it fail.
 func (d *direct) close() {
+	d.writing.Lock()
+	defer d.writing.Unlock()
 	d.mu.Lock()
 	if !d.closed {
 		d.closed = true
