@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,5 +32,24 @@ func TestEncodeJSONRoundTrip(t *testing.T) {
 				t.Fatalf("round trip changed the record:\n got %+v\nwant %+v\n%s", got, want, enc)
 			}
 		})
+	}
+}
+
+// TestAppendJSONStringAsEncodingJSON: a string is written exactly as encoding/json writes it,
+// for every single byte, texts around each, and characters encoding/json escapes (HTML, line
+// and paragraph separators, invalid UTF-8).
+func TestAppendJSONStringAsEncodingJSON(t *testing.T) {
+	cases := []string{"", "EUR", "eurofxref-hist.csv", "KZ-MAN", "a|b", "Zürich", "\u2028\u2029", "\xff\xfe", "<a & b>", `"q"`, `back\slash`, "tab\there"}
+	for c := range 256 {
+		cases = append(cases, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)})+"cd")
+	}
+	for _, s := range cases {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json %s", s, got[1:], want)
+		}
 	}
 }

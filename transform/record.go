@@ -163,7 +163,13 @@ func writeSeriesKey(b *strings.Builder, r *Record) {
 }
 
 func writeEscaped(b *strings.Builder, s string) {
-	if !strings.ContainsAny(s, `|\`) {
+	// A loop over the bytes: strings.ContainsAny cost more than the rest of the key for the
+	// short values of a key.
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] != '|' && s[i] != '\\'
+	}
+	if plain {
 		b.WriteString(s)
 		return
 	}

@@ -208,18 +208,22 @@ func benchLogLevel(level string, flagSet bool, getenv func(string) string) strin
 // preceded by its Kafka key and a tab (kcat -K'\t'): the input of the producer comparison
 // (make bench-produce).
 func cmdBenchLines(args []string, stdout, stderr io.Writer) error {
-	records, seed, order, keys := 1_000_000, uint64(1), string(bench.OrderPublishers), false
+	records, seed, order, keys, ecb := 1_000_000, uint64(1), string(bench.OrderPublishers), false, false
 	fs := flag.NewFlagSet("bench lines", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: econflow bench lines [--records N] [--seed S] [--order publishers|key|random] [--keys]\n\n"+
-			"bench lines writes the price records econflow bench generates to stdout, one JSON message a line.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: econflow bench lines [--records N] [--seed S] [--order publishers|key|random] [--keys]\n"+
+			"       econflow bench lines --ecb-csv [--seed S]\n\n"+
+			"bench lines writes the price records econflow bench generates to stdout, one JSON message a line;\n"+
+			"with --ecb-csv, a synthetic full history of the ECB's euro reference rates (eurofxref-hist.csv, some\n"+
+			"240,000 rates) for econflow produce --format ecb-csv.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	fs.IntVar(&records, "records", records, "fuel_price records to generate")
 	fs.Uint64Var(&seed, "seed", seed, "seed of the record generator")
 	fs.StringVar(&order, "order", order, "publishers, key or random, as econflow bench")
 	fs.BoolVar(&keys, "keys", keys, "precede each line with its Kafka key (the series) and a tab")
+	fs.BoolVar(&ecb, "ecb-csv", ecb, "write a synthetic eurofxref-hist.csv, 1999-01-04 to 2026-11-30, instead")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -227,6 +231,9 @@ func cmdBenchLines(args []string, stdout, stderr io.Writer) error {
 	if err != nil || records < 1 || fs.NArg() > 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if ecb {
+		return bench.WriteECBHistory(stdout, seed, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
 	}
 	return bench.WriteLines(stdout, records, seed, o, keys)
 }

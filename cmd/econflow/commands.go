@@ -203,10 +203,12 @@ func groupLag(ctx context.Context, cfg Config) (map[string]map[int]int64, error)
 func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := publishers.ReadOptions{Format: "jsonl"}
 	var mappingPath, publishedAt string
+	compression := "lz4"
 	cfg, fs, err := parseFlags("produce", "produce [--format FORMAT] [--mapping FILE] FILE… (- = stdin)", args, settings{kafka: true}, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&opts.Format, "format", opts.Format, formatUsage())
 			fs.StringVar(&mappingPath, "mapping", "", "JSON `file` saying which kind and fields a series becomes, and optionally the dates to read (\"from\", \"to\": YYYY-MM-DD; observations outside are skipped and counted); required by fred-csv, fred-json and sdmx-csv (README: Publisher formats)")
+			fs.StringVar(&compression, "compression", compression, "Kafka compression `codec`: "+kafka.CompressionNames+" (docs/performance.md §8: none saved no CPU even on loopback)")
 			fs.StringVar(&publishedAt, "published-at", "", "RFC 3339 `time` given as published_at to publisher records whose file states no vintage (ecb-*, nbk-rss, oil-bulletin-csv, FRED without real-time periods); empty: the consumer uses the Kafka message time")
 		})
 	if err != nil {
@@ -242,7 +244,11 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 	log := newLogger(cfg.LogLevel)
 	// Asynchronous: the next records are read and checked while the last are sent
 	// (docs/performance.md, the producer).
-	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security, Async: true}, cfg.Topics.DeadLetter)
+	if !kafka.KnownCompression(compression) {
+		fmt.Fprintf(stderr, "econflow produce: --compression %q: want %s\n", compression, kafka.CompressionNames)
+		return errUsage
+	}
+	w, err := kafka.NewWriter(kafka.WriterOptions{Brokers: cfg.Brokers, Security: cfg.Security, Async: true, Compression: compression}, cfg.Topics.DeadLetter)
 	if err != nil {
 		return err
 	}
@@ -325,14 +331,21 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		// A publisher file is published whole or not at all: a layout error found near its end
 		// must not leave its first part on Kafka.
 		_, whole := publishers.Lookup(opts.Format)
-		var held []kafkago.Message
+		// held in blocks of chunk records, a third of a kafkago.Message's size each: a file
+		// of a few hundred thousand records is not copied as one slice grows
+		var held [][]publishers.Outgoing
+		message := func(o publishers.Outgoing) kafkago.Message {
+			return kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
+		}
 		sum, lineErrs, err := publishers.ReadRecordsWith(name, r, opts, func(o publishers.Outgoing) error {
-			m := kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
 			if whole {
-				held = append(held, m)
+				if len(held) == 0 || len(held[len(held)-1]) == chunk {
+					held = append(held, make([]publishers.Outgoing, 0, chunk))
+				}
+				held[len(held)-1] = append(held[len(held)-1], o)
 				return nil
 			}
-			pending = append(pending, m)
+			pending = append(pending, message(o))
 			if len(pending) >= chunk {
 				return flush()
 			}
@@ -355,13 +368,13 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		if sum.Skipped.Count() > 0 {
 			fmt.Fprintf(notes, "%s: %s\n", name, sum.Skipped)
 		}
-		for len(held) > 0 {
-			n := min(chunk-len(pending), len(held))
-			pending = append(pending, held[:n]...)
-			held = held[n:]
-			if len(pending) >= chunk {
-				if err := flush(); err != nil {
-					return err
+		for _, block := range held {
+			for _, o := range block {
+				pending = append(pending, message(o))
+				if len(pending) >= chunk {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 		}

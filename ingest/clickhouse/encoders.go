@@ -23,16 +23,32 @@ func (t *tableBuffer) encode(r *ingest.Row) error {
 	row, e := unsafe.Pointer(r), &t.spec.plan
 	for _, s := range e.strings {
 		v := *(*string)(unsafe.Add(row, s.field))
+		c := &t.cols[s.col]
+		if c.index == nil {
+			t.str(s.col, v)
+			continue
+		}
 		// Most values are the previous row's, often the very same string (see str): that case
 		// is taken here, without a call.
-		if c := &t.cols[s.col]; c.index != nil && len(c.ids) > 0 {
+		if len(c.ids) > 0 {
 			last := c.ids[len(c.ids)-1]
 			if d := c.dict[last]; len(d) == len(v) && unsafe.StringData(d) == unsafe.StringData(v) {
 				c.ids = append(c.ids, last)
 				continue
 			}
 		}
+		// In publishers' order each row's series differs from the previous row's; its values are
+		// still strings seen before (the decoder interns short values), found by their address
+		// without hashing their bytes (see byAddr).
+		slot := addrSlot(v)
+		if id := c.byAddr[slot]; id != 0 {
+			if d := c.dict[id-1]; len(d) == len(v) && unsafe.StringData(d) == unsafe.StringData(v) {
+				c.ids = append(c.ids, id-1)
+				continue
+			}
+		}
 		t.str(s.col, v)
+		c.byAddr[slot] = c.ids[len(c.ids)-1] + 1
 	}
 	for _, s := range e.attributes {
 		t.str(s.col, attributesJSON(*(*map[string]string)(unsafe.Add(row, s.field))))
@@ -93,6 +109,14 @@ func (t *tableBuffer) encode(r *ingest.Row) error {
 	}
 	return fail.err
 }
+
+// addrSlot returns the slot of a dictionary column's byAddr for a value at v's address.
+func addrSlot(v string) uint32 {
+	return uint32(uint64(uintptr(unsafe.Pointer(unsafe.StringData(v)))) * 0x9E3779B97F4A7C15 >> (64 - addrSlotBits))
+}
+
+// addrSlotBits sizes a dictionary column's byAddr: 1,024 slots, 4 KB.
+const addrSlotBits = 10
 
 // firstFailure keeps the error of the first column, in table order, that failed.
 type firstFailure struct {

@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -68,6 +69,24 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		for _, s := range c.dict[len(c.enc):] {
 			e := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(s)), uint64(len(s)))
 			c.enc = append(c.enc, append(e, s...))
+			var short [shortBytes]byte
+			if len(e)+len(s) < shortBytes {
+				short[shortBytes-1] = byte(copy(short[:], e) + copy(short[len(e):], s))
+			} else {
+				c.long++
+			}
+			c.short = append(c.short, short)
+		}
+		if len(c.enc) == 1 {
+			// One value in the whole batch (a source, a unit, a topic…): no row's id need be
+			// read, which in a scattered order is a cache miss a row.
+			return appendRepeat(dst, c.enc[0], to-from)
+		}
+		if c.long == 0 {
+			if perm != nil {
+				return appendShort(dst, c.short, c.ids, perm)
+			}
+			return appendShortInOrder(dst, c.short, c.ids[from:to])
 		}
 		if perm != nil {
 			for _, p := range perm {
@@ -94,6 +113,19 @@ func (t *tableBuffer) appendNative(dst []byte, i, from, to int) []byte {
 		return dst
 	}
 	width, nullable := typ.width()
+	if c.uniform(t.rows, width, nullable) {
+		// The same value in every row of the batch (a publication time, a partition, NULL in
+		// every price_per_kg of prices per litre…): no row need be read, which in a scattered
+		// order is a cache miss a row.
+		if nullable {
+			dst = appendRepeat(dst, c.nulls[:1], to-from)
+		}
+		v := c.data[:width]
+		if t.narrow[i] { // a Date32 day number as a Date's 16 bits (check made sure it fits)
+			v = v[:2]
+		}
+		return appendRepeat(dst, v, to-from)
+	}
 	if nullable {
 		if perm != nil {
 			dst = appendGather(dst, c.nulls, perm, 1)
@@ -124,6 +156,61 @@ func appendNarrowDates(dst, src []byte, perm []int32, from, to int) []byte {
 	}
 	for i, p := range perm {
 		*(*[2]byte)(out[2*i:]) = [2]byte(src[4*int(p):])
+	}
+	return dst
+}
+
+// uniform reports whether the first rows of fixed-width column c hold the same value (and null
+// flag) each; it compares each row with the next, once per batch.
+func (c *colBuffer) uniform(rows, width int, nullable bool) bool {
+	if c.uniformRows != rows+1 {
+		c.isUniform = rows > 0 && bytes.Equal(c.data[width:rows*width], c.data[:(rows-1)*width]) &&
+			(!nullable || bytes.Equal(c.nulls[1:rows], c.nulls[:rows-1]))
+		c.uniformRows = rows + 1
+	}
+	return c.isUniform
+}
+
+// shortBytes is the size of a colBuffer's short values: an encoded value of up to 15 bytes and
+// its length in the last byte.
+const shortBytes = 16
+
+// appendShort appends the short values of the rows in perm, each a 16-byte move whose first
+// bytes are kept: a copy call per value cost more than the value.
+func appendShort(dst []byte, short [][shortBytes]byte, ids []uint32, perm []int32) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(perm)*shortBytes)
+	out, o := dst[n:n+len(perm)*shortBytes], 0
+	for _, p := range perm {
+		v := &short[ids[p]]
+		*(*[shortBytes]byte)(out[o:]) = *v
+		o += int(v[shortBytes-1])
+	}
+	return dst[:n+o]
+}
+
+// appendShortInOrder is appendShort for rows in the order added.
+func appendShortInOrder(dst []byte, short [][shortBytes]byte, ids []uint32) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(ids)*shortBytes)
+	out, o := dst[n:n+len(ids)*shortBytes], 0
+	for _, id := range ids {
+		v := &short[id]
+		*(*[shortBytes]byte)(out[o:]) = *v
+		o += int(v[shortBytes-1])
+	}
+	return dst[:n+o]
+}
+
+// appendRepeat appends n copies of v, doubling what it has copied.
+func appendRepeat(dst, v []byte, n int) []byte {
+	start, total := len(dst), len(v)*n
+	dst = slices.Grow(dst, total)
+	if n > 0 {
+		dst = append(dst, v...)
+	}
+	for done := len(v); done < total; done = len(dst) - start {
+		dst = append(dst, dst[start:start+min(done, total-done)]...)
 	}
 	return dst
 }

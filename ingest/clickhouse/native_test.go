@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -707,6 +708,128 @@ func TestRadixSortStable(t *testing.T) {
 			got := radixSort(keys, make([]packedKey, n), width)
 			if !slices.Equal(got, want) {
 				t.Fatalf("width %d: radix sort differs from a stable sort", width)
+			}
+		})
+	}
+}
+
+// BenchmarkNative: writing 200,000 sorted fuel rows in native layout, block by block as an
+// insert does, per row: rows added in key order, and in publishers' order (each day every one
+// of 250 series), which sorting scatters.
+func BenchmarkNative(b *testing.B) {
+	day := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n, series = 200000, 250
+	for _, publishers := range []bool{false, true} {
+		name := "key"
+		if publishers {
+			name = "publishers"
+		}
+		b.Run(name, func(b *testing.B) {
+			buf := newRowBuffer(nil)
+			for i := range n {
+				s, d := i/(n/series), i%(n/series)
+				if publishers {
+					s, d = i%series, i/series
+				}
+				price, err := transform.ParseDecimal(fmt.Sprintf("%d.%06d", 100000000000+i, i%1000000))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "bench", Country: "KZ",
+					Region: fmt.Sprintf("KZ-%03d", s), Product: "lpg", TaxBasis: "incl_tax", Currency: "EUR", Unit: "litre",
+					Frequency: "D", Date: day.AddDate(0, 0, d), PublishedAt: day, Price: price, Status: "A", ID: fmt.Sprintf("%032x", i)},
+					Topic: "econ.fuel_prices", Offset: int64(i), IngestedAt: day, Version: uint64(i)}
+				r.Derived = transform.Derived{FXStatus: "base", PricePerLitre: price.Fixed18(), PriceEUR: price.Fixed18(),
+					PricePerLitreEUR: price.Fixed18()}
+				if err := buf.Add(&r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tb := &buf.tables[1]
+			tb.order()
+			var dst []byte
+			b.ResetTimer()
+			for range b.N {
+				for from := 0; from < n; from += blockRows {
+					dst = dst[:0]
+					for i := range tb.cols {
+						dst = tb.appendNative(dst, i, from, min(from+blockRows, n))
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+		})
+	}
+}
+
+// TestAppendNativeShortcuts: appendNative writes every column as a plain row-by-row copy of the
+// buffer's values would, in the order set by order and in the order added, whichever way it
+// takes: a dictionary of one value, values of up to 15 encoded bytes or longer, a nullable
+// column NULL in every row or in some.
+func TestAppendNativeShortcuts(t *testing.T) {
+	day := time.Date(2022, 1, 4, 0, 0, 0, 0, time.UTC)
+	for _, shuffled := range []bool{false, true} {
+		t.Run(fmt.Sprint("shuffled=", shuffled), func(t *testing.T) {
+			b := newRowBuffer(nil)
+			rng := rand.New(rand.NewPCG(5, 6))
+			const n = 3000
+			for i := range n {
+				j := i // 30 series of 100 days, in key order
+				if shuffled {
+					j = rng.IntN(n)
+				}
+				r := ingest.Row{Record: transform.Record{Kind: transform.KindFuelPrice, Source: "s", Country: "KZ",
+					Region: fmt.Sprintf("KZ-%03d", j/100), Product: strings.Repeat("p", 10+j/100%9), Currency: "EUR", Unit: "litre",
+					Date: day.AddDate(0, 0, j%100), Price: mustDec(t, fmt.Sprintf("%d.5", j))}, Offset: int64(i)}
+				if j%5 == 0 {
+					r.Derived.PriceEUR = fixed(t, fmt.Sprintf("0.%d", j))
+				}
+				if err := b.Add(&r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tb := &b.tables[1]
+			if shuffled {
+				tb.order()
+				if len(tb.perm) != n {
+					t.Fatalf("rows in random order got an order of %d rows", len(tb.perm))
+				}
+			} else if tb.order(); len(tb.perm) != 0 {
+				t.Fatalf("rows in key order got an order of %d rows", len(tb.perm))
+			}
+			for ci, col := range tb.spec.columns {
+				c := &tb.cols[ci]
+				for from := 0; from < n; from += 1000 {
+					got := tb.appendNative([]byte("x"), ci, from, from+1000)
+					want := []byte("x")
+					width, nullable := col.typ.width()
+					for k := from; k < from+1000; k++ {
+						p := k
+						if len(tb.perm) > 0 {
+							p = int(tb.perm[k])
+						}
+						switch {
+						case col.typ == tString:
+							v := c.at(p)
+							want = append(binary.AppendUvarint(want, uint64(len(v))), v...)
+						case nullable:
+							want = append(want, c.nulls[p])
+						}
+					}
+					if col.typ != tString {
+						for k := from; k < from+1000; k++ {
+							p := k
+							if len(tb.perm) > 0 {
+								p = int(tb.perm[k])
+							}
+							want = append(want, c.data[p*width:(p+1)*width]...)
+						}
+					}
+					if !bytes.Equal(got, want) {
+						t.Fatalf("column %s rows %d…: %d bytes %x…, want %d bytes %x…", col.name, from,
+							len(got), got[:min(len(got), 40)], len(want), want[:min(len(want), 40)])
+					}
+				}
 			}
 		})
 	}

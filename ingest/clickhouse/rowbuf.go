@@ -152,6 +152,10 @@ type colBuffer struct {
 	data  []byte   // native values; for strings, the bytes of all values one after another
 	nulls []byte   // nullable columns: one byte per row, 1 = NULL
 	ends  []uint32 // strings: where each value ends in data
+	// isUniform says whether the column's first uniformRows-1 rows hold one value (see
+	// uniform); uniformRows 0: not known.
+	isUniform   bool
+	uniformRows int
 
 	// Dictionary strings (every String column but record_id): each row's value is dict[ids[row]],
 	// and data and ends stay empty. The values repeat (a batch holds few sources, regions,
@@ -160,7 +164,16 @@ type colBuffer struct {
 	ids   []uint32
 	dict  []string
 	index map[string]uint32 // nil for other columns
-	enc   [][]byte          // dict's values in native encoding, made as an insert needs them
+	// byAddr finds a value that is the very string of an earlier row, by its address: slot
+	// addrSlot(v) holds 1 + the id of the last value seen there, 0 if none. A hit is a dict
+	// entry at the same address with the same length: the dictionary keeps its strings alive,
+	// so their memory cannot hold another value meanwhile.
+	byAddr []uint32
+	enc    [][]byte // dict's values in native encoding, made as an insert needs them
+	// short holds enc's values again, each of up to 15 bytes in 16 with its length in the last
+	// byte (0: longer), for gathering them without a copy call a value; long counts the longer.
+	short [][shortBytes]byte
+	long  int
 }
 
 // rawValueBytes is the room reserve makes per row for a raw string column: a record id's 32
@@ -182,6 +195,7 @@ func (t *tableBuffer) init(s *tableSpec) {
 	for i, col := range s.columns {
 		if col.typ == tString && !col.unique {
 			t.cols[i].index = map[string]uint32{}
+			t.cols[i].byAddr = make([]uint32, 1<<addrSlotBits)
 		}
 	}
 }
@@ -190,11 +204,13 @@ func (t *tableBuffer) reset() {
 	for i := range t.cols {
 		c := &t.cols[i]
 		c.data, c.nulls, c.ends, c.ids = c.data[:0], c.nulls[:0], c.ends[:0], c.ids[:0]
+		c.uniformRows = 0
 		clear(c.dict) // drop the references to the batch's strings
 		c.dict = c.dict[:0]
 		clear(c.enc)
-		c.enc = c.enc[:0]
+		c.enc, c.short, c.long = c.enc[:0], c.short[:0], 0
 		clear(c.index)
+		clear(c.byAddr)
 	}
 	t.rows = 0
 	t.perm, t.ordered = t.perm[:0], false

@@ -36,14 +36,37 @@ type WriterOptions struct {
 	// where they first were. A message whose partition the topic lacks goes by key. Default
 	// false (by key).
 	KeepPartition bool
+	// Compression is the produce requests' codec: "lz4" (the default, ""), "zstd", "snappy",
+	// "gzip" or "none". LZ4 costs `econflow produce` some 0.3 CPU-s per 1M records of about
+	// 170 bytes and shrinks them about 3 times on the wire and on the broker's disk; without
+	// it the producer needed more CPU, not less, even on loopback (more bytes through system
+	// calls), and the broker more (docs/performance.md §8).
+	Compression string
 }
 
-// Writer publishes messages with acks=all, LZ4 compression and key hashing to partitions. It
-// serves both `econflow produce` and the dead letters.
+// compressionCodecs are the codecs of WriterOptions.Compression.
+var compressionCodecs = map[string]kafkago.Compression{
+	"": kafkago.Lz4, "lz4": kafkago.Lz4, "zstd": kafkago.Zstd, "snappy": kafkago.Snappy, "gzip": kafkago.Gzip, "none": 0,
+}
+
+// KnownCompression reports whether name is a value of WriterOptions.Compression.
+func KnownCompression(name string) bool {
+	_, ok := compressionCodecs[name]
+	return ok
+}
+
+// CompressionNames lists the values of WriterOptions.Compression.
+const CompressionNames = "lz4, zstd, snappy, gzip or none"
+
+// Writer publishes messages with acks=all, LZ4 compression (unless WriterOptions.Compression
+// says otherwise) and key hashing to partitions. It serves `econflow produce`, `econflow
+// replay` and the dead letters. An Async writer that chooses partitions by key builds its
+// produce requests itself (see direct); the others go through kafka-go's Writer.
 type Writer struct {
 	w          *kafkago.Writer
 	deadLetter string
 	async      *inFlight // nil without WriterOptions.Async
+	direct     *direct   // an Async writer's path to the brokers, unless KeepPartition
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -66,6 +89,17 @@ func (f *inFlight) completed(msgs []kafkago.Message, err error) {
 	if err == nil {
 		f.acked += len(msgs)
 	} else if f.err == nil {
+		f.err = err
+	}
+	f.room.Broadcast()
+}
+
+// abandon counts n reserved messages that were never sent, failed with err.
+func (f *inFlight) abandon(n int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending -= n
+	if f.err == nil {
 		f.err = err
 	}
 	f.room.Broadcast()
@@ -99,6 +133,10 @@ func NewWriter(o WriterOptions, deadLetterTopic string) (*Writer, error) {
 	if o.BatchTimeout <= 0 {
 		o.BatchTimeout = 10 * time.Millisecond
 	}
+	codec, ok := compressionCodecs[o.Compression]
+	if !ok {
+		return nil, fmt.Errorf("kafka writer: compression %q: want %s", o.Compression, CompressionNames)
+	}
 	t, err := o.Security.transport()
 	if err != nil {
 		return nil, err
@@ -117,11 +155,15 @@ func NewWriter(o WriterOptions, deadLetterTopic string) (*Writer, error) {
 		async.room = sync.NewCond(&async.mu)
 		completion = async.completed
 	}
-	return &Writer{deadLetter: deadLetterTopic, async: async, w: &kafkago.Writer{
+	var d *direct
+	if o.Async && !o.KeepPartition {
+		d = newDirect(o.Brokers, t, codec, o.BatchSize, async)
+	}
+	return &Writer{deadLetter: deadLetterTopic, async: async, direct: d, w: &kafkago.Writer{
 		Addr:                   kafkago.TCP(o.Brokers...),
 		Balancer:               balancer,
 		RequiredAcks:           kafkago.RequireAll,
-		Compression:            kafkago.Lz4,
+		Compression:            codec,
 		BatchSize:              o.BatchSize,
 		BatchBytes:             16 << 20,
 		BatchTimeout:           o.BatchTimeout,
@@ -156,6 +198,13 @@ func (w *Writer) Write(ctx context.Context, msgs ...kafkago.Message) error {
 	}
 	if err := w.async.reserve(len(msgs)); err != nil {
 		return err
+	}
+	if w.direct != nil {
+		if n, err := w.direct.write(ctx, msgs); err != nil {
+			w.async.abandon(n, err)
+			return err
+		}
+		return nil
 	}
 	if err := w.w.WriteMessages(ctx, msgs...); err != nil {
 		w.async.completed(msgs, err)
@@ -310,6 +359,11 @@ func anyWriteError(err error, is func(error) bool) bool {
 // Close flushes pending messages, waits for their acknowledgement and closes the connections;
 // calling it again returns the first call's result.
 func (w *Writer) Close() error {
-	w.closeOnce.Do(func() { w.closeErr = w.w.Close() })
+	w.closeOnce.Do(func() {
+		if w.direct != nil {
+			w.direct.close()
+		}
+		w.closeErr = w.w.Close()
+	})
 	return w.closeErr
 }

@@ -15,6 +15,14 @@ import (
 // below two writes' messages) delivers every message once, each key's in the order written,
 // and counts them acknowledged after Close.
 func TestAsyncWriterDeliversInOrder(t *testing.T) {
+	for _, compression := range []string{"", "none", "zstd"} {
+		t.Run("compression="+compression, func(t *testing.T) { checkAsyncDelivery(t, compression) })
+	}
+}
+
+// checkAsyncDelivery is TestAsyncWriterDeliversInOrder with one compression; it also checks
+// that every key's messages are in the partition kafkago.Hash chooses for it.
+func checkAsyncDelivery(t *testing.T, compression string) {
 	b, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Partitions: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +34,8 @@ func TestAsyncWriterDeliversInOrder(t *testing.T) {
 	if err := EnsureTopics(ctx, []string{b.Addr()}, Security{}, []string{topic}, 3, 1); err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWriter(WriterOptions{Brokers: []string{b.Addr()}, Async: true, MaxInFlight: perWrite + perWrite/2}, "dead")
+	w, err := NewWriter(WriterOptions{Brokers: []string{b.Addr()}, Async: true, MaxInFlight: perWrite + perWrite/2,
+		Compression: compression}, "dead")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +74,9 @@ func TestAsyncWriterDeliversInOrder(t *testing.T) {
 				if err != nil {
 					break
 				}
+				if want := (&kafkago.Hash{}).Balance(m, 0, 1, 2); want != p {
+					t.Fatalf("key %s in partition %d, kafkago.Hash chooses %d", m.Key, p, want)
+				}
 				v, _ := strconv.Atoi(string(m.Value))
 				if prev, ok := last[string(m.Key)]; ok && v <= prev {
 					t.Fatalf("key %s: message %d after %d", m.Key, v, prev)
@@ -82,6 +94,35 @@ func TestAsyncWriterDeliversInOrder(t *testing.T) {
 	}
 	if got != seq {
 		t.Fatalf("read back %d messages, want %d", got, seq)
+	}
+}
+
+// TestDirectPartitionsAsHash: the Async writer's own partitioning is kafkago.Hash's, for keys
+// of every length and partition counts of 1 to 12, and round robin for messages without a key.
+func TestDirectPartitionsAsHash(t *testing.T) {
+	d := newDirect([]string{"127.0.0.1:1"}, nil, 0, 1, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 12; n++ {
+		parts := make([]int, n)
+		for i := range parts {
+			parts[i] = i
+		}
+		for i := range 2000 {
+			key := make([]byte, i%70)
+			for j := range key {
+				key[j] = byte(rng.IntN(256))
+			}
+			if got, want := d.partition(key, n), (&kafkago.Hash{}).Balance(kafkago.Message{Key: key}, parts...); got != want {
+				t.Fatalf("key %x of %d partitions: partition %d, kafkago.Hash %d", key, n, got, want)
+			}
+		}
+	}
+	seen := map[int]bool{}
+	for range 6 {
+		seen[d.partition(nil, 3)] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("messages without a key went to partitions %v of 3", seen)
 	}
 }
 

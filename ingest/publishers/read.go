@@ -173,6 +173,8 @@ func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), transform.MaxMessageBytes+1)
 	line := 0
+	dec := new(transform.Decoder) // the lines' repeated values (source, country, region…) decoded once
+	var rec transform.Record
 	for sc.Scan() {
 		line++
 		text := bytes.TrimRight(sc.Bytes(), "\r")
@@ -182,8 +184,7 @@ func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError
 		if line == 1 {
 			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
 		}
-		rec, err := transform.DecodeJSON(text)
-		if err != nil {
+		if err := dec.DecodeInto(&rec, text); err != nil {
 			bad = append(bad, LineError{name, line, err})
 			continue
 		}

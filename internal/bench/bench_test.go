@@ -88,12 +88,17 @@ func openCount(ctx context.Context, t *testing.T, u *url.URL, db string, n *uint
 
 // benchBatch returns n generated price messages and a processor that knows their rate.
 func benchBatch(n int) ([]ingest.Message, *ingest.Processor) {
-	data := Generate(n, 1)
+	return benchMessages(Generate(n, 1), n)
+}
+
+// benchMessages returns the first n price messages of data, as three partitions would hand
+// them over, and a processor that knows their rate.
+func benchMessages(data *Dataset, n int) ([]ingest.Message, *ingest.Processor) {
 	proc := ingest.NewProcessor(transform.DefaultFXConfig())
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	proc.Process([]ingest.Message{{Topic: "r", Value: data.Rate.Value, Time: now}}, now, 1)
 	msgs := make([]ingest.Message, n)
-	for i, p := range data.Prices {
+	for i, p := range data.Prices[:n] {
 		msgs[i] = ingest.Message{Topic: "econ.fuel_prices", Partition: i % 3, Offset: int64(i), Key: []byte(p.Key), Value: p.Value, Time: now}
 	}
 	return msgs, proc
@@ -101,7 +106,10 @@ func benchBatch(n int) ([]ingest.Message, *ingest.Processor) {
 
 // BenchmarkProcessBatch measures decoding, validating, converting and deriving a batch of 10,000
 // generated price messages (about 5% in KZT, converted through the rate), with the rows kept as
-// Row values (rows) or encoded for ClickHouse as the consumer does (encoded).
+// Row values (rows) or encoded for ClickHouse as the consumer does (encoded), in generation
+// order (each series in date order); and, as the drain meets them (publishers), 1M records in
+// publishers' order processed as the consumer does, a default batch of 200,000 at a time, each
+// encoded.
 func BenchmarkProcessBatch(b *testing.B) {
 	for _, encoded := range []bool{false, true} {
 		name := "rows"
@@ -129,6 +137,30 @@ func BenchmarkProcessBatch(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/row")
 		})
 	}
+	b.Run("publishers", func(b *testing.B) {
+		const n, batchRows = 1000000, 200000
+		data := Generate(n, 1)
+		if err := data.Arrange(OrderPublishers, 1); err != nil {
+			b.Fatal(err)
+		}
+		msgs, proc := benchMessages(data, n)
+		data = nil
+		buf := clickhouse.NewRowBuffer()
+		proc.NewBuffer = func() ingest.RowBuffer { return buf }
+		now := time.Now()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			for from := 0; from < n; from += batchRows {
+				batch, _ := proc.Process(msgs[from:from+batchRows], now, 1)
+				if got := batch.Rows(transform.KindFuelPrice); got != batchRows {
+					b.Fatalf("%d rows of %d", got, batchRows)
+				}
+				batch.Encoded.Release()
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+	})
 }
 
 // BenchmarkWriteBatch measures storing a processed batch of 10,000 price rows in ClickHouse: loading

@@ -7,7 +7,10 @@
 #
 # Without FILE, RECORDS (default 1000000) lines come from `econflow bench lines` (publishers'
 # order). With FILE, a JSONL file of records is published (keys: kcat sends none, econflow its
-# series key). Env: ECONFLOW (default bin/econflow), BROKERS (default 127.0.0.1:19092).
+# series key). With FORMAT (e.g. ecb-csv), FILE is a publisher's file: econflow produce reads it
+# with --format FORMAT, and kcat publishes the records (key and line) that econflow's first run
+# put on Kafka, read back with kcat -C. Env: ECONFLOW (default bin/econflow), BROKERS (default
+# 127.0.0.1:19092), FORMAT (default jsonl).
 set -euo pipefail
 records=${1:-1000000}
 runs=${2:-3}
@@ -15,6 +18,7 @@ file=${3:-}
 econflow=${ECONFLOW:-bin/econflow}
 brokers=${BROKERS:-127.0.0.1:19092}
 partitions=${PARTITIONS:-3}
+format=${FORMAT:-jsonl}
 command -v kcat >/dev/null || { echo "produce.sh: kcat not found (Debian: apt-get install kcat)" >&2; exit 1; }
 tmp=$(mktemp -d)
 topics=()
@@ -36,11 +40,15 @@ if [ -z "$file" ]; then
 	kcat_args=(-K $'\t')
 	kcat_in=$tmp/keyed.txt
 	file=$tmp/lines.jsonl
-else
+elif [ "$format" = jsonl ]; then
 	kcat_args=()
 	kcat_in=$file
+else
+	kcat_args=(-K $'\t')
+	kcat_in=$tmp/records.txt # written after econflow's first run
 fi
 lines=$(wc -l <"$file")
+[ "$format" = jsonl ] || lines= # counted from the records econflow sent
 stamp=$(date +%s%N)
 rates_e=() rates_k=()
 time_it() { # time_it IN CMD…: wall seconds of CMD reading IN
@@ -59,7 +67,16 @@ topic() { # topic NAME: create it
 for i in $(seq 1 "$runs"); do
 	t="econ.fuel_prices.produce$stamp.e$i"
 	topic "$t"
-	s=$(time_it "$file" "$econflow" produce --log-level warn --brokers "$brokers" --topic-fuel-prices "$t" -)
+	if [ "$format" = jsonl ]; then
+		s=$(time_it "$file" "$econflow" produce --log-level warn --brokers "$brokers" --topic-fuel-prices "$t" -)
+	else
+		s=$(time_it /dev/null "$econflow" produce --format "$format" --log-level warn --brokers "$brokers" \
+			--topic-fuel-prices "$t" --topic-wages "$t" --topic-fx-rates "$t" --topic-indicators "$t" "$file")
+		if [ -z "$lines" ]; then
+			kcat -C -b "$brokers" -t "$t" -e -q -f '%k\t%s\n' >"$kcat_in"
+			lines=$(wc -l <"$kcat_in")
+		fi
+	fi
 	rates_e+=("$(echo "$lines / $s" | bc)")
 	t="econ.fuel_prices.produce$stamp.k$i"
 	topic "$t"
