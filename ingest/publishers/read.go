@@ -1,8 +1,6 @@
 package publishers
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -166,40 +164,6 @@ func ReportLines(bad []LineError) []string {
 		out[g.at] = line
 	}
 	return out
-}
-
-func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, error) {
-	var bad []LineError
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), transform.MaxMessageBytes+1)
-	line := 0
-	dec := new(transform.Decoder) // the lines' repeated values (source, country, region…) decoded once
-	var rec transform.Record
-	for sc.Scan() {
-		line++
-		text := bytes.TrimRight(sc.Bytes(), "\r")
-		if len(bytes.TrimSpace(text)) == 0 {
-			continue
-		}
-		if line == 1 {
-			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
-		}
-		if err := dec.DecodeInto(&rec, text); err != nil {
-			bad = append(bad, LineError{name, line, err})
-			continue
-		}
-		value := append([]byte(nil), text...)
-		if err := emit(Outgoing{Kind: rec.Kind, Key: transform.SeriesKey(&rec), Value: value}); err != nil {
-			return bad, err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("line %d is longer than %d bytes", line+1, transform.MaxMessageBytes)
-		}
-		return bad, fmt.Errorf("read %s: %w", name, err)
-	}
-	return bad, nil
 }
 
 func readCSV(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, error) {
