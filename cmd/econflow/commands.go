@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -217,6 +218,9 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(produceGCPercent)
 	}
 	if mappingPath != "" {
 		if a, ok := publishers.Lookup(opts.Format); !ok || !a.NeedsMapping() {

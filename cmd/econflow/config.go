@@ -375,6 +375,12 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 // peak RSS of a drain falls (docs/performance.md).
 const consumeGCPercent = 50
 
+// produceGCPercent is the garbage collector's target for produce unless GOGC is set: the lines
+// it reads and the records waiting for acknowledgement are short-lived garbage, and collecting
+// half as often made 1M lines 12–15% faster (1.01 s against 1.17 s wall, peak RSS 132 MB against
+// 101 MB; 400: 0.94 s, 217 MB; docs/performance.md §8).
+const produceGCPercent = 200
+
 // applyMemorySettings sets the garbage collector's target (unless GOGC is set) and the runtime's
 // soft memory limit (unless GOMEMLIMIT is set).
 func (c Config) applyMemorySettings() {
