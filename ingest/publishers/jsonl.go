@@ -1,7 +1,6 @@
 package publishers
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -15,36 +14,34 @@ import (
 // jsonlChunk is a run of consecutive lines of a JSONL file, checked by one worker of readJSONL.
 type jsonlChunk struct {
 	first int    // the line number of the first line
-	ends  []int  // where each line ends in buf
-	buf   []byte // the lines' bytes, one after another: the records' values are views of it
+	ends  []int  // where each line ends in buf (at its '\n', or at the end of the input)
+	buf   []byte // the lines with their '\n': the records' values are views of it
 	out   []Outgoing
 	bad   []LineError
 	done  chan struct{} // closed once out and bad are made
 }
 
-// jsonlChunkLines is the lines of a jsonlChunk: enough that handing chunks over costs nothing
-// beside checking them, few enough that the first records are sent at once.
-const jsonlChunkLines = 2048
+// jsonlBlock is the bytes read at once: a chunk is the whole lines of one block, some 6,000
+// records, checked by one worker.
+const jsonlBlock = 1 << 20
 
 // readJSONL reads JSONL records, checks each and emits the valid ones in order, each line
 // published as written. Checking a record (decoding and validation, its series key) is most of
-// `econflow produce`'s work, and lines are independent: one goroutine reads the lines into
-// chunks, as many workers as the Go runtime has processors check chunks side by side, each with
-// a Decoder of its own, and the caller's goroutine emits the chunks' records in the order read.
+// `econflow produce`'s work, and lines are independent: one goroutine reads the input in blocks
+// and cuts them into chunks of whole lines, as many workers as the Go runtime has processors
+// check chunks side by side, each with a Decoder of its own, and the caller's goroutine emits
+// the chunks' records in the order read. A line longer than transform.MaxMessageBytes ends the
+// read with an error, after the records before it.
 func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, error) {
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *jsonlChunk, workers)
 	order := make(chan *jsonlChunk, 2*workers)
 	stop := make(chan struct{})
 	var readErr error
-	go func() { // the reader: lines into chunks, each to a worker and, in order, to the emitter
+	go func() { // the reader: blocks into chunks, each to a worker and, in order, to the emitter
 		defer close(order)
 		defer close(jobs)
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), transform.MaxMessageBytes+1)
-		line := 0
-		c := &jsonlChunk{first: 1}
-		send := func() bool {
+		send := func(c *jsonlChunk) bool {
 			c.done = make(chan struct{})
 			select {
 			case jobs <- c:
@@ -53,32 +50,58 @@ func readJSONL(name string, r io.Reader, emit func(Outgoing) error) ([]LineError
 			}
 			select {
 			case order <- c:
+				return true
 			case <-stop:
 				return false
 			}
-			c = &jsonlChunk{first: line + 1}
-			return true
 		}
-		for sc.Scan() {
-			line++
-			text := sc.Bytes()
-			if line == 1 {
-				text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+		tooLong := func(line int) {
+			readErr = fmt.Errorf("read %s: line %d is longer than %d bytes", name, line, transform.MaxMessageBytes)
+		}
+		lines := 0      // lines read so far
+		var rest []byte // the start of a line that the last block cut
+		for eof := false; !eof; {
+			buf := make([]byte, len(rest), len(rest)+jsonlBlock)
+			copy(buf, rest)
+			n, err := io.ReadFull(r, buf[len(rest):cap(buf)])
+			buf = buf[:len(rest)+n]
+			switch {
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+				eof = true
+			case err != nil:
+				readErr = fmt.Errorf("read %s: %w", name, err)
+				eof = true
 			}
-			c.buf = append(c.buf, text...)
-			c.ends = append(c.ends, len(c.buf))
-			if len(c.ends) == jsonlChunkLines && !send() {
+			end := len(buf) // what this chunk takes: whole lines, and at the end the last one
+			if !eof {
+				end = bytes.LastIndexByte(buf, '\n') + 1
+			}
+			rest = append(rest[:0:0], buf[end:]...)
+			if end == 0 && len(rest) > transform.MaxMessageBytes {
+				tooLong(lines + 1)
 				return
 			}
-		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				err = fmt.Errorf("line %d is longer than %d bytes", line+1, transform.MaxMessageBytes)
+			c := &jsonlChunk{first: lines + 1, buf: buf[:end]}
+			for start := 0; start < end; {
+				i := bytes.IndexByte(c.buf[start:], '\n')
+				lineEnd := start + i
+				if i < 0 {
+					lineEnd = end
+				}
+				if lineEnd-start > transform.MaxMessageBytes {
+					if len(c.ends) > 0 {
+						send(c)
+					}
+					tooLong(lines + 1)
+					return
+				}
+				lines++
+				c.ends = append(c.ends, lineEnd)
+				start = lineEnd + 1
 			}
-			readErr = fmt.Errorf("read %s: %w", name, err)
-		}
-		if len(c.ends) > 0 {
-			send()
+			if len(c.ends) > 0 && !send(c) {
+				return
+			}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -118,7 +141,10 @@ func (c *jsonlChunk) check(name string, dec *transform.Decoder, rec *transform.R
 	start := 0
 	for i, end := range c.ends {
 		text := bytes.TrimRight(c.buf[start:end:end], "\r")
-		start = end
+		start = end + 1
+		if c.first+i == 1 {
+			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+		}
 		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}

@@ -3,8 +3,10 @@ package publishers_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/econflow/econflow/ingest/publishers"
 	"github.com/econflow/econflow/transform"
@@ -82,5 +84,18 @@ func TestReadJSONLInOrder(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "line 3 is longer than") || len(got) != 2 {
 		t.Fatalf("a line too long: %v, %d records before it, want the error and 2", err, len(got))
+	}
+
+	// The last line needs no line end; a read error ends the read after the lines before it.
+	got = got[:0]
+	collect := func(o publishers.Outgoing) error { got = append(got, string(o.Value)); return nil }
+	if _, err := publishers.ReadRecords("f.jsonl", strings.NewReader(wantValues[0]+"\n"+wantValues[1]), "jsonl", collect); err != nil || len(got) != 2 || got[1] != wantValues[1] {
+		t.Fatalf("no line end at the end: %v, %q", err, got)
+	}
+	got = got[:0]
+	broken := errors.New("disk on fire")
+	_, err = publishers.ReadRecords("f.jsonl", io.MultiReader(strings.NewReader(wantValues[0]+"\n"+wantValues[1]+"\n"), iotest.ErrReader(broken)), "jsonl", collect)
+	if !errors.Is(err, broken) || len(got) != 2 {
+		t.Fatalf("a read error: %v after %d records, want it after 2", err, len(got))
 	}
 }
