@@ -28,13 +28,21 @@ type sink struct {
 	opts  Options
 	emit  func(transform.Record) error
 	stats Stats
-	// seen maps identity|published_at to the line that first had it.
-	seen  map[string]int
+	// seen maps each series (transform.SeriesKey) to the vintages of its observations read, each
+	// with the line that first had it: a series' key is hashed once per record, and its
+	// vintages are small fixed keys, cheap to hash and to move as the maps grow.
+	seen  map[string]map[vintage]int
 	attrs map[string]string
 }
 
+// vintage is an observation's date and published_at within its series.
+type vintage struct {
+	date, published int64 // Unix seconds
+	nanos           int32 // of published_at
+}
+
 func newSink(file string, opts Options, emit func(transform.Record) error) *sink {
-	s := &sink{file: file, opts: opts, emit: emit, seen: map[string]int{}, attrs: map[string]string{}}
+	s := &sink{file: file, opts: opts, emit: emit, seen: map[string]map[vintage]int{}, attrs: map[string]string{}}
 	switch {
 	case strings.Contains(file, "://"):
 		s.attrs[AttrSourceURL] = file
@@ -112,13 +120,19 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 		s.rejected(line, element, rec.Date, err)
 		return nil
 	}
-	key := transform.IdentityKey(&rec) + "|" + rec.PublishedAt.Format(time.RFC3339Nano)
-	if first, dup := s.seen[key]; dup {
+	series := transform.SeriesKey(&rec)
+	vintages := s.seen[series]
+	if vintages == nil {
+		vintages = map[vintage]int{}
+		s.seen[series] = vintages
+	}
+	v := vintage{date: rec.Date.Unix(), published: rec.PublishedAt.Unix(), nanos: int32(rec.PublishedAt.Nanosecond())}
+	if first, dup := vintages[v]; dup {
 		s.invalid(line, element, fmt.Errorf("duplicate: %s %s for %s was already read at line %d (same identity and vintage); this one is not sent",
 			rec.Kind, rec.Date.Format(time.DateOnly), seriesLabel(&rec), first))
 		return nil
 	}
-	s.seen[key] = line
+	vintages[v] = line
 	s.stats.Records++
 	return s.emit(rec)
 }
