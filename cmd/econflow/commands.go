@@ -209,7 +209,7 @@ func cmdProduce(stop, _ context.Context, args []string, stdout, stderr io.Writer
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&opts.Format, "format", opts.Format, formatUsage())
 			fs.StringVar(&mappingPath, "mapping", "", "JSON `file` saying which kind and fields a series becomes, and optionally the dates to read (\"from\", \"to\": YYYY-MM-DD; observations outside are skipped and counted); required by fred-csv, fred-json and sdmx-csv (README: Publisher formats)")
-			fs.StringVar(&compression, "compression", compression, "Kafka compression `codec`: "+kafka.CompressionNames+" (docs/performance.md §8: none saved no CPU even on loopback)")
+			fs.StringVar(&compression, "compression", compression, "Kafka compression `codec`: "+kafka.CompressionNames+" (docs/performance.md §8)")
 			fs.StringVar(&publishedAt, "published-at", "", "RFC 3339 `time` given as published_at to publisher records whose file states no vintage (ecb-*, nbk-rss, oil-bulletin-csv, FRED without real-time periods); empty: the consumer uses the Kafka message time")
 		})
 	if err != nil {

@@ -77,7 +77,7 @@ func (s *Store) LearnDates(ctx context.Context) error {
 	case typ == "Date32":
 		l.first, l.last, l.wide = dayOf(schemas.Date32First), dayOf(schemas.Date32Last), true
 		l.why = fmt.Sprintf("what the Date32 columns of database %s store (ClickHouse %s)", s.db, version)
-	case s.hasDate32(ctx):
+	case typ == string(tDate) && s.hasDate32(ctx):
 		l.why = fmt.Sprintf("what the Date columns of database %s store: it was created before econflow stored Date32 "+
 			"(ClickHouse %s has it); a database that `econflow migrate` creates there stores %s…%s",
 			s.db, version, schemas.Date32First, schemas.Date32Last)
@@ -116,13 +116,10 @@ func (s *Store) DateRange() string {
 	return dayText(l.first) + "…" + dayText(l.last) + " (" + typ + ")"
 }
 
-// wideDates reports whether the database's date columns are Date32 (LearnDates).
-func (s *Store) wideDates() bool { return s.buffers.dates().wide }
-
 // toDate is the function that turns a 'YYYY-MM-DD' parameter into a value of the database's
-// date type: on current ClickHouse toDate clamps a date before 1970 to 1970-01-01.
+// date type (LearnDates): on current ClickHouse toDate clamps a date before 1970 to 1970-01-01.
 func (s *Store) toDate() string {
-	if s.wideDates() {
+	if s.buffers.dates().wide {
 		return "toDate32"
 	}
 	return "toDate"

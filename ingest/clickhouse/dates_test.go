@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"testing"
@@ -63,8 +64,7 @@ func TestDatesOutsideTheDatabase(t *testing.T) {
 			date, status := slices.Index(fuelSpec.names, "date"), slices.Index(fuelSpec.names, "fx_status")
 			var dates, statuses []string
 			for r := range fuel.rows {
-				day := int32(uint32(fuel.cols[date].data[4*r]) | uint32(fuel.cols[date].data[4*r+1])<<8 | uint32(fuel.cols[date].data[4*r+2])<<16 | uint32(fuel.cols[date].data[4*r+3])<<24)
-				dates = append(dates, dayText(day))
+				dates = append(dates, dayText(int32(binary.LittleEndian.Uint32(fuel.cols[date].data[4*r:]))))
 				statuses = append(statuses, fuel.cols[status].at(r))
 			}
 			if !slices.Equal(dates, c.prices) || !slices.Equal(statuses, c.status) {
