@@ -2,9 +2,11 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,7 +208,7 @@ func (s *Source) readPartition(ctx context.Context, gen *kafkago.Generation, top
 		if attempt > 0 && !sleepCtx(ctx, backoff(attempt)) {
 			return
 		}
-		conn, err := s.dialLeader(ctx, topic, partition)
+		conn, raw, err := s.dialLeader(ctx, topic, partition)
 		if err != nil {
 			if ctx.Err() == nil {
 				health(false)
@@ -217,7 +219,7 @@ func (s *Source) readPartition(ctx context.Context, gen *kafkago.Generation, top
 		}
 		stop := context.AfterFunc(ctx, func() { conn.Close() }) // ends a pending fetch at once
 		var progress bool
-		offset, progress, err = s.readFrom(ctx, conn, gen, topic, partition, offset, health)
+		offset, progress, err = s.readFrom(ctx, conn, newFetcher(raw, s.clientID()), gen, topic, partition, offset, health)
 		stop()
 		conn.Close()
 		if progress {
@@ -231,23 +233,53 @@ func (s *Source) readPartition(ctx context.Context, gen *kafkago.Generation, top
 	}
 }
 
-// dialLeader connects to the partition's leader through the first broker that answers.
-func (s *Source) dialLeader(ctx context.Context, topic string, partition int) (*kafkago.Conn, error) {
+// dialLeader connects to the partition's leader through the first broker that answers. It
+// returns kafka-go's connection and the stream beneath it (after TLS), on which readFrom sends
+// its own fetch requests once kafka-go has authenticated it.
+func (s *Source) dialLeader(ctx context.Context, topic string, partition int) (*kafkago.Conn, net.Conn, error) {
 	var errs []error
 	for _, b := range s.o.Brokers {
-		conn, err := s.dialer.DialLeader(ctx, "tcp", b, topic, partition)
+		p, err := s.dialer.LookupPartition(ctx, "tcp", b, topic, partition)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var raw net.Conn
+		d := *s.dialer
+		d.TLS = nil // done by DialFunc, which keeps the stream
+		d.DialFunc = func(ctx context.Context, network, address string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, address)
+			if err != nil || s.dialer.TLS == nil {
+				raw = c
+				return c, err
+			}
+			tc := s.dialer.TLS
+			if tc.ServerName == "" { // as kafka-go infers it
+				tc = tc.Clone()
+				tc.ServerName, _, _ = net.SplitHostPort(address)
+			}
+			t := tls.Client(c, tc)
+			if err := t.HandshakeContext(ctx); err != nil {
+				c.Close()
+				return nil, err
+			}
+			raw = t
+			return t, nil
+		}
+		conn, err := d.DialPartition(ctx, "tcp", b, p)
 		if err == nil {
-			return conn, nil
+			return conn, raw, nil
 		}
 		errs = append(errs, err)
 	}
-	return nil, errors.Join(errs...)
+	return nil, nil, errors.Join(errs...)
 }
 
 // readFrom fetches from conn, starting at offset, until an error or the end of ctx. It returns
 // the offset to go on from and whether any message was read. It calls health(true) after each
-// fetch that succeeds.
-func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen *kafkago.Generation, topic string, partition int, offset int64, health func(ok bool)) (next int64, progress bool, err error) {
+// fetch that succeeds. Fetches go through f on conn's stream; one that meets a message set older
+// than record batches is read again through kafka-go.
+func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, f *fetcher, gen *kafkago.Generation, topic string, partition int, offset int64, health func(ok bool)) (next int64, progress bool, err error) {
 	if offset < 0 { // kafkago.FirstOffset or LastOffset: no offset committed yet
 		first, last, err := readOffsets(conn)
 		if err != nil {
@@ -259,39 +291,52 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen *kafkago.
 			offset = first
 		}
 	}
-	seek(conn, offset) // an offset out of the partition's range is the fetch's to report, below
-	for ctx.Err() == nil {
-		conn.SetReadDeadline(time.Now().Add(s.o.MaxWait + readTimeout))
-		batch := conn.ReadBatchWith(kafkago.ReadBatchConfig{MinBytes: 1, MaxBytes: s.o.MaxBytes, MaxWait: s.o.MaxWait})
-		hwm := batch.HighWaterMark()
-		var msgs []ingest.Message
-		for {
-			m, err := batch.ReadMessage()
-			if err != nil {
-				break
-			}
-			if msgs == nil {
-				msgs = s.newChunk()
-			}
-			msgs = append(msgs, message(m, hwm))
-			offset, progress = m.Offset+1, true
-			if len(msgs) == chunkMessages {
-				if !s.send(ctx, chunk{gen, msgs}) {
-					batch.Close()
-					return offset, progress, nil
-				}
-				msgs = nil
-				// The send waits while the consumer is behind (ClickHouse down, say), for as
-				// long as that lasts: the rest of the response gets its own time.
-				conn.SetReadDeadline(time.Now().Add(readTimeout))
-			}
+	deadline := func() time.Time { return time.Now().Add(s.o.MaxWait + readTimeout) }
+	var (
+		msgs  []ingest.Message
+		arena []byte // the keys, values and headers of msgs
+	)
+	emit := func(r *fetchRecord) bool {
+		if msgs == nil {
+			msgs = s.newChunk()
 		}
-		err := batch.Close()
-		if len(msgs) > 0 && !s.send(ctx, chunk{gen, msgs}) {
+		var m ingest.Message
+		m, arena = copyMessage(r, topic, partition, f.hwm, arena)
+		msgs = append(msgs, m)
+		offset, progress = r.Offset+1, true
+		if len(msgs) == chunkMessages {
+			if !s.send(ctx, chunk{gen, msgs}) {
+				return false
+			}
+			msgs, arena = nil, nil
+			// The send waits while the consumer is behind (ClickHouse down, say), for as
+			// long as that lasts: the rest of the response gets its own time.
+			f.conn.SetReadDeadline(time.Now().Add(readTimeout))
+		}
+		return true
+	}
+	for ctx.Err() == nil {
+		res, err := f.fetch(topic, partition, offset, s.o.MaxWait, s.o.MaxBytes, deadline, emit)
+		if errors.Is(err, errStopped) {
 			return offset, progress, nil
+		}
+		if len(msgs) > 0 {
+			if !s.send(ctx, chunk{gen, msgs}) {
+				return offset, progress, nil
+			}
+			msgs, arena = nil, nil
+		}
+		if err == nil || errors.Is(err, kafkago.RequestTimedOut) {
+			offset = max(offset, res.Next) // past a control batch, too
 		}
 		switch {
 		case err == nil, errors.Is(err, kafkago.RequestTimedOut):
+			health(true)
+		case errors.Is(err, errOldMessageFormat):
+			seek(conn, offset)
+			if offset, err = s.readBatch(ctx, conn, gen, topic, partition, offset, &progress); err != nil {
+				return offset, progress, err
+			}
 			health(true)
 		case errors.Is(err, kafkago.OffsetOutOfRange):
 			first, last, oerr := readOffsets(conn)
@@ -311,12 +356,93 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, gen *kafkago.
 					return offset, progress, nil
 				}
 			}
-			seek(conn, offset)
 		default:
 			return offset, progress, err
 		}
 	}
 	return offset, progress, nil
+}
+
+// readBatch reads one fetch through kafka-go's conn (seeked to offset) and hands its messages
+// over; for message sets older than record batches, which fetcher does not read.
+func (s *Source) readBatch(ctx context.Context, conn *kafkago.Conn, gen *kafkago.Generation, topic string, partition int, offset int64, progress *bool) (int64, error) {
+	conn.SetReadDeadline(time.Now().Add(s.o.MaxWait + readTimeout))
+	batch := conn.ReadBatchWith(kafkago.ReadBatchConfig{MinBytes: 1, MaxBytes: s.o.MaxBytes, MaxWait: s.o.MaxWait})
+	hwm := batch.HighWaterMark()
+	var msgs []ingest.Message
+	for {
+		m, err := batch.ReadMessage()
+		if err != nil {
+			break
+		}
+		if msgs == nil {
+			msgs = s.newChunk()
+		}
+		msgs = append(msgs, message(m, hwm))
+		offset, *progress = m.Offset+1, true
+		if len(msgs) == chunkMessages {
+			if !s.send(ctx, chunk{gen, msgs}) {
+				batch.Close()
+				return offset, nil
+			}
+			msgs = nil
+			conn.SetReadDeadline(time.Now().Add(readTimeout))
+		}
+	}
+	err := batch.Close()
+	if len(msgs) > 0 {
+		s.send(ctx, chunk{gen, msgs})
+	}
+	if errors.Is(err, kafkago.RequestTimedOut) {
+		err = nil
+	}
+	return offset, err
+}
+
+// copyMessage copies r (of topic/partition, whose end offset was hwm when fetched) into a
+// message whose key, value and headers' values live in arena, which it returns grown: one
+// allocation for many messages instead of two for each.
+func copyMessage(r *fetchRecord, topic string, partition int, hwm int64, arena []byte) (ingest.Message, []byte) {
+	need := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		need += len(h.Value)
+	}
+	if cap(arena)-len(arena) < need {
+		arena = make([]byte, 0, max(need, arenaBytes))
+	}
+	m := ingest.Message{Topic: topic, Partition: partition, Offset: r.Offset, Time: r.Time, HighWaterMark: hwm}
+	m.Key, arena = appendOwn(arena, r.Key)
+	m.Value, arena = appendOwn(arena, r.Value)
+	if len(r.Headers) > 0 {
+		m.Headers = make([]ingest.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			m.Headers[i].Key = h.Key
+			m.Headers[i].Value, arena = appendOwn(arena, h.Value)
+		}
+	}
+	return m, arena
+}
+
+// arenaBytes is the size of the blocks copyMessage copies messages into: about a chunk of
+// messages of 120 bytes.
+const arenaBytes = 64 << 10
+
+// appendOwn appends b to arena and returns the copy (nil for nil) and the arena.
+func appendOwn(arena, b []byte) ([]byte, []byte) {
+	if b == nil {
+		return nil, arena
+	}
+	n := len(arena)
+	arena = append(arena, b...)
+	return arena[n:len(arena):len(arena)], arena
+}
+
+// clientID is the client id of the fetch requests: the dialer's, or kafka-go's default.
+func (s *Source) clientID() string {
+	if s.dialer.ClientID != "" {
+		return s.dialer.ClientID
+	}
+	return kafkago.DefaultClientID
 }
 
 // readOffsets returns the partition's first and end offsets, waiting at most readTimeout.
