@@ -13,6 +13,8 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/econflow/econflow/ingest"
 )
 
 // DiffMessage says how got differs from want ("" if it does not).
@@ -248,4 +250,61 @@ func TestFetcherBatches(t *testing.T) {
 			t.Fatal("no error for a response with another correlation id")
 		}
 	})
+}
+
+// Message sets that the fetcher does not read (older than record batches) are read through
+// kafka-go: readBatch hands over one fetch's messages from the offset asked for, in chunks.
+func TestSourceReadBatchThroughKafkaGo(t *testing.T) {
+	addr := startBroker(t, BrokerOptions{Partitions: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const topic, n = "old.format", chunkMessages + 100
+	if err := EnsureTopics(ctx, []string{addr}, Security{}, []string{topic}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(WriterOptions{Brokers: []string{addr}}, "dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []kafkago.Message
+	for i := range n {
+		msgs = append(msgs, kafkago.Message{Topic: topic, Key: []byte("k"), Value: []byte(fmt.Sprint(i))})
+	}
+	if err := w.Write(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := &Source{dialer: &kafkago.Dialer{Timeout: 10 * time.Second}, o: SourceOptions{Brokers: []string{addr}, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond},
+		chunks: make(chan chunk, 4), free: make(chan []ingest.Message, 1)}
+	conn, _, err := s.dialLeader(ctx, topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	gen := &kafkago.Generation{ID: 1}
+	const from = 7
+	seek(conn, from)
+	var progress bool
+	next, err := s.readBatch(ctx, conn, gen, topic, 0, from, &progress)
+	if err != nil || !progress {
+		t.Fatalf("readBatch: next %d, progress %t, %v", next, progress, err)
+	}
+	want := int64(from)
+	for len(s.chunks) > 0 {
+		c := <-s.chunks
+		if c.gen != gen || len(c.msgs) > chunkMessages {
+			t.Fatalf("a chunk of generation %d with %d messages", c.gen.ID, len(c.msgs))
+		}
+		for _, m := range c.msgs {
+			if m.Offset != want || string(m.Value) != fmt.Sprint(want) || m.HighWaterMark != n {
+				t.Fatalf("message at offset %d value %q high water mark %d; want offset %d value %d, %d", m.Offset, m.Value, m.HighWaterMark, want, want, n)
+			}
+			want++
+		}
+	}
+	if want != n || next != n {
+		t.Fatalf("read up to offset %d, next %d; want %d", want, next, n)
+	}
 }
