@@ -64,7 +64,9 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 		return s.stats, layoutError(name, hline, "", "the header names no currency: expected "+ecbCSVExpect)
 	}
 	seen := map[string]bool{}
+	elements := make([]string, len(currencies)) // "column USD", …
 	for i, c := range currencies {
+		elements[i] = "column " + c
 		if seen[c] {
 			return s.stats, layoutError(name, hline, "column "+strconv.Itoa(i+2), fmt.Sprintf("currency %s appears twice in the header", c))
 		}
@@ -99,7 +101,7 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 		}
 		for i, cur := range currencies {
 			text := row[i+1]
-			el := "column " + cur
+			el := elements[i]
 			if text == "" || text == "N/A" {
 				s.missing()
 				continue

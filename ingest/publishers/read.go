@@ -101,9 +101,12 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 	if !ok {
 		return sum, nil, CheckFormat(opts)
 	}
-	stats, err := a.Read(name, r, opts.Publisher, func(rec transform.Record) error {
-		return count(Outgoing{Kind: rec.Kind, Key: transform.SeriesKey(&rec), Value: transform.EncodeJSON(&rec)})
-	})
+	pub := opts.Publisher
+	var values slab
+	pub.keyed = func(key string, rec transform.Record) error {
+		return count(Outgoing{Kind: rec.Kind, Key: key, Value: values.encode(&rec)})
+	}
+	stats, err := a.Read(name, r, pub, nil)
 	sum.Missing, sum.Skipped = stats.Missing, stats.Skipped
 	var bad []LineError
 	for _, e := range stats.Invalid {
@@ -202,4 +205,24 @@ func readCSV(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, 
 			return bad, err
 		}
 	}
+}
+
+// slab holds the contract JSON of many records in blocks of slabSize bytes, one allocation for
+// some hundreds of records instead of one each.
+type slab struct{ buf []byte }
+
+const slabSize = 64 << 10
+
+// encode returns transform.EncodeJSON(rec), written into the current block (a new one when
+// fewer than 1 KB of it are left) unless it does not fit there.
+func (s *slab) encode(rec *transform.Record) []byte {
+	if cap(s.buf)-len(s.buf) < 1<<10 {
+		s.buf = make([]byte, 0, slabSize)
+	}
+	rest := s.buf[len(s.buf):]
+	out := transform.AppendJSON(rest, rec)
+	if len(out) <= cap(rest) { // written in place: append never grew it
+		s.buf = s.buf[:len(s.buf)+len(out)]
+	}
+	return out[:len(out):len(out)]
 }
