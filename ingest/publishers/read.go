@@ -101,12 +101,7 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 	if !ok {
 		return sum, nil, CheckFormat(opts)
 	}
-	pub := opts.Publisher
-	var values slab
-	pub.keyed = func(key string, rec transform.Record) error {
-		return count(Outgoing{Kind: rec.Kind, Key: key, Value: values.encode(&rec)})
-	}
-	stats, err := a.Read(name, r, pub, nil)
+	stats, err := readPublisher(a, name, r, opts.Publisher, count)
 	sum.Missing, sum.Skipped = stats.Missing, stats.Skipped
 	var bad []LineError
 	for _, e := range stats.Invalid {
@@ -118,6 +113,78 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 	}
 	return sum, bad, err
 }
+
+// keyedRecord is a record an adapter read, with its series key.
+type keyedRecord struct {
+	key string
+	rec transform.Record
+}
+
+// recordBatch is how many records the adapter hands over at once to be encoded.
+const recordBatch = 512
+
+// readPublisher reads a publisher file with a and emits each record with its series key and
+// contract JSON, in order. The adapter reads, checks and finds duplicates on a goroutine of its
+// own, handing the records over in batches; this goroutine encodes each as JSON and emits it, so
+// that the two halves of the work run side by side. An error from emit stops the read (the
+// adapter stops at its next batch) and is returned.
+func readPublisher(a Adapter, name string, r io.Reader, opts Options, emit func(Outgoing) error) (Stats, error) {
+	full := make(chan []keyedRecord, 4)
+	free := make(chan []keyedRecord, 6) // batches emitted, to be filled again
+	stop := make(chan struct{})
+	var (
+		stats   Stats
+		readErr error
+	)
+	go func() {
+		defer close(full)
+		batch := make([]keyedRecord, 0, recordBatch)
+		hand := func() bool {
+			select {
+			case full <- batch:
+			case <-stop:
+				return false
+			}
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]keyedRecord, 0, recordBatch)
+			}
+			return true
+		}
+		opts.keyed = func(key string, rec transform.Record) error {
+			batch = append(batch, keyedRecord{key, rec})
+			if len(batch) == cap(batch) && !hand() {
+				return errEmitStopped
+			}
+			return nil
+		}
+		stats, readErr = a.Read(name, r, opts, nil)
+		if len(batch) > 0 {
+			hand()
+		}
+	}()
+	var values slab
+	for batch := range full {
+		for i := range batch {
+			k := &batch[i]
+			if err := emit(Outgoing{Kind: k.rec.Kind, Key: k.key, Value: values.encode(&k.rec)}); err != nil {
+				close(stop)
+				for range full { // let the adapter end
+				}
+				return stats, err
+			}
+		}
+		select {
+		case free <- batch[:0]:
+		default:
+		}
+	}
+	return stats, readErr // set before full was closed
+}
+
+// errEmitStopped ends an adapter's read once emit has failed; readPublisher returns emit's error.
+var errEmitStopped = errors.New("emit failed")
 
 // ReportLines returns the text to print for invalid lines: each LineError's own, in order, except
 // that the observations of one file rejected because their date is outside what ClickHouse stores
