@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -18,6 +19,31 @@ func EncodeJSON(r *Record) []byte {
 // AppendJSON appends EncodeJSON(r) to dst: a reader that encodes many records can write them
 // into blocks of its own instead of allocating each.
 func AppendJSON(dst []byte, r *Record) []byte {
+	return appendJSON(dst, r, nil)
+}
+
+// Encoder appends records as AppendJSON does, and writes an attributes map that is the same map
+// as the last record's once: the records of a publisher file share one (their provenance). The
+// zero value is ready; a map it has written must not change while it is in use.
+type Encoder struct {
+	attrs     map[string]string // the map last written
+	attrsJSON []byte            // and its JSON
+}
+
+// AppendJSON appends EncodeJSON(r) to dst.
+func (e *Encoder) AppendJSON(dst []byte, r *Record) []byte {
+	return appendJSON(dst, r, e)
+}
+
+// attributes returns attrs as JSON, written again only when attrs is another map than the last.
+func (e *Encoder) attributes(attrs map[string]string) []byte {
+	if e.attrsJSON == nil || reflect.ValueOf(attrs).UnsafePointer() != reflect.ValueOf(e.attrs).UnsafePointer() {
+		e.attrs, e.attrsJSON = attrs, appendAttributes(e.attrsJSON[:0], attrs)
+	}
+	return e.attrsJSON
+}
+
+func appendJSON(dst []byte, r *Record, e *Encoder) []byte {
 	b := append(dst, '{')
 	start := len(b)
 	// The field names are constants that need no escaping; only the values go through
@@ -114,7 +140,11 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	}
 	if len(r.Attributes) > 0 {
 		name("attributes")
-		b = appendAttributes(b, r.Attributes)
+		if e != nil {
+			b = append(b, e.attributes(r.Attributes)...)
+		} else {
+			b = appendAttributes(b, r.Attributes)
+		}
 	}
 	return append(b, '}')
 }

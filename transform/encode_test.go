@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -143,6 +144,15 @@ func TestEncodeJSONAsEncodingJSON(t *testing.T) {
 		named{"withdrawn indicator", Record{Kind: KindIndicator, Source: "fred", Date: day, Series: "X", Country: "US", Withdrawn: true}},
 		named{"unknown kind", Record{Kind: "other", Source: "x", Date: day}},
 	)
+	// An Encoder writes a map it wrote last from memory: the same map again, another map, none,
+	// the first again.
+	shared, other := map[string]string{"source_file": "a.csv"}, map[string]string{"source_file": "b.csv"}
+	for i, attrs := range []map[string]string{shared, shared, other, nil, shared, {"source_file": "a.csv", "k": "v"}, shared} {
+		r := fuel
+		r.Attributes = attrs
+		cases = append(cases, named{fmt.Sprintf("attributes in turn %d", i), r})
+	}
+	var enc Encoder // across the cases, in order
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			want := encodeJSONReference(&c.rec)
@@ -151,6 +161,9 @@ func TestEncodeJSONAsEncodingJSON(t *testing.T) {
 			}
 			if got := AppendJSON([]byte("prefix"), &c.rec); string(got) != "prefix"+string(want) {
 				t.Fatalf("AppendJSON after other bytes:\n got %s\nwant prefix%s", got, want)
+			}
+			if got := enc.AppendJSON([]byte("prefix"), &c.rec); string(got) != "prefix"+string(want) {
+				t.Fatalf("Encoder.AppendJSON:\n got %s\nwant prefix%s", got, want)
 			}
 		})
 	}

@@ -141,6 +141,26 @@ func SeriesKey(r *Record) string {
 	return string(AppendSeriesKey(stack[:0], r))
 }
 
+// SameSeries reports whether a and b have the same kind, source, dimensions and frequency, so
+// that SeriesKey(a) == SeriesKey(b), without building the keys: a reader that expects a record
+// of a series it has met can check that it is.
+func SameSeries(a, b *Record) bool {
+	if a.Kind != b.Kind || a.Source != b.Source || a.Frequency != b.Frequency {
+		return false
+	}
+	var bufA, bufB [8]string
+	dimsA, dimsB := a.dims(&bufA), b.dims(&bufB)
+	if len(dimsA) != len(dimsB) {
+		return false
+	}
+	for i := range dimsA {
+		if dimsA[i] != dimsB[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // AppendSeriesKey appends SeriesKey(r) to dst: a reader that meets the same series again and
 // again can build its key in a buffer of its own and look it up without allocating a string.
 func AppendSeriesKey(dst []byte, r *Record) []byte {

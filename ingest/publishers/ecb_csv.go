@@ -64,7 +64,8 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 		return s.stats, layoutError(name, hline, "", "the header names no currency: expected "+ecbCSVExpect)
 	}
 	seen := map[string]bool{}
-	elements := make([]string, len(currencies)) // "column USD", …
+	elements := make([]string, len(currencies))  // "column USD", …
+	hints := make([]seriesHint, len(currencies)) // each column's rates are of one series
 	for i, c := range currencies {
 		elements[i] = "column " + c
 		if seen[c] {
@@ -113,7 +114,7 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 			}
 			rec := transform.Record{Kind: transform.KindFXRate, Source: ECBSource, Date: day, Frequency: "D",
 				Base: ECBBase, Quote: cur, Rate: rate, Quantity: 1, RateType: ECBRateType}
-			if err := s.put(line, el, rec, nil); err != nil {
+			if err := s.putIn(&hints[i], line, el, rec, nil); err != nil {
 				return s.stats, err
 			}
 		}

@@ -276,7 +276,10 @@ func readCSV(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, 
 
 // slab holds the contract JSON of many records in blocks of slabSize bytes, one allocation for
 // some hundreds of records instead of one each.
-type slab struct{ buf []byte }
+type slab struct {
+	buf []byte
+	enc transform.Encoder // the file's provenance attributes, shared by its records, written once
+}
 
 const slabSize = 64 << 10
 
@@ -287,7 +290,7 @@ func (s *slab) encode(rec *transform.Record) []byte {
 		s.buf = make([]byte, 0, slabSize)
 	}
 	rest := s.buf[len(s.buf):]
-	out := transform.AppendJSON(rest, rec)
+	out := s.enc.AppendJSON(rest, rec)
 	if len(out) <= cap(rest) { // written in place: append never grew it
 		s.buf = s.buf[:len(s.buf)+len(out)]
 	}

@@ -42,19 +42,22 @@ type sink struct {
 // seriesRead is what a sink read of one series: the vintages (date and published_at) of its
 // observations, to refuse a second record with the same ones.
 type seriesRead struct {
-	key string
+	key   string
+	ident transform.Record // the first record read of it: its kind, source, dimensions, frequency
 	// read lists every vintage read, with the line that had it, until the first vintage that is
 	// neither after every one before nor before every one before (lo and hi): until then a
 	// vintage cannot be one read already, which is every vintage of a file in date order, either
-	// way, or with one vintage per date. lines holds them from then on.
-	read   []vintageAt
+	// way, or with one vintage per date. lines holds them from then on. read is kept in blocks,
+	// each twice the size of the last up to 4,096 vintages, so that none is copied as it grows.
+	read   [][]vintageAt
 	lo, hi vintage
 	lines  map[vintage]int
 }
 
+// vintageAt is a vintage read and its line, in 24 bytes.
 type vintageAt struct {
-	v    vintage
-	line int32 // with nanos, in the 24 bytes a vintage takes
+	date, published int64
+	nanos, line     int32
 }
 
 // vintage is an observation's date and published_at within its series.
@@ -84,15 +87,30 @@ func (s *seriesRead) add(v vintage, line int) (first int, dup bool) {
 		case v.less(s.lo):
 			s.lo = v
 		default:
-			s.lines = make(map[vintage]int, 2*len(s.read))
-			for _, r := range s.read {
-				s.lines[r.v] = int(r.line)
+			n := 0
+			for _, block := range s.read {
+				n += len(block)
+			}
+			s.lines = make(map[vintage]int, 2*n)
+			for _, block := range s.read {
+				for _, r := range block {
+					s.lines[vintage{r.date, r.published, r.nanos}] = int(r.line)
+				}
 			}
 			s.read = nil
 		}
 	}
 	if s.lines == nil {
-		s.read = append(s.read, vintageAt{v, int32(min(line, math.MaxInt32))})
+		last := len(s.read) - 1
+		if last < 0 || len(s.read[last]) == cap(s.read[last]) {
+			size := 8
+			if last >= 0 {
+				size = min(2*cap(s.read[last]), 4096)
+			}
+			s.read = append(s.read, make([]vintageAt, 0, size))
+			last++
+		}
+		s.read[last] = append(s.read[last], vintageAt{v.date, v.published, v.nanos, int32(min(line, math.MaxInt32))})
 		return 0, false
 	}
 	if first, dup := s.lines[v]; dup {
@@ -164,6 +182,16 @@ func (s *sink) missing() { s.stats.Missing++ }
 // A record with no attributes of its own is given the sink's map itself: every such record of
 // the Read shares it (Adapter.Read says so).
 func (s *sink) put(line int, element string, rec transform.Record, extra map[string]string) error {
+	return s.putIn(nil, line, element, rec, extra)
+}
+
+// seriesHint is the series of the last record put through it, for an adapter whose records of a
+// place in the file (an ECB column) are of one series: the next record there is checked to be of
+// it (transform.SameSeries) instead of having its key built and looked up.
+type seriesHint struct{ last *seriesRead }
+
+// putIn is put with a hint of the record's series (nil: none).
+func (s *sink) putIn(hint *seriesHint, line int, element string, rec transform.Record, extra map[string]string) error {
 	shared := len(extra) == 0 && len(rec.Attributes) == 0
 	if !shared {
 		attrs := make(map[string]string, len(s.attrs)+len(extra)+len(rec.Attributes))
@@ -193,11 +221,20 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 		s.rejected(line, element, rec.Date, err)
 		return nil
 	}
-	s.key = transform.AppendSeriesKey(s.key[:0], &rec)
-	series := s.series[string(s.key)]
-	if series == nil {
-		series = &seriesRead{key: string(s.key)}
-		s.series[series.key] = series
+	var series *seriesRead
+	if hint != nil && hint.last != nil && transform.SameSeries(&hint.last.ident, &rec) {
+		series = hint.last
+	} else {
+		s.key = transform.AppendSeriesKey(s.key[:0], &rec)
+		series = s.series[string(s.key)]
+		if series == nil {
+			series = &seriesRead{key: string(s.key), ident: rec}
+			series.ident.Attributes = nil
+			s.series[series.key] = series
+		}
+		if hint != nil {
+			hint.last = series
+		}
 	}
 	v := vintage{date: rec.Date.Unix(), published: rec.PublishedAt.Unix(), nanos: int32(rec.PublishedAt.Nanosecond())}
 	if first, dup := series.add(v, line); dup {
