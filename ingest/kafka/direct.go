@@ -79,22 +79,35 @@ func (d *direct) write(ctx context.Context, msgs []kafkago.Message) (notQueued i
 	d.writing.Lock()
 	defer d.writing.Unlock()
 	// Each message's group (topic and partition) first, then the groups, in one buffer.
-	index := map[topicPartition]int{}
+	// groupOf[topic][partition] is the group's index + 1; a write's messages are mostly of one
+	// topic, whose partitions and groups are looked up once for a run of its messages.
+	groupOf := map[string][]int{}
 	var keys []topicPartition // in the order first met: deterministic queueing
 	var sizes []int
 	of := make([]int32, len(msgs))
+	var (
+		topic   string
+		groupIn []int // groupOf[topic]
+	)
 	for i := range msgs {
 		m := &msgs[i]
-		n, err := d.partitions(ctx, m.Topic)
-		if err != nil {
-			return len(msgs), err
+		if groupIn == nil || m.Topic != topic {
+			n, err := d.partitions(ctx, m.Topic)
+			if err != nil {
+				return len(msgs), err
+			}
+			topic, groupIn = m.Topic, groupOf[m.Topic]
+			if groupIn == nil {
+				groupIn = make([]int, n)
+				groupOf[topic] = groupIn
+			}
 		}
-		k := topicPartition{m.Topic, d.partition(m.Key, n)}
-		g, ok := index[k]
-		if !ok {
+		p := d.partition(m.Key, len(groupIn))
+		g := groupIn[p] - 1
+		if g < 0 {
 			g = len(keys)
-			index[k] = g
-			keys, sizes = append(keys, k), append(sizes, 0)
+			groupIn[p] = g + 1
+			keys, sizes = append(keys, topicPartition{topic, p}), append(sizes, 0)
 		}
 		of[i] = int32(g)
 		sizes[g]++
