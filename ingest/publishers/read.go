@@ -82,7 +82,8 @@ func CheckFormat(opts ReadOptions) error {
 // its series key and its contract JSON. For jsonl and csv see ReadRecords. A publisher format is
 // read by its adapter (package publishers): entries that cannot become records are returned as
 // LineErrors (line, element and reason) and not emitted; a file in an unknown or changed layout
-// stops the read with an error naming the file, line and what was expected.
+// stops the read with an error naming the file, line and what was expected. The adapter reads r
+// on a goroutine of its own, ahead of the records emitted; emit is called on the caller's.
 func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgoing) error) (ReadSummary, []LineError, error) {
 	var sum ReadSummary
 	count := func(o Outgoing) error {
