@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -12,49 +13,89 @@ import (
 // DecodeJSON(EncodeJSON(r)) gives back r (the derived id aside, which is left out so the consumer
 // derives the same one).
 func EncodeJSON(r *Record) []byte {
-	b := make([]byte, 0, 256)
-	b = append(b, '{')
-	field := func(name, value string) {
-		if len(b) > 1 {
+	return AppendJSON(make([]byte, 0, 256), r)
+}
+
+// AppendJSON appends EncodeJSON(r) to dst: a reader that encodes many records can write them
+// into blocks of its own instead of allocating each.
+func AppendJSON(dst []byte, r *Record) []byte {
+	return appendJSON(dst, r, nil)
+}
+
+// Encoder appends records as AppendJSON does, and writes an attributes map that is the same map
+// as the last record's once: the records of a publisher file share one (their provenance). The
+// zero value is ready; a map it has written must not change while it is in use.
+type Encoder struct {
+	attrs     map[string]string // the map last written
+	attrsJSON []byte            // and its JSON
+}
+
+// AppendJSON appends EncodeJSON(r) to dst.
+func (e *Encoder) AppendJSON(dst []byte, r *Record) []byte {
+	return appendJSON(dst, r, e)
+}
+
+// attributes returns attrs as JSON, written again only when attrs is another map than the last.
+func (e *Encoder) attributes(attrs map[string]string) []byte {
+	if e.attrsJSON == nil || reflect.ValueOf(attrs).UnsafePointer() != reflect.ValueOf(e.attrs).UnsafePointer() {
+		e.attrs, e.attrsJSON = attrs, appendAttributes(e.attrsJSON[:0], attrs)
+	}
+	return e.attrsJSON
+}
+
+func appendJSON(dst []byte, r *Record, e *Encoder) []byte {
+	b := append(dst, '{')
+	start := len(b)
+	// The field names are constants that need no escaping; only the values go through
+	// appendJSONString.
+	name := func(n string) {
+		if len(b) > start {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, name)
-		b = append(b, ':')
+		b = append(b, '"')
+		b = append(b, n...)
+		b = append(b, '"', ':')
+	}
+	field := func(n, value string) {
+		name(n)
 		b = appendJSONString(b, value)
 	}
-	raw := func(name, value string) {
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, name)
-		b = append(b, ':')
-		b = append(b, value...)
-	}
-	value := func(name string, d Decimal) { // a withdrawal has none
+	value := func(n string, d Decimal) { // a withdrawal has none
 		if !r.Withdrawn {
-			field(name, d.String())
+			name(n)
+			b = append(b, '"') // a decimal's text needs no escaping
+			b = d.appendText(b)
+			b = append(b, '"')
 		}
 	}
 	field("kind", string(r.Kind))
 	if r.Version != 0 && r.Version != CurrentVersion {
-		raw("version", strconv.Itoa(r.Version))
+		name("version")
+		b = strconv.AppendInt(b, int64(r.Version), 10)
 	}
 	if r.ID != "" && r.ID != RecordID(r) {
 		field("id", r.ID)
 	}
 	field("source", r.Source)
-	field("date", r.Date.Format("2006-01-02"))
+	name("date")
+	b = append(b, '"')
+	b = appendDate(b, r.Date)
+	b = append(b, '"')
 	if r.Frequency != "" {
 		field("frequency", r.Frequency)
 	}
 	if !r.PublishedAt.IsZero() {
-		field("published_at", r.PublishedAt.UTC().Format(time.RFC3339Nano))
+		name("published_at")
+		b = append(b, '"') // digits, '-', ':', 'T', '.' and 'Z' need no escaping
+		b = r.PublishedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
 	}
 	if r.Status != "" {
 		field("status", r.Status)
 	}
 	if r.UnitMult != 0 {
-		raw("unit_mult", strconv.Itoa(r.UnitMult))
+		name("unit_mult")
+		b = strconv.AppendInt(b, int64(r.UnitMult), 10)
 	}
 	switch r.Kind {
 	case KindFuelPrice:
@@ -78,7 +119,8 @@ func EncodeJSON(r *Record) []byte {
 		field("quote", r.Quote)
 		value("rate", r.Rate)
 		if !r.Withdrawn {
-			raw("quantity", strconv.FormatInt(r.Quantity, 10))
+			name("quantity")
+			b = strconv.AppendInt(b, r.Quantity, 10)
 		}
 		field("rate_type", r.RateType)
 	case KindIndicator:
@@ -93,24 +135,44 @@ func EncodeJSON(r *Record) []byte {
 		value("value", r.IndicatorValue)
 	}
 	if r.Withdrawn {
-		raw("withdrawn", "true")
+		name("withdrawn")
+		b = append(b, "true"...)
 	}
 	if len(r.Attributes) > 0 {
-		keys := make([]string, 0, len(r.Attributes))
-		for k := range r.Attributes {
-			keys = append(keys, k)
+		name("attributes")
+		if e != nil {
+			b = append(b, e.attributes(r.Attributes)...)
+		} else {
+			b = appendAttributes(b, r.Attributes)
 		}
-		sort.Strings(keys)
-		b = append(b, `,"attributes":{`...)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
+	}
+	return append(b, '}')
+}
+
+// appendAttributes appends attrs as a JSON object, its keys in sorted order.
+func appendAttributes(b []byte, attrs map[string]string) []byte {
+	b = append(b, '{')
+	if len(attrs) == 1 { // nothing to sort
+		for k, v := range attrs {
 			b = appendJSONString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, r.Attributes[k])
+			b = appendJSONString(b, v)
 		}
-		b = append(b, '}')
+		return append(b, '}')
+	}
+	var stack [8]string
+	keys := stack[:0]
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, attrs[k])
 	}
 	return append(b, '}')
 }

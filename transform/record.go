@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"strings"
 	"time"
 )
 
@@ -138,31 +137,47 @@ func (r *Record) dims(buf *[8]string) []string {
 // measure, unit, currency, base_period, adjustment. Only source and series may contain '|' or '\'; there
 // they are escaped with '\' so that distinct identities never share a key.
 func SeriesKey(r *Record) string {
-	var b strings.Builder
-	writeSeriesKey(&b, r)
-	return b.String()
+	var stack [128]byte
+	return string(AppendSeriesKey(stack[:0], r))
 }
 
-func writeSeriesKey(b *strings.Builder, r *Record) {
+// SameSeries reports whether a and b have the same kind, source, dimensions and frequency, so
+// that SeriesKey(a) == SeriesKey(b), without building the keys: a reader that expects a record
+// of a series it has met can check that it is.
+func SameSeries(a, b *Record) bool {
+	if a.Kind != b.Kind || a.Source != b.Source || a.Frequency != b.Frequency {
+		return false
+	}
+	var bufA, bufB [8]string
+	dimsA, dimsB := a.dims(&bufA), b.dims(&bufB)
+	if len(dimsA) != len(dimsB) {
+		return false
+	}
+	for i := range dimsA {
+		if dimsA[i] != dimsB[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// AppendSeriesKey appends SeriesKey(r) to dst: a reader that meets the same series again and
+// again can build its key in a buffer of its own and look it up without allocating a string.
+func AppendSeriesKey(dst []byte, r *Record) []byte {
 	var buf [8]string
 	dims := r.dims(&buf)
-	n := len(r.Kind) + len(r.Source) + len(r.Frequency) + 2 + 16
+	dst = append(dst, r.Kind...)
+	dst = append(dst, '|')
+	dst = appendEscaped(dst, r.Source)
 	for _, d := range dims {
-		n += len(d) + 1
+		dst = append(dst, '|')
+		dst = appendEscaped(dst, d)
 	}
-	b.Grow(n)
-	b.WriteString(string(r.Kind))
-	b.WriteByte('|')
-	writeEscaped(b, r.Source)
-	for _, d := range dims {
-		b.WriteByte('|')
-		writeEscaped(b, d)
-	}
-	b.WriteByte('|')
-	writeEscaped(b, r.Frequency)
+	dst = append(dst, '|')
+	return appendEscaped(dst, r.Frequency)
 }
 
-func writeEscaped(b *strings.Builder, s string) {
+func appendEscaped(dst []byte, s string) []byte {
 	// A loop over the bytes: strings.ContainsAny cost more than the rest of the key for the
 	// short values of a key.
 	plain := true
@@ -170,25 +185,23 @@ func writeEscaped(b *strings.Builder, s string) {
 		plain = s[i] != '|' && s[i] != '\\'
 	}
 	if plain {
-		b.WriteString(s)
-		return
+		return append(dst, s...)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] == '|' || s[i] == '\\' {
-			b.WriteByte('\\')
+			dst = append(dst, '\\')
 		}
-		b.WriteByte(s[i])
+		dst = append(dst, s[i])
 	}
+	return dst
 }
 
 // IdentityKey returns SeriesKey(r) + "|" + the date as YYYY-MM-DD: the observation's identity.
 func IdentityKey(r *Record) string {
-	var b strings.Builder
-	writeSeriesKey(&b, r)
-	b.WriteByte('|')
-	var d [10]byte
-	b.Write(appendDate(d[:0], r.Date))
-	return b.String()
+	var stack [128]byte
+	b := AppendSeriesKey(stack[:0], r)
+	b = append(b, '|')
+	return string(appendDate(b, r.Date))
 }
 
 // appendDate appends t's date as YYYY-MM-DD (years 0–9999).

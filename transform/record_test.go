@@ -130,3 +130,53 @@ func TestRecordIDStable(t *testing.T) {
 		}
 	}
 }
+
+// TestSameSeries: records of the same kind, source, dimensions and frequency are of the same
+// series, whatever their date, vintage and value, and have the same SeriesKey; a difference in
+// any one of those fields makes another series, with another key (the records here are valid).
+func TestSameSeries(t *testing.T) {
+	fuel := lpgRecord(t)
+	fx := Record{Kind: KindFXRate, Source: "ecb", Base: "EUR", Quote: "USD", RateType: "reference", Frequency: "D", Quantity: 1, Date: day("2024-06-28")}
+	wage := Record{Kind: KindWage, Source: "s", Country: "KZ", Measure: "minimum", Basis: "gross", Currency: "KZT", Per: "month", Frequency: "M", Date: day("2022-01-01")}
+	ind := Record{Kind: KindIndicator, Source: "fred", Series: "CPIAUCSL", Country: "US", Measure: "cpi", Unit: "index", BasePeriod: "1982-1984=100", Adjustment: "sa", Frequency: "M", Date: day("2024-01-01")}
+	change := func(r Record, f func(*Record)) Record { f(&r); return r }
+	cases := []struct {
+		name string
+		a, b Record
+		same bool
+	}{
+		{"itself", fx, fx, true},
+		{"another date, vintage, value", fx, change(fx, func(r *Record) {
+			r.Date, r.PublishedAt, r.Rate, r.Status, r.Attributes = day("2024-06-27"), day("2024-06-28"), Decimal{Scale: 2}, "P", map[string]string{"a": "b"}
+		}), true},
+		{"quote", fx, change(fx, func(r *Record) { r.Quote = "JPY" }), false},
+		{"base", fx, change(fx, func(r *Record) { r.Base = "GBP" }), false},
+		{"rate type", fx, change(fx, func(r *Record) { r.RateType = "official" }), false},
+		{"source", fx, change(fx, func(r *Record) { r.Source = "ecb2" }), false},
+		{"frequency", fx, change(fx, func(r *Record) { r.Frequency = "M" }), false},
+		{"kind", fx, change(fx, func(r *Record) { r.Kind = KindWage }), false},
+		{"fuel region", fuel, change(fuel, func(r *Record) { r.Region = "" }), false},
+		{"fuel tax basis", fuel, change(fuel, func(r *Record) { r.TaxBasis = "excl_tax" }), false},
+		{"fuel unit", fuel, change(fuel, func(r *Record) { r.Unit = "kg" }), false},
+		{"fuel price", fuel, change(fuel, func(r *Record) { r.Price = Decimal{} }), true},
+		{"wage per", wage, change(wage, func(r *Record) { r.Per = "hour" }), false},
+		{"wage basis", wage, change(wage, func(r *Record) { r.Basis = "net" }), false},
+		{"indicator series", ind, change(ind, func(r *Record) { r.Series = "CPILFESL" }), false},
+		{"indicator base period", ind, change(ind, func(r *Record) { r.BasePeriod = "2015=100" }), false},
+		{"indicator adjustment", ind, change(ind, func(r *Record) { r.Adjustment = "nsa" }), false},
+		{"indicator value", ind, change(ind, func(r *Record) { r.IndicatorValue = Decimal{} }), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := SameSeries(&c.a, &c.b); got != c.same {
+				t.Fatalf("SameSeries = %t, want %t", got, c.same)
+			}
+			if got := SameSeries(&c.b, &c.a); got != c.same {
+				t.Fatalf("SameSeries reversed = %t, want %t", got, c.same)
+			}
+			if keys := SeriesKey(&c.a) == SeriesKey(&c.b); keys != c.same {
+				t.Fatalf("SeriesKey equal = %t, want %t", keys, c.same)
+			}
+		})
+	}
+}

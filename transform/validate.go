@@ -162,10 +162,15 @@ func Validate(r *Record) error {
 	if err != nil {
 		return err
 	}
-	if len(r.Attributes) == 0 {
-		return nil
-	}
-	for k, v := range r.Attributes {
+	return ValidateAttributes(r.Attributes)
+}
+
+// ValidateAttributes checks a record's attributes as Validate does, last of its checks: every key
+// is non-empty, and keys and values are valid UTF-8 without control characters. A reader that
+// gives many records the same attributes can check them once: Validate of a record with them
+// returns what Validate of the record without them returns, or else this.
+func ValidateAttributes(attrs map[string]string) error {
+	for k, v := range attrs {
 		if k == "" {
 			return fieldError(CodeInvalidField, "attributes", "attribute keys must be non-empty")
 		}

@@ -306,7 +306,21 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		bad     []publishers.LineError
 		pending []kafkago.Message
 		last    = time.Now()
+		// the series keys of a publisher file, as bytes made once for all its messages (a JSONL
+		// file's keys are not kept: it may have any number of series)
+		keys map[string][]byte
 	)
+	message := func(o publishers.Outgoing) kafkago.Message {
+		return kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
+	}
+	heldMessage := func(o publishers.Outgoing) kafkago.Message {
+		key, ok := keys[o.Key]
+		if !ok {
+			key = []byte(o.Key)
+			keys[o.Key] = key
+		}
+		return kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: key, Value: o.Value}
+	}
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -333,26 +347,24 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 			r = f
 		}
 		// A publisher file is published whole or not at all: a layout error found near its end
-		// must not leave its first part on Kafka.
+		// must not leave its first part on Kafka. Its messages are made as it is read (on the
+		// goroutine that encodes its records, beside the one that reads them) and held in blocks
+		// of chunk: a file of a few hundred thousand records is not copied as one slice grows.
 		_, whole := publishers.Lookup(opts.Format)
-		// held in blocks of chunk records, a third of a kafkago.Message's size each: a file
-		// of a few hundred thousand records is not copied as one slice grows
-		var held [][]publishers.Outgoing
-		message := func(o publishers.Outgoing) kafkago.Message {
-			return kafkago.Message{Topic: topics.ForKind(string(o.Kind)), Key: []byte(o.Key), Value: o.Value}
-		}
+		var held [][]kafkago.Message
+		keys = map[string][]byte{}
 		sum, lineErrs, err := publishers.ReadRecordsWith(name, r, opts, func(o publishers.Outgoing) error {
-			if whole {
-				if len(held) == 0 || len(held[len(held)-1]) == chunk {
-					held = append(held, make([]publishers.Outgoing, 0, chunk))
+			if !whole {
+				pending = append(pending, message(o))
+				if len(pending) >= chunk {
+					return flush()
 				}
-				held[len(held)-1] = append(held[len(held)-1], o)
 				return nil
 			}
-			pending = append(pending, message(o))
-			if len(pending) >= chunk {
-				return flush()
+			if len(held) == 0 || len(held[len(held)-1]) == chunk {
+				held = append(held, make([]kafkago.Message, 0, chunk))
 			}
+			held[len(held)-1] = append(held[len(held)-1], heldMessage(o))
 			return nil
 		})
 		bad = append(bad, lineErrs...)
@@ -372,15 +384,21 @@ func produceFilesWith(ctx context.Context, w *kafka.Writer, topics kafka.Topics,
 		if sum.Skipped.Count() > 0 {
 			fmt.Fprintf(notes, "%s: %s\n", name, sum.Skipped)
 		}
-		for _, block := range held {
-			for _, o := range block {
-				pending = append(pending, message(o))
-				if len(pending) >= chunk {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
+		if len(held) > 0 {
+			if err := flush(); err != nil { // what the files before left, first
+				return err
 			}
+		}
+		for i, block := range held {
+			if len(block) < chunk { // the last: it may go with the next file's first
+				pending = append(pending, block...)
+				break
+			}
+			pending = block
+			if err := flush(); err != nil {
+				return err
+			}
+			held[i], pending = nil, nil // the writer holds them until they are acknowledged
 		}
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,11 +30,29 @@ type direct struct {
 	writing sync.Mutex     // one write at a time: parts, next, and each partition's order
 	mu      sync.Mutex     // queues, closed
 	parts   map[string]int // partitions of each topic
-	queues  map[topicPartition]chan []kafkago.Message
+	queues  map[topicPartition]chan request
 	next    int // round robin for messages without a key
 	senders sync.WaitGroup
 	closed  bool
+	free    []*writeBuf // buffers of writes whose requests all completed, to be used again
 }
+
+// request is one produce request's messages, part of a write's buffer.
+type request struct {
+	msgs []kafkago.Message
+	buf  *writeBuf
+}
+
+// writeBuf holds the messages of one write, grouped by partition. Once all its requests have
+// completed it is cleared and used again by a later write: a producer of millions of messages
+// does not take fresh memory (and its page faults) for each.
+type writeBuf struct {
+	msgs    []kafkago.Message
+	pending atomic.Int32 // requests not yet completed
+}
+
+// directFree is how many write buffers are kept for reuse: enough for the messages in flight.
+const directFree = 32
 
 type topicPartition struct {
 	topic     string
@@ -51,7 +70,7 @@ const (
 
 func newDirect(addr []string, t *kafkago.Transport, codec kafkago.Compression, batch int, flight *inFlight) *direct {
 	return &direct{client: &kafkago.Client{Addr: kafkago.TCP(addr...), Transport: t, Timeout: directTimeout},
-		codec: codec, batch: batch, flight: flight, parts: map[string]int{}, queues: map[topicPartition]chan []kafkago.Message{}}
+		codec: codec, batch: batch, flight: flight, parts: map[string]int{}, queues: map[topicPartition]chan request{}}
 }
 
 // write queues msgs, each to its topic's partition by key. It returns once they are queued, or
@@ -59,44 +78,62 @@ func newDirect(addr []string, t *kafkago.Transport, codec kafkago.Compression, b
 func (d *direct) write(ctx context.Context, msgs []kafkago.Message) (notQueued int, err error) {
 	d.writing.Lock()
 	defer d.writing.Unlock()
-	// Each message's group (topic and partition) first, then the groups, each allocated once.
-	index := map[topicPartition]int{}
+	// Each message's group (topic and partition) first, then the groups, in one buffer.
+	// groupOf[topic][partition] is the group's index + 1; a write's messages are mostly of one
+	// topic, whose partitions and groups are looked up once for a run of its messages.
+	groupOf := map[string][]int{}
 	var keys []topicPartition // in the order first met: deterministic queueing
 	var sizes []int
 	of := make([]int32, len(msgs))
+	var (
+		topic   string
+		groupIn []int // groupOf[topic]
+	)
 	for i := range msgs {
 		m := &msgs[i]
-		n, err := d.partitions(ctx, m.Topic)
-		if err != nil {
-			return len(msgs), err
+		if groupIn == nil || m.Topic != topic {
+			n, err := d.partitions(ctx, m.Topic)
+			if err != nil {
+				return len(msgs), err
+			}
+			topic, groupIn = m.Topic, groupOf[m.Topic]
+			if groupIn == nil {
+				groupIn = make([]int, n)
+				groupOf[topic] = groupIn
+			}
 		}
-		k := topicPartition{m.Topic, d.partition(m.Key, n)}
-		g, ok := index[k]
-		if !ok {
+		p := d.partition(m.Key, len(groupIn))
+		g := groupIn[p] - 1
+		if g < 0 {
 			g = len(keys)
-			index[k] = g
-			keys, sizes = append(keys, k), append(sizes, 0)
+			groupIn[p] = g + 1
+			keys, sizes = append(keys, topicPartition{topic, p}), append(sizes, 0)
 		}
 		of[i] = int32(g)
 		sizes[g]++
 	}
+	buf := d.writeBuf(len(msgs))
 	groups := make([][]kafkago.Message, len(keys))
+	start, requests := 0, 0
 	for g, n := range sizes {
-		groups[g] = make([]kafkago.Message, 0, n)
+		groups[g] = buf.msgs[start : start : start+n]
+		start += n
+		requests += (n + d.batch - 1) / d.batch
 	}
 	for i, g := range of {
 		groups[g] = append(groups[g], msgs[i])
 	}
+	buf.pending.Store(int32(requests))
 	left := len(msgs)
 	for gi, k := range keys {
 		q, err := d.queue(k)
 		if err != nil {
-			return left, err
+			return left, err // buf is not used again: requests queued may still hold it
 		}
 		for g := groups[gi]; len(g) > 0; {
 			n := min(len(g), d.batch)
 			select {
-			case q <- g[:n:n]:
+			case q <- request{g[:n:n], buf}:
 			case <-ctx.Done():
 				return left, ctx.Err()
 			}
@@ -104,6 +141,36 @@ func (d *direct) write(ctx context.Context, msgs []kafkago.Message) (notQueued i
 		}
 	}
 	return 0, nil
+}
+
+// writeBuf returns a buffer of n messages, one used before if one is free and large enough.
+func (d *direct) writeBuf(n int) *writeBuf {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, b := range d.free {
+		if cap(b.msgs) >= n {
+			last := len(d.free) - 1
+			d.free[i], d.free[last] = d.free[last], nil
+			d.free = d.free[:last]
+			b.msgs = b.msgs[:n]
+			return b
+		}
+	}
+	return &writeBuf{msgs: make([]kafkago.Message, n)}
+}
+
+// done counts a request of buf completed; after the last, buf is cleared (its messages' keys
+// and values are not held) and kept for reuse.
+func (d *direct) done(buf *writeBuf) {
+	if buf.pending.Add(-1) != 0 {
+		return
+	}
+	clear(buf.msgs[:cap(buf.msgs)])
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.free) < directFree {
+		d.free = append(d.free, buf)
+	}
 }
 
 // partition returns the partition of a message with key among n, as kafkago.Hash chooses it
@@ -167,7 +234,7 @@ func (d *direct) lookup(ctx context.Context, topic string) (int, error) {
 }
 
 // queue returns the queue of partition k, starting its sender on first use.
-func (d *direct) queue(k topicPartition) (chan []kafkago.Message, error) {
+func (d *direct) queue(k topicPartition) (chan request, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -175,7 +242,7 @@ func (d *direct) queue(k topicPartition) (chan []kafkago.Message, error) {
 	}
 	q, ok := d.queues[k]
 	if !ok {
-		q = make(chan []kafkago.Message, directQueue)
+		q = make(chan request, directQueue)
 		d.queues[k] = q
 		d.senders.Add(1)
 		go d.send(k, q)
@@ -185,19 +252,20 @@ func (d *direct) queue(k topicPartition) (chan []kafkago.Message, error) {
 
 // send produces the messages of partition k's queue, one request at a time, each retried while
 // its failure is temporary, and reports each request's outcome to the in-flight count.
-func (d *direct) send(k topicPartition, q chan []kafkago.Message) {
+func (d *direct) send(k topicPartition, q chan request) {
 	defer d.senders.Done()
-	for msgs := range q {
+	for r := range q {
 		var err error
 		for attempt := range directAttempts {
 			if attempt > 0 {
 				time.Sleep(directBackoff(attempt))
 			}
-			if err = d.produce(k, msgs); err == nil || !temporaryKafka(err) {
+			if err = d.produce(k, r.msgs); err == nil || !temporaryKafka(err) {
 				break
 			}
 		}
-		d.flight.completed(msgs, err)
+		d.flight.completed(r.msgs, err)
+		d.done(r.buf)
 	}
 }
 

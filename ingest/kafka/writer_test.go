@@ -178,3 +178,81 @@ func TestAsyncWriterReportsFailure(t *testing.T) {
 		t.Fatalf("Acked %d", n)
 	}
 }
+
+// TestAsyncWriterMixedTopics: writes whose messages alternate between topics of 3 and 2
+// partitions deliver each message once, to its own topic, in the partition kafkago.Hash chooses
+// for its key among that topic's, each key's in the order written.
+func TestAsyncWriterMixedTopics(t *testing.T) {
+	b, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Partitions: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	partitions := map[string]int{"mixed.three": 3, "mixed.two": 2}
+	for topic, n := range partitions {
+		if err := EnsureTopics(ctx, []string{b.Addr()}, Security{}, []string{topic}, n, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := NewWriter(WriterOptions{Brokers: []string{b.Addr()}, Async: true, MaxInFlight: 3000}, "dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	sent := map[string]int{}
+	seq := 0
+	for range 4 {
+		msgs := make([]kafkago.Message, 2000)
+		for i := range msgs {
+			topic := "mixed.three"
+			if rng.IntN(3) == 0 || i%50 < 10 { // runs of each topic and single ones
+				topic = "mixed.two"
+			}
+			msgs[i] = kafkago.Message{Topic: topic, Key: []byte(strconv.Itoa(seq % 37)), Value: []byte(strconv.Itoa(seq))}
+			sent[topic]++
+			seq++
+		}
+		if err := w.Write(ctx, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil || w.Err() != nil || w.Acked() != seq {
+		t.Fatalf("Close %v, Err %v, Acked %d; want %d acknowledged", err, w.Err(), w.Acked(), seq)
+	}
+	for topic, n := range partitions {
+		parts := make([]int, n)
+		for i := range parts {
+			parts[i] = i
+		}
+		last := map[string]int{}
+		got := 0
+		for p := range n {
+			r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{b.Addr()}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
+			end, err := r.ReadLag(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range end {
+				m, err := r.ReadMessage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := (&kafkago.Hash{}).Balance(m, parts...); want != p {
+					t.Fatalf("%s: key %s in partition %d, kafkago.Hash chooses %d of %d", topic, m.Key, p, want, n)
+				}
+				v, _ := strconv.Atoi(string(m.Value))
+				if prev, ok := last[string(m.Key)]; ok && v <= prev {
+					t.Fatalf("%s key %s: message %d after %d", topic, m.Key, v, prev)
+				}
+				last[string(m.Key)] = v
+				got++
+			}
+			r.Close()
+		}
+		if got != sent[topic] {
+			t.Fatalf("%s: read back %d messages, want %d", topic, got, sent[topic])
+		}
+	}
+}

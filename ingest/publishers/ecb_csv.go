@@ -64,7 +64,10 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 		return s.stats, layoutError(name, hline, "", "the header names no currency: expected "+ecbCSVExpect)
 	}
 	seen := map[string]bool{}
+	elements := make([]string, len(currencies))  // "column USD", …
+	hints := make([]seriesHint, len(currencies)) // each column's rates are of one series
 	for i, c := range currencies {
+		elements[i] = "column " + c
 		if seen[c] {
 			return s.stats, layoutError(name, hline, "column "+strconv.Itoa(i+2), fmt.Sprintf("currency %s appears twice in the header", c))
 		}
@@ -99,7 +102,7 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 		}
 		for i, cur := range currencies {
 			text := row[i+1]
-			el := "column " + cur
+			el := elements[i]
 			if text == "" || text == "N/A" {
 				s.missing()
 				continue
@@ -111,7 +114,7 @@ func (ECBCSV) Read(name string, r io.Reader, opts Options, emit func(transform.R
 			}
 			rec := transform.Record{Kind: transform.KindFXRate, Source: ECBSource, Date: day, Frequency: "D",
 				Base: ECBBase, Quote: cur, Rate: rate, Quantity: 1, RateType: ECBRateType}
-			if err := s.put(line, el, rec, nil); err != nil {
+			if err := s.putIn(&hints[i], line, el, rec, nil); err != nil {
 				return s.stats, err
 			}
 		}

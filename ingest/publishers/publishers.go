@@ -45,6 +45,7 @@ type Adapter interface {
 	// every valid record in file order. An error from emit stops the read and is returned as is.
 	// A layout error is returned as an *Error matching ErrLayout; invalid entries are in
 	// Stats.Invalid and do not stop the read.
+	// The records of one Read may share their Attributes map: emit must not change it.
 	Read(name string, r io.Reader, opts Options, emit func(transform.Record) error) (Stats, error)
 }
 
@@ -59,6 +60,10 @@ type Options struct {
 	// published_at and the consumer uses the Kafka message time. A vintage stated by the file
 	// (FRED realtime_start, an ALFRED vintage column, a mapped SDMX column) always wins.
 	PublishedAt time.Time
+
+	// keyed, if set, is called instead of Read's emit with each record and its series key
+	// (transform.SeriesKey), which the reader computes anyway (ReadRecordsWith).
+	keyed func(key string, rec transform.Record) error
 }
 
 // Stats counts what one Read did.

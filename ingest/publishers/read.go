@@ -82,7 +82,8 @@ func CheckFormat(opts ReadOptions) error {
 // its series key and its contract JSON. For jsonl and csv see ReadRecords. A publisher format is
 // read by its adapter (package publishers): entries that cannot become records are returned as
 // LineErrors (line, element and reason) and not emitted; a file in an unknown or changed layout
-// stops the read with an error naming the file, line and what was expected.
+// stops the read with an error naming the file, line and what was expected. The adapter reads r
+// on a goroutine of its own, ahead of the records emitted; emit is called on the caller's.
 func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgoing) error) (ReadSummary, []LineError, error) {
 	var sum ReadSummary
 	count := func(o Outgoing) error {
@@ -101,9 +102,7 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 	if !ok {
 		return sum, nil, CheckFormat(opts)
 	}
-	stats, err := a.Read(name, r, opts.Publisher, func(rec transform.Record) error {
-		return count(Outgoing{Kind: rec.Kind, Key: transform.SeriesKey(&rec), Value: transform.EncodeJSON(&rec)})
-	})
+	stats, err := readPublisher(a, name, r, opts.Publisher, count)
 	sum.Missing, sum.Skipped = stats.Missing, stats.Skipped
 	var bad []LineError
 	for _, e := range stats.Invalid {
@@ -115,6 +114,78 @@ func ReadRecordsWith(name string, r io.Reader, opts ReadOptions, emit func(Outgo
 	}
 	return sum, bad, err
 }
+
+// keyedRecord is a record an adapter read, with its series key.
+type keyedRecord struct {
+	key string
+	rec transform.Record
+}
+
+// recordBatch is how many records the adapter hands over at once to be encoded.
+const recordBatch = 512
+
+// readPublisher reads a publisher file with a and emits each record with its series key and
+// contract JSON, in order. The adapter reads, checks and finds duplicates on a goroutine of its
+// own, handing the records over in batches; this goroutine encodes each as JSON and emits it, so
+// that the two halves of the work run side by side. An error from emit stops the read (the
+// adapter stops at its next batch) and is returned.
+func readPublisher(a Adapter, name string, r io.Reader, opts Options, emit func(Outgoing) error) (Stats, error) {
+	full := make(chan []keyedRecord, 4)
+	free := make(chan []keyedRecord, 6) // batches emitted, to be filled again
+	stop := make(chan struct{})
+	var (
+		stats   Stats
+		readErr error
+	)
+	go func() {
+		defer close(full)
+		batch := make([]keyedRecord, 0, recordBatch)
+		hand := func() bool {
+			select {
+			case full <- batch:
+			case <-stop:
+				return false
+			}
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]keyedRecord, 0, recordBatch)
+			}
+			return true
+		}
+		opts.keyed = func(key string, rec transform.Record) error {
+			batch = append(batch, keyedRecord{key, rec})
+			if len(batch) == cap(batch) && !hand() {
+				return errEmitStopped
+			}
+			return nil
+		}
+		stats, readErr = a.Read(name, r, opts, nil)
+		if len(batch) > 0 {
+			hand()
+		}
+	}()
+	var values slab
+	for batch := range full {
+		for i := range batch {
+			k := &batch[i]
+			if err := emit(Outgoing{Kind: k.rec.Kind, Key: k.key, Value: values.encode(&k.rec)}); err != nil {
+				close(stop)
+				for range full { // let the adapter end
+				}
+				return stats, err
+			}
+		}
+		select {
+		case free <- batch[:0]:
+		default:
+		}
+	}
+	return stats, readErr // set before full was closed
+}
+
+// errEmitStopped ends an adapter's read once emit has failed; readPublisher returns emit's error.
+var errEmitStopped = errors.New("emit failed")
 
 // ReportLines returns the text to print for invalid lines: each LineError's own, in order, except
 // that the observations of one file rejected because their date is outside what ClickHouse stores
@@ -202,4 +273,27 @@ func readCSV(name string, r io.Reader, emit func(Outgoing) error) ([]LineError, 
 			return bad, err
 		}
 	}
+}
+
+// slab holds the contract JSON of many records in blocks of slabSize bytes, one allocation for
+// some hundreds of records instead of one each.
+type slab struct {
+	buf []byte
+	enc transform.Encoder // the file's provenance attributes, shared by its records, written once
+}
+
+const slabSize = 64 << 10
+
+// encode returns transform.EncodeJSON(rec), written into the current block (a new one when
+// fewer than 1 KB of it are left) unless it does not fit there.
+func (s *slab) encode(rec *transform.Record) []byte {
+	if cap(s.buf)-len(s.buf) < 1<<10 {
+		s.buf = make([]byte, 0, slabSize)
+	}
+	rest := s.buf[len(s.buf):]
+	out := s.enc.AppendJSON(rest, rec)
+	if len(out) <= cap(rest) { // written in place: append never grew it
+		s.buf = s.buf[:len(s.buf)+len(out)]
+	}
+	return out[:len(out):len(out)]
 }

@@ -3,6 +3,7 @@ package publishers
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -28,11 +29,35 @@ type sink struct {
 	opts  Options
 	emit  func(transform.Record) error
 	stats Stats
-	// seen maps each series (transform.SeriesKey) to the vintages of its observations read, each
-	// with the line that first had it: a series' key is hashed once per record, and its
-	// vintages are small fixed keys, cheap to hash and to move as the maps grow.
-	seen  map[string]map[vintage]int
-	attrs map[string]string
+	// series holds what was read of each series, by its key (transform.SeriesKey), which is
+	// built in key for each record and looked up without allocating a string.
+	series map[string]*seriesRead
+	key    []byte
+	// attrs are the attributes of every record (provenance), given as they are to each record
+	// that has none of its own; attrsErr is their problem, if any (transform.ValidateAttributes).
+	attrs    map[string]string
+	attrsErr error
+}
+
+// seriesRead is what a sink read of one series: the vintages (date and published_at) of its
+// observations, to refuse a second record with the same ones.
+type seriesRead struct {
+	key   string
+	ident transform.Record // the first record read of it: its kind, source, dimensions, frequency
+	// read lists every vintage read, with the line that had it, until the first vintage that is
+	// neither after every one before nor before every one before (lo and hi): until then a
+	// vintage cannot be one read already, which is every vintage of a file in date order, either
+	// way, or with one vintage per date. lines holds them from then on. read is kept in blocks,
+	// each twice the size of the last up to 4,096 vintages, so that none is copied as it grows.
+	read   [][]vintageAt
+	lo, hi vintage
+	lines  map[vintage]int
+}
+
+// vintageAt is a vintage read and its line, in 24 bytes.
+type vintageAt struct {
+	date, published int64
+	nanos, line     int32
 }
 
 // vintage is an observation's date and published_at within its series.
@@ -41,14 +66,69 @@ type vintage struct {
 	nanos           int32 // of published_at
 }
 
+func (v vintage) less(w vintage) bool {
+	if v.date != w.date {
+		return v.date < w.date
+	}
+	if v.published != w.published {
+		return v.published < w.published
+	}
+	return v.nanos < w.nanos
+}
+
+// add records v read at line, or returns the line that had it first.
+func (s *seriesRead) add(v vintage, line int) (first int, dup bool) {
+	if s.lines == nil {
+		switch {
+		case len(s.read) == 0:
+			s.lo, s.hi = v, v
+		case s.hi.less(v):
+			s.hi = v
+		case v.less(s.lo):
+			s.lo = v
+		default:
+			n := 0
+			for _, block := range s.read {
+				n += len(block)
+			}
+			s.lines = make(map[vintage]int, 2*n)
+			for _, block := range s.read {
+				for _, r := range block {
+					s.lines[vintage{r.date, r.published, r.nanos}] = int(r.line)
+				}
+			}
+			s.read = nil
+		}
+	}
+	if s.lines == nil {
+		last := len(s.read) - 1
+		if last < 0 || len(s.read[last]) == cap(s.read[last]) {
+			size := 8
+			if last >= 0 {
+				size = min(2*cap(s.read[last]), 4096)
+			}
+			s.read = append(s.read, make([]vintageAt, 0, size))
+			last++
+		}
+		s.read[last] = append(s.read[last], vintageAt{v.date, v.published, v.nanos, int32(min(line, math.MaxInt32))})
+		return 0, false
+	}
+	if first, dup := s.lines[v]; dup {
+		return first, true
+	}
+	s.lines[v] = line
+	return 0, false
+}
+
 func newSink(file string, opts Options, emit func(transform.Record) error) *sink {
-	s := &sink{file: file, opts: opts, emit: emit, seen: map[string]map[vintage]int{}, attrs: map[string]string{}}
+	s := &sink{file: file, opts: opts, emit: emit, series: map[string]*seriesRead{}}
 	switch {
 	case strings.Contains(file, "://"):
-		s.attrs[AttrSourceURL] = file
+		s.attrs = map[string]string{AttrSourceURL: file}
 	case file != "" && file != "-":
-		s.attrs[AttrSourceFile] = filepath.Base(file)
+		s.attrs = map[string]string{AttrSourceFile: filepath.Base(file)}
 	}
+	s.attrsErr = transform.ValidateAttributes(s.attrs)
 	return s
 }
 
@@ -98,8 +178,22 @@ func (s *sink) missing() { s.stats.Missing++ }
 // put adds provenance (the sink's attributes, then extra), the default vintage and the contract
 // defaults to rec, validates it, rejects a second record with the same identity and published_at,
 // and emits it. Only an error from emit is returned; an invalid record is listed in Stats.
+//
+// A record with no attributes of its own is given the sink's map itself: every such record of
+// the Read shares it (Adapter.Read says so).
 func (s *sink) put(line int, element string, rec transform.Record, extra map[string]string) error {
-	if len(s.attrs)+len(extra) > 0 {
+	return s.putIn(nil, line, element, rec, extra)
+}
+
+// seriesHint is the series of the last record put through it, for an adapter whose records of a
+// place in the file (an ECB column) are of one series: the next record there is checked to be of
+// it (transform.SameSeries) instead of having its key built and looked up.
+type seriesHint struct{ last *seriesRead }
+
+// putIn is put with a hint of the record's series (nil: none).
+func (s *sink) putIn(hint *seriesHint, line int, element string, rec transform.Record, extra map[string]string) error {
+	shared := len(extra) == 0 && len(rec.Attributes) == 0
+	if !shared {
 		attrs := make(map[string]string, len(s.attrs)+len(extra)+len(rec.Attributes))
 		for k, v := range s.attrs {
 			attrs[k] = v
@@ -116,24 +210,42 @@ func (s *sink) put(line int, element string, rec transform.Record, extra map[str
 		rec.PublishedAt = s.opts.PublishedAt.Truncate(time.Second).UTC()
 	}
 	rec.ApplyDefaults()
-	if err := transform.Validate(&rec); err != nil {
+	err := transform.Validate(&rec) // without the shared attributes, checked once in newSink
+	if shared {
+		rec.Attributes = s.attrs
+		if err == nil {
+			err = s.attrsErr
+		}
+	}
+	if err != nil {
 		s.rejected(line, element, rec.Date, err)
 		return nil
 	}
-	series := transform.SeriesKey(&rec)
-	vintages := s.seen[series]
-	if vintages == nil {
-		vintages = map[vintage]int{}
-		s.seen[series] = vintages
+	var series *seriesRead
+	if hint != nil && hint.last != nil && transform.SameSeries(&hint.last.ident, &rec) {
+		series = hint.last
+	} else {
+		s.key = transform.AppendSeriesKey(s.key[:0], &rec)
+		series = s.series[string(s.key)]
+		if series == nil {
+			series = &seriesRead{key: string(s.key), ident: rec}
+			series.ident.Attributes = nil
+			s.series[series.key] = series
+		}
+		if hint != nil {
+			hint.last = series
+		}
 	}
 	v := vintage{date: rec.Date.Unix(), published: rec.PublishedAt.Unix(), nanos: int32(rec.PublishedAt.Nanosecond())}
-	if first, dup := vintages[v]; dup {
+	if first, dup := series.add(v, line); dup {
 		s.invalid(line, element, fmt.Errorf("duplicate: %s %s for %s was already read at line %d (same identity and vintage); this one is not sent",
 			rec.Kind, rec.Date.Format(time.DateOnly), seriesLabel(&rec), first))
 		return nil
 	}
-	vintages[v] = line
 	s.stats.Records++
+	if s.opts.keyed != nil {
+		return s.opts.keyed(series.key, rec)
+	}
 	return s.emit(rec)
 }
 

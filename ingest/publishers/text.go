@@ -39,6 +39,14 @@ const numberRunes = "0123456789.,-+eE \u00a0\u202f"
 
 // parseNumber reads text (already trimmed) as an exact decimal in the given style.
 func parseNumber(text string, style numberStyle) (transform.Decimal, error) {
+	// The usual case first: a number a style without a decimal comma reads as it is, as
+	// ParseDecimal reads it. Its characters are all numberRunes, and such a style changes
+	// nothing in a text without ',', so what follows would read it the same.
+	if style != commaDecimal && strings.IndexByte(text, ',') < 0 {
+		if d, err := transform.ParseDecimal(text); err == nil {
+			return d, nil
+		}
+	}
 	s := text
 	if i := strings.IndexFunc(text, func(r rune) bool { return !strings.ContainsRune(numberRunes, r) }); i >= 0 {
 		return transform.Decimal{}, fmt.Errorf("%q is not a number (unexpected %q)", text, []rune(text[i:])[0])

@@ -44,3 +44,22 @@ func TestWriteECBHistoryReads(t *testing.T) {
 		t.Fatalf("%d records and %d missing, want %d and %d", sent, sum.Missing, quoted, missing)
 	}
 }
+
+// BenchmarkReadECBHistory: the synthetic ECB history through ReadRecordsWith (what `econflow
+// produce --format ecb-csv` does before it publishes), the records emitted to nothing.
+func BenchmarkReadECBHistory(b *testing.B) {
+	var file bytes.Buffer
+	if err := WriteECBHistory(&file, 1, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(file.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		_, bad, err := publishers.ReadRecordsWith("eurofxref-hist.csv", bytes.NewReader(file.Bytes()), publishers.ReadOptions{Format: "ecb-csv"},
+			func(publishers.Outgoing) error { n++; return nil })
+		if err != nil || len(bad) > 0 || n != 239913 {
+			b.Fatalf("read: %v, %d invalid, %d records", err, len(bad), n)
+		}
+	}
+}
