@@ -21,7 +21,7 @@ import (
 // bytes: it allocates and copies each key and value on its own, reads every field through
 // bufio and decompresses through a growing buffer. The fetcher reads each record batch whole
 // into a buffer it reuses, checks its CRC, decompresses it into another and hands out records as
-// slices of it, about half the CPU (docs/performance.md §4). The caller copies what it keeps.
+// slices of it, about half the CPU (docs/performance.md §5). The caller copies what it keeps.
 //
 // Record batches of magic 2 only (Kafka 0.11 and later); a fetch that meets an older message
 // set returns errOldMessageFormat with the offset it stopped at, and the caller reads that
