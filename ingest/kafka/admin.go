@@ -55,7 +55,9 @@ func newClient(brokers []string, sec Security) (*kafkago.Client, error) {
 	return &kafkago.Client{Addr: kafkago.TCP(brokers...), Transport: t, Timeout: 15 * time.Second}, nil
 }
 
-// EndOffsets returns, per topic and partition, the offset after the last message.
+// EndOffsets returns, per topic and partition, the offset after the last message. A partition
+// whose leader is not known yet (a topic just created, a leader moving) is asked again until ctx
+// ends.
 func EndOffsets(ctx context.Context, brokers []string, sec Security, topics []string) (map[string]map[int]int64, error) {
 	client, err := newClient(brokers, sec)
 	if err != nil {
@@ -71,6 +73,19 @@ func EndOffsets(ctx context.Context, brokers []string, sec Security, topics []st
 			req.Topics[topic] = append(req.Topics[topic], kafkago.LastOffsetOf(id))
 		}
 	}
+	for attempt := 0; ; attempt++ {
+		out, err := endOffsets(ctx, client, req)
+		var ke kafkago.Error
+		if err == nil || !errors.As(err, &ke) || !ke.Temporary() {
+			return out, err
+		}
+		if !sleepCtx(ctx, backoff(attempt)) {
+			return nil, err
+		}
+	}
+}
+
+func endOffsets(ctx context.Context, client *kafkago.Client, req *kafkago.ListOffsetsRequest) (map[string]map[int]int64, error) {
 	resp, err := client.ListOffsets(ctx, req)
 	if err != nil {
 		return nil, err
