@@ -34,8 +34,7 @@ type fetcher struct {
 	req      []byte
 	batch    []byte // the record batch being read
 	plain    bytes.Buffer
-	left     int   // bytes of the current response not read yet
-	hwm      int64 // the partition's end offset in the current response
+	left     int // bytes of the current response not read yet
 }
 
 // errOldMessageFormat is a fetch that met a message set older than record batches (magic 0 or 1).
@@ -67,6 +66,8 @@ type fetchRecord struct {
 	Key     []byte
 	Value   []byte
 	Headers []kafkago.Header
+	// HighWaterMark is the partition's end offset when the record was fetched.
+	HighWaterMark int64
 }
 
 // fetchResult is what a fetch tells besides its records.
@@ -168,9 +169,8 @@ func (f *fetcher) fetch(topic string, partition int, offset int64, maxWait time.
 				failed = kafkago.Error(code)
 			}
 			res.HighWaterMark = int64(binary.BigEndian.Uint64(head[6:]))
-			f.hwm = res.HighWaterMark
 			f.conn.SetReadDeadline(deadline())
-			if res.Next, err = f.records(int(max(n, 0)), offset, emit); err != nil {
+			if res.Next, err = f.records(int(max(n, 0)), offset, res.HighWaterMark, emit); err != nil {
 				return res, err
 			}
 		}
@@ -181,11 +181,11 @@ func (f *fetcher) fetch(topic string, partition int, offset int64, maxWait time.
 	return res, failed
 }
 
-// records reads n bytes of record batches, calling emit for each record at or after offset, and
-// returns the offset to fetch next.
-func (f *fetcher) records(n int, offset int64, emit func(*fetchRecord) bool) (int64, error) {
+// records reads n bytes of record batches of a partition whose end offset is hwm, calling emit for
+// each record at or after offset, and returns the offset to fetch next.
+func (f *fetcher) records(n int, offset, hwm int64, emit func(*fetchRecord) bool) (int64, error) {
 	next := offset
-	var rec fetchRecord
+	rec := fetchRecord{HighWaterMark: hwm}
 	for n >= batchHeaderLen+batchFixedLen {
 		var head [batchHeaderLen]byte
 		if err := f.read(head[:]); err != nil {

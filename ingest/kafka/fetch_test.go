@@ -54,7 +54,7 @@ func ReadWithFetcher(t *testing.T, ctx context.Context, addr, topic string, from
 	var out []kafkago.Message
 	for offset := from; offset < int64(n); {
 		res, err := f.fetch(topic, 0, offset, 100*time.Millisecond, maxBytes, deadline, func(r *fetchRecord) bool {
-			m, _ := copyMessage(r, topic, 0, f.hwm, nil)
+			m, _ := copyMessage(r, topic, 0, nil)
 			km := kafkago.Message{Offset: m.Offset, Key: m.Key, Value: m.Value, Time: m.Time}
 			for _, h := range m.Headers {
 				km.Headers = append(km.Headers, kafkago.Header{Key: h.Key, Value: h.Value})
@@ -253,12 +253,13 @@ func TestFetcherBatches(t *testing.T) {
 }
 
 // Message sets that the fetcher does not read (older than record batches) are read through
-// kafka-go: readBatch hands over one fetch's messages from the offset asked for, in chunks.
-func TestSourceReadBatchThroughKafkaGo(t *testing.T) {
+// kafka-go: readBatch hands one fetch's messages, from the offset asked for, to the same emit as
+// the fetcher, and stops when it says so.
+func TestReadBatchThroughKafkaGo(t *testing.T) {
 	addr := startBroker(t, BrokerOptions{Partitions: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	const topic, n = "old.format", chunkMessages + 100
+	const topic, n = "old.format", 600
 	if err := EnsureTopics(ctx, []string{addr}, Security{}, []string{topic}, 1, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -276,35 +277,36 @@ func TestSourceReadBatchThroughKafkaGo(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s := &Source{dialer: &kafkago.Dialer{Timeout: 10 * time.Second}, o: SourceOptions{Brokers: []string{addr}, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond},
-		chunks: make(chan chunk, 4), free: make(chan []ingest.Message, 1)}
+	s := &Source{dialer: &kafkago.Dialer{Timeout: 10 * time.Second}, o: SourceOptions{Brokers: []string{addr}}}
 	conn, _, err := s.dialLeader(ctx, topic, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	gen := &kafkago.Generation{ID: 1}
 	const from = 7
+	var got []ingest.Message
+	emit := func(r *fetchRecord) bool {
+		m, _ := copyMessage(r, topic, 0, nil)
+		got = append(got, m)
+		return true
+	}
 	seek(conn, from)
-	var progress bool
-	next, err := s.readBatch(ctx, conn, gen, topic, 0, from, &progress)
-	if err != nil || !progress {
-		t.Fatalf("readBatch: next %d, progress %t, %v", next, progress, err)
+	if err := readBatch(conn, 100*time.Millisecond, 1<<20, emit); err != nil {
+		t.Fatal(err)
 	}
-	want := int64(from)
-	for len(s.chunks) > 0 {
-		c := <-s.chunks
-		if c.gen != gen || len(c.msgs) > chunkMessages {
-			t.Fatalf("a chunk of generation %d with %d messages", c.gen.ID, len(c.msgs))
-		}
-		for _, m := range c.msgs {
-			if m.Offset != want || string(m.Value) != fmt.Sprint(want) || m.HighWaterMark != n {
-				t.Fatalf("message at offset %d value %q high water mark %d; want offset %d value %d, %d", m.Offset, m.Value, m.HighWaterMark, want, want, n)
-			}
-			want++
+	if len(got) != n-from {
+		t.Fatalf("%d messages, want %d", len(got), n-from)
+	}
+	for i, m := range got {
+		want := int64(from + i)
+		if m.Offset != want || string(m.Value) != fmt.Sprint(want) || string(m.Key) != "k" || m.HighWaterMark != n {
+			t.Fatalf("message at offset %d key %q value %q high water mark %d; want offset %d key k value %d, %d",
+				m.Offset, m.Key, m.Value, m.HighWaterMark, want, want, n)
 		}
 	}
-	if want != n || next != n {
-		t.Fatalf("read up to offset %d, next %d; want %d", want, next, n)
+	seek(conn, 0)
+	calls := 0
+	if err := readBatch(conn, 100*time.Millisecond, 1<<20, func(*fetchRecord) bool { calls++; return calls < 3 }); !errors.Is(err, errStopped) || calls != 3 {
+		t.Fatalf("an emit that stops at the third message: %d calls, %v; want 3, errStopped", calls, err)
 	}
 }

@@ -278,7 +278,7 @@ func (s *Source) dialLeader(ctx context.Context, topic string, partition int) (*
 // readFrom fetches from conn, starting at offset, until an error or the end of ctx. It returns
 // the offset to go on from and whether any message was read. It calls health(true) after each
 // fetch that succeeds. Fetches go through f on conn's stream; one that meets a message set older
-// than record batches is read again through kafka-go.
+// than record batches is read again through kafka-go (readBatch).
 func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, f *fetcher, gen *kafkago.Generation, topic string, partition int, offset int64, health func(ok bool)) (next int64, progress bool, err error) {
 	if offset < 0 { // kafkago.FirstOffset or LastOffset: no offset committed yet
 		first, last, err := readOffsets(conn)
@@ -301,7 +301,7 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, f *fetcher, g
 			msgs = s.newChunk()
 		}
 		var m ingest.Message
-		m, arena = copyMessage(r, topic, partition, f.hwm, arena)
+		m, arena = copyMessage(r, topic, partition, arena)
 		msgs = append(msgs, m)
 		offset, progress = r.Offset+1, true
 		if len(msgs) == chunkMessages {
@@ -317,6 +317,10 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, f *fetcher, g
 	}
 	for ctx.Err() == nil {
 		res, err := f.fetch(topic, partition, offset, s.o.MaxWait, s.o.MaxBytes, deadline, emit)
+		if errors.Is(err, errOldMessageFormat) {
+			seek(conn, offset)
+			err = readBatch(conn, s.o.MaxWait, s.o.MaxBytes, emit)
+		}
 		if errors.Is(err, errStopped) {
 			return offset, progress, nil
 		}
@@ -326,17 +330,9 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, f *fetcher, g
 			}
 			msgs, arena = nil, nil
 		}
-		if err == nil || errors.Is(err, kafkago.RequestTimedOut) {
-			offset = max(offset, res.Next) // past a control batch, too
-		}
 		switch {
 		case err == nil, errors.Is(err, kafkago.RequestTimedOut):
-			health(true)
-		case errors.Is(err, errOldMessageFormat):
-			seek(conn, offset)
-			if offset, err = s.readBatch(ctx, conn, gen, topic, partition, offset, &progress); err != nil {
-				return offset, progress, err
-			}
+			offset = max(offset, res.Next) // past a control batch, too
 			health(true)
 		case errors.Is(err, kafkago.OffsetOutOfRange):
 			first, last, oerr := readOffsets(conn)
@@ -363,46 +359,34 @@ func (s *Source) readFrom(ctx context.Context, conn *kafkago.Conn, f *fetcher, g
 	return offset, progress, nil
 }
 
-// readBatch reads one fetch through kafka-go's conn (seeked to offset) and hands its messages
-// over; for message sets older than record batches, which fetcher does not read.
-func (s *Source) readBatch(ctx context.Context, conn *kafkago.Conn, gen *kafkago.Generation, topic string, partition int, offset int64, progress *bool) (int64, error) {
-	conn.SetReadDeadline(time.Now().Add(s.o.MaxWait + readTimeout))
-	batch := conn.ReadBatchWith(kafkago.ReadBatchConfig{MinBytes: 1, MaxBytes: s.o.MaxBytes, MaxWait: s.o.MaxWait})
-	hwm := batch.HighWaterMark()
-	var msgs []ingest.Message
+// readBatch reads one fetch through kafka-go's conn (seeked to the offset wanted) and calls emit
+// with each message, for message sets older than record batches, which fetcher does not read.
+// It returns errStopped when emit returns false.
+func readBatch(conn *kafkago.Conn, maxWait time.Duration, maxBytes int, emit func(*fetchRecord) bool) error {
+	conn.SetReadDeadline(time.Now().Add(maxWait + readTimeout))
+	batch := conn.ReadBatchWith(kafkago.ReadBatchConfig{MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait})
+	rec := fetchRecord{HighWaterMark: batch.HighWaterMark()}
 	for {
 		m, err := batch.ReadMessage()
 		if err != nil {
 			break
 		}
-		if msgs == nil {
-			msgs = s.newChunk()
-		}
-		msgs = append(msgs, message(m, hwm))
-		offset, *progress = m.Offset+1, true
-		if len(msgs) == chunkMessages {
-			if !s.send(ctx, chunk{gen, msgs}) {
-				batch.Close()
-				return offset, nil
-			}
-			msgs = nil
-			conn.SetReadDeadline(time.Now().Add(readTimeout))
+		rec.Offset, rec.Time, rec.Key, rec.Value, rec.Headers = m.Offset, m.Time, m.Key, m.Value, m.Headers
+		if !emit(&rec) {
+			batch.Close()
+			return errStopped
 		}
 	}
-	err := batch.Close()
-	if len(msgs) > 0 {
-		s.send(ctx, chunk{gen, msgs})
+	if err := batch.Close(); err != nil && !errors.Is(err, kafkago.RequestTimedOut) {
+		return err
 	}
-	if errors.Is(err, kafkago.RequestTimedOut) {
-		err = nil
-	}
-	return offset, err
+	return nil
 }
 
-// copyMessage copies r (of topic/partition, whose end offset was hwm when fetched) into a
-// message whose key, value and headers' values live in arena, which it returns grown: one
-// allocation for many messages instead of two for each.
-func copyMessage(r *fetchRecord, topic string, partition int, hwm int64, arena []byte) (ingest.Message, []byte) {
+// copyMessage copies r (of topic/partition) into a message whose key, value and headers' values
+// live in arena, which it returns grown: one allocation for many messages instead of two for
+// each.
+func copyMessage(r *fetchRecord, topic string, partition int, arena []byte) (ingest.Message, []byte) {
 	need := len(r.Key) + len(r.Value)
 	for _, h := range r.Headers {
 		need += len(h.Value)
@@ -410,7 +394,7 @@ func copyMessage(r *fetchRecord, topic string, partition int, hwm int64, arena [
 	if cap(arena)-len(arena) < need {
 		arena = make([]byte, 0, max(need, arenaBytes))
 	}
-	m := ingest.Message{Topic: topic, Partition: partition, Offset: r.Offset, Time: r.Time, HighWaterMark: hwm}
+	m := ingest.Message{Topic: topic, Partition: partition, Offset: r.Offset, Time: r.Time, HighWaterMark: r.HighWaterMark}
 	m.Key, arena = appendOwn(arena, r.Key)
 	m.Value, arena = appendOwn(arena, r.Value)
 	if len(r.Headers) > 0 {
@@ -456,19 +440,6 @@ func readOffsets(conn *kafkago.Conn) (first, last int64, err error) {
 // a fetch out of range says so, and readFrom handles it).
 func seek(conn *kafkago.Conn, offset int64) {
 	conn.Seek(offset, kafkago.SeekAbsolute|kafkago.SeekDontCheck) //nolint:errcheck // fails only for a bad whence
-}
-
-// message copies m, whose partition's end offset was hwm when it was fetched.
-func message(m kafkago.Message, hwm int64) ingest.Message {
-	out := ingest.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Time: m.Time,
-		HighWaterMark: hwm}
-	if len(m.Headers) > 0 {
-		out.Headers = make([]ingest.Header, len(m.Headers))
-		for i, h := range m.Headers {
-			out.Headers[i] = ingest.Header{Key: h.Key, Value: h.Value}
-		}
-	}
-	return out
 }
 
 // Healthy reports whether the source is in a consumer group generation and no partition reader
